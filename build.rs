@@ -1,0 +1,113 @@
+//! Build script: finds the system C libraries the core shares with the modules, generates
+//! their bindings, compiles the C shims of `compat/`, and makes the `janus` binary (and the
+//! test binaries, which load modules too) export exactly the symbols of `compat/exports.txt`.
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// System libraries whose *same instance* the core and the modules must share, plus the ones
+/// the stock modules expect to find in the executable's global scope (libsrtp2, libcurl).
+const LIBRARIES: &[&str] = &["glib-2.0", "jansson", "libconfig", "libsrtp2", "libcurl", "libcrypto", "zlib"];
+
+/// Libraries the core itself may not call yet but must still be NEEDED, so that modules
+/// relying on the executable's global scope resolve their symbols (see the ABI inventory 1.3).
+const GLOBAL_SCOPE_LIBS: &[&str] = &["srtp2", "curl"];
+
+fn main() {
+    let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+
+    let mut include_paths = Vec::new();
+    for lib in LIBRARIES {
+        let found = pkg_config::Config::new()
+            .probe(lib)
+            .unwrap_or_else(|e| panic!("pkg-config cannot find {lib}: {e}"));
+        include_paths.extend(found.include_paths);
+    }
+
+    generate_bindings(&out, &include_paths);
+    compile_compat(&root, &include_paths);
+    export_symbols(&root);
+    println!("cargo:rerun-if-changed=build.rs");
+}
+
+/// Bindings for the C libraries whose structs we need sized exactly (libconfig's `config_t`,
+/// jansson's `json_t`/`json_error_t`).
+fn generate_bindings(out: &Path, include_paths: &[PathBuf]) {
+    let clang_args: Vec<String> = include_paths.iter().map(|p| format!("-I{}", p.display())).collect();
+    let jobs: &[(&str, &str, &[&str])] = &[
+        ("jansson.h", "jansson.rs", &["json_.*", "JSON_.*", "jsonp_.*"]),
+        ("libconfig.h", "libconfig.rs", &["config_.*", "CONFIG_.*", "LIBCONFIG_.*"]),
+        ("srtp2/srtp.h", "srtp.rs", &["srtp_init", "srtp_shutdown", "srtp_err_status.*"]),
+    ];
+    for (header, file, patterns) in jobs {
+        let mut builder = bindgen::Builder::default()
+            .header_contents("wrapper.h", &format!("#include <{header}>\n"))
+            .clang_args(&clang_args)
+            .layout_tests(false)
+            .derive_default(true)
+            .prepend_enum_name(false);
+        for p in *patterns {
+            builder = builder.allowlist_function(p).allowlist_type(p).allowlist_var(p);
+        }
+        builder
+            .generate()
+            .unwrap_or_else(|e| panic!("bindgen failed on {header}: {e}"))
+            .write_to_file(out.join(file))
+            .expect("cannot write bindings");
+    }
+}
+
+/// The C shims: only what stable Rust cannot express (C-variadic functions).
+fn compile_compat(root: &Path, include_paths: &[PathBuf]) {
+    let mut build = cc::Build::new();
+    build.include(root.join("include")).warnings(true).extra_warnings(true);
+    for p in include_paths {
+        build.include(p);
+    }
+    let mut any = false;
+    for entry in fs::read_dir(root.join("compat")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "c") {
+            println!("cargo:rerun-if-changed={}", path.display());
+            build.file(&path);
+            any = true;
+        }
+    }
+    if any {
+        build.compile("janus_compat");
+    }
+    println!("cargo:rerun-if-changed=compat");
+    println!("cargo:rerun-if-changed=include");
+}
+
+/// The modules resolve their imports from the global scope of the process, so the binary must
+/// export them. A Rust executable exports nothing by default: hand the linker a dynamic list,
+/// and `-u` each symbol so that the archive members defining it are linked in at all.
+fn export_symbols(root: &Path) {
+    let list_txt = root.join("compat/exports.txt");
+    println!("cargo:rerun-if-changed={}", list_txt.display());
+    let symbols: Vec<String> = fs::read_to_string(&list_txt)
+        .unwrap()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect();
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap());
+    let dynamic_list = out.join("exports.dynamic-list");
+    let body: String = symbols.iter().map(|s| format!("  {s};\n")).collect();
+    fs::write(&dynamic_list, format!("{{\n{body}}};\n")).unwrap();
+
+    let mut args = vec![format!("-Wl,--dynamic-list={}", dynamic_list.display())];
+    args.extend(symbols.iter().map(|s| format!("-Wl,-u,{s}")));
+    // Keep these NEEDED even though the core may not reference them itself.
+    args.push("-Wl,--no-as-needed".into());
+    args.extend(GLOBAL_SCOPE_LIBS.iter().map(|l| format!("-l{l}")));
+    args.push("-Wl,--as-needed".into());
+    for a in &args {
+        println!("cargo:rustc-link-arg-bins={a}");
+        println!("cargo:rustc-link-arg-tests={a}");
+    }
+}

@@ -1,0 +1,5 @@
+//! The `janus` executable.
+
+fn main() {
+    println!("Janus WebRTC Server (Rust) {}", janus::JANUS_VERSION_STRING);
+}

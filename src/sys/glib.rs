@@ -1,0 +1,82 @@
+//! The part of GLib the export layer needs. Everything that crosses the module boundary
+//! (strings, lists, mutexes) must come from the process's one libglib-2.0.so.0, because
+//! modules free, walk and lock it with their own inline code and imports.
+
+use libc::{c_char, c_int, c_uint, c_void, size_t};
+
+pub type gboolean = c_int;
+pub type gpointer = *mut c_void;
+pub type gconstpointer = *const c_void;
+pub const TRUE: gboolean = 1;
+pub const FALSE: gboolean = 0;
+
+#[repr(C)]
+pub struct GList {
+    pub data: gpointer,
+    pub next: *mut GList,
+    pub prev: *mut GList,
+}
+
+/// `GMutex` is a union of a pointer and two `guint`s: 8 bytes, 8-aligned.
+#[repr(C)]
+#[derive(Default)]
+pub struct GMutex {
+    pub p: usize,
+}
+
+pub type GDestroyNotify = Option<unsafe extern "C" fn(gpointer)>;
+
+extern "C" {
+    pub fn g_malloc(n_bytes: size_t) -> gpointer;
+    pub fn g_malloc0(n_bytes: size_t) -> gpointer;
+    pub fn g_realloc(mem: gpointer, n_bytes: size_t) -> gpointer;
+    pub fn g_free(mem: gpointer);
+    pub fn g_strdup(s: *const c_char) -> *mut c_char;
+    pub fn g_strndup(s: *const c_char, n: size_t) -> *mut c_char;
+    pub fn g_list_append(list: *mut GList, data: gpointer) -> *mut GList;
+    pub fn g_list_prepend(list: *mut GList, data: gpointer) -> *mut GList;
+    pub fn g_list_remove(list: *mut GList, data: gconstpointer) -> *mut GList;
+    pub fn g_list_remove_link(list: *mut GList, link: *mut GList) -> *mut GList;
+    pub fn g_list_delete_link(list: *mut GList, link: *mut GList) -> *mut GList;
+    pub fn g_list_free(list: *mut GList);
+    pub fn g_list_free_full(list: *mut GList, free_func: GDestroyNotify);
+    pub fn g_list_length(list: *mut GList) -> c_uint;
+    pub fn g_list_copy(list: *mut GList) -> *mut GList;
+    pub fn g_list_reverse(list: *mut GList) -> *mut GList;
+    pub fn g_mutex_init(mutex: *mut GMutex);
+    pub fn g_mutex_clear(mutex: *mut GMutex);
+    pub fn g_mutex_lock(mutex: *mut GMutex);
+    pub fn g_mutex_unlock(mutex: *mut GMutex);
+    pub fn g_random_int() -> u32;
+}
+
+/// Copies a Rust string into a GLib-allocated, NUL-terminated C string (modules `g_free` it).
+/// Interior NULs end the C string early, as they would in C.
+///
+/// # Safety
+/// Calls into GLib; the result must be released with `g_free`.
+pub unsafe fn g_strdup_str(s: &str) -> *mut c_char {
+    let bytes = s.as_bytes();
+    let len = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    let p = g_malloc(len + 1) as *mut u8;
+    std::ptr::copy_nonoverlapping(bytes.as_ptr(), p, len);
+    *p.add(len) = 0;
+    p as *mut c_char
+}
+
+/// Iterates the `data` pointers of a GList.
+///
+/// # Safety
+/// `list` must be NULL or a valid GList that is not modified during the iteration.
+pub unsafe fn g_list_iter(list: *mut GList) -> impl Iterator<Item = gpointer> {
+    let mut cur = list;
+    std::iter::from_fn(move || {
+        if cur.is_null() {
+            None
+        } else {
+            let data = (*cur).data;
+            cur = (*cur).next;
+            Some(data)
+        }
+    })
+}

@@ -1,0 +1,53 @@
+//! Raw bindings to the system C libraries the core shares with the modules.
+//!
+//! Only `abi` (the export layer) uses these. Generated bindings come from `build.rs`;
+//! GLib is declared by hand because we need a small, stable part of it.
+#![allow(non_camel_case_types, non_upper_case_globals, non_snake_case, dead_code, clippy::all)]
+
+pub mod glib;
+
+pub mod jansson {
+    include!(concat!(env!("OUT_DIR"), "/jansson.rs"));
+
+    /// `json_incref` is a header-inline function in jansson: modules do the same atomic add on
+    /// the same field, so we must too. A refcount of `usize::MAX` marks an immortal value.
+    ///
+    /// # Safety
+    /// `json` must be NULL or a live jansson value.
+    pub unsafe fn json_incref(json: *mut json_t) -> *mut json_t {
+        if !json.is_null() && (*json).refcount != usize::MAX {
+            let rc = &*(&raw mut (*json).refcount as *const std::sync::atomic::AtomicUsize);
+            rc.fetch_add(1, std::sync::atomic::Ordering::Acquire);
+        }
+        json
+    }
+
+    /// The header-inline `json_decref`: atomic decrement, `json_delete` at zero.
+    ///
+    /// # Safety
+    /// `json` must be NULL or a live jansson value the caller owns one reference to.
+    pub unsafe fn json_decref(json: *mut json_t) {
+        if !json.is_null() && (*json).refcount != usize::MAX {
+            let rc = &*(&raw mut (*json).refcount as *const std::sync::atomic::AtomicUsize);
+            if rc.fetch_sub(1, std::sync::atomic::Ordering::Release) == 1 {
+                json_delete(json);
+            }
+        }
+    }
+
+    /// `json_typeof` is a macro in jansson.h.
+    ///
+    /// # Safety
+    /// `json` must be a live jansson value.
+    pub unsafe fn json_typeof(json: *const json_t) -> json_type {
+        (*json).type_
+    }
+}
+
+pub mod libconfig {
+    include!(concat!(env!("OUT_DIR"), "/libconfig.rs"));
+}
+
+pub mod srtp {
+    include!(concat!(env!("OUT_DIR"), "/srtp.rs"));
+}

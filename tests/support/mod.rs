@@ -1,0 +1,85 @@
+//! Shared by the integration tests: build small C libraries against our `include/` headers
+//! and load them the way Janus loads modules (`RTLD_NOW | RTLD_GLOBAL`), into a test process
+//! whose global scope holds the core (the test binaries export `compat/exports.txt`).
+#![allow(dead_code)]
+
+use std::ffi::{CStr, CString};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared` beside the project: ABI inventory and fuzzing corpora.
+pub fn shared_dir() -> PathBuf {
+    manifest_dir().join("../shared")
+}
+
+/// A scratch folder private to one test binary, under cargo's target dir.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn pkg_config_cflags() -> Vec<String> {
+    let out = Command::new("pkg-config")
+        .args(["--cflags", "glib-2.0", "jansson"])
+        .output()
+        .expect("pkg-config runs");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().split_whitespace().map(String::from).collect()
+}
+
+/// Compiles C sources (paths relative to the project root) into a shared object with gcc,
+/// against `include_dir` (normally our `include/`), and returns its path.
+pub fn build_c_module(name: &str, sources: &[&str], include_dir: &Path) -> PathBuf {
+    let out_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("c-modules");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let out = out_dir.join(format!("lib{name}.so"));
+    let mut cmd = Command::new("gcc");
+    cmd.args(["-shared", "-fPIC", "-O1", "-g", "-Wall", "-Werror=implicit-function-declaration"])
+        .arg(format!("-I{}", include_dir.display()))
+        .args(pkg_config_cflags());
+    for s in sources {
+        cmd.arg(manifest_dir().join(s));
+    }
+    cmd.arg("-o").arg(&out);
+    let result = cmd.output().expect("gcc runs");
+    assert!(
+        result.status.success(),
+        "gcc failed for {name}:\n{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    out
+}
+
+/// A loaded shared object; never unloaded, like Janus' modules.
+pub struct Module {
+    handle: *mut libc::c_void,
+}
+
+unsafe impl Send for Module {}
+unsafe impl Sync for Module {}
+
+impl Module {
+    /// `dlopen(path, RTLD_NOW | RTLD_GLOBAL)`, as Janus does; the error text on failure.
+    pub fn open(path: &Path) -> Result<Module, String> {
+        let c = CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        let handle = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL) };
+        if handle.is_null() {
+            Err(unsafe { CStr::from_ptr(libc::dlerror()) }.to_string_lossy().into_owned())
+        } else {
+            Ok(Module { handle })
+        }
+    }
+
+    /// Looks a symbol up; the caller transmutes it to the right function type.
+    pub fn symbol(&self, name: &str) -> Option<*mut libc::c_void> {
+        let c = CString::new(name).unwrap();
+        let p = unsafe { libc::dlsym(self.handle, c.as_ptr()) };
+        (!p.is_null()).then_some(p)
+    }
+}
