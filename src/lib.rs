@@ -5,6 +5,7 @@
 //! with those modules.
 
 pub mod apierror;
+pub mod modules;
 pub mod rtp;
 
 pub mod abi;

@@ -1,0 +1,35 @@
+# The two entry points the README documents, for a fresh Debian 12 machine:
+#   make run   installs what is needed, builds, and starts the gateway on the bundled conf/
+#   make test  installs what is needed, builds, and runs every test
+# Both install the system packages themselves (as root, or through sudo).
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Build: the C libraries the core binds (pkg-config, bindgen needs libclang).
+BUILD_PACKAGES := pkg-config clang libclang-dev libglib2.0-dev libjansson-dev libconfig-dev \
+	libsrtp2-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libnice-dev
+# Tests: the reference Janus 1.1.2 (its modules are what we load, its headers what ours are
+# checked against, janus-pp-rec reads our recordings), ffmpeg/ffprobe to check media files.
+TEST_PACKAGES := janus janus-dev janus-tools binutils ffmpeg
+# Running: the stock modules the bundled configuration loads.
+RUN_PACKAGES := janus
+
+.PHONY: run test deps-run deps-test build
+
+deps-run:
+	$(SUDO) apt-get update
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $(BUILD_PACKAGES) $(RUN_PACKAGES)
+
+deps-test:
+	$(SUDO) apt-get update
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $(BUILD_PACKAGES) $(TEST_PACKAGES)
+
+build:
+	cargo build --release
+
+run: deps-run build
+	./target/release/janus -F conf
+
+test: deps-test
+	cargo build --all-targets
+	cargo test --no-fail-fast
