@@ -5,6 +5,7 @@
 //! with those modules.
 
 pub mod apierror;
+pub mod auth;
 pub mod json;
 pub mod modules;
 pub mod options;
