@@ -224,6 +224,156 @@ impl From<Vec<Json>> for Json {
     }
 }
 
+/// The JSON types Janus' parameter validation names (`json_type`, with `JSON_TRUE` standing
+/// for "boolean": either value passes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JsonType {
+    Object,
+    Array,
+    String,
+    Integer,
+    Real,
+    Bool,
+}
+
+/// What validation needs to know of a value, so that jansson values can be checked without
+/// being converted.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Shape {
+    Object,
+    Array { len: usize },
+    String { empty: bool },
+    Integer(i64),
+    Real(f64),
+    Bool,
+    Null,
+}
+
+impl Json {
+    pub fn shape(&self) -> Shape {
+        match self {
+            Json::Object(_) => Shape::Object,
+            Json::Array(a) => Shape::Array { len: a.len() },
+            Json::Str(s) => Shape::String { empty: s.is_empty() },
+            Json::Int(i) => Shape::Integer(*i),
+            Json::Real(r) => Shape::Real(*r),
+            Json::Bool(_) => Shape::Bool,
+            Json::Null => Shape::Null,
+        }
+    }
+}
+
+/// How a parameter is constrained (`JANUS_JSON_PARAM_*`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ParamFlags {
+    pub required: bool,
+    /// Integers and reals must be >= 0.
+    pub positive: bool,
+    /// Strings and arrays must not be empty (ignored when `positive` is set, as in Janus).
+    pub nonempty: bool,
+}
+
+impl ParamFlags {
+    pub const NONE: ParamFlags = ParamFlags { required: false, positive: false, nonempty: false };
+    pub const REQUIRED: ParamFlags = ParamFlags { required: true, positive: false, nonempty: false };
+    pub const POSITIVE: ParamFlags = ParamFlags { required: false, positive: true, nonempty: false };
+    pub const REQUIRED_POSITIVE: ParamFlags = ParamFlags { required: true, positive: true, nonempty: false };
+    pub const REQUIRED_NONEMPTY: ParamFlags = ParamFlags { required: true, positive: false, nonempty: true };
+}
+
+/// `janus_json_is_valid`.
+pub fn is_valid(value: Shape, ty: JsonType, flags: ParamFlags) -> bool {
+    let type_ok = matches!(
+        (value, ty),
+        (Shape::Object, JsonType::Object)
+            | (Shape::Array { .. }, JsonType::Array)
+            | (Shape::String { .. }, JsonType::String)
+            | (Shape::Integer(_), JsonType::Integer)
+            | (Shape::Real(_), JsonType::Real)
+            | (Shape::Bool, JsonType::Bool)
+    );
+    if !type_ok {
+        return false;
+    }
+    if flags.positive {
+        match value {
+            Shape::Integer(i) => i >= 0,
+            Shape::Real(r) => r >= 0.0,
+            _ => true,
+        }
+    } else if flags.nonempty {
+        match value {
+            Shape::String { empty } => !empty,
+            Shape::Array { len } => len > 0,
+            _ => true,
+        }
+    } else {
+        true
+    }
+}
+
+/// `janus_get_json_type_name`: "a string", "an integer", "a positive integer", ...
+pub fn type_name(ty: JsonType, flags: ParamFlags) -> String {
+    let article = if flags.positive {
+        "a positive "
+    } else if flags.nonempty {
+        "a non-empty "
+    } else if matches!(ty, JsonType::Integer | JsonType::Array | JsonType::Object) {
+        "an "
+    } else {
+        "a "
+    };
+    let noun = match ty {
+        JsonType::Bool => "boolean",
+        JsonType::Integer => "integer",
+        JsonType::Real => "real",
+        JsonType::String => "string",
+        JsonType::Array => "array",
+        JsonType::Object => "object",
+    };
+    format!("{article}{noun}")
+}
+
+/// One expected member of a request object.
+#[derive(Clone, Copy, Debug)]
+pub struct Param {
+    pub name: &'static str,
+    pub ty: JsonType,
+    pub flags: ParamFlags,
+}
+
+/// Why validation failed; `Display` gives Janus' default texts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Invalid {
+    Missing(&'static str),
+    WrongType { name: &'static str, expected: String },
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Invalid::Missing(name) => write!(f, "Missing mandatory element ({name})"),
+            Invalid::WrongType { name, expected } => write!(f, "Invalid element type ({name} should be {expected})"),
+        }
+    }
+}
+
+/// `JANUS_VALIDATE_JSON_OBJECT`: the first failing parameter, in list order. A non-object
+/// `value` has no members, so only its required parameters fail.
+pub fn validate(value: &Json, params: &[Param]) -> Result<(), Invalid> {
+    for p in params {
+        match value.get(p.name) {
+            None if p.flags.required => return Err(Invalid::Missing(p.name)),
+            None => {}
+            Some(v) if !is_valid(v.shape(), p.ty, p.flags) => {
+                return Err(Invalid::WrongType { name: p.name, expected: type_name(p.ty, p.flags) })
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +385,33 @@ mod tests {
         let keys: Vec<_> = o.iter().map(|(k, _)| k).collect();
         assert_eq!(keys, ["janus", "transaction", "data"]);
         assert_eq!(Json::from(o).to_compact_string(), r#"{"janus":"success","transaction":"u","data":{}}"#);
+    }
+
+    #[test]
+    fn validation_texts_and_order() {
+        const PARAMS: [Param; 3] = [
+            Param { name: "transaction", ty: JsonType::String, flags: ParamFlags::REQUIRED },
+            Param { name: "janus", ty: JsonType::String, flags: ParamFlags::REQUIRED },
+            Param { name: "id", ty: JsonType::Integer, flags: ParamFlags::POSITIVE },
+        ];
+        let req = |o: Object| Json::Object(o);
+        assert_eq!(validate(&req(Object::new()), &PARAMS).unwrap_err().to_string(), "Missing mandatory element (transaction)");
+        let r = req(Object::new().with("transaction", 1).with("janus", "x"));
+        assert_eq!(validate(&r, &PARAMS).unwrap_err().to_string(), "Invalid element type (transaction should be a string)");
+        let r = req(Object::new().with("transaction", "t").with("janus", "x").with("id", -1));
+        assert_eq!(validate(&r, &PARAMS).unwrap_err().to_string(), "Invalid element type (id should be a positive integer)");
+        let r = req(Object::new().with("transaction", "t").with("janus", "x").with("id", 5));
+        assert!(validate(&r, &PARAMS).is_ok());
+    }
+
+    #[test]
+    fn type_names_and_booleans() {
+        assert_eq!(type_name(JsonType::Object, ParamFlags::NONE), "an object");
+        assert_eq!(type_name(JsonType::String, ParamFlags::REQUIRED_NONEMPTY), "a non-empty string");
+        assert_eq!(type_name(JsonType::Bool, ParamFlags::NONE), "a boolean");
+        assert!(is_valid(Json::Bool(false).shape(), JsonType::Bool, ParamFlags::NONE));
+        assert!(!is_valid(Json::Int(1).shape(), JsonType::Real, ParamFlags::NONE));
+        assert!(!is_valid(Json::Str(String::new()).shape(), JsonType::String, ParamFlags::REQUIRED_NONEMPTY));
     }
 
     #[test]
