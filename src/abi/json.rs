@@ -71,6 +71,28 @@ pub fn to_jansson(value: &Json) -> *mut json_t {
     }
 }
 
+/// Parses JSON text with jansson, as the transports do (`json_loads`), reporting errors as
+/// jansson does.
+pub fn parse(text: &str) -> Result<Json, crate::transport_host::ParseError> {
+    let mut error = json_error_t::default();
+    // SAFETY: `text` is valid for `len` bytes; the result is a new reference we release.
+    unsafe {
+        let value = json_loadb(text.as_ptr() as *const c_char, text.len(), 0, &mut error);
+        if value.is_null() {
+            let c = |b: &[c_char]| std::ffi::CStr::from_ptr(b.as_ptr()).to_string_lossy().into_owned();
+            return Err(crate::transport_host::ParseError {
+                source: c(&error.source),
+                line: error.line,
+                column: error.column,
+                text: c(&error.text),
+            });
+        }
+        let json = from_jansson(value);
+        json_decref(value);
+        Ok(json)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
