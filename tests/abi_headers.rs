@@ -293,15 +293,37 @@ fn generated_probe(reference: &Declarations) -> String {
     c
 }
 
-fn build_and_run(source: &Path, tree: &Path, exe: &Path) -> String {
+fn build_and_run(source: &Path, tree: &Path, defines: &[&str], exe: &Path) -> String {
     let mut args = vec!["-Wall".to_string(), "-O1".into(), format!("-I{}", tree.display())];
     args.extend(cflags());
+    args.extend(defines.iter().map(|d| format!("-D{d}")));
     args.extend([source.display().to_string(), "-o".into(), exe.display().to_string()]);
     args.extend(["-lglib-2.0".into(), "-ljansson".into()]);
     gcc(&args);
     let out = Command::new(exe).env("TZ", "UTC").output().expect("probe runs");
     assert!(out.status.success(), "{} failed: {}", exe.display(), String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// Builds the probe against both trees with the given build switches; returns the reference output.
+fn compare_trees(source: &Path, defines: &[&str]) -> String {
+    let dir = source.parent().unwrap();
+    let theirs = build_and_run(source, Path::new(REFERENCE), defines, &dir.join("probe-reference"));
+    let mine = build_and_run(source, &ours(), defines, &dir.join("probe-ours"));
+    let differences: Vec<String> = theirs
+        .lines()
+        .zip(mine.lines())
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| format!("  reference: {a}\n  ours:      {b}"))
+        .collect();
+    assert!(
+        differences.is_empty(),
+        "with {defines:?}, {} differing lines:\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
+    assert_eq!(theirs.lines().count(), mine.lines().count(), "with {defines:?}");
+    theirs
 }
 
 #[test]
@@ -315,17 +337,11 @@ fn probe_prints_the_same_against_both_trees() {
     let dir = support::scratch_dir("abi_headers");
     let source = dir.join("probe.c");
     std::fs::write(&source, generated_probe(&reference)).unwrap();
-    let theirs = build_and_run(&source, Path::new(REFERENCE), &dir.join("probe-reference"));
-    let mine = build_and_run(&source, &ours(), &dir.join("probe-ours"));
-
-    let differences: Vec<String> = theirs
-        .lines()
-        .zip(mine.lines())
-        .filter(|(a, b)| a != b)
-        .map(|(a, b)| format!("  reference: {a}\n  ours:      {b}"))
-        .collect();
-    assert!(differences.is_empty(), "{} differing lines:\n{}", differences.len(), differences.join("\n"));
-    assert_eq!(theirs.lines().count(), mine.lines().count());
+    let theirs = compare_trees(&source, &[]);
+    // The other build switches the headers know (Debian uses neither).
+    compare_trees(&source, &["USE_PTHREAD_MUTEX"]);
+    let refcount_debug = compare_trees(&source, &["REFCOUNT_DEBUG"]);
+    assert!(refcount_debug.contains("tracked objects"));
 
     // The probe did measure what it claims to.
     for expected in [

@@ -81,6 +81,10 @@ gboolean janus_log_colors = FALSE;
 char *janus_log_global_prefix = NULL;
 int lock_debug = 0;
 int refcount_debug = 0;
+#ifdef REFCOUNT_DEBUG
+GHashTable *counters = NULL;
+janus_mutex counters_mutex;
+#endif
 
 /* Pointers printed by debug traces differ between runs (ASLR): known ones are shown by name. */
 static const void *known_pointer;
@@ -218,6 +222,9 @@ static void probe_refcount(void) {
 		printf("count %d\n", object.ref.count);
 		janus_refcount_decrease(&object.ref);
 		printf("count %d\n", object.ref.count);
+#ifdef REFCOUNT_DEBUG
+		printf("tracked objects %u\n", counters ? g_hash_table_size(counters) : 0);
+#endif
 	}
 	refcount_debug = 0;
 	known_pointer = NULL;
