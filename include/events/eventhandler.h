@@ -13,7 +13,7 @@
 #include <jansson.h>
 #include "../utils.h"
 
-/* The core refuses handlers whose get_api_compatibility() returns anything else. */
+/* The core refuses handlers whose get_api_compatibility() returns less than this. */
 #define JANUS_EVENTHANDLER_API_VERSION 3
 
 /* Event type bits; a handler's events_mask selects which ones it receives. */

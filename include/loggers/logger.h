@@ -13,7 +13,7 @@
 #include <jansson.h>
 #include "../utils.h"
 
-/* The core refuses loggers whose get_api_compatibility() returns anything else. */
+/* The core refuses loggers whose get_api_compatibility() returns less than this. */
 #define JANUS_LOGGER_API_VERSION 3
 
 /* Initializer for a janus_logger: every method NULL, then the caller's designators. */

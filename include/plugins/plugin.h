@@ -12,7 +12,7 @@
 #include <glib.h>
 #include "../refcount.h"
 
-/* The core refuses plugins whose get_api_compatibility() returns anything else. */
+/* The core refuses plugins whose get_api_compatibility() returns less than this. */
 #define JANUS_PLUGIN_API_VERSION 102
 
 /* Initializer for a janus_plugin: every method NULL, then the caller's designators. */

@@ -13,7 +13,7 @@
 #include <jansson.h>
 #include "../refcount.h"
 
-/* The core refuses transports whose get_api_compatibility() returns anything else. */
+/* The core refuses transports whose get_api_compatibility() returns less than this. */
 #define JANUS_TRANSPORT_API_VERSION 8
 
 /* Initializer for a janus_transport: every method NULL, then the caller's designators. */
