@@ -5,7 +5,10 @@
 //! with those modules.
 
 pub mod apierror;
+pub mod auth;
+pub mod json;
 pub mod modules;
+pub mod options;
 pub mod rtp;
 
 pub mod abi;
