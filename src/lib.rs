@@ -8,6 +8,7 @@ pub mod apierror;
 pub mod auth;
 pub mod json;
 pub mod modules;
+pub mod record;
 pub mod options;
 pub mod rtp;
 
