@@ -226,16 +226,16 @@ pub unsafe extern "C" fn janus_recorder_add_extmap(recorder: *mut JanusRecorder,
                 return -1;
             }
             // Keep Janus' table too, and list the ids in the order it iterates them.
-            let c = &mut *recorder;
-            if c.extensions.is_null() {
-                c.extensions = g_hash_table_new_full(None, None, None, Some(g_free));
+            let table = &mut (*recorder).extensions;
+            if table.is_null() {
+                *table = g_hash_table_new_full(None, None, None, Some(g_free));
             }
-            g_hash_table_insert(c.extensions, id as isize as gpointer, dup_bytes(Some(uri)) as gpointer);
+            g_hash_table_insert(*table, id as isize as gpointer, dup_bytes(Some(uri)) as gpointer);
             let mut order: Vec<u8> = Vec::with_capacity(15);
             unsafe extern "C" fn collect(key: gpointer, _value: gpointer, order: gpointer) {
                 (*(order as *mut Vec<u8>)).push(key as usize as u8);
             }
-            g_hash_table_foreach(c.extensions, Some(collect), &mut order as *mut Vec<u8> as gpointer);
+            g_hash_table_foreach(*table, Some(collect), &mut order as *mut Vec<u8> as gpointer);
             rec.order_extmaps(&order);
             0
         })
