@@ -2,6 +2,10 @@
 //! `janus_recorder` Janus' modules see (they read `filename`, and may take references
 //! through `ref`), followed by the safe [`Recorder`] that does the work. The C fields are
 //! refreshed from the Rust side after every call that changes them, so they read as in Janus.
+//!
+//! Safety contract of every export here: pointer arguments are NULL or what Janus' headers
+//! say (a live recorder/context, a NUL-terminated string, a buffer of `length` bytes).
+#![allow(clippy::missing_safety_doc)]
 
 use std::ffi::{c_void, CStr};
 use std::mem::{offset_of, size_of};
