@@ -10,6 +10,7 @@ pub mod janus_api;
 pub mod auth;
 pub mod json;
 pub mod modules;
+pub mod record;
 pub mod options;
 pub mod plugin_host;
 pub mod rtp;
