@@ -165,7 +165,7 @@ fn write_string(out: &mut String, s: &str) -> fmt::Result {
             '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => write!(out, "\\u{:04x}", c as u32)?,
+            c if (c as u32) < 0x20 => write!(out, "\\u{:04X}", c as u32)?,
             c => out.push(c),
         }
     }
@@ -416,7 +416,7 @@ mod tests {
 
     #[test]
     fn compact_text() {
-        let v = Json::Array(vec![Json::Null, true.into(), 3.into(), 0.5.into(), 2.0.into(), "a\"\n\u{1}".into()]);
-        assert_eq!(v.to_compact_string(), r#"[null,true,3,0.5,2.0,"a\"\n\u0001"]"#);
+        let v = Json::Array(vec![Json::Null, true.into(), 3.into(), 0.5.into(), 2.0.into(), "a\"\n\u{1}\u{1f}".into()]);
+        assert_eq!(v.to_compact_string(), r#"[null,true,3,0.5,2.0,"a\"\n\u0001\u001F"]"#);
     }
 }
