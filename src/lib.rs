@@ -6,6 +6,7 @@
 
 pub mod apierror;
 pub mod modules;
+pub mod rtcp;
 pub mod rtp;
 
 pub mod abi;
