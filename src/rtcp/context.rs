@@ -5,7 +5,7 @@
 //! Modules only hold pointers to it, but it keeps Janus' layout so the export layer can
 //! hand the same memory to C. Time comes in as arguments (sans-IO).
 
-use super::packet::{get_u32, REPORT_BLOCK_SIZE};
+use super::packet::{get_u32, Malformed, REPORT_BLOCK_SIZE};
 use crate::rtp::header::RtpHeader;
 
 /// Field names and order are Janus' (x86_64: 176 bytes, checked below).
@@ -192,7 +192,7 @@ impl RtcpContext {
     /// `janus_rtcp_process_incoming_rtp`: account an incoming RTP packet (sequence cycles,
     /// expected/received/retransmitted counts, interarrival jitter). `clock_rate` is the
     /// payload type's rate if known (0 keeps the current one). `Err` if `packet` has no RTP
-    /// header (Janus only checks for one byte and reads past it).
+    /// fixed header (Janus only checks for one byte and reads past it).
     pub fn process_incoming_rtp(
         &mut self,
         packet: &[u8],
@@ -201,8 +201,8 @@ impl RtcpContext {
         retransmissions_disabled: bool,
         clock_rate: u32,
         now_us: i64,
-    ) -> Result<(), ()> {
-        let rtp = RtpHeader::new(packet).ok_or(())?;
+    ) -> Result<(), Malformed> {
+        let rtp = RtpHeader::new(packet).ok_or(Malformed)?;
         if clock_rate > 0 && self.tb != clock_rate {
             self.tb = clock_rate;
         }

@@ -140,7 +140,7 @@ pub fn sdes_cname(buf: &mut [u8], cname: &[u8]) -> Option<usize> {
     buf.fill(0);
     write_header(buf, 1, RTCP_SDES, 0);
     // Header and chunk SSRC, item type and length, the name, a terminating null item.
-    let size = ((8 + cname.len() + 3 + 3) & 0xfffc) as usize;
+    let size = (8 + cname.len() + 3 + 3) & 0xfffc;
     // The second test only matters for names so long that Janus' 16-bit mask truncates.
     if buf.len() < size || buf.len() < 10 + cname.len() {
         return None;
