@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use janus::abi::rtcp::*;
 use janus::rtcp::context::{Now, RtcpContext};
 use janus::rtcp::fix::{fix_report_data, fix_ssrc, SsrcFix};
-use janus::rtcp::{feedback, packet, query};
+use janus::rtcp::{feedback, packet, query, twcc};
 use libc::c_char;
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -58,7 +58,11 @@ fn exercise(bytes: &[u8]) {
         with_copy(bytes, |p, n| janus_rtcp_has_fir(p, n));
         with_copy(bytes, |p, n| janus_rtcp_has_pli(p, n));
     }
-    let _ = packet::packets(bytes).count();
+    for p in packet::packets(bytes).map_while(Result::ok) {
+        if let Some(fb) = twcc::parse(p.rest()) {
+            assert!(fb.packets().count() <= usize::from(fb.status_count));
+        }
+    }
     let _ = query::receiver_ssrc(bytes);
     let _ = query::has_bye(bytes);
     if let Ok(seqs) = query::get_nacks(bytes) {
@@ -119,6 +123,11 @@ fn known_seeds_give_janus_answers() {
     let seqs: Vec<u16> = query::get_nacks(&seed("nacks.rtcp")).unwrap().collect();
     assert_eq!(seqs, [0xa84f, 0xa84f + 4]);
     assert!(query::has_bye(&seed("rr-sdes-bye.rtcp")));
+    let twcc_seed = seed("twcc-feedback.rtcp");
+    let fb = twcc::parse(&twcc_seed).unwrap();
+    assert_eq!((fb.base_seq, fb.status_count, fb.reference_time, fb.fb_pkt_count), (0x0a74, 10, 0x053f58, 0xbb));
+    let deltas: Vec<u32> = fb.packets().map(|s| s.delta_us / 250).collect();
+    assert_eq!(deltas, [0xe0, 0, 4, 0, 0, 0, 0, 0, 0x14, 0]);
 }
 
 #[test]

@@ -12,7 +12,7 @@ pub mod feedback;
 pub mod fix;
 pub mod packet;
 pub mod query;
-
+pub mod twcc;
 
 pub use context::RtcpContext;
 pub use packet::{Compound, Malformed, Packet};
