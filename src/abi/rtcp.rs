@@ -21,7 +21,10 @@ use crate::sys::glib::{gboolean, FALSE, TRUE};
 /// `janus_get_monotonic_time`: CLOCK_MONOTONIC in microseconds.
 // Local until the shared `crate::utils` time helper lands on main; then use that one.
 fn monotonic_time_us() -> i64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `ts` is a valid, writable timespec.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec * 1_000_000 + ts.tv_nsec / 1_000
@@ -31,7 +34,10 @@ fn now() -> Now {
     let unix_us = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
-    Now { monotonic_us: monotonic_time_us(), unix_us }
+    Now {
+        monotonic_us: monotonic_time_us(),
+        unix_us,
+    }
 }
 
 fn bool_to_c(b: bool) -> gboolean {
@@ -48,7 +54,8 @@ fn bool_to_c(b: bool) -> gboolean {
 /// # Safety
 /// `packet` must be NULL or point to `len` readable bytes that outlive `'a`.
 unsafe fn packet<'a>(packet: *const c_char, len: c_int) -> Option<&'a [u8]> {
-    (!packet.is_null() && len > 0).then(|| std::slice::from_raw_parts(packet.cast::<u8>(), len as usize))
+    (!packet.is_null() && len > 0)
+        .then(|| std::slice::from_raw_parts(packet.cast::<u8>(), len as usize))
 }
 
 /// As [`packet`], for the functions that write into it.
@@ -76,7 +83,10 @@ pub unsafe extern "C" fn janus_is_rtcp(buf: *mut c_char, len: c_uint) -> gboolea
         if buf.is_null() || len < 8 {
             return FALSE;
         }
-        bool_to_c(query::is_rtcp(std::slice::from_raw_parts(buf.cast::<u8>(), len as usize)))
+        bool_to_c(query::is_rtcp(std::slice::from_raw_parts(
+            buf.cast::<u8>(),
+            len as usize,
+        )))
     })
 }
 
@@ -94,12 +104,20 @@ pub unsafe extern "C" fn janus_rtcp_check_len(rtcp: *mut u8, len: c_int) -> gboo
 /// Janus reads the header only once `len` holds the header, both SSRCs and one FCI; so
 /// does this. FCI sizes 1..3 (a division by zero in Janus) give FALSE.
 #[no_mangle]
-pub unsafe extern "C" fn janus_rtcp_check_fci(rtcp: *mut u8, len: c_int, sizeof_fci: c_int) -> gboolean {
+pub unsafe extern "C" fn janus_rtcp_check_fci(
+    rtcp: *mut u8,
+    len: c_int,
+    sizeof_fci: c_int,
+) -> gboolean {
     guard(FALSE, || {
         if rtcp.is_null() || i64::from(len) < 12 + i64::from(sizeof_fci) {
             return FALSE;
         }
-        bool_to_c(fci_fits(i64::from(len), header_length(rtcp), i64::from(sizeof_fci)))
+        bool_to_c(fci_fits(
+            i64::from(len),
+            header_length(rtcp),
+            i64::from(sizeof_fci),
+        ))
     })
 }
 
@@ -113,8 +131,13 @@ pub unsafe extern "C" fn janus_rtcp_fix_ssrc(
     newssrcr: u32,
 ) -> c_int {
     guard(-1, || {
-        let Some(buf) = packet_mut(packet, len) else { return -1 };
-        let fix = (fixssrc != 0).then_some(SsrcFix { local: newssrcl, remote: newssrcr });
+        let Some(buf) = packet_mut(packet, len) else {
+            return -1;
+        };
+        let fix = (fixssrc != 0).then_some(SsrcFix {
+            local: newssrcl,
+            remote: newssrcr,
+        });
         match fix_ssrc(ctx.as_mut(), buf, fix, now()) {
             Ok(()) => 0,
             Err(_) => -2,
@@ -135,19 +158,25 @@ pub unsafe extern "C" fn janus_rtcp_get_sender_ssrc(packet_: *mut c_char, len: c
 /// TRUE only for the legacy FIR packet type (192), as in Janus.
 #[no_mangle]
 pub unsafe extern "C" fn janus_rtcp_has_fir(packet_: *mut c_char, len: c_int) -> gboolean {
-    guard(FALSE, || bool_to_c(packet(packet_, len).is_some_and(query::has_fir)))
+    guard(FALSE, || {
+        bool_to_c(packet(packet_, len).is_some_and(query::has_fir))
+    })
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn janus_rtcp_has_pli(packet_: *mut c_char, len: c_int) -> gboolean {
-    guard(FALSE, || bool_to_c(packet(packet_, len).is_some_and(query::has_pli)))
+    guard(FALSE, || {
+        bool_to_c(packet(packet_, len).is_some_and(query::has_pli))
+    })
 }
 
 /// `len` must be exactly 12.
 #[no_mangle]
 pub unsafe extern "C" fn janus_rtcp_pli(packet: *mut c_char, len: c_int) -> c_int {
     guard(-1, || {
-        packet_mut(packet, len).and_then(feedback::pli).map_or(-1, |n| n as c_int)
+        packet_mut(packet, len)
+            .and_then(feedback::pli)
+            .map_or(-1, |n| n as c_int)
     })
 }
 

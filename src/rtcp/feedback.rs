@@ -59,7 +59,8 @@ pub fn remb_encode(bitrate: u32) -> (u8, u32) {
 /// does (the exponent can reach 63).
 pub fn remb_decode(word: [u8; 4]) -> u32 {
     let exp = (word[1] >> 2) & 0x3f;
-    let mantissa = (u32::from(word[1] & 0x03) << 16) | (u32::from(word[2]) << 8) | u32::from(word[3]);
+    let mantissa =
+        (u32::from(word[1] & 0x03) << 16) | (u32::from(word[2]) << 8) | u32::from(word[3]);
     (u64::from(mantissa) << exp) as u32
 }
 
@@ -108,10 +109,13 @@ fn is_remb(p: &super::Packet<'_>) -> bool {
 
 /// `janus_rtcp_get_remb`: the bitrate of the first REMB in the compound, 0 if none.
 pub fn get_remb(buf: &[u8]) -> u32 {
-    packets(buf).map_while(Result::ok).find(is_remb).map_or(0, |p| {
-        let w = &p.rest()[FCI_OFFSET + 4..FCI_OFFSET + 8];
-        remb_decode([w[0], w[1], w[2], w[3]])
-    })
+    packets(buf)
+        .map_while(Result::ok)
+        .find(is_remb)
+        .map_or(0, |p| {
+            let w = &p.rest()[FCI_OFFSET + 4..FCI_OFFSET + 8];
+            remb_decode([w[0], w[1], w[2], w[3]])
+        })
 }
 
 /// `janus_rtcp_cap_remb`: rewrites the bitrate of every REMB in the compound to `bitrate`
@@ -208,7 +212,10 @@ mod tests {
         let mut seq = 0;
         assert_eq!(fir(&mut buf, &mut seq), Some(20));
         assert_eq!(seq, 1);
-        assert_eq!(buf, [0x84, 0xce, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]);
+        assert_eq!(
+            buf,
+            [0x84, 0xce, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]
+        );
         let mut seq = 255;
         fir(&mut buf, &mut seq).unwrap();
         assert_eq!((seq, buf[16]), (0, 0));
@@ -227,7 +234,10 @@ mod tests {
         // 128000 fits the 18-bit mantissa: exponent 0, mantissa 0x1F400.
         assert_eq!(
             buf,
-            [0x8f, 0xce, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, b'R', b'E', b'M', b'B', 1, 0x01, 0xf4, 0x00, 0, 0, 0, 0]
+            [
+                0x8f, 0xce, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, b'R', b'E', b'M', b'B', 1, 0x01, 0xf4,
+                0x00, 0, 0, 0, 0
+            ]
         );
         // 1 Mbps: exponent 2, mantissa 250000 = 0x3D090.
         remb(&mut buf, 1_000_000).unwrap();
@@ -239,14 +249,29 @@ mod tests {
         assert_eq!(remb_ssrcs(&mut three, 64_000, 4), None);
         assert_eq!(remb_ssrcs(&mut three, 64_000, 0), None);
         let mut listed = [0u8; 28];
-        assert_eq!(remb_for(&mut listed, 300_000, &[0x01020304, 0x05060708]), Some(28));
-        assert_eq!(&listed[16..28], &[2, 0x06, 0x49, 0xf0, 1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(
+            remb_for(&mut listed, 300_000, &[0x01020304, 0x05060708]),
+            Some(28)
+        );
+        assert_eq!(
+            &listed[16..28],
+            &[2, 0x06, 0x49, 0xf0, 1, 2, 3, 4, 5, 6, 7, 8]
+        );
     }
 
     #[test]
     fn remb_round_trips() {
         let mut buf = [0u8; 24];
-        for bitrate in [0u32, 1, 0x3FFFF, 0x40000, 128_000, 1_000_000, 2_500_000_000, 0xFFFFC000] {
+        for bitrate in [
+            0u32,
+            1,
+            0x3FFFF,
+            0x40000,
+            128_000,
+            1_000_000,
+            2_500_000_000,
+            0xFFFFC000,
+        ] {
             remb(&mut buf, bitrate).unwrap();
             let got = get_remb(&buf);
             let (exp, _) = remb_encode(bitrate);
@@ -309,17 +334,25 @@ mod tests {
     fn nack_bytes() {
         let mut buf = [0xaa; 16];
         assert_eq!(nacks(&mut buf, &[100]), Some(16));
-        assert_eq!(buf, [0x81, 0xcd, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 100, 0, 0]);
+        assert_eq!(
+            buf,
+            [0x81, 0xcd, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 100, 0, 0]
+        );
         // 101 and 103 and 116 fold into the first block; 117 opens a second; 90 and the
         // repeated 117 are skipped.
         let mut buf = [0u8; 24];
-        assert_eq!(nacks(&mut buf, &[100, 101, 90, 103, 116, 117, 117, 118]), Some(20));
+        assert_eq!(
+            nacks(&mut buf, &[100, 101, 90, 103, 116, 117, 117, 118]),
+            Some(20)
+        );
         assert_eq!(
             &buf[..20],
             &[0x81, 0xcd, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 100, 0x80, 0x05, 0, 117, 0, 1]
         );
         // The parser reads back what was written.
-        let seqs: Vec<u16> = super::super::query::get_nacks(&buf[..20]).unwrap().collect();
+        let seqs: Vec<u16> = super::super::query::get_nacks(&buf[..20])
+            .unwrap()
+            .collect();
         assert_eq!(seqs, [100, 101, 103, 116, 117, 118]);
         assert_eq!(nacks(&mut [0u8; 16], &[1, 40]), None);
         assert_eq!(nacks(&mut [0u8; 16], &[]), None);

@@ -24,7 +24,10 @@ fn find<'a>(buf: &'a [u8], mut pred: impl FnMut(&Packet<'a>) -> bool) -> Option<
 /// there is none.
 pub fn sender_ssrc(buf: &[u8]) -> u32 {
     find(buf, |p| {
-        matches!(p.packet_type(), RTCP_SR | RTCP_RR | RTCP_RTPFB | RTCP_PSFB | RTCP_XR)
+        matches!(
+            p.packet_type(),
+            RTCP_SR | RTCP_RR | RTCP_RTPFB | RTCP_PSFB | RTCP_XR
+        )
     })
     .map_or(0, |p| p.ssrc())
 }
@@ -177,7 +180,8 @@ pub fn filter(buf: &[u8], out: &mut [u8]) -> Option<usize> {
         };
         if keep {
             let bytes = p.bytes();
-            out.get_mut(kept..kept + bytes.len())?.copy_from_slice(bytes);
+            out.get_mut(kept..kept + bytes.len())?
+                .copy_from_slice(bytes);
             kept += bytes.len();
         }
     }
@@ -193,8 +197,9 @@ mod tests {
         0, 0, 0, 0x22, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     ];
     const PLI: [u8; 12] = [0x81, 206, 0, 2, 0, 0, 0, 0x33, 0, 0, 0, 0x44];
-    const NACK: [u8; 20] =
-        [0x81, 205, 0, 4, 0, 0, 0, 1, 0, 0, 0, 2, 0x00, 0x64, 0x80, 0x05, 0xff, 0xff, 0x00, 0x01];
+    const NACK: [u8; 20] = [
+        0x81, 205, 0, 4, 0, 0, 0, 1, 0, 0, 0, 2, 0x00, 0x64, 0x80, 0x05, 0xff, 0xff, 0x00, 0x01,
+    ];
     const BYE: [u8; 8] = [0x81, 203, 0, 1, 0, 0, 0, 0x55];
 
     fn compound(parts: &[&[u8]]) -> Vec<u8> {
@@ -224,7 +229,9 @@ mod tests {
     fn presence_tests() {
         let c = compound(&[&RR, &PLI, &BYE]);
         assert!(has_pli(&c) && has_bye(&c) && !has_fir(&c));
-        let fir5104 = [0x84, 206, 0, 4, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0, 0];
+        let fir5104 = [
+            0x84, 206, 0, 4, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0, 0,
+        ];
         assert!(!has_fir(&fir5104));
         let legacy = [0x80, 192, 0, 1, 0, 0, 0, 1];
         assert!(has_fir(&legacy));

@@ -83,13 +83,26 @@ pub fn parse(rest: &[u8]) -> Option<Feedback<'_>> {
     if due > 0 {
         return None;
     }
-    Some(Feedback { base_seq, status_count, reference_time, fb_pkt_count, chunks: &body[..used], deltas: &body[used..] })
+    Some(Feedback {
+        base_seq,
+        status_count,
+        reference_time,
+        fb_pkt_count,
+        chunks: &body[..used],
+        deltas: &body[used..],
+    })
 }
 
 impl<'a> Feedback<'a> {
     /// The reported packets in order; like Janus, the list ends early if the deltas run out.
     pub fn packets(&self) -> Statuses<'a> {
-        Statuses { chunks: self.chunks, in_chunk: 0, due: self.status_count, deltas: self.deltas, seq: self.base_seq }
+        Statuses {
+            chunks: self.chunks,
+            in_chunk: 0,
+            due: self.status_count,
+            deltas: self.deltas,
+            seq: self.base_seq,
+        }
     }
 }
 
@@ -132,7 +145,11 @@ impl Iterator for Statuses<'_> {
         };
         let seq = self.seq;
         self.seq = self.seq.wrapping_add(1);
-        Some(PacketStatus { seq, status, delta_us: u32::from(delta) * 250 })
+        Some(PacketStatus {
+            seq,
+            status,
+            delta_us: u32::from(delta) * 250,
+        })
     }
 }
 
@@ -160,9 +177,29 @@ mod tests {
         // symbols not due); deltas 10, 20, large 0x0102, 30.
         let p = feedback(&[0x20, 0x02, 0xe1, 0x00, 10, 20, 0x01, 0x02, 30], 5);
         let fb = parse(&p).unwrap();
-        assert_eq!((fb.base_seq, fb.status_count, fb.reference_time, fb.fb_pkt_count), (100, 5, 0x102, 7));
-        let got: Vec<_> = fb.packets().map(|s| (s.seq, s.status, s.delta_us)).collect();
-        assert_eq!(got, [(100, 1, 2500), (101, 1, 5000), (102, 2, 0x0102 * 250), (103, 0, 0), (104, 1, 7500)]);
+        assert_eq!(
+            (
+                fb.base_seq,
+                fb.status_count,
+                fb.reference_time,
+                fb.fb_pkt_count
+            ),
+            (100, 5, 0x102, 7)
+        );
+        let got: Vec<_> = fb
+            .packets()
+            .map(|s| (s.seq, s.status, s.delta_us))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (100, 1, 2500),
+                (101, 1, 5000),
+                (102, 2, 0x0102 * 250),
+                (103, 0, 0),
+                (104, 1, 7500)
+            ]
+        );
     }
 
     #[test]
@@ -170,7 +207,11 @@ mod tests {
         // 14 one-bit symbols 1010...: seven received packets.
         let p = feedback(&[0xaa, 0xaa, 1, 2, 3, 4, 5, 6, 7], 14);
         let fb = parse(&p).unwrap();
-        let got: Vec<_> = fb.packets().filter(|s| s.status == 1).map(|s| s.delta_us / 250).collect();
+        let got: Vec<_> = fb
+            .packets()
+            .filter(|s| s.status == 1)
+            .map(|s| s.delta_us / 250)
+            .collect();
         assert_eq!(got, [1, 2, 3, 4, 5, 6, 7]);
         // Chunks short of the status count: nothing.
         assert!(parse(&feedback(&[0x20, 0x02], 3)).is_none());
