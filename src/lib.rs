@@ -13,6 +13,7 @@ pub mod modules;
 pub mod record;
 pub mod options;
 pub mod plugin_host;
+pub mod rtcp;
 pub mod rtp;
 pub mod server_info;
 pub mod session;

@@ -15,6 +15,7 @@ pub mod apierror;
 pub mod json;
 pub mod modules;
 pub mod record;
+pub mod rtcp;
 pub mod rtp_switching;
 
 /// Runs an export's body; a panic becomes `on_panic` (NULL, -1, FALSE... as Janus would fail).
