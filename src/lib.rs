@@ -5,6 +5,7 @@
 //! with those modules.
 
 pub mod apierror;
+pub mod config;
 pub mod modules;
 pub mod options;
 pub mod rtp;

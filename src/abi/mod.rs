@@ -12,6 +12,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use libc::c_char;
 
 pub mod apierror;
+pub mod config;
 pub mod modules;
 
 /// Runs an export's body; a panic becomes `on_panic` (NULL, -1, FALSE... as Janus would fail).
