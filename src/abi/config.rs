@@ -4,8 +4,11 @@
 //! modules read `->type`, `->name`, `->value` and `->list` directly and keep container
 //! pointers across calls, so every tree operation works on it in place. Parsing builds it
 //! from the safe `crate::config` model; printing and saving read it back into that model.
-
-#![allow(non_camel_case_types)]
+//!
+//! Safety of every export: pointer arguments are NULL or what Janus' `config.h` says they
+//! are (a configuration from `janus_config_parse`, containers from the `_create` functions or
+//! found in that configuration, NUL-terminated strings).
+#![allow(non_camel_case_types, clippy::missing_safety_doc)]
 
 use std::ffi::{CStr, OsStr};
 use std::os::unix::ffi::OsStrExt;
