@@ -58,12 +58,15 @@ const ARRAY: c_int = Kind::Array as c_int;
 /// The one place configuration messages leave this file, at Janus' level for each.
 /// Until the core logger exists they go to stdout the way Janus prints them by default:
 /// errors and warnings with their tag, verbose lines (above the default level 4) not at all.
+/// A failing stdout is ignored, never a reason to fail the call.
 fn log(level: LogLevel, text: &str) {
-    match level {
-        LogLevel::Err => print!("[ERR] {text}"),
-        LogLevel::Warn => print!("[WARN] {text}"),
-        LogLevel::Verb => {}
-    }
+    use std::io::Write;
+    let tag = match level {
+        LogLevel::Err => "[ERR] ",
+        LogLevel::Warn => "[WARN] ",
+        LogLevel::Verb => return,
+    };
+    let _ = write!(std::io::stdout().lock(), "{tag}{text}");
 }
 
 // ---- building and reading the C tree ----
