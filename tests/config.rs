@@ -30,7 +30,7 @@ fn path_c(p: &Path) -> CString {
 fn probe() -> &'static Module {
     static MODULE: OnceLock<Module> = OnceLock::new();
     MODULE.get_or_init(|| {
-        let so = build_c_module("config_probe", &["tests/c/config_probe.c"], Path::new("/usr/include/janus"));
+        let so = build_c_module("config_probe", &["tests/c/config_probe.c"], &support::manifest_dir().join("include"));
         Module::open(&so).unwrap()
     })
 }
