@@ -5,6 +5,7 @@
 //! with those modules.
 
 pub mod apierror;
+pub mod config;
 pub mod gateway;
 pub mod janus_api;
 pub mod auth;

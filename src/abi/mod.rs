@@ -12,6 +12,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use libc::c_char;
 
 pub mod apierror;
+pub mod config;
 pub mod json;
 pub mod modules;
 pub mod record;
