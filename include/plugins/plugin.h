@@ -114,7 +114,7 @@ typedef enum janus_plugin_result_type {
 
 struct janus_plugin_result {
 	janus_plugin_result_type type;
-	const char *text;         /* error text or hint; duplicated by janus_plugin_result_new */
+	const char *text;         /* error text or hint: borrowed, never freed (use a static string) */
 	json_t *content;          /* reference taken over by the result */
 };
 
