@@ -59,7 +59,7 @@ impl Auth {
         match &self.mode {
             Mode::Disabled => true,
             Mode::Stored(_) => self.stored().is_some_and(|t| t.contains_key(token)),
-            Mode::Signed { secret } => check_signature(secret, token, None, now_secs),
+            Mode::Signed { secret } => check_signature(secret, token, REALM, None, now_secs),
         }
     }
 
@@ -68,22 +68,26 @@ impl Auth {
         match &self.mode {
             Mode::Disabled => true,
             Mode::Stored(_) => self.stored().is_some_and(|t| t.get(token).is_some_and(|p| p.iter().any(|x| x == package))),
-            Mode::Signed { secret } => check_signature(secret, token, Some(package), now_secs),
+            Mode::Signed { secret } => check_signature(secret, token, REALM, Some(package), now_secs),
         }
     }
 
-    /// What plugins see through `auth_signature_contains`: true when not in signed mode.
-    pub fn signature_contains(&self, token: Option<&str>, descriptor: &str, now_secs: i64) -> bool {
+    /// What plugins see through `auth_signature_contains`: a token signed for `realm` (the
+    /// plugin's package) listing `descriptor`; always true when not in signed mode.
+    pub fn signature_contains(&self, token: Option<&str>, realm: &str, descriptor: &str, now_secs: i64) -> bool {
         match &self.mode {
-            Mode::Signed { secret } => token.is_some_and(|t| check_signature(secret, t, Some(descriptor), now_secs)),
+            Mode::Signed { secret } => {
+                token.is_some_and(|t| check_signature(secret, t, realm, Some(descriptor), now_secs))
+            }
             _ => true,
         }
     }
 
-    /// `auth_is_signature_valid` for plugins: false unless in signed mode and valid.
-    pub fn signature_valid(&self, token: &str, now_secs: i64) -> bool {
+    /// `auth_is_signature_valid` for plugins: a valid token signed for `realm` (the plugin's
+    /// package); false unless in signed mode.
+    pub fn signature_valid(&self, token: &str, realm: &str, now_secs: i64) -> bool {
         match &self.mode {
-            Mode::Signed { secret } => check_signature(secret, token, None, now_secs),
+            Mode::Signed { secret } => check_signature(secret, token, realm, None, now_secs),
             _ => false,
         }
     }
@@ -137,9 +141,9 @@ impl Auth {
 }
 
 /// Verifies a signed token: exactly one ':' separating data and signature, data starting
-/// with a non-negative unexpired expiry (seconds) and the realm, then (when `descriptor` is
+/// with a non-negative unexpired expiry (seconds) and `realm`, then (when `descriptor` is
 /// given) that descriptor among the remaining fields, and the signature matching.
-fn check_signature(secret: &str, token: &str, descriptor: Option<&str>, now_secs: i64) -> bool {
+fn check_signature(secret: &str, token: &str, realm_wanted: &str, descriptor: Option<&str>, now_secs: i64) -> bool {
     let Some((data, signature)) = token.split_once(':') else { return false };
     if signature.contains(':') {
         return false;
@@ -147,7 +151,7 @@ fn check_signature(secret: &str, token: &str, descriptor: Option<&str>, now_secs
     let mut fields = data.split(',');
     let (Some(expiry), Some(realm)) = (fields.next(), fields.next()) else { return false };
     let expiry = parse_leading_i64(expiry);
-    if expiry < 0 || now_secs > expiry || realm != REALM {
+    if expiry < 0 || now_secs > expiry || realm != realm_wanted {
         return false;
     }
     if let Some(d) = descriptor {
@@ -244,8 +248,13 @@ mod tests {
         assert!(!auth.check_token(&format!("{token}:x"), 10), "two colons");
         assert!(!auth.check_token("2000,janus", 10), "no signature");
         assert!(!auth.check_token(&sign("s3cret", "-1,janus"), -5), "negative expiry");
-        assert!(auth.signature_contains(Some(&token), "janus.plugin.echotest", 10));
-        assert!(!auth.signature_contains(None, "janus.plugin.echotest", 10));
+        // Plugins check tokens issued for their own realm.
+        let plugin_token = sign("s3cret", "2000,janus.plugin.videoroom,room-1234");
+        assert!(auth.signature_valid(&plugin_token, "janus.plugin.videoroom", 10));
+        assert!(!auth.signature_valid(&plugin_token, "janus", 10));
+        assert!(auth.signature_contains(Some(&plugin_token), "janus.plugin.videoroom", "room-1234", 10));
+        assert!(!auth.signature_contains(Some(&plugin_token), "janus.plugin.videoroom", "room-9", 10));
+        assert!(!auth.signature_contains(None, "janus.plugin.videoroom", "room-1234", 10));
     }
 
     #[test]
@@ -264,7 +273,8 @@ mod tests {
         assert!(!auth.check_plugin("t", "p", 0));
         assert!(auth.remove_token("t") && !auth.remove_token("t"));
         assert!(!auth.check_token("t", 0));
-        assert!(!auth.signature_valid("t", 0));
+        assert!(!auth.signature_valid("t", "janus", 0));
+        assert!(auth.signature_contains(None, "janus", "x", 0));
     }
 
     #[test]

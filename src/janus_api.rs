@@ -272,7 +272,7 @@ impl Gateway {
             }
         };
         let handle = Arc::new(Handle::new(handle_id, session_id, plugin.clone(), opaque_id, token, self.env.monotonic_us()));
-        match plugin.create_session(handle_id) {
+        match plugin.create_session(session_id, handle_id) {
             Ok(ps) => handle.set_plugin_session(ps),
             Err(error) => {
                 let reason = format!("Couldn't attach to plugin: error '{error}'");
@@ -460,6 +460,54 @@ impl Gateway {
         }
     }
 
+    /// A plugin's `push_event`: an `event` to the client owning the handle's session. Returns
+    /// 0, or the Janus error code the C callback returns.
+    pub fn push_event(
+        &self,
+        session_id: u64,
+        handle_id: u64,
+        package: &str,
+        transaction: Option<&str>,
+        message: Json,
+        jsep: Option<&Json>,
+    ) -> i32 {
+        let Some(session) = self.sessions.get(session_id).filter(|s| !s.is_destroyed()) else {
+            return ApiError::SessionNotFound.code();
+        };
+        let Some(handle) = session.handle(handle_id) else {
+            return ApiError::SessionNotFound.code();
+        };
+        if message.as_object().is_none() {
+            return ApiError::InvalidJsonObject.code();
+        }
+        let has_sdp = jsep.is_some_and(|j| j.get("type").and_then(Json::as_str).is_some() && j.get("sdp").and_then(Json::as_str).is_some());
+        if has_sdp {
+            // Merging a plugin's SDP needs the media plane, which this build lacks: Janus
+            // answers a JSEP it cannot process with this code.
+            return ApiError::JsepInvalidSdp.code();
+        }
+        let mut event = create_message("event", session_id, transaction).with("sender", handle_id);
+        if self.settings.opaqueid_in_api {
+            if let Some(o) = &handle.opaque_id {
+                event.set("opaque_id", o.as_str());
+            }
+        }
+        let plugindata = Object::new().with("plugin", package).with("data", message);
+        if let Some(source) = session.source() {
+            source.send(None, false, event.with("plugindata", plugindata).into());
+        }
+        0
+    }
+
+    /// A plugin's `end_session`: the handle is detached as if the client had asked.
+    pub fn end_session(&self, session_id: u64, handle_id: u64) {
+        if let Some(session) = self.sessions.get(session_id) {
+            if let Some(handle) = session.remove_handle(handle_id) {
+                self.destroy_handle(&session, handle);
+            }
+        }
+    }
+
     /// The `info` reply (`server_info`).
     pub fn server_info(&self, transaction: Option<&str>) -> Json {
         crate::server_info::build(self, transaction)
@@ -536,7 +584,7 @@ mod tests {
         fn description(&self) -> &ModuleInfo {
             &self.0
         }
-        fn create_session(&self, handle_id: u64) -> Result<Box<dyn PluginSession>, i32> {
+        fn create_session(&self, _session_id: u64, handle_id: u64) -> Result<Box<dyn PluginSession>, i32> {
             self.1.lock().unwrap().push(format!("create {handle_id}"));
             Ok(Box::new(EchoSession(self.1.clone())))
         }
@@ -736,6 +784,25 @@ mod tests {
         f.gw.transport_gone(&TestTransport { instance: 1, wire: f.wire.clone() });
         assert!(f.gw.sessions.get(3).is_none() && f.gw.sessions.get(4).is_some());
         assert!(f.events().is_empty());
+    }
+
+    #[test]
+    fn plugin_events_reach_the_owning_transport() {
+        let f = fixture(Settings::default(), Auth::new(false, None));
+        f.send(r#"{"janus":"create","transaction":"x","id":3}"#);
+        let r = f.send(r#"{"janus":"attach","transaction":"x","session_id":3,"plugin":"janus.plugin.echo"}"#);
+        let h = r.get("data").unwrap().get("id").unwrap().as_i64().unwrap() as u64;
+        let data: Json = Object::new().with("echo", "event").into();
+        assert_eq!(f.gw.push_event(3, h, "janus.plugin.echo", Some("tx"), data.clone(), None), 0);
+        assert_eq!(
+            f.events().last().unwrap().to_compact_string(),
+            format!(r#"{{"janus":"event","session_id":3,"transaction":"tx","sender":{h},"plugindata":{{"plugin":"janus.plugin.echo","data":{{"echo":"event"}}}}}}"#)
+        );
+        assert_eq!(f.gw.push_event(3, h, "p", None, Json::Array(vec![]), None), 455);
+        assert_eq!(f.gw.push_event(4, h, "p", None, data.clone(), None), 458);
+        f.gw.end_session(3, h);
+        assert_eq!(f.gw.push_event(3, h, "p", None, data, None), 458);
+        assert!(f.events().last().unwrap().to_compact_string().starts_with(r#"{"janus":"detached""#));
     }
 
     #[test]

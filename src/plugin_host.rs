@@ -25,8 +25,9 @@ pub trait Plugin: Send + Sync {
     fn package(&self) -> &str {
         &self.description().package
     }
-    /// `create_session` for the handle `handle_id`; the error number on failure.
-    fn create_session(&self, handle_id: u64) -> Result<Box<dyn PluginSession>, i32>;
+    /// `create_session` for the handle `handle_id` of session `session_id`; the plugin's
+    /// error number on failure.
+    fn create_session(&self, session_id: u64, handle_id: u64) -> Result<Box<dyn PluginSession>, i32>;
 }
 
 /// The plugin's state for one handle.
