@@ -5,8 +5,12 @@
 //! with those modules.
 
 pub mod apierror;
+pub mod events;
+pub mod ip_utils;
+pub mod log;
 pub mod modules;
 pub mod rtp;
+pub mod utils;
 
 pub mod abi;
 mod sys;

@@ -48,6 +48,9 @@ extern "C" {
     pub fn g_mutex_lock(mutex: *mut GMutex);
     pub fn g_mutex_unlock(mutex: *mut GMutex);
     pub fn g_random_int() -> u32;
+    pub fn g_path_is_absolute(file_name: *const c_char) -> gboolean;
+    /// Variadic: NULL-terminated list of path elements.
+    pub fn g_build_filename(first_element: *const c_char, ...) -> *mut c_char;
 }
 
 /// Copies a Rust string into a GLib-allocated, NUL-terminated C string (modules `g_free` it).
@@ -79,4 +82,10 @@ pub unsafe fn g_list_iter(list: *mut GList) -> impl Iterator<Item = gpointer> {
             Some(data)
         }
     })
+}
+
+/// GLib's (non-cryptographic) PRNG, Janus' fallback when OpenSSL cannot give random bytes.
+pub fn random_u32() -> u32 {
+    // SAFETY: no arguments, no preconditions.
+    unsafe { g_random_int() }
 }

@@ -4,7 +4,10 @@
 //! GLib is declared by hand because we need a small, stable part of it.
 #![allow(non_camel_case_types, non_upper_case_globals, non_snake_case, dead_code, clippy::all)]
 
+pub mod clock;
 pub mod glib;
+pub mod openssl;
+pub mod zlib;
 
 pub mod jansson {
     include!(concat!(env!("OUT_DIR"), "/jansson.rs"));
