@@ -29,7 +29,26 @@ fn main() {
     generate_bindings(&out, &include_paths);
     compile_compat(&root, &include_paths);
     export_symbols(&root);
+    build_identity(&root);
     println!("cargo:rerun-if-changed=build.rs");
+}
+
+/// What `janus` prints as its commit and compile time (and `info` reports).
+fn build_identity(root: &Path) {
+    let run = |cmd: &str, args: &[&str]| {
+        std::process::Command::new(cmd)
+            .args(args)
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let sha = run("git", &["rev-parse", "HEAD"]).unwrap_or_else(|| "not-a-git-repo".into());
+    let time = run("date", &["-u", "+%a %b %e %T UTC %Y"]).unwrap_or_default();
+    println!("cargo:rustc-env=JANUS_BUILD_GIT_SHA={sha}");
+    println!("cargo:rustc-env=JANUS_BUILD_TIME={time}");
+    println!("cargo:rerun-if-changed=.git/HEAD");
 }
 
 /// Bindings for the C libraries whose structs we need sized exactly (libconfig's `config_t`,

@@ -29,19 +29,29 @@ pub fn mask_from_list(list: &str) -> u64 {
     }
     list.split(',')
         .map(|item| item.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == '\x0b'))
-        .filter_map(|item| EVENT_TYPES.iter().find(|(_, label, _)| label.eq_ignore_ascii_case(item)))
+        .filter_map(|item| {
+            EVENT_TYPES
+                .iter()
+                .find(|(_, label, _)| label.eq_ignore_ascii_case(item))
+        })
         .fold(0, |mask, (bit, ..)| mask | u64::from(*bit))
 }
 
 /// The configuration label of an event type (64 -> "plugins"); `None` for anything that is
 /// not exactly one of the types.
 pub fn type_to_label(event_type: i32) -> Option<&'static str> {
-    EVENT_TYPES.iter().find(|(bit, ..)| *bit as i32 == event_type).map(|(_, label, _)| *label)
+    EVENT_TYPES
+        .iter()
+        .find(|(bit, ..)| *bit as i32 == event_type)
+        .map(|(_, label, _)| *label)
 }
 
 /// The display name of an event type (64 -> "Plugins").
 pub fn type_to_name(event_type: i32) -> Option<&'static str> {
-    EVENT_TYPES.iter().find(|(bit, ..)| *bit as i32 == event_type).map(|(.., name)| *name)
+    EVENT_TYPES
+        .iter()
+        .find(|(bit, ..)| *bit as i32 == event_type)
+        .map(|(.., name)| *name)
 }
 
 #[cfg(test)]
@@ -54,7 +64,11 @@ mod tests {
         assert_eq!(mask_from_list("ALL"), 0xffff_ffff);
         assert_eq!(mask_from_list("sessions,handles"), 3);
         assert_eq!(mask_from_list("plugins, Transports,core"), 64 | 128 | 256);
-        assert_eq!(mask_from_list("media ,webrtc"), 16, "trailing blanks do not match");
+        assert_eq!(
+            mask_from_list("media ,webrtc"),
+            16,
+            "trailing blanks do not match"
+        );
         assert_eq!(mask_from_list("bogus,jsep,,external"), 8 | 4);
         assert_eq!(mask_from_list("no_events"), 0);
         assert_eq!(mask_from_list(""), 0);

@@ -1,5 +1,23 @@
 //! The `janus` executable.
 
-fn main() {
-    println!("Janus WebRTC Server (Rust) {}", janus::JANUS_VERSION_STRING);
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    print!(
+        "Janus version: {} ({})\nJanus commit: {}\nCompiled on:  {}\n\n",
+        janus::JANUS_VERSION,
+        janus::JANUS_VERSION_STRING,
+        env!("JANUS_BUILD_GIT_SHA"),
+        env!("JANUS_BUILD_TIME")
+    );
+    let args: Vec<String> = std::env::args().collect();
+    let _options = match janus::options::parse(&args) {
+        Ok(o) => o,
+        Err(message) => {
+            janus::options::print_error(&message);
+            return ExitCode::FAILURE;
+        }
+    };
+    eprintln!("The control plane is not implemented yet: this build only provides the module ABI.");
+    ExitCode::FAILURE
 }

@@ -1,9 +1,14 @@
 //! Exports of Janus' `ip-utils.c`: the tagged address unions modules keep on their stacks
 //! and in their structs, converted to and from `std::net` addresses.
 
+#![allow(clippy::missing_safety_doc)]
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use libc::{c_char, c_int, ifaddrs, sockaddr, sockaddr_in, sockaddr_in6, AF_INET, AF_INET6, AF_UNSPEC, EINVAL};
+use libc::{
+    c_char, c_int, ifaddrs, sockaddr, sockaddr_in, sockaddr_in6, AF_INET, AF_INET6, AF_UNSPEC,
+    EINVAL,
+};
 
 use super::{c_bytes, guard};
 use crate::ip_utils::{self, AddressKind, InterfaceAddress};
@@ -36,7 +41,9 @@ const _: () = {
 impl janus_network_address {
     fn get(&self) -> Option<IpAddr> {
         match self.family {
-            AF_INET => Some(Ipv4Addr::new(self.addr[0], self.addr[1], self.addr[2], self.addr[3]).into()),
+            AF_INET => {
+                Some(Ipv4Addr::new(self.addr[0], self.addr[1], self.addr[2], self.addr[3]).into())
+            }
             AF_INET6 => Some(Ipv6Addr::from(self.addr).into()),
             _ => None,
         }
@@ -84,7 +91,7 @@ unsafe fn ip_of_sockaddr(s: *const sockaddr) -> Option<IpAddr> {
 }
 
 #[no_mangle]
-pub extern "C" fn janus_network_address_nullify(a: *mut janus_network_address) {
+pub unsafe extern "C" fn janus_network_address_nullify(a: *mut janus_network_address) {
     guard((), || {
         // SAFETY: the caller passes its own struct (or NULL).
         if let Some(a) = unsafe { a.as_mut() } {
@@ -94,14 +101,21 @@ pub extern "C" fn janus_network_address_nullify(a: *mut janus_network_address) {
 }
 
 #[no_mangle]
-pub extern "C" fn janus_network_address_is_null(a: *const janus_network_address) -> c_int {
+pub unsafe extern "C" fn janus_network_address_is_null(a: *const janus_network_address) -> c_int {
     // SAFETY: as above.
-    guard(1, || unsafe { a.as_ref() }.is_none_or(|a| a.family == AF_UNSPEC).into())
+    guard(1, || {
+        unsafe { a.as_ref() }
+            .is_none_or(|a| a.family == AF_UNSPEC)
+            .into()
+    })
 }
 
 /// Fills `a` from an AF_INET/AF_INET6 socket address: 0, or -EINVAL (`a` untouched).
 #[no_mangle]
-pub extern "C" fn janus_network_address_from_sockaddr(s: *mut sockaddr, a: *mut janus_network_address) -> c_int {
+pub unsafe extern "C" fn janus_network_address_from_sockaddr(
+    s: *mut sockaddr,
+    a: *mut janus_network_address,
+) -> c_int {
     guard(-EINVAL, || {
         // SAFETY: the caller passes a valid sockaddr and its own struct (or NULLs).
         match (unsafe { ip_of_sockaddr(s) }, unsafe { a.as_mut() }) {
@@ -116,13 +130,15 @@ pub extern "C" fn janus_network_address_from_sockaddr(s: *mut sockaddr, a: *mut 
 
 /// Writes `a` as text into `buf` (zeroed first): 0, or -EINVAL for a NULL/unset address.
 #[no_mangle]
-pub extern "C" fn janus_network_address_to_string_buffer(
+pub unsafe extern "C" fn janus_network_address_to_string_buffer(
     a: *const janus_network_address,
     buf: *mut janus_network_address_string_buffer,
 ) -> c_int {
     guard(-EINVAL, || {
         // SAFETY: the caller passes its own structs (or NULLs).
-        let (Some(a), Some(buf)) = (unsafe { a.as_ref() }, unsafe { buf.as_mut() }) else { return -EINVAL };
+        let (Some(a), Some(buf)) = (unsafe { a.as_ref() }, unsafe { buf.as_mut() }) else {
+            return -EINVAL;
+        };
         if a.family == AF_UNSPEC {
             return -EINVAL;
         }
@@ -139,14 +155,22 @@ pub extern "C" fn janus_network_address_to_string_buffer(
 }
 
 #[no_mangle]
-pub extern "C" fn janus_network_address_string_buffer_is_null(b: *const janus_network_address_string_buffer) -> c_int {
+pub unsafe extern "C" fn janus_network_address_string_buffer_is_null(
+    b: *const janus_network_address_string_buffer,
+) -> c_int {
     // SAFETY: the caller passes its own struct (or NULL).
-    guard(1, || unsafe { b.as_ref() }.is_none_or(|b| b.family == AF_UNSPEC).into())
+    guard(1, || {
+        unsafe { b.as_ref() }
+            .is_none_or(|b| b.family == AF_UNSPEC)
+            .into()
+    })
 }
 
 /// The text inside `b` (a pointer into the caller's buffer), or NULL if it holds none.
 #[no_mangle]
-pub extern "C" fn janus_network_address_string_from_buffer(b: *const janus_network_address_string_buffer) -> *const c_char {
+pub unsafe extern "C" fn janus_network_address_string_from_buffer(
+    b: *const janus_network_address_string_buffer,
+) -> *const c_char {
     guard(std::ptr::null(), || {
         // SAFETY: as above.
         match unsafe { b.as_ref() } {
@@ -161,7 +185,9 @@ pub extern "C" fn janus_network_address_string_from_buffer(b: *const janus_netwo
 #[no_mangle]
 pub extern "C" fn janus_network_detect_local_ip_as_string(addr_type: c_int) -> *mut c_char {
     guard(std::ptr::null_mut(), || {
-        let Some(ip) = AddressKind::from_query_options(addr_type).and_then(ip_utils::detect_local_ip) else {
+        let Some(ip) =
+            AddressKind::from_query_options(addr_type).and_then(ip_utils::detect_local_ip)
+        else {
             return std::ptr::null_mut();
         };
         // SAFETY: a fresh GLib string, handed over to the caller.
@@ -172,14 +198,15 @@ pub extern "C" fn janus_network_detect_local_ip_as_string(addr_type: c_int) -> *
 /// Finds in a `getifaddrs` list the address of the interface named `iface`, or the entry
 /// whose address is `iface`. `result` is nullified first; 0, or -EINVAL if nothing matches.
 #[no_mangle]
-pub extern "C" fn janus_network_lookup_interface(
+pub unsafe extern "C" fn janus_network_lookup_interface(
     ifas: *const ifaddrs,
     iface: *const c_char,
     result: *mut janus_network_address,
 ) -> c_int {
     guard(-EINVAL, || {
         // SAFETY: modules pass the list getifaddrs gave them, a C string and their own struct.
-        let (Some(query), Some(result)) = (unsafe { c_bytes(iface) }, unsafe { result.as_mut() }) else {
+        let (Some(query), Some(result)) = (unsafe { c_bytes(iface) }, unsafe { result.as_mut() })
+        else {
             return -EINVAL;
         };
         if ifas.is_null() {

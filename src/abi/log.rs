@@ -6,7 +6,7 @@
 //! `gboolean` and `char *` the modules expect, but readable and writable from Rust without
 //! data races. Defaults are the values Janus has while modules run.
 
-#![allow(non_upper_case_globals)]
+#![allow(clippy::missing_safety_doc, non_upper_case_globals)]
 
 use std::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 
@@ -43,7 +43,10 @@ pub static refcount_debug: AtomicI32 = AtomicI32::new(0);
 
 const _: () = {
     assert!(std::mem::size_of::<AtomicI32>() == 4 && std::mem::align_of::<AtomicI32>() == 4);
-    assert!(std::mem::size_of::<AtomicPtr<c_char>>() == 8 && std::mem::align_of::<AtomicPtr<c_char>>() == 8);
+    assert!(
+        std::mem::size_of::<AtomicPtr<c_char>>() == 8
+            && std::mem::align_of::<AtomicPtr<c_char>>() == 8
+    );
 };
 
 /// Replaces the C copy of the global prefix. The old string is deliberately leaked: modules
@@ -58,7 +61,7 @@ pub(crate) fn publish_global_prefix(prefix: Option<&str>) {
 /// Called by `janus_vprintf` (compat/log.c) with the line it formatted with glibc's
 /// `vsnprintf`: `len` bytes at `line`, not counting the terminating NUL.
 #[no_mangle]
-pub extern "C" fn janus_rs_log_line(line: *const c_char, len: size_t) {
+pub unsafe extern "C" fn janus_rs_log_line(line: *const c_char, len: size_t) {
     guard((), || {
         if line.is_null() {
             return;

@@ -12,11 +12,16 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use libc::c_char;
 
 pub mod apierror;
+pub mod config;
 pub mod events;
 pub mod ip_utils;
+pub mod json;
 pub mod log;
 pub mod modules;
 pub mod plugin;
+pub mod record;
+pub mod rtcp;
+pub mod rtp_switching;
 pub mod transport;
 pub mod utils;
 

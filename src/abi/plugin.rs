@@ -1,6 +1,8 @@
 //! Exports of Janus' `plugins/plugin.c`: the result object `handle_message` returns, and
 //! the reset of the RTP extensions a plugin attaches to a relayed packet.
 
+#![allow(clippy::missing_safety_doc)]
+
 use libc::{c_char, c_int};
 
 use super::guard;
@@ -37,7 +39,10 @@ pub struct janus_plugin_rtp_extensions {
 const _: () = {
     use std::mem::{offset_of, size_of};
     assert!(size_of::<janus_plugin_result>() == 24);
-    assert!(offset_of!(janus_plugin_result, text) == 8 && offset_of!(janus_plugin_result, content) == 16);
+    assert!(
+        offset_of!(janus_plugin_result, text) == 8
+            && offset_of!(janus_plugin_result, content) == 16
+    );
     assert!(size_of::<janus_plugin_rtp_extensions>() == 284);
     assert!(offset_of!(janus_plugin_rtp_extensions, audio_level_vad) == 4);
     assert!(offset_of!(janus_plugin_rtp_extensions, video_rotation) == 8);
@@ -52,17 +57,26 @@ const _: () = {
 /// A new result: `text` is borrowed for the result's whole life (plugins pass static strings;
 /// it is never freed), `content` is stolen (released by [`janus_plugin_result_destroy`]).
 #[no_mangle]
-pub extern "C" fn janus_plugin_result_new(
+pub unsafe extern "C" fn janus_plugin_result_new(
     type_: janus_plugin_result_type,
     text: *const c_char,
     content: *mut json_t,
 ) -> *mut janus_plugin_result {
     guard(std::ptr::null_mut(), || {
-        log::emit(Level::Huge, None, format_args!("Creating plugin result...\n"));
+        log::emit(
+            Level::Huge,
+            None,
+            format_args!("Creating plugin result...\n"),
+        );
         // SAFETY: a fresh GLib block of the struct's size, fully initialised before use.
         unsafe {
-            let result = glib::g_malloc0(std::mem::size_of::<janus_plugin_result>()).cast::<janus_plugin_result>();
-            result.write(janus_plugin_result { type_, text, content });
+            let result = glib::g_malloc0(std::mem::size_of::<janus_plugin_result>())
+                .cast::<janus_plugin_result>();
+            result.write(janus_plugin_result {
+                type_,
+                text,
+                content,
+            });
             result
         }
     })
@@ -70,12 +84,16 @@ pub extern "C" fn janus_plugin_result_new(
 
 /// Drops the result's reference to `content` and frees the struct (not `text`).
 #[no_mangle]
-pub extern "C" fn janus_plugin_result_destroy(result: *mut janus_plugin_result) {
+pub unsafe extern "C" fn janus_plugin_result_destroy(result: *mut janus_plugin_result) {
     guard((), || {
         if result.is_null() {
             return;
         }
-        log::emit(Level::Huge, None, format_args!("Destroying plugin result...\n"));
+        log::emit(
+            Level::Huge,
+            None,
+            format_args!("Destroying plugin result...\n"),
+        );
         // SAFETY: `result` came from janus_plugin_result_new and is destroyed once.
         unsafe {
             jansson::json_decref((*result).content);
@@ -87,7 +105,9 @@ pub extern "C" fn janus_plugin_result_destroy(result: *mut janus_plugin_result) 
 /// Marks every extension as "not to be added": levels/rotation/delays -1, flags FALSE,
 /// no dependency descriptor.
 #[no_mangle]
-pub extern "C" fn janus_plugin_rtp_extensions_reset(extensions: *mut janus_plugin_rtp_extensions) {
+pub unsafe extern "C" fn janus_plugin_rtp_extensions_reset(
+    extensions: *mut janus_plugin_rtp_extensions,
+) {
     guard((), || {
         // SAFETY: the caller passes its own struct (or NULL).
         if let Some(ext) = unsafe { extensions.as_mut() } {

@@ -1,6 +1,8 @@
 //! Exports of the general helpers of Janus' `utils.c` (the codec/keyframe ones are exported
 //! with the RTP code).
 
+#![allow(clippy::missing_safety_doc)]
+
 use libc::{c_char, c_int, c_uint, mode_t, size_t};
 
 use super::{c_bytes, c_str, guard, static_cstr};
@@ -20,13 +22,18 @@ pub extern "C" fn janus_get_real_time() -> i64 {
 }
 
 #[no_mangle]
-pub extern "C" fn janus_is_true(value: *const c_char) -> gboolean {
+pub unsafe extern "C" fn janus_is_true(value: *const c_char) -> gboolean {
     // SAFETY: modules pass a C string or NULL.
-    guard(0, || unsafe { c_str(value) }.is_some_and(utils::is_true).into())
+    guard(0, || {
+        unsafe { c_str(value) }.is_some_and(utils::is_true).into()
+    })
 }
 
 #[no_mangle]
-pub extern "C" fn janus_strcmp_const_time(str1: *const libc::c_void, str2: *const libc::c_void) -> gboolean {
+pub unsafe extern "C" fn janus_strcmp_const_time(
+    str1: *const libc::c_void,
+    str2: *const libc::c_void,
+) -> gboolean {
     guard(0, || {
         // SAFETY: both are C strings (or NULL, which never matches).
         match unsafe { (c_bytes(str1.cast()), c_bytes(str2.cast())) } {
@@ -51,7 +58,9 @@ pub extern "C" fn janus_random_uint64() -> u64 {
 #[no_mangle]
 pub extern "C" fn janus_random_uuid() -> *mut c_char {
     // SAFETY: a fresh GLib string handed to the caller.
-    guard(std::ptr::null_mut(), || unsafe { glib::g_strdup_str(&utils::random_uuid()) })
+    guard(std::ptr::null_mut(), || unsafe {
+        glib::g_strdup_str(&utils::random_uuid())
+    })
 }
 
 /// `num` in a `g_malloc`ed cell (modules use these as GHashTable keys freed with `g_free`).
@@ -72,7 +81,9 @@ pub extern "C" fn janus_uint64_dup(num: u64) -> *mut u64 {
 /// # Safety
 /// `s` must be NULL or a C string, `num` NULL or writable.
 unsafe fn string_to_unsigned<T: TryFrom<i64>>(s: *const c_char, num: *mut T) -> c_int {
-    let Some(s) = c_bytes(s) else { return -libc::EINVAL };
+    let Some(s) = c_bytes(s) else {
+        return -libc::EINVAL;
+    };
     if num.is_null() {
         return -libc::EINVAL;
     }
@@ -86,29 +97,35 @@ unsafe fn string_to_unsigned<T: TryFrom<i64>>(s: *const c_char, num: *mut T) -> 
 }
 
 #[no_mangle]
-pub extern "C" fn janus_string_to_uint8(s: *const c_char, num: *mut u8) -> c_int {
+pub unsafe extern "C" fn janus_string_to_uint8(s: *const c_char, num: *mut u8) -> c_int {
     // SAFETY: see string_to_unsigned.
     guard(-libc::EINVAL, || unsafe { string_to_unsigned(s, num) })
 }
 
 #[no_mangle]
-pub extern "C" fn janus_string_to_uint16(s: *const c_char, num: *mut u16) -> c_int {
+pub unsafe extern "C" fn janus_string_to_uint16(s: *const c_char, num: *mut u16) -> c_int {
     // SAFETY: see string_to_unsigned.
     guard(-libc::EINVAL, || unsafe { string_to_unsigned(s, num) })
 }
 
 #[no_mangle]
-pub extern "C" fn janus_string_to_uint32(s: *const c_char, num: *mut u32) -> c_int {
+pub unsafe extern "C" fn janus_string_to_uint32(s: *const c_char, num: *mut u32) -> c_int {
     // SAFETY: see string_to_unsigned.
     guard(-libc::EINVAL, || unsafe { string_to_unsigned(s, num) })
 }
 
 /// `g_strlcat` that logs an error on truncation; returns the untruncated length.
 #[no_mangle]
-pub extern "C" fn janus_strlcat(dest: *mut c_char, src: *const c_char, dest_size: size_t) -> size_t {
+pub unsafe extern "C" fn janus_strlcat(
+    dest: *mut c_char,
+    src: *const c_char,
+    dest_size: size_t,
+) -> size_t {
     guard(0, || {
         // SAFETY: as for g_strlcat: `dest` is a buffer of `dest_size` bytes, `src` a C string.
-        let Some(src) = (unsafe { c_bytes(src) }) else { return 0 };
+        let Some(src) = (unsafe { c_bytes(src) }) else {
+            return 0;
+        };
         if dest.is_null() {
             return 0;
         }
@@ -127,7 +144,7 @@ pub extern "C" fn janus_strlcat(dest: *mut c_char, src: *const c_char, dest_size
 
 /// Creates a folder and its parents: 0, or -1 with `errno` set.
 #[no_mangle]
-pub extern "C" fn janus_mkdir(dir: *const c_char, mode: mode_t) -> c_int {
+pub unsafe extern "C" fn janus_mkdir(dir: *const c_char, mode: mode_t) -> c_int {
     guard(-1, || {
         // SAFETY: a C string or NULL.
         let result = match unsafe { c_bytes(dir) } {
@@ -148,7 +165,10 @@ pub extern "C" fn janus_mkdir(dir: *const c_char, mode: mode_t) -> c_int {
 /// `path` if absolute, else `base_dir/path` joined by GLib's rules (`g_build_filename`);
 /// NULL if `path` is NULL or relative without a base. The result is `g_free`d by the caller.
 #[no_mangle]
-pub extern "C" fn janus_make_absolute_path(base_dir: *const c_char, path: *const c_char) -> *mut c_char {
+pub unsafe extern "C" fn janus_make_absolute_path(
+    base_dir: *const c_char,
+    path: *const c_char,
+) -> *mut c_char {
     guard(std::ptr::null_mut(), || {
         // SAFETY: C strings (or NULL); GLib returns fresh strings.
         unsafe {
@@ -167,20 +187,24 @@ pub extern "C" fn janus_make_absolute_path(base_dir: *const c_char, path: *const
 
 /// The payload type `sdp` maps `codec` to: >= 0, or -1 (bad codec), -2 (absent), -3 (no rtpmap).
 #[no_mangle]
-pub extern "C" fn janus_get_codec_pt(sdp: *const c_char, codec: *const c_char) -> c_int {
+pub unsafe extern "C" fn janus_get_codec_pt(sdp: *const c_char, codec: *const c_char) -> c_int {
     guard(-1, || {
         // SAFETY: C strings or NULL.
-        let (Some(sdp), Some(codec)) = (unsafe { c_bytes(sdp) }, unsafe { c_bytes(codec) }) else { return -1 };
+        let (Some(sdp), Some(codec)) = (unsafe { c_bytes(sdp) }, unsafe { c_bytes(codec) }) else {
+            return -1;
+        };
         utils::get_codec_pt(sdp, &String::from_utf8_lossy(codec)).unwrap_or_else(|e| e as c_int)
     })
 }
 
 /// The Janus codec name (static string) of a payload type in `sdp`, or NULL.
 #[no_mangle]
-pub extern "C" fn janus_get_codec_from_pt(sdp: *const c_char, pt: c_int) -> *const c_char {
+pub unsafe extern "C" fn janus_get_codec_from_pt(sdp: *const c_char, pt: c_int) -> *const c_char {
     guard(std::ptr::null(), || {
         // SAFETY: a C string or NULL.
-        let Some(sdp) = (unsafe { c_bytes(sdp) }) else { return std::ptr::null() };
+        let Some(sdp) = (unsafe { c_bytes(sdp) }) else {
+            return std::ptr::null();
+        };
         utils::get_codec_from_pt(sdp, pt).map_or(std::ptr::null(), static_cstr)
     })
 }
@@ -188,7 +212,11 @@ pub extern "C" fn janus_get_codec_from_pt(sdp: *const c_char, pt: c_int) -> *con
 /// Writes the name of an expected JSON type ("a positive integer"...) into `type_name`,
 /// which the caller sizes for the longest one (20 bytes).
 #[no_mangle]
-pub extern "C" fn janus_get_json_type_name(jtype: c_int, flags: c_uint, type_name: *mut c_char) {
+pub unsafe extern "C" fn janus_get_json_type_name(
+    jtype: c_int,
+    flags: c_uint,
+    type_name: *mut c_char,
+) {
     guard((), || {
         if type_name.is_null() {
             return;
@@ -204,7 +232,11 @@ pub extern "C" fn janus_get_json_type_name(jtype: c_int, flags: c_uint, type_nam
 
 /// Whether `val` has the JSON type `jtype` and honours the POSITIVE/NONEMPTY `flags`.
 #[no_mangle]
-pub extern "C" fn janus_json_is_valid(val: *mut json_t, jtype: jansson::json_type, flags: c_uint) -> gboolean {
+pub unsafe extern "C" fn janus_json_is_valid(
+    val: *mut json_t,
+    jtype: jansson::json_type,
+    flags: c_uint,
+) -> gboolean {
     guard(0, || {
         if val.is_null() {
             return 0;
@@ -213,8 +245,12 @@ pub extern "C" fn janus_json_is_valid(val: *mut json_t, jtype: jansson::json_typ
         let value = unsafe {
             match JsonType::from_c(jansson::json_typeof(val) as i32) {
                 Some(JsonType::Object) => JsonValue::Object,
-                Some(JsonType::Array) => JsonValue::Array { len: jansson::json_array_size(val) },
-                Some(JsonType::String) => JsonValue::String(c_bytes(jansson::json_string_value(val)).unwrap_or_default()),
+                Some(JsonType::Array) => JsonValue::Array {
+                    len: jansson::json_array_size(val),
+                },
+                Some(JsonType::String) => {
+                    JsonValue::String(c_bytes(jansson::json_string_value(val)).unwrap_or_default())
+                }
                 Some(JsonType::Integer) => JsonValue::Integer(jansson::json_integer_value(val)),
                 Some(JsonType::Real) => JsonValue::Real(jansson::json_real_value(val)),
                 Some(JsonType::True) => JsonValue::True,
@@ -229,7 +265,7 @@ pub extern "C" fn janus_json_is_valid(val: *mut json_t, jtype: jansson::json_typ
 /// gzips `tlen` bytes of `text` into `compressed` (`zlen` bytes): the compressed size, or 0
 /// on failure. Like Janus, missing/empty arguments return `(size_t)-1`.
 #[no_mangle]
-pub extern "C" fn janus_gzip_compress(
+pub unsafe extern "C" fn janus_gzip_compress(
     compression: c_int,
     text: *mut c_char,
     tlen: size_t,

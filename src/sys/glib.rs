@@ -51,6 +51,7 @@ extern "C" {
     pub fn g_path_is_absolute(file_name: *const c_char) -> gboolean;
     /// Variadic: NULL-terminated list of path elements.
     pub fn g_build_filename(first_element: *const c_char, ...) -> *mut c_char;
+    pub fn g_print(format: *const c_char, ...);
 }
 
 /// Copies a Rust string into a GLib-allocated, NUL-terminated C string (modules `g_free` it).
@@ -82,6 +83,82 @@ pub unsafe fn g_list_iter(list: *mut GList) -> impl Iterator<Item = gpointer> {
             Some(data)
         }
     })
+}
+
+/// `GOptionEntry` (48 bytes): one command-line option for GLib's parser.
+#[repr(C)]
+pub struct GOptionEntry {
+    pub long_name: *const c_char,
+    pub short_name: c_char,
+    pub flags: c_int,
+    pub arg: c_int,
+    pub arg_data: gpointer,
+    pub description: *const c_char,
+    pub arg_description: *const c_char,
+}
+
+pub const G_OPTION_ARG_NONE: c_int = 0;
+pub const G_OPTION_ARG_STRING: c_int = 1;
+pub const G_OPTION_ARG_INT: c_int = 2;
+
+#[repr(C)]
+pub struct GError {
+    pub domain: u32,
+    pub code: c_int,
+    pub message: *mut c_char,
+}
+
+#[repr(C)]
+pub struct GOptionContext {
+    _private: [u8; 0],
+}
+
+extern "C" {
+    pub fn g_option_context_new(parameter_string: *const c_char) -> *mut GOptionContext;
+    pub fn g_option_context_set_help_enabled(context: *mut GOptionContext, help_enabled: gboolean);
+    pub fn g_option_context_add_main_entries(
+        context: *mut GOptionContext,
+        entries: *const GOptionEntry,
+        translation_domain: *const c_char,
+    );
+    pub fn g_option_context_parse(
+        context: *mut GOptionContext,
+        argc: *mut c_int,
+        argv: *mut *mut *mut c_char,
+        error: *mut *mut GError,
+    ) -> gboolean;
+    pub fn g_option_context_free(context: *mut GOptionContext);
+    pub fn g_error_free(error: *mut GError);
+}
+
+/// Prints a line the way Janus' `g_print` calls do: GLib converts UTF-8 to the locale's
+/// charset, and Janus never calls `setlocale`, so non-ASCII comes out as '?'.
+pub fn print_line(text: &str) {
+    let c = std::ffi::CString::new(text.replace('\0', "")).unwrap_or_default();
+    // SAFETY: a constant format consuming exactly one NUL-terminated string.
+    unsafe { g_print(c"%s\n".as_ptr(), c.as_ptr()) }
+}
+
+/// Opaque `GHashTable`.
+#[repr(C)]
+pub struct GHashTable {
+    _private: [u8; 0],
+}
+
+pub type GHashFunc = Option<unsafe extern "C" fn(gconstpointer) -> c_uint>;
+pub type GEqualFunc = Option<unsafe extern "C" fn(gconstpointer, gconstpointer) -> gboolean>;
+pub type GHFunc = Option<unsafe extern "C" fn(gpointer, gpointer, gpointer)>;
+
+extern "C" {
+    pub fn g_hash_table_new_full(
+        hash_func: GHashFunc,
+        key_equal_func: GEqualFunc,
+        key_destroy_func: GDestroyNotify,
+        value_destroy_func: GDestroyNotify,
+    ) -> *mut GHashTable;
+    pub fn g_hash_table_insert(table: *mut GHashTable, key: gpointer, value: gpointer) -> gboolean;
+    pub fn g_hash_table_foreach(table: *mut GHashTable, func: GHFunc, user_data: gpointer);
+    pub fn g_hash_table_destroy(table: *mut GHashTable);
 }
 
 /// GLib's (non-cryptographic) PRNG, Janus' fallback when OpenSSL cannot give random bytes.

@@ -5,8 +5,10 @@
 #![allow(non_camel_case_types, non_upper_case_globals, non_snake_case, dead_code, clippy::all)]
 
 pub mod clock;
+pub mod crypto;
 pub mod glib;
-pub mod openssl;
+pub mod goption;
+pub mod jcfg;
 pub mod zlib;
 
 pub mod jansson {
