@@ -60,6 +60,7 @@ fn generate_bindings(out: &Path, include_paths: &[PathBuf]) {
         ("jansson.h", "jansson.rs", &["json_.*", "JSON_.*", "jsonp_.*"]),
         ("libconfig.h", "libconfig.rs", &["config_.*", "CONFIG_.*", "LIBCONFIG_.*"]),
         ("srtp2/srtp.h", "srtp.rs", &["srtp_init", "srtp_shutdown", "srtp_err_status.*"]),
+        ("zlib.h", "zlib.rs", &["deflate", "deflateInit2_", "deflateEnd", "z_stream", "Z_.*", "ZLIB_VERSION"]),
     ];
     for (header, file, patterns) in jobs {
         let mut builder = bindgen::Builder::default()

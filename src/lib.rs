@@ -5,6 +5,9 @@
 //! with those modules.
 
 pub mod apierror;
+pub mod events;
+pub mod ip_utils;
+pub mod log;
 pub mod config;
 pub mod gateway;
 pub mod janus_api;
@@ -16,6 +19,7 @@ pub mod options;
 pub mod plugin_host;
 pub mod rtcp;
 pub mod rtp;
+pub mod utils;
 pub mod server_info;
 pub mod session;
 pub mod transport_host;

@@ -13,11 +13,17 @@ use libc::c_char;
 
 pub mod apierror;
 pub mod config;
+pub mod events;
+pub mod ip_utils;
 pub mod json;
+pub mod log;
 pub mod modules;
+pub mod plugin;
 pub mod record;
 pub mod rtcp;
 pub mod rtp_switching;
+pub mod transport;
+pub mod utils;
 
 /// Runs an export's body; a panic becomes `on_panic` (NULL, -1, FALSE... as Janus would fail).
 pub(crate) fn guard<T>(on_panic: T, body: impl FnOnce() -> T) -> T {

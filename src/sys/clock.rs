@@ -19,3 +19,21 @@ pub fn format_local_now(format: &str) -> String {
     };
     String::from_utf8_lossy(&buf[..len]).into_owned()
 }
+
+fn read(clock: libc::clockid_t) -> i64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid out-parameter; both clocks always exist on Linux.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    ts.tv_sec * 1_000_000 + ts.tv_nsec / 1_000
+}
+
+/// `CLOCK_MONOTONIC` in microseconds: the raw reading, not `Instant`, because modules
+/// compare Janus' monotonic time with their own `g_get_monotonic_time()`.
+pub fn monotonic_us() -> i64 {
+    read(libc::CLOCK_MONOTONIC)
+}
+
+/// `CLOCK_REALTIME` in microseconds since the epoch.
+pub fn real_us() -> i64 {
+    read(libc::CLOCK_REALTIME)
+}

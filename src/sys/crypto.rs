@@ -18,6 +18,14 @@ extern "C" {
         md_out: *mut c_uchar,
         md_out_len: *mut c_uint,
     ) -> *mut c_uchar;
+    fn RAND_bytes(buf: *mut c_uchar, num: c_int) -> c_int;
+}
+
+/// Fills `buf` from OpenSSL's CSPRNG (`RAND_bytes`); `false` if it could not.
+pub fn rand_bytes(buf: &mut [u8]) -> bool {
+    let Ok(len) = c_int::try_from(buf.len()) else { return false };
+    // SAFETY: `buf` is writable for `len` bytes.
+    unsafe { RAND_bytes(buf.as_mut_ptr(), len) == 1 }
 }
 
 /// HMAC-SHA1 of `data` under `key` (the signature of Janus' signed tokens).

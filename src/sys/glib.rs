@@ -48,6 +48,9 @@ extern "C" {
     pub fn g_mutex_lock(mutex: *mut GMutex);
     pub fn g_mutex_unlock(mutex: *mut GMutex);
     pub fn g_random_int() -> u32;
+    pub fn g_path_is_absolute(file_name: *const c_char) -> gboolean;
+    /// Variadic: NULL-terminated list of path elements.
+    pub fn g_build_filename(first_element: *const c_char, ...) -> *mut c_char;
     pub fn g_print(format: *const c_char, ...);
 }
 
@@ -156,4 +159,10 @@ extern "C" {
     pub fn g_hash_table_insert(table: *mut GHashTable, key: gpointer, value: gpointer) -> gboolean;
     pub fn g_hash_table_foreach(table: *mut GHashTable, func: GHFunc, user_data: gpointer);
     pub fn g_hash_table_destroy(table: *mut GHashTable);
+}
+
+/// GLib's (non-cryptographic) PRNG, Janus' fallback when OpenSSL cannot give random bytes.
+pub fn random_u32() -> u32 {
+    // SAFETY: no arguments, no preconditions.
+    unsafe { g_random_int() }
 }

@@ -7,8 +7,9 @@
 pub mod clock;
 pub mod crypto;
 pub mod glib;
-pub mod jcfg;
 pub mod goption;
+pub mod jcfg;
+pub mod zlib;
 
 pub mod jansson {
     include!(concat!(env!("OUT_DIR"), "/jansson.rs"));

@@ -30,7 +30,11 @@ fn pkg_config_cflags() -> Vec<String> {
         .output()
         .expect("pkg-config runs");
     assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap().split_whitespace().map(String::from).collect()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .map(String::from)
+        .collect()
 }
 
 /// Compiles C sources (paths relative to the project root) into a shared object with gcc,
@@ -40,9 +44,16 @@ pub fn build_c_module(name: &str, sources: &[&str], include_dir: &Path) -> PathB
     std::fs::create_dir_all(&out_dir).unwrap();
     let out = out_dir.join(format!("lib{name}.so"));
     let mut cmd = Command::new("gcc");
-    cmd.args(["-shared", "-fPIC", "-O1", "-g", "-Wall", "-Werror=implicit-function-declaration"])
-        .arg(format!("-I{}", include_dir.display()))
-        .args(pkg_config_cflags());
+    cmd.args([
+        "-shared",
+        "-fPIC",
+        "-O1",
+        "-g",
+        "-Wall",
+        "-Werror=implicit-function-declaration",
+    ])
+    .arg(format!("-I{}", include_dir.display()))
+    .args(pkg_config_cflags());
     for s in sources {
         cmd.arg(manifest_dir().join(s));
     }
@@ -70,7 +81,9 @@ impl Module {
         let c = CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
         let handle = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL) };
         if handle.is_null() {
-            Err(unsafe { CStr::from_ptr(libc::dlerror()) }.to_string_lossy().into_owned())
+            Err(unsafe { CStr::from_ptr(libc::dlerror()) }
+                .to_string_lossy()
+                .into_owned())
         } else {
             Ok(Module { handle })
         }
