@@ -6,22 +6,22 @@ use std::sync::Arc;
 
 use crate::apierror::ApiError;
 use crate::gateway::Gateway;
-use crate::json::{validate, Json, JsonType, Object, Param, ParamFlags};
+use crate::json::{validate, Json, JsonType, Object, Param, JSON_PARAM_POSITIVE, JSON_PARAM_REQUIRED};
 use crate::plugin_host::PluginResult;
 use crate::session::{Handle, Session};
 use crate::transport_host::{Request, TransportSession};
 
 const REQUEST_PARAMS: [Param; 3] = [
-    Param { name: "transaction", ty: JsonType::String, flags: ParamFlags::REQUIRED },
-    Param { name: "janus", ty: JsonType::String, flags: ParamFlags::REQUIRED },
-    Param { name: "id", ty: JsonType::Integer, flags: ParamFlags::POSITIVE },
+    Param { name: "transaction", ty: JsonType::String, flags: JSON_PARAM_REQUIRED },
+    Param { name: "janus", ty: JsonType::String, flags: JSON_PARAM_REQUIRED },
+    Param { name: "id", ty: JsonType::Integer, flags: JSON_PARAM_POSITIVE },
 ];
 const ATTACH_PARAMS: [Param; 3] = [
-    Param { name: "plugin", ty: JsonType::String, flags: ParamFlags::REQUIRED },
-    Param { name: "opaque_id", ty: JsonType::String, flags: ParamFlags::NONE },
-    Param { name: "loop_index", ty: JsonType::Integer, flags: ParamFlags::POSITIVE },
+    Param { name: "plugin", ty: JsonType::String, flags: JSON_PARAM_REQUIRED },
+    Param { name: "opaque_id", ty: JsonType::String, flags: 0 },
+    Param { name: "loop_index", ty: JsonType::Integer, flags: JSON_PARAM_POSITIVE },
 ];
-const BODY_PARAMS: [Param; 1] = [Param { name: "body", ty: JsonType::Object, flags: ParamFlags::REQUIRED }];
+const BODY_PARAMS: [Param; 1] = [Param { name: "body", ty: JsonType::Object, flags: JSON_PARAM_REQUIRED }];
 
 /// `janus_create_message`: `janus`, then `session_id` if non-zero, then `transaction` if any.
 pub fn create_message(status: &str, session_id: u64, transaction: Option<&str>) -> Object {

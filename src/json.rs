@@ -224,87 +224,78 @@ impl From<Vec<Json>> for Json {
     }
 }
 
-/// The JSON types Janus' parameter validation names (`json_type`, with `JSON_TRUE` standing
-/// for "boolean": either value passes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// jansson's `json_type` values, in their C numbering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JsonType {
-    Object,
-    Array,
-    String,
-    Integer,
-    Real,
-    Bool,
+    Object = 0,
+    Array = 1,
+    String = 2,
+    Integer = 3,
+    Real = 4,
+    True = 5,
+    False = 6,
+    Null = 7,
 }
 
-/// What validation needs to know of a value, so that jansson values can be checked without
-/// being converted.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Shape {
+impl JsonType {
+    pub fn from_c(t: i32) -> Option<JsonType> {
+        use JsonType::*;
+        [Object, Array, String, Integer, Real, True, False, Null]
+            .into_iter()
+            .find(|k| *k as i32 == t)
+    }
+}
+
+/// `JANUS_JSON_PARAM_*` flags of a validated parameter.
+pub const JSON_PARAM_REQUIRED: u32 = 1;
+pub const JSON_PARAM_POSITIVE: u32 = 2;
+pub const JSON_PARAM_NONEMPTY: u32 = 4;
+
+/// What parameter validation needs to know of a JSON value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum JsonValue<'a> {
     Object,
     Array { len: usize },
-    String { empty: bool },
+    String(&'a [u8]),
     Integer(i64),
     Real(f64),
-    Bool,
+    True,
+    False,
     Null,
 }
 
-impl Json {
-    pub fn shape(&self) -> Shape {
+impl JsonValue<'_> {
+    fn json_type(&self) -> JsonType {
         match self {
-            Json::Object(_) => Shape::Object,
-            Json::Array(a) => Shape::Array { len: a.len() },
-            Json::Str(s) => Shape::String { empty: s.is_empty() },
-            Json::Int(i) => Shape::Integer(*i),
-            Json::Real(r) => Shape::Real(*r),
-            Json::Bool(_) => Shape::Bool,
-            Json::Null => Shape::Null,
+            JsonValue::Object => JsonType::Object,
+            JsonValue::Array { .. } => JsonType::Array,
+            JsonValue::String(_) => JsonType::String,
+            JsonValue::Integer(_) => JsonType::Integer,
+            JsonValue::Real(_) => JsonType::Real,
+            JsonValue::True => JsonType::True,
+            JsonValue::False => JsonType::False,
+            JsonValue::Null => JsonType::Null,
         }
     }
 }
 
-/// How a parameter is constrained (`JANUS_JSON_PARAM_*`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ParamFlags {
-    pub required: bool,
-    /// Integers and reals must be >= 0.
-    pub positive: bool,
-    /// Strings and arrays must not be empty (ignored when `positive` is set, as in Janus).
-    pub nonempty: bool,
-}
-
-impl ParamFlags {
-    pub const NONE: ParamFlags = ParamFlags { required: false, positive: false, nonempty: false };
-    pub const REQUIRED: ParamFlags = ParamFlags { required: true, positive: false, nonempty: false };
-    pub const POSITIVE: ParamFlags = ParamFlags { required: false, positive: true, nonempty: false };
-    pub const REQUIRED_POSITIVE: ParamFlags = ParamFlags { required: true, positive: true, nonempty: false };
-    pub const REQUIRED_NONEMPTY: ParamFlags = ParamFlags { required: true, positive: false, nonempty: true };
-}
-
-/// `janus_json_is_valid`.
-pub fn is_valid(value: Shape, ty: JsonType, flags: ParamFlags) -> bool {
-    let type_ok = matches!(
-        (value, ty),
-        (Shape::Object, JsonType::Object)
-            | (Shape::Array { .. }, JsonType::Array)
-            | (Shape::String { .. }, JsonType::String)
-            | (Shape::Integer(_), JsonType::Integer)
-            | (Shape::Real(_), JsonType::Real)
-            | (Shape::Bool, JsonType::Bool)
-    );
-    if !type_ok {
+/// Janus' `janus_json_is_valid`: `value` has type `expected` (`True` stands for any boolean)
+/// and, with POSITIVE, a non-negative number, or else with NONEMPTY, a non-empty string/array.
+pub fn json_is_valid(value: JsonValue, expected: i32, flags: u32) -> bool {
+    let actual = value.json_type() as i32;
+    if actual != expected && !(expected == JsonType::True as i32 && value == JsonValue::False) {
         return false;
     }
-    if flags.positive {
+    if flags & JSON_PARAM_POSITIVE != 0 {
         match value {
-            Shape::Integer(i) => i >= 0,
-            Shape::Real(r) => r >= 0.0,
+            JsonValue::Integer(i) => i >= 0,
+            JsonValue::Real(r) => r >= 0.0,
             _ => true,
         }
-    } else if flags.nonempty {
+    } else if flags & JSON_PARAM_NONEMPTY != 0 {
         match value {
-            Shape::String { empty } => !empty,
-            Shape::Array { len } => len > 0,
+            JsonValue::String(s) => !s.is_empty(),
+            JsonValue::Array { len } => len > 0,
             _ => true,
         }
     } else {
@@ -312,26 +303,48 @@ pub fn is_valid(value: Shape, ty: JsonType, flags: ParamFlags) -> bool {
     }
 }
 
-/// `janus_get_json_type_name`: "a string", "an integer", "a positive integer", ...
-pub fn type_name(ty: JsonType, flags: ParamFlags) -> String {
-    let article = if flags.positive {
+/// Janus' `janus_get_json_type_name`: how an error message names an expected type, e.g.
+/// "an integer", "a positive real", "a non-empty string" (POSITIVE wins over NONEMPTY).
+pub fn json_type_name(jtype: i32, flags: u32) -> String {
+    let kind = JsonType::from_c(jtype);
+    let article = if flags & JSON_PARAM_POSITIVE != 0 {
         "a positive "
-    } else if flags.nonempty {
+    } else if flags & JSON_PARAM_NONEMPTY != 0 {
         "a non-empty "
-    } else if matches!(ty, JsonType::Integer | JsonType::Array | JsonType::Object) {
+    } else if matches!(
+        kind,
+        Some(JsonType::Integer | JsonType::Array | JsonType::Object)
+    ) {
         "an "
     } else {
         "a "
     };
-    let noun = match ty {
-        JsonType::Bool => "boolean",
-        JsonType::Integer => "integer",
-        JsonType::Real => "real",
-        JsonType::String => "string",
-        JsonType::Array => "array",
-        JsonType::Object => "object",
+    let noun = match kind {
+        Some(JsonType::True) => "boolean",
+        Some(JsonType::Integer) => "integer",
+        Some(JsonType::Real) => "real",
+        Some(JsonType::String) => "string",
+        Some(JsonType::Array) => "array",
+        Some(JsonType::Object) => "object",
+        _ => "",
     };
     format!("{article}{noun}")
+}
+
+impl Json {
+    /// The view validation works on.
+    pub fn value_view(&self) -> JsonValue<'_> {
+        match self {
+            Json::Object(_) => JsonValue::Object,
+            Json::Array(a) => JsonValue::Array { len: a.len() },
+            Json::Str(s) => JsonValue::String(s.as_bytes()),
+            Json::Int(i) => JsonValue::Integer(*i),
+            Json::Real(r) => JsonValue::Real(*r),
+            Json::Bool(true) => JsonValue::True,
+            Json::Bool(false) => JsonValue::False,
+            Json::Null => JsonValue::Null,
+        }
+    }
 }
 
 /// One expected member of a request object.
@@ -339,7 +352,8 @@ pub fn type_name(ty: JsonType, flags: ParamFlags) -> String {
 pub struct Param {
     pub name: &'static str,
     pub ty: JsonType,
-    pub flags: ParamFlags,
+    /// `JSON_PARAM_*` bits.
+    pub flags: u32,
 }
 
 /// Why validation failed; `Display` gives Janus' default texts.
@@ -363,10 +377,10 @@ impl fmt::Display for Invalid {
 pub fn validate(value: &Json, params: &[Param]) -> Result<(), Invalid> {
     for p in params {
         match value.get(p.name) {
-            None if p.flags.required => return Err(Invalid::Missing(p.name)),
+            None if p.flags & JSON_PARAM_REQUIRED != 0 => return Err(Invalid::Missing(p.name)),
             None => {}
-            Some(v) if !is_valid(v.shape(), p.ty, p.flags) => {
-                return Err(Invalid::WrongType { name: p.name, expected: type_name(p.ty, p.flags) })
+            Some(v) if !json_is_valid(v.value_view(), p.ty as i32, p.flags) => {
+                return Err(Invalid::WrongType { name: p.name, expected: json_type_name(p.ty as i32, p.flags) })
             }
             Some(_) => {}
         }
@@ -390,9 +404,9 @@ mod tests {
     #[test]
     fn validation_texts_and_order() {
         const PARAMS: [Param; 3] = [
-            Param { name: "transaction", ty: JsonType::String, flags: ParamFlags::REQUIRED },
-            Param { name: "janus", ty: JsonType::String, flags: ParamFlags::REQUIRED },
-            Param { name: "id", ty: JsonType::Integer, flags: ParamFlags::POSITIVE },
+            Param { name: "transaction", ty: JsonType::String, flags: JSON_PARAM_REQUIRED },
+            Param { name: "janus", ty: JsonType::String, flags: JSON_PARAM_REQUIRED },
+            Param { name: "id", ty: JsonType::Integer, flags: JSON_PARAM_POSITIVE },
         ];
         let req = |o: Object| Json::Object(o);
         assert_eq!(validate(&req(Object::new()), &PARAMS).unwrap_err().to_string(), "Missing mandatory element (transaction)");
@@ -406,12 +420,12 @@ mod tests {
 
     #[test]
     fn type_names_and_booleans() {
-        assert_eq!(type_name(JsonType::Object, ParamFlags::NONE), "an object");
-        assert_eq!(type_name(JsonType::String, ParamFlags::REQUIRED_NONEMPTY), "a non-empty string");
-        assert_eq!(type_name(JsonType::Bool, ParamFlags::NONE), "a boolean");
-        assert!(is_valid(Json::Bool(false).shape(), JsonType::Bool, ParamFlags::NONE));
-        assert!(!is_valid(Json::Int(1).shape(), JsonType::Real, ParamFlags::NONE));
-        assert!(!is_valid(Json::Str(String::new()).shape(), JsonType::String, ParamFlags::REQUIRED_NONEMPTY));
+        assert_eq!(json_type_name(JsonType::Object as i32, 0), "an object");
+        assert_eq!(json_type_name(JsonType::String as i32, JSON_PARAM_REQUIRED | JSON_PARAM_NONEMPTY), "a non-empty string");
+        assert_eq!(json_type_name(JsonType::True as i32, 0), "a boolean");
+        assert!(json_is_valid(Json::Bool(false).value_view(), JsonType::True as i32, 0));
+        assert!(!json_is_valid(Json::Int(1).value_view(), JsonType::Real as i32, 0));
+        assert!(!json_is_valid(Json::Str(String::new()).value_view(), JsonType::String as i32, JSON_PARAM_NONEMPTY));
     }
 
     #[test]

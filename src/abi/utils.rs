@@ -9,7 +9,8 @@ use super::{c_bytes, c_str, guard, static_cstr};
 use crate::log::{self, Level, Source};
 use crate::sys::glib::{self, gboolean};
 use crate::sys::jansson::{self, json_t};
-use crate::utils::{self, JsonType, JsonValue};
+use crate::json::{self, JsonType, JsonValue};
+use crate::utils;
 
 #[no_mangle]
 pub extern "C" fn janus_get_monotonic_time() -> i64 {
@@ -221,7 +222,7 @@ pub unsafe extern "C" fn janus_get_json_type_name(
         if type_name.is_null() {
             return;
         }
-        let name = utils::json_type_name(jtype, flags);
+        let name = json::json_type_name(jtype, flags);
         // SAFETY: the caller's buffer holds 20 bytes, as Janus assumes.
         let buf = unsafe { std::slice::from_raw_parts_mut(type_name.cast::<u8>(), 20) };
         let n = name.len().min(buf.len() - 1);
@@ -258,7 +259,7 @@ pub unsafe extern "C" fn janus_json_is_valid(
                 Some(JsonType::Null) | None => JsonValue::Null,
             }
         };
-        utils::json_is_valid(value, jtype as i32, flags).into()
+        json::json_is_valid(value, jtype as i32, flags).into()
     })
 }
 
