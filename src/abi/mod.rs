@@ -12,7 +12,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use libc::c_char;
 
 pub mod apierror;
+pub mod codecs;
 pub mod modules;
+pub mod rtp;
 
 /// Runs an export's body; a panic becomes `on_panic` (NULL, -1, FALSE... as Janus would fail).
 pub(crate) fn guard<T>(on_panic: T, body: impl FnOnce() -> T) -> T {

@@ -34,10 +34,10 @@ const AUDIO: [(AudioCodec, &str, i32); 11] = [
 ];
 
 impl AudioCodec {
-    /// From the C enum value; values out of range are what Janus' `default:` branches treat
-    /// as Opus.
-    pub fn from_raw(value: i32) -> AudioCodec {
-        AUDIO.iter().find(|(c, _, _)| *c as i32 == value).map_or(AudioCodec::Opus, |e| e.0)
+    /// From the C enum value; `None` out of range (Janus' `default:` branches then act as
+    /// for Opus).
+    pub fn from_raw(value: i32) -> Option<AudioCodec> {
+        AUDIO.iter().find(|(c, _, _)| *c as i32 == value).map(|e| e.0)
     }
 
     /// Case-insensitive; "none" is not a name Janus accepts, anything unknown is `None`.
@@ -80,9 +80,10 @@ const VIDEO: [(VideoCodec, &str, i32); 6] = [
 ];
 
 impl VideoCodec {
-    /// From the C enum value; out of range is VP8, as in Janus' `default:` branches.
-    pub fn from_raw(value: i32) -> VideoCodec {
-        VIDEO.iter().find(|(c, _, _)| *c as i32 == value).map_or(VideoCodec::Vp8, |e| e.0)
+    /// From the C enum value; `None` out of range (Janus' name/payload type lookups then act
+    /// as for VP8, its simulcast code as for no codec).
+    pub fn from_raw(value: i32) -> Option<VideoCodec> {
+        VIDEO.iter().find(|(c, _, _)| *c as i32 == value).map(|e| e.0)
     }
 
     pub fn from_name(name: &[u8]) -> VideoCodec {
@@ -239,14 +240,15 @@ pub(crate) mod tests {
         assert_eq!(AudioCodec::MultiOpus.payload_type(), 111);
         assert_eq!(AudioCodec::Isac16K.payload_type(), 103);
         assert_eq!(AudioCodec::None.payload_type(), -1);
-        assert_eq!(AudioCodec::from_raw(42), AudioCodec::Opus);
-        assert_eq!(AudioCodec::from_raw(10).name(), "l16");
+        assert_eq!(AudioCodec::from_raw(42), None);
+        assert_eq!(AudioCodec::from_raw(10).map(AudioCodec::name), Some("l16"));
         assert_eq!(VideoCodec::from_name(b"H265"), VideoCodec::H265);
         assert_eq!(VideoCodec::from_name(b"theora"), VideoCodec::None);
         assert_eq!(VideoCodec::Av1.payload_type(), 98);
         assert_eq!(VideoCodec::H264.payload_type(), 107);
         assert_eq!(VideoCodec::None.name(), "none");
-        assert_eq!(VideoCodec::from_raw(-3).name(), "vp8");
+        assert_eq!(VideoCodec::from_raw(-3), None);
+        assert_eq!(VideoCodec::from_raw(5), Some(VideoCodec::H265));
     }
 
     /// A VP8 payload: descriptor with X/I(M)/L/T, S bit as given, then a payload header.

@@ -23,19 +23,29 @@ const _: () = {
     assert!(offset_of!(SvcInfo, ebit) == 13);
 };
 
-/// What `janus_vp9_parse_svc` reports: `Err(())` is its -1 (under 8 bytes, or a structure
-/// running past the end); `Ok(None)` is "no layer indices" (found = FALSE); `Ok(Some(info))`
-/// is found = TRUE. As in Janus, a truncated scalability structure after the layer indices
-/// is an error even though the layer indices were read.
-pub fn parse_svc(payload: &[u8]) -> Result<Option<SvcInfo>, ()> {
+/// What `janus_vp9_parse_svc` finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SvcParse {
+    /// Under 8 bytes: -1, nothing reported.
+    TooShort,
+    /// No layer indices (L=0): found = FALSE, 0.
+    NoLayers,
+    /// found = TRUE, 0.
+    Layers(SvcInfo),
+    /// The layer indices were read (found = TRUE, info filled) but what follows runs past
+    /// the end: -1, as in Janus.
+    Truncated(SvcInfo),
+}
+
+pub fn parse_svc(payload: &[u8]) -> SvcParse {
     if payload.len() < 8 {
-        return Err(());
+        return SvcParse::TooShort;
     }
     let pd = payload[0];
     let bit = |mask: u8| u8::from(pd & mask != 0);
     let (i, p, l, f, v) = (bit(0x80), bit(0x40), bit(0x20), bit(0x10), bit(0x02));
     if l == 0 {
-        return Ok(None);
+        return SvcParse::NoLayers;
     }
     // Janus counts the bytes left in a signed `len`, checking it only at some steps; `left`
     // mirrors it so the error cases are the same, `at` never passes the end when read.
@@ -62,7 +72,7 @@ pub fn parse_svc(payload: &[u8]) -> Result<Option<SvcInfo>, ()> {
             let b = payload[at as usize];
             at += 1;
             if left(at) == 0 {
-                return Err(());
+                return SvcParse::Truncated(info);
             }
             if b & 0x01 == 0 {
                 break;
@@ -76,12 +86,12 @@ pub fn parse_svc(payload: &[u8]) -> Result<Option<SvcInfo>, ()> {
         if y {
             at += 1;
             if left(at) == 0 {
-                return Err(());
+                return SvcParse::Truncated(info);
             }
             for _ in 0..spatial {
                 at += 4;
                 if left(at) <= 0 {
-                    return Err(());
+                    return SvcParse::Truncated(info);
                 }
             }
         }
@@ -89,30 +99,30 @@ pub fn parse_svc(payload: &[u8]) -> Result<Option<SvcInfo>, ()> {
             if !y {
                 at += 1;
                 if left(at) == 0 {
-                    return Err(());
+                    return SvcParse::Truncated(info);
                 }
             }
             let pictures = payload[at as usize];
             at += 1;
             if left(at) == 0 {
-                return Err(());
+                return SvcParse::Truncated(info);
             }
             for _ in 0..pictures {
                 let refs = isize::from((payload[at as usize] & 0x0c) >> 2);
                 if refs > 0 {
                     at += refs;
                     if left(at) <= 0 {
-                        return Err(());
+                        return SvcParse::Truncated(info);
                     }
                 }
                 at += 1;
                 if left(at) == 0 {
-                    return Err(());
+                    return SvcParse::Truncated(info);
                 }
             }
         }
     }
-    Ok(Some(info))
+    SvcParse::Layers(info)
 }
 
 #[cfg(test)]
@@ -123,14 +133,14 @@ mod tests {
     fn layer_indices() {
         // I (7-bit), L, non-flexible: layers T=2 U S=1 D, TL0PICIDX, then payload.
         let p = [0xa8, 0x12, 0x53, 0x07, 0, 0, 0, 0];
-        let info = parse_svc(&p).unwrap().unwrap();
+        let SvcParse::Layers(info) = parse_svc(&p) else { panic!() };
         assert_eq!(
             info,
             SvcInfo { spatial_layer: 1, temporal_layer: 2, fbit: 0, pbit: 0, dbit: 1, ubit: 1, bbit: 1, ebit: 0 }
         );
         // No L bit: nothing found.
-        assert_eq!(parse_svc(&[0x88, 0x12, 0, 0, 0, 0, 0, 0]), Ok(None));
-        assert_eq!(parse_svc(&p[..7]), Err(()));
+        assert_eq!(parse_svc(&[0x88, 0x12, 0, 0, 0, 0, 0, 0]), SvcParse::NoLayers);
+        assert_eq!(parse_svc(&p[..7]), SvcParse::TooShort);
     }
 
     #[test]
@@ -141,11 +151,11 @@ mod tests {
             0xf6, 0x81, 0x00, 0x04, 0x03, 0x02, 0x38, 0x01, 0x40, 0x00, 0xf0, 0x02, 0x80, 0x01, 0x68, 0x01, 0x04,
             0x01, 0xaa, 0xbb,
         ];
-        let info = parse_svc(&p).unwrap().unwrap();
+        let SvcParse::Layers(info) = parse_svc(&p) else { panic!() };
         assert_eq!((info.spatial_layer, info.temporal_layer, info.fbit, info.pbit, info.ebit), (2, 0, 1, 1, 1));
         // Cutting into the scalability structure is an error, as in Janus.
         for cut in 8..p.len() - 1 {
-            assert_eq!(parse_svc(&p[..cut]), Err(()), "cut at {cut}");
+            assert_eq!(parse_svc(&p[..cut]), SvcParse::Truncated(info), "cut at {cut}");
         }
     }
 }
