@@ -254,13 +254,13 @@ fn payload_and_extension_exports() {
 fn codec_and_srtp_exports() {
     let name = |p: *const c_char| unsafe { CStr::from_ptr(p) }.to_str().unwrap();
     let c = |s: &str| CString::new(s).unwrap();
-    assert_eq!(janus_audiocodec_from_name(c("PCMA").as_ptr()), 5);
-    assert_eq!(janus_audiocodec_from_name(c("speex").as_ptr()), 0);
-    assert_eq!(janus_audiocodec_from_name(std::ptr::null()), 0);
+    assert_eq!(unsafe { janus_audiocodec_from_name(c("PCMA").as_ptr()) }, 5);
+    assert_eq!(unsafe { janus_audiocodec_from_name(c("speex").as_ptr()) }, 0);
+    assert_eq!(unsafe { janus_audiocodec_from_name(std::ptr::null()) }, 0);
     assert_eq!(name(janus_audiocodec_name(3)), "red");
     assert_eq!(name(janus_audiocodec_name(99)), "opus");
     assert_eq!((janus_audiocodec_pt(0), janus_audiocodec_pt(6), janus_audiocodec_pt(9)), (-1, 9, 105));
-    assert_eq!(janus_videocodec_from_name(c("Vp9").as_ptr()), 2);
+    assert_eq!(unsafe { janus_videocodec_from_name(c("Vp9").as_ptr()) }, 2);
     assert_eq!(name(janus_videocodec_name(4)), "av1");
     assert_eq!(name(janus_videocodec_name(-1)), "vp8");
     assert_eq!((janus_videocodec_pt(3), janus_videocodec_pt(5), janus_videocodec_pt(77)), (107, 100, 96));

@@ -1,6 +1,10 @@
 //! Exports of Janus' `rtp.c` (packet helpers, header extension parsers, codec names, SRTP error
 //! names and randomness, simulcast selection). The switching-context exports live with the
 //! recorder work.
+//!
+//! Safety of every `unsafe extern "C"` export: the contract of its Janus prototype (pointers
+//! NULL or valid for the lengths passed), which C callers cannot be checked against.
+#![allow(clippy::missing_safety_doc)]
 
 use libc::{c_char, c_int, c_uint};
 
@@ -8,7 +12,7 @@ use super::{c_bytes, guard, static_cstr};
 use crate::rtp::codecs::{AudioCodec, VideoCodec};
 use crate::rtp::extensions;
 use crate::rtp::header::{is_rtp, RtpHeader};
-use crate::rtp::simulcast::SimulcastingContext;
+use crate::rtp::simulcast::{RidResolver, SimulcastingContext};
 use crate::rtp::srtp;
 use crate::rtp::switching::SwitchingContext;
 use crate::sys::crypto::RAND_bytes;
@@ -168,9 +172,8 @@ pub unsafe extern "C" fn janus_rtp_header_extension_parse_rid(
 }
 
 #[no_mangle]
-pub extern "C" fn janus_audiocodec_from_name(name: *const c_char) -> c_int {
-    // SAFETY: `name` is NULL or a C string, per the prototype.
-    guard(AudioCodec::None as c_int, || unsafe { c_bytes(name) }.map_or(AudioCodec::None, AudioCodec::from_name) as c_int)
+pub unsafe extern "C" fn janus_audiocodec_from_name(name: *const c_char) -> c_int {
+    guard(AudioCodec::None as c_int, || c_bytes(name).map_or(AudioCodec::None, AudioCodec::from_name) as c_int)
 }
 
 /// Janus answers for values outside the enum as for Opus.
@@ -194,9 +197,8 @@ pub extern "C" fn janus_audiocodec_pt(acodec: c_int) -> c_int {
 }
 
 #[no_mangle]
-pub extern "C" fn janus_videocodec_from_name(name: *const c_char) -> c_int {
-    // SAFETY: `name` is NULL or a C string, per the prototype.
-    guard(VideoCodec::None as c_int, || unsafe { c_bytes(name) }.map_or(VideoCodec::None, VideoCodec::from_name) as c_int)
+pub unsafe extern "C" fn janus_videocodec_from_name(name: *const c_char) -> c_int {
+    guard(VideoCodec::None as c_int, || c_bytes(name).map_or(VideoCodec::None, VideoCodec::from_name) as c_int)
 }
 
 #[no_mangle]
@@ -351,7 +353,7 @@ pub unsafe extern "C" fn janus_rtp_simulcasting_context_process_rtp(
             *ssrcs.add(slot) = ssrc;
             Some(slot)
         };
-        let resolve: Option<&mut dyn FnMut(&[u8], u32) -> Option<usize>> =
+        let resolve: Option<RidResolver<'_>> =
             if rids.is_null() { None } else { Some(&mut learn_rid) };
         // Unknown codec values get no keyframe detection, as in Janus.
         let vcodec = VideoCodec::from_raw(vcodec).unwrap_or(VideoCodec::None);

@@ -39,6 +39,9 @@ const _: () = {
     assert!(offset_of!(SimulcastingContext, need_pli) == 48);
 };
 
+/// Maps a packet's rid (and SSRC) to a substream, remembering the SSRC; see `process_rtp`.
+pub type RidResolver<'a> = &'a mut dyn FnMut(&[u8], u32) -> Option<usize>;
+
 const DEFAULT_DROP_TRIGGER: i64 = 250_000;
 
 /// Longest rid Janus compares (it parses into a 16-byte buffer).
@@ -69,7 +72,7 @@ impl SimulcastingContext {
         &mut self,
         packet: &[u8],
         ssrcs: [u32; 3],
-        resolve_rid: Option<&mut dyn FnMut(&[u8], u32) -> Option<usize>>,
+        resolve_rid: Option<RidResolver<'_>>,
         vcodec: VideoCodec,
         sc: Option<&mut SwitchingContext>,
         now: i64,
@@ -307,7 +310,7 @@ mod tests {
             p[8..12].copy_from_slice(&ssrc.to_be_bytes());
             p
         };
-        let mut process = |ctx: &mut SimulcastingContext, ssrcs: &mut [u32; 3], p: &[u8]| {
+        let process = |ctx: &mut SimulcastingContext, ssrcs: &mut [u32; 3], p: &[u8]| {
             let snapshot = *ssrcs;
             let mut resolve = |rid: &[u8], ssrc: u32| {
                 let index = rids.iter().position(|r| *r == rid)?;
