@@ -28,6 +28,7 @@ fn main() {
 
     generate_bindings(&out, &include_paths);
     compile_compat(&root, &include_paths);
+    compile_c_plugins(&root, &out, &include_paths);
     export_symbols(&root);
     build_identity(&root);
     println!("cargo:rerun-if-changed=build.rs");
@@ -99,6 +100,36 @@ fn compile_compat(root: &Path, include_paths: &[PathBuf]) {
     }
     println!("cargo:rerun-if-changed=compat");
     println!("cargo:rerun-if-changed=include");
+}
+
+/// Our own C plugins (`plugins-c/*.c`), each built into `OUT_DIR/plugins-c/libjanus_<name>.so`
+/// against our `include/`, exactly as a third-party plugin would be. Tests find the folder
+/// through `JANUS_PLUGINS_C_DIR`.
+fn compile_c_plugins(root: &Path, out: &Path, include_paths: &[PathBuf]) {
+    let dest = out.join("plugins-c");
+    fs::create_dir_all(&dest).unwrap();
+    let compiler = cc::Build::new().get_compiler();
+    for entry in fs::read_dir(root.join("plugins-c")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "c") {
+            continue;
+        }
+        println!("cargo:rerun-if-changed={}", path.display());
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let so = dest.join(format!("lib{stem}.so"));
+        let mut cmd = compiler.to_command();
+        cmd.args(["-shared", "-fPIC", "-O2", "-g", "-Wall", "-Werror", "-Wno-override-init"])
+            .arg(format!("-I{}", root.join("include").display()))
+            .arg(format!("-I{}", root.join("include/plugins").display()));
+        for p in include_paths {
+            cmd.arg(format!("-I{}", p.display()));
+        }
+        cmd.arg(&path).arg("-o").arg(&so);
+        let status = cmd.status().expect("C compiler runs");
+        assert!(status.success(), "building {} failed", path.display());
+    }
+    println!("cargo:rerun-if-changed={}", root.join("plugins-c").display());
+    println!("cargo:rustc-env=JANUS_PLUGINS_C_DIR={}", dest.display());
 }
 
 /// The modules resolve their imports from the global scope of the process, so the binary must

@@ -5,9 +5,20 @@
 //! with those modules.
 
 pub mod apierror;
+pub mod config;
+pub mod gateway;
+pub mod janus_api;
+pub mod auth;
+pub mod json;
 pub mod modules;
+pub mod record;
 pub mod options;
+pub mod plugin_host;
+pub mod rtcp;
 pub mod rtp;
+pub mod server_info;
+pub mod session;
+pub mod transport_host;
 
 pub mod abi;
 mod sys;

@@ -354,8 +354,7 @@ fn vp9_svc_export_reports_found_and_layers() {
 
 #[test]
 fn c_module_drives_simulcast_like_the_videoroom() {
-    // Until our own headers land, the C side compiles against the stock Janus headers.
-    let so = support::build_c_module("simulcast_videoroom", &["tests/c/simulcast_videoroom.c"], Path::new("/usr/include/janus"));
+    let so = support::build_c_module("simulcast_videoroom", &["tests/c/simulcast_videoroom.c"], &support::manifest_dir().join("include"));
     let module = support::Module::open(&so).expect("module loads against the core's exports");
     let run: unsafe extern "C" fn(*mut c_char, usize) -> c_int =
         unsafe { std::mem::transmute(module.symbol("run_simulcast").expect("run_simulcast")) };

@@ -73,3 +73,13 @@ fn every_stock_module_loads_and_declares_our_api() {
     }
     assert!(failures.is_empty(), "modules that failed to load:\n{}", failures.join("\n"));
 }
+
+#[test]
+fn our_c_plugins_load_like_stock_ones() {
+    let dir = std::path::Path::new(env!("JANUS_PLUGINS_C_DIR"));
+    let (files, _) = module_files(dir, &DisableList::default()).unwrap();
+    assert!(!files.is_empty(), "plugins-c built nothing");
+    let packages: Vec<String> =
+        files.iter().map(|f| load(f, ModuleKind::Plugin).unwrap_or_else(|e| panic!("{e}")).info.package).collect();
+    assert!(packages.contains(&"janus.plugin.probe".to_string()));
+}

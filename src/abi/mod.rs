@@ -13,8 +13,13 @@ use libc::c_char;
 
 pub mod apierror;
 pub mod codecs;
+pub mod config;
+pub mod json;
 pub mod modules;
+pub mod record;
+pub mod rtcp;
 pub mod rtp;
+pub mod rtp_switching;
 
 /// Runs an export's body; a panic becomes `on_panic` (NULL, -1, FALSE... as Janus would fail).
 pub(crate) fn guard<T>(on_panic: T, body: impl FnOnce() -> T) -> T {

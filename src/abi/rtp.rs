@@ -8,6 +8,7 @@
 
 use libc::{c_char, c_int, c_uint};
 
+use super::rtp_switching::monotonic_time_us;
 use super::{c_bytes, guard, static_cstr};
 use crate::rtp::codecs::{AudioCodec, VideoCodec};
 use crate::rtp::extensions;
@@ -53,14 +54,6 @@ unsafe fn put<T>(p: *mut T, value: T) {
     if !p.is_null() {
         *p = value;
     }
-}
-
-/// `janus_get_monotonic_time`'s clock: CLOCK_MONOTONIC in µs.
-fn monotonic_us() -> i64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid timespec to fill.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec * 1_000_000 + ts.tv_nsec / 1000
 }
 
 #[no_mangle]
@@ -357,6 +350,6 @@ pub unsafe extern "C" fn janus_rtp_simulcasting_context_process_rtp(
             if rids.is_null() { None } else { Some(&mut learn_rid) };
         // Unknown codec values get no keyframe detection, as in Janus.
         let vcodec = VideoCodec::from_raw(vcodec).unwrap_or(VideoCodec::None);
-        gboolean::from(context.process_rtp(packet(buf, len), known, resolve, vcodec, sc.as_mut(), monotonic_us()))
+        gboolean::from(context.process_rtp(packet(buf, len), known, resolve, vcodec, sc.as_mut(), monotonic_time_us()))
     })
 }

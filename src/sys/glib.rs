@@ -135,3 +135,25 @@ pub fn print_line(text: &str) {
     // SAFETY: a constant format consuming exactly one NUL-terminated string.
     unsafe { g_print(c"%s\n".as_ptr(), c.as_ptr()) }
 }
+
+/// Opaque `GHashTable`.
+#[repr(C)]
+pub struct GHashTable {
+    _private: [u8; 0],
+}
+
+pub type GHashFunc = Option<unsafe extern "C" fn(gconstpointer) -> c_uint>;
+pub type GEqualFunc = Option<unsafe extern "C" fn(gconstpointer, gconstpointer) -> gboolean>;
+pub type GHFunc = Option<unsafe extern "C" fn(gpointer, gpointer, gpointer)>;
+
+extern "C" {
+    pub fn g_hash_table_new_full(
+        hash_func: GHashFunc,
+        key_equal_func: GEqualFunc,
+        key_destroy_func: GDestroyNotify,
+        value_destroy_func: GDestroyNotify,
+    ) -> *mut GHashTable;
+    pub fn g_hash_table_insert(table: *mut GHashTable, key: gpointer, value: gpointer) -> gboolean;
+    pub fn g_hash_table_foreach(table: *mut GHashTable, func: GHFunc, user_data: gpointer);
+    pub fn g_hash_table_destroy(table: *mut GHashTable);
+}

@@ -4,8 +4,10 @@
 //! GLib is declared by hand because we need a small, stable part of it.
 #![allow(non_camel_case_types, non_upper_case_globals, non_snake_case, dead_code, clippy::all)]
 
+pub mod clock;
 pub mod crypto;
 pub mod glib;
+pub mod jcfg;
 pub mod goption;
 
 pub mod jansson {

@@ -1,0 +1,240 @@
+/*
+ * janus.plugin.probe: a small plugin of ours, built against include/, that exercises every
+ * callback the core offers plugins. It doubles as an example for plugin authors.
+ *
+ * Each message body names one action in "request":
+ *   "sync"    answer synchronously with {"probe":"sync","echo":<body>}
+ *   "async"   answer OK_WAIT, then push_event {"probe":"async"} from the plugin's thread
+ *   "jsep"    OK_WAIT, then push_event with a JSEP (type "offer", the body's "sdp")
+ *   "notify"  notify_event {"probe":"notify"} to the event handlers; answer with what
+ *             events_is_enabled() said
+ *   "auth"    answer with auth_is_signed(), and auth_is_signature_valid() and
+ *             auth_signature_contains(token, "janus.plugin.probe") for the body's "token"
+ *   "end"     OK_WAIT, then end_session() on this handle
+ *   "error"   fail with a plugin error
+ * Anything else fails with "Unknown request".
+ */
+
+#include <jansson.h>
+
+#include "../debug.h"
+#include "../mutex.h"
+#include "../utils.h"
+#include "plugin.h"
+
+#define PROBE_PACKAGE "janus.plugin.probe"
+
+static int probe_init(janus_callbacks *callback, const char *config_path);
+static void probe_destroy(void);
+static int probe_get_api_compatibility(void) { return JANUS_PLUGIN_API_VERSION; }
+static int probe_get_version(void) { return 1; }
+static const char *probe_get_version_string(void) { return "0.0.1"; }
+static const char *probe_get_description(void) { return "Exercises every core callback (janus-rs test plugin)"; }
+static const char *probe_get_name(void) { return "Probe plugin"; }
+static const char *probe_get_author(void) { return "janus-rs"; }
+static const char *probe_get_package(void) { return PROBE_PACKAGE; }
+static void probe_create_session(janus_plugin_session *handle, int *error);
+static struct janus_plugin_result *probe_handle_message(janus_plugin_session *handle, char *transaction, json_t *message, json_t *jsep);
+static json_t *probe_handle_admin_message(json_t *message);
+static void probe_setup_media(janus_plugin_session *handle) { (void)handle; }
+static void probe_hangup_media(janus_plugin_session *handle) { (void)handle; }
+static void probe_destroy_session(janus_plugin_session *handle, int *error);
+static json_t *probe_query_session(janus_plugin_session *handle);
+
+static janus_plugin probe_plugin =
+	JANUS_PLUGIN_INIT(
+		.init = probe_init,
+		.destroy = probe_destroy,
+		.get_api_compatibility = probe_get_api_compatibility,
+		.get_version = probe_get_version,
+		.get_version_string = probe_get_version_string,
+		.get_description = probe_get_description,
+		.get_name = probe_get_name,
+		.get_author = probe_get_author,
+		.get_package = probe_get_package,
+		.create_session = probe_create_session,
+		.handle_message = probe_handle_message,
+		.handle_admin_message = probe_handle_admin_message,
+		.setup_media = probe_setup_media,
+		.hangup_media = probe_hangup_media,
+		.destroy_session = probe_destroy_session,
+		.query_session = probe_query_session,
+	);
+
+janus_plugin *create(void) {
+	return &probe_plugin;
+}
+
+static janus_callbacks *gateway = NULL;
+
+/* Work for the plugin's own thread: events are pushed from there, as real plugins do. */
+typedef struct probe_job {
+	janus_plugin_session *handle;
+	char *transaction;
+	char *action;
+	char *sdp;
+} probe_job;
+static GAsyncQueue *jobs = NULL;
+static GThread *worker = NULL;
+static probe_job stop_job;	/* queued once, on shutdown */
+
+/* Our state per handle: how many messages it got. */
+typedef struct probe_session {
+	janus_plugin_session *handle;
+	volatile gint destroyed;
+	volatile gint messages;
+	janus_refcount ref;
+} probe_session;
+
+static void probe_session_free(const janus_refcount *ref) {
+	probe_session *s = janus_refcount_containerof(ref, probe_session, ref);
+	/* Give back the handle reference the core lent us at create_session. */
+	janus_refcount_decrease(&s->handle->ref);
+	g_free(s);
+}
+
+static void probe_job_free(probe_job *job) {
+	probe_session *s = job->handle->plugin_handle;
+	janus_refcount_decrease(&s->ref);
+	g_free(job->transaction);
+	g_free(job->action);
+	g_free(job->sdp);
+	g_free(job);
+}
+
+static gpointer probe_worker(gpointer data) {
+	(void)data;
+	for(;;) {
+		probe_job *job = g_async_queue_pop(jobs);
+		if(job == &stop_job)
+			break;
+		json_t *event = json_object();
+		json_object_set_new(event, "probe", json_string(job->action));
+		int ret = 0;
+		if(!strcmp(job->action, "end")) {
+			gateway->end_session(job->handle);
+		} else if(!strcmp(job->action, "jsep")) {
+			json_t *jsep = json_pack("{ssss}", "type", "offer", "sdp", job->sdp ? job->sdp : "");
+			ret = gateway->push_event(job->handle, &probe_plugin, job->transaction, event, jsep);
+			/* The core only reads the JSEP: it stays ours to release. */
+			json_decref(jsep);
+		} else {
+			ret = gateway->push_event(job->handle, &probe_plugin, job->transaction, event, NULL);
+		}
+		JANUS_LOG(LOG_VERB, "[%s] %s: push_event returned %d\n", PROBE_PACKAGE, job->action, ret);
+		json_decref(event);
+		probe_job_free(job);
+	}
+	return NULL;
+}
+
+static int probe_init(janus_callbacks *callback, const char *config_path) {
+	if(callback == NULL || config_path == NULL)
+		return -1;
+	gateway = callback;
+	jobs = g_async_queue_new();
+	worker = g_thread_new("probe worker", probe_worker, NULL);
+	JANUS_LOG(LOG_INFO, "%s initialized (configs in %s)\n", PROBE_PACKAGE, config_path);
+	return 0;
+}
+
+static void probe_destroy(void) {
+	if(worker == NULL)
+		return;
+	g_async_queue_push(jobs, &stop_job);
+	g_thread_join(worker);
+	worker = NULL;
+	g_async_queue_unref(jobs);
+	jobs = NULL;
+	JANUS_LOG(LOG_INFO, "%s destroyed\n", PROBE_PACKAGE);
+}
+
+static void probe_create_session(janus_plugin_session *handle, int *error) {
+	probe_session *s = g_malloc0(sizeof(probe_session));
+	s->handle = handle;
+	janus_refcount_init(&s->ref, probe_session_free);
+	handle->plugin_handle = s;
+	*error = 0;
+}
+
+static void probe_destroy_session(janus_plugin_session *handle, int *error) {
+	probe_session *s = handle->plugin_handle;
+	if(s == NULL || !g_atomic_int_compare_and_exchange(&s->destroyed, 0, 1)) {
+		*error = -2;
+		return;
+	}
+	*error = 0;
+	janus_refcount_decrease(&s->ref);
+}
+
+static json_t *probe_query_session(janus_plugin_session *handle) {
+	probe_session *s = handle->plugin_handle;
+	if(s == NULL)
+		return NULL;
+	json_t *info = json_object();
+	json_object_set_new(info, "messages", json_integer(g_atomic_int_get(&s->messages)));
+	json_object_set_new(info, "destroyed", json_integer(g_atomic_int_get(&s->destroyed)));
+	return info;
+}
+
+static json_t *probe_handle_admin_message(json_t *message) {
+	json_t *reply = json_object();
+	json_object_set_new(reply, "probe", json_string("admin"));
+	json_object_set(reply, "request", message ? message : json_null());
+	return reply;
+}
+
+static struct janus_plugin_result *probe_handle_message(janus_plugin_session *handle, char *transaction, json_t *message, json_t *jsep) {
+	probe_session *s = handle->plugin_handle;
+	janus_plugin_result *result = NULL;
+	const char *action = json_string_value(json_object_get(message, "request"));
+	if(s == NULL || g_atomic_int_get(&s->destroyed)) {
+		result = janus_plugin_result_new(JANUS_PLUGIN_ERROR, "No session", NULL);
+	} else if(action == NULL) {
+		result = janus_plugin_result_new(JANUS_PLUGIN_ERROR, "Missing request", NULL);
+	} else if(!strcmp(action, "sync")) {
+		json_t *content = json_object();
+		json_object_set_new(content, "probe", json_string("sync"));
+		json_object_set(content, "echo", message);
+		json_object_set_new(content, "had_jsep", jsep ? json_true() : json_false());
+		result = janus_plugin_result_new(JANUS_PLUGIN_OK, NULL, content);
+	} else if(!strcmp(action, "async") || !strcmp(action, "jsep") || !strcmp(action, "end")) {
+		probe_job *job = g_malloc0(sizeof(probe_job));
+		job->handle = handle;
+		job->transaction = g_strdup(transaction);
+		job->action = g_strdup(action);
+		job->sdp = g_strdup(json_string_value(json_object_get(message, "sdp")));
+		janus_refcount_increase(&s->ref);
+		g_async_queue_push(jobs, job);
+		result = janus_plugin_result_new(JANUS_PLUGIN_OK_WAIT, "probe is on it", NULL);
+	} else if(!strcmp(action, "notify")) {
+		gboolean enabled = gateway->events_is_enabled();
+		json_t *event = json_object();
+		json_object_set_new(event, "probe", json_string("notify"));
+		gateway->notify_event(&probe_plugin, handle, event);
+		json_t *content = json_object();
+		json_object_set_new(content, "events_enabled", enabled ? json_true() : json_false());
+		result = janus_plugin_result_new(JANUS_PLUGIN_OK, NULL, content);
+	} else if(!strcmp(action, "auth")) {
+		const char *token = json_string_value(json_object_get(message, "token"));
+		json_t *content = json_object();
+		json_object_set_new(content, "signed", gateway->auth_is_signed() ? json_true() : json_false());
+		json_object_set_new(content, "valid",
+			gateway->auth_is_signature_valid(&probe_plugin, token ? token : "") ? json_true() : json_false());
+		json_object_set_new(content, "contains",
+			gateway->auth_signature_contains(&probe_plugin, token ? token : "", PROBE_PACKAGE) ? json_true() : json_false());
+		result = janus_plugin_result_new(JANUS_PLUGIN_OK, NULL, content);
+	} else if(!strcmp(action, "error")) {
+		result = janus_plugin_result_new(JANUS_PLUGIN_ERROR, "Probe error, as requested", NULL);
+	} else {
+		result = janus_plugin_result_new(JANUS_PLUGIN_ERROR, "Unknown request", NULL);
+	}
+	if(s != NULL)
+		g_atomic_int_inc(&s->messages);
+	/* We own what the core handed us. */
+	g_free(transaction);
+	json_decref(message);
+	if(jsep)
+		json_decref(jsep);
+	return result;
+}

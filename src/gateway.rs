@@ -1,0 +1,104 @@
+//! The gateway's shared state: settings that requests read (and the Admin API changes),
+//! authentication, the session registry and the loaded plugins. The Janus API
+//! (`janus_api`) and, later, the Admin API are implemented on it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+
+use crate::auth::Auth;
+use crate::plugin_host::Plugin;
+use crate::server_info::StaticInfo;
+use crate::session::Sessions;
+
+/// Settings the request paths consult, with Janus 1.1.2's defaults.
+#[derive(Debug)]
+pub struct Settings {
+    pub server_name: String,
+    pub api_secret: Option<String>,
+    pub admin_secret: Option<String>,
+    /// Global session timeout in seconds (0 = never); the Admin API can change it.
+    pub session_timeout: AtomicI64,
+    pub reclaim_session_timeout: i64,
+    pub candidates_timeout: i64,
+    pub accept_new_sessions: AtomicBool,
+    /// Whether replies and events carry the handle's `opaque_id`.
+    pub opaqueid_in_api: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            server_name: "MyJanusInstance".into(),
+            api_secret: None,
+            admin_secret: None,
+            session_timeout: AtomicI64::new(60),
+            reclaim_session_timeout: 0,
+            candidates_timeout: 45,
+            accept_new_sessions: AtomicBool::new(true),
+            opaqueid_in_api: false,
+        }
+    }
+}
+
+impl Settings {
+    pub fn session_timeout(&self) -> i64 {
+        self.session_timeout.load(Ordering::Relaxed)
+    }
+    pub fn accepting_new_sessions(&self) -> bool {
+        self.accept_new_sessions.load(Ordering::Relaxed)
+    }
+}
+
+/// What the gateway needs from its environment: time, ids, and a place to run work that
+/// Janus defers to another thread (a handle's teardown after `detach` has been answered).
+pub trait Environment: Send + Sync {
+    /// Monotonic clock, µs.
+    fn monotonic_us(&self) -> i64;
+    /// Wall clock, µs since the epoch.
+    fn real_us(&self) -> i64;
+    /// A random id for sessions and handles: non-zero, within 53 bits (JavaScript-safe).
+    fn random_id(&self) -> u64;
+    /// Runs `job` later, off the caller's thread.
+    fn defer(&self, job: Box<dyn FnOnce() + Send>);
+}
+
+pub struct Gateway {
+    pub settings: Settings,
+    pub auth: Auth,
+    pub sessions: Sessions,
+    plugins: HashMap<String, Arc<dyn Plugin>>,
+    pub info: StaticInfo,
+    pub env: Arc<dyn Environment>,
+}
+
+impl Gateway {
+    pub fn new(
+        settings: Settings,
+        auth: Auth,
+        plugins: Vec<Arc<dyn Plugin>>,
+        info: StaticInfo,
+        env: Arc<dyn Environment>,
+    ) -> Gateway {
+        let plugins = plugins.into_iter().map(|p| (p.package().to_string(), p)).collect();
+        Gateway { settings, auth, sessions: Sessions::default(), plugins, info, env }
+    }
+
+    pub fn plugin(&self, package: &str) -> Option<&Arc<dyn Plugin>> {
+        self.plugins.get(package)
+    }
+
+    pub fn plugins(&self) -> impl Iterator<Item = &Arc<dyn Plugin>> {
+        self.plugins.values()
+    }
+
+    /// A fresh id not used by any session (`janus_random_uint64` until it is free).
+    pub fn new_session_id(&self) -> u64 {
+        loop {
+            let id = self.env.random_id();
+            if id != 0 && self.sessions.get(id).is_none() {
+                return id;
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! The core's side of plugins: what it needs from a loaded plugin and from one plugin session
+//! (the plugin's state for one handle). The C glue implements these over `janus_plugin` and
+//! `janus_plugin_session`; tests implement them in Rust.
+
+use crate::json::Json;
+use crate::modules::ModuleInfo;
+
+/// What a plugin answered to a message (`janus_plugin_result`, or NULL).
+#[derive(Clone, Debug, PartialEq)]
+pub enum PluginResult {
+    /// Synchronous answer; the content must be an object to be accepted.
+    Ok(Option<Json>),
+    /// Accepted, answer will come as an event; optional hint for the client.
+    OkWait(Option<String>),
+    /// Refused, with an optional reason.
+    Error(Option<String>),
+    /// The plugin returned NULL.
+    Nothing,
+}
+
+/// A loaded and initialised plugin.
+pub trait Plugin: Send + Sync {
+    /// What the plugin said of itself when loaded (listed by `info`).
+    fn description(&self) -> &ModuleInfo;
+    fn package(&self) -> &str {
+        &self.description().package
+    }
+    /// `create_session` for the handle `handle_id`; the error number on failure.
+    fn create_session(&self, handle_id: u64) -> Result<Box<dyn PluginSession>, i32>;
+}
+
+/// The plugin's state for one handle.
+pub trait PluginSession: Send + Sync {
+    fn handle_message(&self, transaction: &str, body: &Json, jsep: Option<&Json>) -> PluginResult;
+    /// `query_session`: plugin-specific state for `handle_info`, if an object.
+    fn query(&self) -> Option<Json>;
+    /// Tears the session down as a detach does: `hangup_media` then `destroy_session`.
+    fn detach(&self);
+}
