@@ -240,6 +240,15 @@ pub fn copy_sdes_item(packet: &[u8], id: i32, out: &mut [u8]) -> Result<usize, P
     Ok(n)
 }
 
+/// Copies a dependency descriptor (AV1 RTP spec) into `out`, cut to its size as Janus' parser
+/// does (no terminator); the number of bytes copied.
+pub fn dependency_descriptor(packet: &[u8], id: i32, out: &mut [u8]) -> Result<usize, ParseError> {
+    let item = element_bytes(packet, id)?;
+    let n = item.len().min(out.len());
+    out[..n].copy_from_slice(&item[..n]);
+    Ok(n)
+}
+
 /// `abs-send-time`: the 24-bit 6.18 fixed-point value.
 pub fn abs_send_time(packet: &[u8], id: i32) -> Result<u32, ParseError> {
     let e = find_element(packet, id).ok_or(ParseError::NotFound)?;
@@ -412,6 +421,18 @@ a=extmap:3 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\na=extmap:7 urn:3gpp:vi
         assert_eq!(&small, b"h\0");
         assert_eq!(copy_sdes_item(&p, 5, &mut []), Err(ParseError::TooShort));
         assert_eq!(copy_sdes_item(&p, 4, &mut out), Err(ParseError::NotFound));
+    }
+
+    #[test]
+    fn dependency_descriptors_and_mids() {
+        let p = with_extension(0x1000, &[10, 5, 0x80, 1, 2, 3, 4, 3, 1, b'0', 0, 0], &[1]);
+        let mut dd = [0u8; 8];
+        assert_eq!(dependency_descriptor(&p, 10, &mut dd), Ok(5));
+        assert_eq!(&dd[..5], &[0x80, 1, 2, 3, 4]);
+        assert_eq!(dependency_descriptor(&p, 10, &mut dd[..2]), Ok(2));
+        let mut mid = [0u8; 4];
+        assert_eq!(copy_sdes_item(&p, 3, &mut mid), Ok(1));
+        assert_eq!(&mid[..2], b"0\0");
     }
 
     #[test]
