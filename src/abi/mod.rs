@@ -12,6 +12,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use libc::c_char;
 
 pub mod apierror;
+pub mod codecs;
 pub mod config;
 pub mod events;
 pub mod ip_utils;
@@ -21,6 +22,7 @@ pub mod modules;
 pub mod plugin;
 pub mod record;
 pub mod rtcp;
+pub mod rtp;
 pub mod rtp_switching;
 pub mod transport;
 pub mod utils;
