@@ -433,4 +433,78 @@ mod tests {
         let v = Json::Array(vec![Json::Null, true.into(), 3.into(), 0.5.into(), 2.0.into(), "a\"\n\u{1}\u{1f}".into()]);
         assert_eq!(v.to_compact_string(), r#"[null,true,3,0.5,2.0,"a\"\n\u0001\u001F"]"#);
     }
+
+    #[test]
+    fn json_validation() {
+        let t = |k: JsonType| k as i32;
+        assert!(
+            json_is_valid(JsonValue::False, t(JsonType::True), 0),
+            "TRUE means any boolean"
+        );
+        assert!(!json_is_valid(JsonValue::True, t(JsonType::False), 0));
+        assert!(json_is_valid(
+            JsonValue::Integer(0),
+            t(JsonType::Integer),
+            JSON_PARAM_POSITIVE
+        ));
+        assert!(!json_is_valid(
+            JsonValue::Integer(-1),
+            t(JsonType::Integer),
+            JSON_PARAM_POSITIVE
+        ));
+        assert!(!json_is_valid(
+            JsonValue::Real(-0.5),
+            t(JsonType::Real),
+            JSON_PARAM_POSITIVE
+        ));
+        assert!(
+            !json_is_valid(JsonValue::Integer(3), t(JsonType::Real), 0),
+            "no int/real coercion"
+        );
+        assert!(!json_is_valid(
+            JsonValue::String(b""),
+            t(JsonType::String),
+            JSON_PARAM_NONEMPTY
+        ));
+        assert!(json_is_valid(
+            JsonValue::String(b""),
+            t(JsonType::String),
+            JSON_PARAM_NONEMPTY | JSON_PARAM_POSITIVE
+        ));
+        assert!(!json_is_valid(
+            JsonValue::Array { len: 0 },
+            t(JsonType::Array),
+            JSON_PARAM_NONEMPTY
+        ));
+        assert!(json_is_valid(
+            JsonValue::Array { len: 1 },
+            t(JsonType::Array),
+            JSON_PARAM_NONEMPTY
+        ));
+    }
+
+    #[test]
+    fn json_type_names() {
+        let t = |k: JsonType| k as i32;
+        assert_eq!(json_type_name(t(JsonType::Integer), 0), "an integer");
+        assert_eq!(
+            json_type_name(t(JsonType::Object), JSON_PARAM_REQUIRED),
+            "an object"
+        );
+        assert_eq!(json_type_name(t(JsonType::True), 0), "a boolean");
+        assert_eq!(
+            json_type_name(t(JsonType::String), JSON_PARAM_NONEMPTY),
+            "a non-empty string"
+        );
+        assert_eq!(
+            json_type_name(t(JsonType::Real), JSON_PARAM_POSITIVE | JSON_PARAM_NONEMPTY),
+            "a positive real"
+        );
+        assert_eq!(
+            json_type_name(t(JsonType::True), JSON_PARAM_NONEMPTY),
+            "a non-empty boolean"
+        );
+        assert_eq!(json_type_name(t(JsonType::Null), 0), "a ");
+    }
+
 }

@@ -16,7 +16,7 @@ use crate::rtp::header::{is_rtp, RtpHeader};
 use crate::rtp::simulcast::{RidResolver, SimulcastingContext};
 use crate::rtp::srtp;
 use crate::rtp::switching::SwitchingContext;
-use crate::sys::crypto::RAND_bytes;
+use crate::sys::crypto::rand_bytes;
 use crate::sys::glib::{self, gboolean, GMutex, FALSE};
 use crate::sys::jansson::{
     json_array_get, json_array_size, json_integer_value, json_object_get, json_string_value, json_t, json_typeof,
@@ -214,10 +214,13 @@ pub extern "C" fn janus_srtp_error_str(error: c_int) -> *const c_char {
 #[no_mangle]
 pub unsafe extern "C" fn srtp_crypto_get_random(key: *mut u8, len: c_int) -> c_int {
     guard(-1, || {
-        if key.is_null() && len > 0 {
-            return -1;
-        }
-        if RAND_bytes(key, len) == 1 {
+        let Ok(len) = usize::try_from(len) else { return -1 };
+        let buf: &mut [u8] = match (key.is_null(), len) {
+            (_, 0) => &mut [],
+            (true, _) => return -1,
+            (false, _) => std::slice::from_raw_parts_mut(key, len),
+        };
+        if rand_bytes(buf) {
             0
         } else {
             -1

@@ -39,8 +39,3 @@ pub fn hmac_sha1(key: &[u8], data: &[u8]) -> [u8; 20] {
     assert!(!r.is_null() && len == 20, "HMAC-SHA1 failed");
     out
 }
-
-extern "C" {
-    /// OpenSSL's random generator, which Janus uses for SRTP keys (`srtp_crypto_get_random`).
-    pub fn RAND_bytes(buf: *mut c_uchar, num: c_int) -> c_int;
-}
