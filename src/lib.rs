@@ -7,6 +7,7 @@
 pub mod apierror;
 pub mod modules;
 pub mod rtp;
+pub mod sdp;
 
 pub mod abi;
 mod sys;

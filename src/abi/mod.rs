@@ -13,6 +13,7 @@ use libc::c_char;
 
 pub mod apierror;
 pub mod modules;
+pub mod sdp;
 
 /// Runs an export's body; a panic becomes `on_panic` (NULL, -1, FALSE... as Janus would fail).
 pub(crate) fn guard<T>(on_panic: T, body: impl FnOnce() -> T) -> T {
