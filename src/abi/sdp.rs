@@ -4,6 +4,9 @@
 //! mirrors it and converts it to and from `crate::sdp`'s model. The variadic entry points
 //! live in `compat/sdp_oa.c`, which packs their arguments and calls the `janus_rs_sdp_*`
 //! functions below.
+// The safety contract of every export is Janus' C API: NULL or pointers to live objects
+// of this library (or NUL-terminated strings), as modules pass them.
+#![allow(clippy::missing_safety_doc)]
 
 use std::sync::atomic::{AtomicI32, Ordering};
 
