@@ -5,24 +5,25 @@
 //! with those modules.
 
 pub mod apierror;
-pub mod events;
-pub mod ip_utils;
-pub mod log;
-pub mod config;
-pub mod gateway;
-pub mod janus_api;
 pub mod auth;
+pub mod config;
+pub mod events;
+pub mod gateway;
+pub mod ip_utils;
+pub mod janus_api;
 pub mod json;
+pub mod log;
 pub mod modules;
-pub mod record;
 pub mod options;
 pub mod plugin_host;
+pub mod record;
 pub mod rtcp;
 pub mod rtp;
-pub mod utils;
+pub mod sdp;
 pub mod server_info;
 pub mod session;
 pub mod transport_host;
+pub mod utils;
 
 pub mod abi;
 mod sys;

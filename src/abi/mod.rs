@@ -24,6 +24,7 @@ pub mod record;
 pub mod rtcp;
 pub mod rtp;
 pub mod rtp_switching;
+pub mod sdp;
 pub mod transport;
 pub mod utils;
 
