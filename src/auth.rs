@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::sys::crypto::hmac_sha1;
+use crate::utils::strcmp_const_time;
 
 /// The realm every Janus token is issued for.
 const REALM: &str = "janus";
@@ -160,7 +161,7 @@ fn check_signature(secret: &str, token: &str, realm_wanted: &str, descriptor: Op
         }
     }
     let expected = base64(&hmac_sha1(secret.as_bytes(), data.as_bytes()));
-    constant_time_eq(signature.as_bytes(), expected.as_bytes())
+    strcmp_const_time(signature.as_bytes(), expected.as_bytes())
 }
 
 /// `strtoll(s, NULL, 10)`: leading blanks and sign, digits up to the first non-digit, 0 if
@@ -181,14 +182,6 @@ fn parse_leading_i64(s: &str) -> i64 {
     } else {
         v
     }
-}
-
-/// Compares without an early exit on the first difference (timing does not leak the secret).
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Standard base64 with padding (what `g_base64_encode` produces).

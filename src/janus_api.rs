@@ -84,7 +84,7 @@ impl Gateway {
         let secret_ok = api_secret.is_some_and(|secret| {
             root.get("apisecret")
                 .and_then(Json::as_str)
-                .is_some_and(|s| crate::auth::constant_time_eq(s.as_bytes(), secret.as_bytes()))
+                .is_some_and(|s| crate::utils::strcmp_const_time(s.as_bytes(), secret.as_bytes()))
         });
         let token_ok = self.auth.is_enabled()
             && root.get("token").and_then(Json::as_str).is_some_and(|t| self.auth.check_token(t, now));

@@ -23,7 +23,6 @@ pub mod plugin;
 pub mod record;
 pub mod rtcp;
 pub mod rtp;
-pub mod rtp_switching;
 pub mod sdp;
 pub mod transport;
 pub mod utils;

@@ -17,7 +17,6 @@ use std::sync::Mutex;
 use libc::{c_char, c_int, c_uint};
 
 use super::json::to_jansson;
-use super::rtp_switching::monotonic_time_us;
 use super::{c_bytes, c_str, guard};
 use crate::json::Json;
 use crate::record::{Recorder, Target};
@@ -273,7 +272,7 @@ pub unsafe extern "C" fn janus_recorder_pause(recorder: *mut JanusRecorder) -> c
 #[no_mangle]
 pub unsafe extern "C" fn janus_recorder_resume(recorder: *mut JanusRecorder) -> c_int {
     guard(-1, || {
-        with_recorder(recorder, |rec| rec.resume(monotonic_time_us())).map_or(-1, |r| if r.is_ok() { 0 } else { -2 })
+        with_recorder(recorder, |rec| rec.resume(crate::utils::monotonic_time())).map_or(-1, |r| if r.is_ok() { 0 } else { -2 })
     })
 }
 
@@ -285,7 +284,7 @@ pub unsafe extern "C" fn janus_recorder_save_frame(recorder: *mut JanusRecorder,
         } else {
             std::slice::from_raw_parts(buffer as *const u8, length as usize)
         };
-        with_recorder(recorder, |rec| match rec.save_frame(frame, monotonic_time_us(), real_time_us()) {
+        with_recorder(recorder, |rec| match rec.save_frame(frame, crate::utils::monotonic_time(), real_time_us()) {
             Ok(()) => 0,
             Err(e) => e.code(),
         })

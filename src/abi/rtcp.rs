@@ -18,24 +18,12 @@ use crate::rtcp::packet::{fci_fits, len_fits, HEADER_SIZE};
 use crate::rtcp::{feedback, query};
 use crate::sys::glib::{gboolean, FALSE, TRUE};
 
-/// `janus_get_monotonic_time`: CLOCK_MONOTONIC in microseconds.
-// Local until the shared `crate::utils` time helper lands on main; then use that one.
-fn monotonic_time_us() -> i64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec * 1_000_000 + ts.tv_nsec / 1_000
-}
-
 fn now() -> Now {
     let unix_us = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
     Now {
-        monotonic_us: monotonic_time_us(),
+        monotonic_us: crate::utils::monotonic_time(),
         unix_us,
     }
 }

@@ -1,6 +1,6 @@
-//! Exports of Janus' `rtp.c` (packet helpers, header extension parsers, codec names, SRTP error
-//! names and randomness, simulcast selection). The switching-context exports live with the
-//! recorder work.
+//! Exports of Janus' `rtp.c`: packet helpers, header extension parsers, codec names, SRTP error
+//! names and randomness, the switching context (sequence/timestamp continuity and skew
+//! compensation) and simulcast selection.
 //!
 //! Safety of every `unsafe extern "C"` export: the contract of its Janus prototype (pointers
 //! NULL or valid for the lengths passed), which C callers cannot be checked against.
@@ -8,11 +8,10 @@
 
 use libc::{c_char, c_int, c_uint};
 
-use super::rtp_switching::monotonic_time_us;
 use super::{c_bytes, guard, static_cstr};
 use crate::rtp::codecs::{AudioCodec, VideoCodec};
 use crate::rtp::extensions;
-use crate::rtp::header::{is_rtp, RtpHeader};
+use crate::rtp::header::{is_rtp, RtpHeader, RTP_HEADER_SIZE};
 use crate::rtp::simulcast::{RidResolver, SimulcastingContext};
 use crate::rtp::srtp;
 use crate::rtp::switching::SwitchingContext;
@@ -353,6 +352,64 @@ pub unsafe extern "C" fn janus_rtp_simulcasting_context_process_rtp(
             if rids.is_null() { None } else { Some(&mut learn_rid) };
         // Unknown codec values get no keyframe detection, as in Janus.
         let vcodec = VideoCodec::from_raw(vcodec).unwrap_or(VideoCodec::None);
-        gboolean::from(context.process_rtp(packet(buf, len), known, resolve, vcodec, sc.as_mut(), monotonic_time_us()))
+        gboolean::from(context.process_rtp(packet(buf, len), known, resolve, vcodec, sc.as_mut(), crate::utils::monotonic_time()))
+    })
+}
+
+/// The fixed RTP header a `janus_rtp_header *` points to: C callers hand over no length, and
+/// the fields these functions touch all lie within the first 12 bytes.
+///
+/// # Safety
+/// `header` must be NULL or point to at least 12 writable bytes.
+unsafe fn fixed_header<'a>(header: *mut u8) -> Option<&'a mut [u8]> {
+    (!header.is_null()).then(|| std::slice::from_raw_parts_mut(header, RTP_HEADER_SIZE))
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn janus_rtp_switching_context_reset(context: *mut SwitchingContext) {
+    guard((), || {
+        if let Some(ctx) = context.as_mut() {
+            ctx.reset();
+        }
+    })
+}
+
+#[no_mangle]
+pub unsafe extern "C" fn janus_rtp_header_update(
+    header: *mut u8,
+    context: *mut SwitchingContext,
+    video: gboolean,
+    _step: c_int,
+) {
+    guard((), || {
+        if let (Some(packet), Some(ctx)) = (fixed_header(header), context.as_mut()) {
+            ctx.update_header(packet, video != 0, crate::utils::monotonic_time());
+        }
+    })
+}
+
+/// Janus dereferences both pointers unchecked; NULL here is a no-op returning 0 instead.
+#[no_mangle]
+pub unsafe extern "C" fn janus_rtp_skew_compensate_audio(
+    header: *mut u8,
+    context: *mut SwitchingContext,
+    now: i64,
+) -> c_int {
+    guard(0, || match (fixed_header(header), context.as_mut()) {
+        (Some(packet), Some(ctx)) => ctx.skew_compensate_audio(packet, now),
+        _ => 0,
+    })
+}
+
+/// As [`janus_rtp_skew_compensate_audio`], with the 90 kHz video clock.
+#[no_mangle]
+pub unsafe extern "C" fn janus_rtp_skew_compensate_video(
+    header: *mut u8,
+    context: *mut SwitchingContext,
+    now: i64,
+) -> c_int {
+    guard(0, || match (fixed_header(header), context.as_mut()) {
+        (Some(packet), Some(ctx)) => ctx.skew_compensate_video(packet, now),
+        _ => 0,
     })
 }
