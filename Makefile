@@ -32,4 +32,4 @@ run: deps-run build
 
 test: deps-test
 	cargo build --all-targets
-	cargo test --no-fail-fast
+	cargo test --all-targets --no-fail-fast
