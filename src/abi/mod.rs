@@ -21,6 +21,7 @@ pub mod log;
 pub mod modules;
 pub mod plugin;
 pub mod record;
+pub mod refcount;
 pub mod rtcp;
 pub mod rtp;
 pub mod sdp;
