@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod glib;
 pub mod goption;
 pub mod jcfg;
+pub mod process;
 pub mod zlib;
 
 pub mod jansson {
@@ -51,6 +52,15 @@ pub mod jansson {
 
 pub mod libconfig {
     include!(concat!(env!("OUT_DIR"), "/libconfig.rs"));
+}
+
+/// libsrtp must be initialised once before anyone creates SRTP sessions; no stock plugin
+/// does it, the core does (before loading plugins).
+pub fn srtp_init() {
+    // SAFETY: plain library initialisation, called from the main thread at startup.
+    unsafe {
+        srtp::srtp_init();
+    }
 }
 
 pub mod srtp {
