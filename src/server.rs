@@ -182,35 +182,44 @@ fn atoi(s: &str) -> i64 {
     crate::utils::strtol(s.as_bytes())
 }
 
-/// Loads every module of one kind from its folder (disable list from `[<category>] disable`),
-/// with Janus' log lines; modules that fail are reported and skipped, or fatal with
-/// `exit_on_dl_error`.
-fn load_modules(kind: ModuleKind, folder: &Path, disable: Option<&str>, exit_on_dl_error: bool) -> Result<Vec<LoadedModule>, ()> {
+/// Loads every module of one kind from its folder (disable list from `[<category>] disable`)
+/// and starts each with `start` right after loading it, with Janus' log lines; `start`
+/// returns false when the module refused to initialise. Modules that fail to load are
+/// reported and skipped, or fatal with `exit_on_dl_error`.
+fn load_modules(
+    kind: ModuleKind,
+    folder: &Path,
+    disable: Option<&str>,
+    exit_on_dl_error: bool,
+    mut start: impl FnMut(&LoadedModule) -> bool,
+) -> Result<(), ()> {
     let (files, skipped) = match module_files(folder, &DisableList::parse(disable)) {
         Ok(f) => f,
         Err(_) => {
             janus_log!(Level::Fatal, "\tCouldn't access {}s folder...\n", kind.label());
-            return Ok(Vec::new());
+            return Ok(());
         }
     };
     let title = |s: &str| s[..1].to_uppercase() + &s[1..];
     for name in skipped {
         janus_log!(Level::Warn, "{} '{}' has been disabled, skipping...\n", title(kind.label()), name);
     }
-    let mut loaded = Vec::new();
     for file in files {
         let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         janus_log!(Level::Info, "Loading {} '{}'...\n", kind.label(), name);
         match load(&file, kind) {
             Ok(m) => {
+                if !start(&m) {
+                    continue;
+                }
                 janus_log!(Level::Verb, "\tVersion: {} ({})\n", m.info.version, m.info.version_string);
                 janus_log!(Level::Verb, "\t   [{}] {}\n", m.info.package, m.info.name);
                 janus_log!(Level::Verb, "\t   {}\n", m.info.description);
                 janus_log!(Level::Verb, "\t   Plugin API version: {}\n", m.info.api_compatibility);
-                loaded.push(m);
             }
             Err(e) => {
-                let fatal = exit_on_dl_error && matches!(e, crate::modules::LoadError::Open { .. } | crate::modules::LoadError::NoCreate { .. });
+                let fatal = exit_on_dl_error
+                    && matches!(e, crate::modules::LoadError::Open { .. } | crate::modules::LoadError::NoCreate { .. });
                 janus_log!(if fatal { Level::Fatal } else { Level::Err }, "{}\n", e);
                 if fatal {
                     return Err(());
@@ -218,7 +227,30 @@ fn load_modules(kind: ModuleKind, folder: &Path, disable: Option<&str>, exit_on_
             }
         }
     }
-    Ok(loaded)
+    Ok(())
+}
+
+/// The address Janus announces as its own: `general.interface` when it is an address (or an
+/// interface with one), else the one the kernel would use to reach the Internet, else
+/// loopback.
+fn local_ip(interface: Option<&str>) -> String {
+    use crate::ip_utils::{address_to_string, detect_local_ip, AddressKind};
+    if let Some(wanted) = interface {
+        janus_log!(Level::Verb, "  -- Will try to use {}\n", wanted);
+        match crate::abi::ip_utils::lookup_local_interface(wanted) {
+            Some(ip) => return address_to_string(ip),
+            None => janus_log!(Level::Warn, "Error setting local IP address to {}, falling back to detecting IP address...\n", wanted),
+        }
+    }
+    let ip = detect_local_ip(AddressKind::Any).map(address_to_string).unwrap_or_else(|| {
+        janus_log!(
+            Level::Warn,
+            "Couldn't find any address! using 127.0.0.1 as the local IP... (which is NOT going to work out of your machine)\n"
+        );
+        "127.0.0.1".into()
+    });
+    janus_log!(Level::Info, "Using {} as local IP...\n", ip);
+    ip
 }
 
 /// Runs the gateway; returns the process exit status.
@@ -352,20 +384,27 @@ pub fn run(options: Options) -> i32 {
     let folder = |item: &str, kind: ModuleKind| general(item).map(PathBuf::from).unwrap_or_else(|| kind.default_folder().to_path_buf());
     let disabled = |category: &str| config.get(Kind::Category, category).and_then(|c| c.get_value("disable")).map(String::from);
 
+    let local_ip = local_ip(general("interface").as_deref());
     crate::sys::srtp_init();
 
     // Plugins.
     let plugins_folder = folder("plugins_folder", ModuleKind::Plugin);
     janus_log!(Level::Info, "Plugins folder: {}\n", plugins_folder.display());
-    let Ok(modules) = load_modules(ModuleKind::Plugin, &plugins_folder, disabled("plugins").as_deref(), exit_on_dl_error) else {
-        return fail(daemon_child, 1);
-    };
     let mut plugins = Vec::new();
-    for m in &modules {
+    let loaded = load_modules(ModuleKind::Plugin, &plugins_folder, disabled("plugins").as_deref(), exit_on_dl_error, |m| {
         match plugin_host::start_plugin(m, &configs_folder) {
-            Ok(p) => plugins.push(p),
-            Err(_) => janus_log!(Level::Warn, "The '{}' plugin could not be initialized\n", m.info.package),
+            Ok(p) => {
+                plugins.push(p);
+                true
+            }
+            Err(_) => {
+                janus_log!(Level::Warn, "The '{}' plugin could not be initialized\n", m.info.package);
+                false
+            }
         }
+    });
+    if loaded.is_err() {
+        return fail(daemon_child, 1);
     }
 
     let info = StaticInfo {
@@ -373,6 +412,8 @@ pub fn run(options: Options) -> i32 {
         compile_time: env!("JANUS_BUILD_TIME").into(),
         log_to_stdout: use_stdout,
         log_path: log_file.clone(),
+        local_ip,
+        dependencies: (!general("hide_dependencies").is_some_and(|v| is_true(&v))).then(crate::sys::dependency_versions),
         ..StaticInfo::default()
     };
     let env = RealEnv::start();
@@ -399,19 +440,22 @@ pub fn run(options: Options) -> i32 {
     transport_host::install(gateway.clone(), Dispatcher::start(janus, admin, workers));
     let transports_folder = folder("transports_folder", ModuleKind::Transport);
     janus_log!(Level::Info, "Transport plugins folder: {}\n", transports_folder.display());
-    let Ok(modules) = load_modules(ModuleKind::Transport, &transports_folder, disabled("transports").as_deref(), exit_on_dl_error) else {
-        return fail(daemon_child, 1);
-    };
     let mut transports = Vec::new();
-    for m in &modules {
-        match transport_host::start_transport(m, &configs_folder) {
-            Ok(t) => {
-                janus_log!(Level::Verb, "\t   Janus API: {}\n", if t.is_janus_api_enabled() { "enabled" } else { "disabled" });
-                janus_log!(Level::Verb, "\t   Admin API: {}\n", if t.is_admin_api_enabled() { "enabled" } else { "disabled" });
-                transports.push(t);
+    let loaded =
+        load_modules(ModuleKind::Transport, &transports_folder, disabled("transports").as_deref(), exit_on_dl_error, |m| {
+            match transport_host::start_transport(m, &configs_folder) {
+                Ok(t) => {
+                    transports.push(t);
+                    true
+                }
+                Err(_) => {
+                    janus_log!(Level::Warn, "The '{}' plugin could not be initialized\n", m.info.package);
+                    false
+                }
             }
-            Err(_) => janus_log!(Level::Warn, "The '{}' plugin could not be initialized\n", m.info.package),
-        }
+        });
+    if loaded.is_err() {
+        return fail(daemon_child, 1);
     }
     if !transports.iter().any(|t| t.is_janus_api_enabled()) {
         janus_log!(Level::Fatal, "No Janus API transport is available... enable at least one and restart Janus\n");
