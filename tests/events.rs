@@ -225,7 +225,7 @@ fn jsonlog_writes_every_log_line() {
     let Err(module) = start_event_handler(module, &dir) else {
         panic!("jsonlog taken for an event handler");
     };
-    let logger = start_logger(module, "TestJanus", &dir).expect("a logger");
+    let logger = start_logger(*module, "TestJanus", &dir).expect("a logger");
     assert_eq!(logger.package(), "janus.logger.jsonlog");
     assert!(file.exists(), "init opened the file");
 
@@ -278,4 +278,117 @@ fn jsonlog_writes_every_log_line() {
     log::clear_sinks();
     logger.destroy();
     logger.destroy();
+}
+
+/// Calls a probe accessor `fn() -> R` / `fn(A) -> R` by name.
+macro_rules! probe_call {
+    ($module:expr, $name:literal -> $ret:ty $(, $arg:expr => $aty:ty)?) => {{
+        let f = $module.symbol($name).expect($name);
+        // SAFETY: the probe defines the symbol with this signature.
+        let f: unsafe extern "C" fn($($aty)?) -> $ret = unsafe { std::mem::transmute(f) };
+        unsafe { f($($arg)?) }
+    }};
+}
+
+fn c_text(p: *const libc::c_char) -> String {
+    assert!(!p.is_null());
+    // SAFETY: the probe returns NUL-terminated strings it keeps.
+    unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn event_handler_module_sees_janus_conventions() {
+    let include = support::manifest_dir().join("include");
+    let path = support::build_c_module("evh_probe", &["tests/c/evh_probe.c"], &include);
+    let module = load(&path, ModuleKind::EventHandler).expect("probe loads");
+    let probe = support::Module::open(&path).unwrap();
+    let configs = support::scratch_dir("events-probe");
+    // The probe's init returns -1: Janus ignores an event handler's init result.
+    let evh = start_event_handler(module, &configs).expect("an event handler");
+    assert_eq!(c_text(probe_call!(probe, "probe_evh_folder" -> *const libc::c_char)), configs.to_str().unwrap());
+    assert_eq!(evh.mask(), u64::from(events::SESSION | events::CORE));
+
+    let bus = EventBus::start(true, "Probe", vec![evh.clone() as Arc<dyn EventHandler>]).unwrap();
+    let session = |id| Event::Session { session_id: id, what: SessionEvent::Timeout };
+    let attached = || Event::Handle {
+        handle: handle(1, 2, None),
+        what: HandleEvent::Attached,
+        plugin: Some("janus.plugin.echotest".into()),
+        token: Some("t".into()),
+    };
+    bus.notify_at(session(1), 10);
+    bus.notify_at(attached(), 11);
+    bus.notify_at(session(2), 12);
+    let kept = || probe_call!(probe, "probe_kept_count" -> libc::c_int);
+    wait_for("two session events", || kept() == 2);
+    // The module widens its mask itself: the bus sees it on the next event.
+    probe_call!(probe, "probe_set_mask" -> (), usize::MAX => usize);
+    bus.notify_at(attached(), 13);
+    wait_for("the handle event", || kept() == 3);
+    bus.shutdown();
+
+    let expected = [
+        r#"{"emitter":"Probe","type":1,"timestamp":10,"session_id":1,"event":{"name":"timeout"}}"#,
+        r#"{"emitter":"Probe","type":1,"timestamp":12,"session_id":2,"event":{"name":"timeout"}}"#,
+        r#"{"emitter":"Probe","type":2,"timestamp":13,"session_id":1,"handle_id":2,"event":{"name":"attached","plugin":"janus.plugin.echotest","token":"t"}}"#,
+    ];
+    for (i, want) in expected.iter().enumerate() {
+        let i = i as libc::c_int;
+        // Borrowed: one reference (the core's) during the call; the module's own
+        // reference is all that is left afterwards, and the value is intact.
+        assert_eq!(probe_call!(probe, "probe_refcount_on_entry" -> usize, i => libc::c_int), 1);
+        assert_eq!(probe_call!(probe, "probe_refcount_now" -> usize, i => libc::c_int), 1);
+        let text = probe_call!(probe, "probe_dump" -> *mut libc::c_char, i => libc::c_int);
+        assert_eq!(c_text(text), *want);
+        // SAFETY: json_dumps output is malloc'ed.
+        unsafe { libc::free(text.cast()) };
+    }
+
+    // handle_request borrows the request and hands its response over.
+    let request: Json = Object::new().with("request", "x").into();
+    assert_eq!(
+        evh.handle_request(Some(&request)).unwrap().to_compact_string(),
+        r#"{"seen":{"request":"x"}}"#
+    );
+    assert_eq!(probe_call!(probe, "probe_request_refcount" -> usize), 1);
+    assert_eq!(evh.handle_request(None).unwrap().to_compact_string(), r#"{"seen":null}"#);
+
+    evh.destroy();
+    evh.destroy();
+    assert_eq!(probe_call!(probe, "probe_evh_destroyed" -> libc::c_int), 1);
+}
+
+#[test]
+fn logger_module_sees_janus_conventions() {
+    let include = support::manifest_dir().join("include");
+    let path = support::build_c_module("logger_probe", &["tests/c/logger_probe.c"], &include);
+    let module = load(&path, ModuleKind::Logger).expect("probe loads");
+    let probe = support::Module::open(&path).unwrap();
+    let configs = support::scratch_dir("events-logger-probe");
+    let logger = start_logger(module, "ProbeServer", &configs).expect("a logger");
+    assert_eq!(c_text(probe_call!(probe, "probe_logger_server" -> *const libc::c_char)), "ProbeServer");
+    assert_eq!(c_text(probe_call!(probe, "probe_logger_folder" -> *const libc::c_char)), configs.to_str().unwrap());
+    // No handle_request hook: the Admin API answers that the logger takes no queries.
+    assert_eq!(logger.handle_request(None), None);
+
+    let sink = loggers::sink(logger.clone());
+    sink(1_700_000_000_000_001, c"first line\n");
+    logger.incoming_logline(7, c"second");
+    assert_eq!(probe_call!(probe, "probe_line_count" -> libc::c_int), 2);
+    let line = |i: libc::c_int| c_text(probe_call!(probe, "probe_line" -> *const libc::c_char, i => libc::c_int));
+    let stamp = |i: libc::c_int| probe_call!(probe, "probe_line_stamp" -> i64, i => libc::c_int);
+    assert_eq!((stamp(0), line(0).as_str()), (1_700_000_000_000_001, "first line\n"));
+    assert_eq!((stamp(1), line(1).as_str()), (7, "second"));
+
+    logger.destroy();
+    logger.destroy();
+    assert_eq!(probe_call!(probe, "probe_logger_destroyed" -> libc::c_int), 1);
 }

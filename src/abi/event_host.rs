@@ -66,9 +66,9 @@ unsafe impl Sync for EventHandlerModule {}
 pub fn start_event_handler(
     module: LoadedModule,
     configs_folder: &Path,
-) -> Result<Arc<EventHandlerModule>, LoadedModule> {
+) -> Result<Arc<EventHandlerModule>, Box<LoadedModule>> {
     let Vtable::EventHandler(vtable) = module.vtable else {
-        return Err(module);
+        return Err(Box::new(module));
     };
     let folder = c_path(configs_folder);
     // SAFETY: `vtable` is what the module's create() returned and passed the checks
@@ -157,9 +157,9 @@ pub fn start_logger(
     module: LoadedModule,
     server_name: &str,
     configs_folder: &Path,
-) -> Result<Arc<LoggerModule>, LoadedModule> {
+) -> Result<Arc<LoggerModule>, Box<LoadedModule>> {
     let Vtable::Logger(vtable) = module.vtable else {
-        return Err(module);
+        return Err(Box::new(module));
     };
     let name = CString::new(server_name.replace('\0', "")).unwrap_or_default();
     let folder = c_path(configs_folder);
