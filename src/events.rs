@@ -242,29 +242,12 @@ impl Event {
         }
     }
 
-    /// The object handlers receive, keys in Janus' order: `emitter`, `type`, `subtype`?,
-    /// `timestamp` (wall clock, µs), `session_id`?, `handle_id`?, `opaque_id`?, `event`.
+    /// The object handlers receive (see [`envelope`]).
     pub fn into_json(self, emitter: &str, timestamp: i64) -> Json {
-        let mut top = Object::new().with("emitter", emitter).with("type", self.event_type());
-        if self.subtype() > 0 {
-            top.set("subtype", self.subtype());
-        }
-        top.set("timestamp", timestamp);
-        // Handle-level events carry the handle at the top; plugin events may be about none.
-        let handle_ids = |top: &mut Object, h: &HandleRef, optional: bool| {
-            if !(optional && h.session_id == 0) {
-                top.set("session_id", h.session_id);
-            }
-            if !(optional && h.handle_id == 0) {
-                top.set("handle_id", h.handle_id);
-            }
-            if let Some(o) = &h.opaque_id {
-                top.set("opaque_id", o.as_str());
-            }
-        };
-        let body: Json = match self {
+        let (event_type, subtype) = (self.event_type(), self.subtype());
+        let none = || HandleRef { session_id: 0, handle_id: 0, opaque_id: None };
+        let (ids, body): (HandleRef, Json) = match self {
             Event::Session { session_id, what } => {
-                top.set("session_id", session_id);
                 let mut body = Object::new();
                 match what {
                     SessionEvent::Created { transport, instance } => {
@@ -279,15 +262,9 @@ impl Event {
                     SessionEvent::Destroyed => body.set("name", "destroyed"),
                     SessionEvent::Timeout => body.set("name", "timeout"),
                 }
-                body.into()
+                (HandleRef { session_id, ..none() }, body.into())
             }
-            Event::Handle {
-                handle,
-                what,
-                plugin,
-                token,
-            } => {
-                handle_ids(&mut top, &handle, false);
+            Event::Handle { handle, what, plugin, token } => {
                 let name = match what {
                     HandleEvent::Attached => "attached",
                     HandleEvent::Detached => "detached",
@@ -297,66 +274,86 @@ impl Event {
                     body.set("plugin", p);
                 }
                 // Also in the body: where older Janus versions had it.
-                if let Some(o) = handle.opaque_id {
-                    body.set("opaque_id", o);
+                if let Some(o) = &handle.opaque_id {
+                    body.set("opaque_id", o.as_str());
                 }
                 if let Some(t) = token {
                     body.set("token", t);
                 }
-                body.into()
+                (handle, body.into())
             }
-            Event::Jsep {
-                handle,
-                owner,
-                sdp_type,
-                sdp,
-            } => {
-                handle_ids(&mut top, &handle, false);
+            Event::Jsep { handle, owner, sdp_type, sdp } => {
                 let owner = match owner {
                     JsepOwner::Local => "local",
                     JsepOwner::Remote => "remote",
                 };
-                Object::new()
+                let body = Object::new()
                     .with("owner", owner)
-                    .with("jsep", Object::new().with("type", sdp_type).with("sdp", sdp))
-                    .into()
+                    .with("jsep", Object::new().with("type", sdp_type).with("sdp", sdp));
+                (handle, body.into())
             }
-            Event::Webrtc { handle, info, .. } | Event::Media { handle, info, .. } => {
-                handle_ids(&mut top, &handle, false);
-                info
+            Event::Webrtc { handle, info, .. } | Event::Media { handle, info, .. } => (handle, info),
+            Event::Plugin { handle, plugin, data } => {
+                (handle, Object::new().with("plugin", plugin).with("data", data).into())
             }
-            Event::Plugin {
-                handle,
-                plugin,
-                data,
-            } => {
-                handle_ids(&mut top, &handle, true);
-                Object::new().with("plugin", plugin).with("data", data).into()
+            Event::Transport { transport, instance, data } => {
+                let body = Object::new()
+                    .with("transport", transport)
+                    .with("id", transport_instance_id(instance))
+                    .with("data", data);
+                (none(), body.into())
             }
-            Event::Transport {
-                transport,
-                instance,
-                data,
-            } => Object::new()
-                .with("transport", transport)
-                .with("id", transport_instance_id(instance))
-                .with("data", data)
-                .into(),
-            Event::CoreStartup { info } => Object::new()
-                .with("status", "started")
-                .with("info", info)
-                .into(),
-            Event::CoreShutdown { signum } => Object::new()
-                .with("status", "shutdown")
-                .with("signum", signum)
-                .into(),
+            Event::CoreStartup { info } => {
+                (none(), Object::new().with("status", "started").with("info", info).into())
+            }
+            Event::CoreShutdown { signum } => {
+                (none(), Object::new().with("status", "shutdown").with("signum", signum).into())
+            }
             Event::External { schema, data } => {
-                Object::new().with("schema", schema).with("data", data).into()
+                (none(), Object::new().with("schema", schema).with("data", data).into())
             }
         };
-        top.set("event", body);
-        top.into()
+        let envelope = envelope(emitter, timestamp, event_type, subtype, &ids, body);
+        envelope.expect("typed events have a known type")
     }
+}
+
+/// Wraps an event body as `janus_events_notify_handlers` does, keys in Janus' order:
+/// `emitter`, `type`, `subtype` (only if > 0), `timestamp` (wall clock, µs), `session_id`
+/// (not for CORE and EXTERNAL, nor for PLUGIN/TRANSPORT events with id 0), `handle_id`
+/// (HANDLE, JSEP, WEBRTC, MEDIA; PLUGIN if not 0), `opaque_id` (the same types, if any),
+/// `event`. `None` for an unknown type (Janus drops those).
+pub fn envelope(
+    emitter: &str,
+    timestamp: i64,
+    event_type: u32,
+    subtype: u32,
+    ids: &HandleRef,
+    body: Json,
+) -> Option<Json> {
+    let known = [SESSION, HANDLE, EXTERNAL, JSEP, WEBRTC, MEDIA, PLUGIN, TRANSPORT, CORE];
+    if !known.contains(&event_type) {
+        return None;
+    }
+    let mut top = Object::new().with("emitter", emitter).with("type", event_type);
+    if subtype > 0 {
+        top.set("subtype", subtype);
+    }
+    top.set("timestamp", timestamp);
+    let optional_ids = event_type == PLUGIN || event_type == TRANSPORT;
+    if event_type != CORE && event_type != EXTERNAL && !(optional_ids && ids.session_id == 0) {
+        top.set("session_id", ids.session_id);
+    }
+    if [HANDLE, JSEP, WEBRTC, MEDIA, PLUGIN].contains(&event_type) {
+        if !(event_type == PLUGIN && ids.handle_id == 0) {
+            top.set("handle_id", ids.handle_id);
+        }
+        if let Some(o) = &ids.opaque_id {
+            top.set("opaque_id", o.as_str());
+        }
+    }
+    top.set("event", body);
+    Some(top.into())
 }
 
 /// An event handler as the core sees it (a loaded `janus_eventhandler` module, or a Rust
@@ -473,14 +470,20 @@ impl EventBus {
 
     /// [`EventBus::notify`] with the timestamp given.
     pub fn notify_at(&self, event: Event, timestamp: i64) {
-        if !self.is_enabled() || self.shared.handlers.is_empty() {
-            return;
+        if self.wants_events() {
+            let event_type = event.event_type();
+            self.queue(event_type, event.into_json(&self.emitter, timestamp));
         }
-        let event_type = event.event_type();
-        let json = event.into_json(&self.emitter, timestamp);
+    }
+
+    fn wants_events(&self) -> bool {
+        self.is_enabled() && !self.shared.handlers.is_empty()
+    }
+
+    fn queue(&self, event_type: u32, event: Json) {
         if let Some(queue) = lock(&self.queue).as_ref() {
             // A send error means the thread is gone (shut down): the event is dropped.
-            let _ = queue.send(Queued::Event(event_type, json));
+            let _ = queue.send(Queued::Event(event_type, event));
         }
     }
 
@@ -493,6 +496,38 @@ impl EventBus {
         }
         if let Some(thread) = lock(&self.thread).take() {
             let _ = thread.join();
+        }
+    }
+}
+
+/// The gateway's generic entry point: a body built by the caller, wrapped by [`envelope`]
+/// (`opaque_id` and ids given for every type; the envelope keeps what Janus keeps).
+impl crate::gateway::EventBus for EventBus {
+    fn notify(
+        &self,
+        event_type: u32,
+        subtype: u32,
+        session_id: u64,
+        handle_id: u64,
+        opaque_id: Option<&str>,
+        body: Json,
+    ) {
+        if !self.wants_events() {
+            return;
+        }
+        let ids = HandleRef {
+            session_id,
+            handle_id,
+            opaque_id: opaque_id.map(str::to_owned),
+        };
+        let timestamp = crate::utils::real_time();
+        match envelope(&self.emitter, timestamp, event_type, subtype, &ids, body) {
+            Some(event) => self.queue(event_type, event),
+            None => crate::janus_log!(
+                crate::log::Level::Warn,
+                "Unknown event type '{}'\n",
+                event_type
+            ),
         }
     }
 }
@@ -667,6 +702,57 @@ mod tests {
             text(external),
             format!(r#"{HEAD}4,"timestamp":1700000000000000,"event":{{"schema":"my.schema","data":{{"a":"b"}}}}}}"#)
         );
+    }
+
+    #[test]
+    fn envelope_keeps_what_janus_keeps_per_type() {
+        let ids = handle(1, 2, Some("op"));
+        let body = || Json::from(Object::new().with("k", 1));
+        let wrap = |t, sub, ids: &HandleRef| {
+            envelope("e", 9, t, sub, ids, body()).map(|j| j.to_compact_string())
+        };
+        assert_eq!(
+            wrap(SESSION, 0, &ids).unwrap(),
+            r#"{"emitter":"e","type":1,"timestamp":9,"session_id":1,"event":{"k":1}}"#
+        );
+        assert_eq!(
+            wrap(MEDIA, 3, &ids).unwrap(),
+            r#"{"emitter":"e","type":32,"subtype":3,"timestamp":9,"session_id":1,"handle_id":2,"opaque_id":"op","event":{"k":1}}"#
+        );
+        assert_eq!(
+            wrap(TRANSPORT, 0, &ids).unwrap(),
+            r#"{"emitter":"e","type":128,"timestamp":9,"session_id":1,"event":{"k":1}}"#
+        );
+        assert_eq!(
+            wrap(PLUGIN, 0, &handle(1, 0, Some("op"))).unwrap(),
+            r#"{"emitter":"e","type":64,"timestamp":9,"session_id":1,"opaque_id":"op","event":{"k":1}}"#
+        );
+        assert_eq!(
+            wrap(EXTERNAL, 0, &ids).unwrap(),
+            r#"{"emitter":"e","type":4,"timestamp":9,"event":{"k":1}}"#
+        );
+        assert_eq!(wrap(3, 0, &ids), None, "not a single type");
+        assert_eq!(wrap(0, 0, &ids), None);
+        assert_eq!(wrap(1 << 9, 0, &ids), None);
+    }
+
+    #[test]
+    fn gateway_entry_point_queues_enveloped_bodies() {
+        use crate::gateway::EventBus as Generic;
+        let (tx, rx) = mpsc::channel();
+        let bus = EventBus::start(true, "srv", vec![fake("a", ALL, &tx)]).unwrap();
+        let data = || Json::from(Object::new().with("plugin", "p").with("data", 1));
+        Generic::notify(&bus, 1 << 12, 0, 1, 2, None, data());
+        Generic::notify(&bus, PLUGIN, 0, 0, 0, Some("op"), data());
+        let (_, e) = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
+        let mut e = e.as_object().unwrap().clone();
+        assert!(e.remove("timestamp").and_then(|t| t.as_i64()).is_some());
+        assert_eq!(
+            Json::from(e).to_compact_string(),
+            r#"{"emitter":"srv","type":64,"opaque_id":"op","event":{"plugin":"p","data":1}}"#
+        );
+        bus.shutdown();
+        assert!(rx.try_recv().is_err(), "the unknown type was dropped");
     }
 
     /// A handler that forwards what it gets to a channel; its mask can change at any time.

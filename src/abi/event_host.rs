@@ -50,7 +50,7 @@ unsafe fn handle_request(
 
 /// A loaded, `init`ed event handler module.
 pub struct EventHandlerModule {
-    module: LoadedModule,
+    info: ModuleInfo,
     vtable: *const EventHandlerVtable,
     destroyed: AtomicBool,
 }
@@ -61,14 +61,14 @@ unsafe impl Send for EventHandlerModule {}
 unsafe impl Sync for EventHandlerModule {}
 
 /// `init(configs_folder)` on an event handler module, as Janus does at startup (its result
-/// is ignored: a handler that failed to initialise keeps an empty mask). Gives the module
-/// back if it is not an event handler.
+/// is ignored: a handler that failed to initialise keeps an empty mask). `None` if the
+/// module is not an event handler.
 pub fn start_event_handler(
-    module: LoadedModule,
+    module: &LoadedModule,
     configs_folder: &Path,
-) -> Result<Arc<EventHandlerModule>, Box<LoadedModule>> {
+) -> Option<Arc<EventHandlerModule>> {
     let Vtable::EventHandler(vtable) = module.vtable else {
-        return Err(Box::new(module));
+        return None;
     };
     let folder = c_path(configs_folder);
     // SAFETY: `vtable` is what the module's create() returned and passed the checks
@@ -78,8 +78,8 @@ pub fn start_event_handler(
             init(folder.as_ptr());
         }
     }
-    Ok(Arc::new(EventHandlerModule {
-        module,
+    Some(Arc::new(EventHandlerModule {
+        info: module.info.clone(),
         vtable,
         destroyed: AtomicBool::new(false),
     }))
@@ -88,7 +88,7 @@ pub fn start_event_handler(
 impl EventHandlerModule {
     /// What the module said about itself when loaded (for `info` and the Admin API).
     pub fn info(&self) -> &ModuleInfo {
-        &self.module.info
+        &self.info
     }
 
     /// `destroy()`, as Janus calls it at shutdown after the event bus stopped. Only the
@@ -108,7 +108,7 @@ impl EventHandlerModule {
 
 impl EventHandler for EventHandlerModule {
     fn package(&self) -> String {
-        self.module.info.package.clone()
+        self.info.package.clone()
     }
 
     fn mask(&self) -> u64 {
@@ -140,7 +140,7 @@ impl EventHandler for EventHandlerModule {
 
 /// A loaded, `init`ed logger module.
 pub struct LoggerModule {
-    module: LoadedModule,
+    info: ModuleInfo,
     vtable: *const LoggerVtable,
     destroyed: AtomicBool,
 }
@@ -151,15 +151,15 @@ unsafe impl Sync for LoggerModule {}
 
 /// `init(server_name, configs_folder)` on a logger module, as Janus does at startup (its
 /// result is ignored). Register it with
-/// `crate::log::add_sink(crate::loggers::sink(logger))` to feed it. Gives the module back
-/// if it is not a logger.
+/// `crate::log::add_sink(crate::loggers::sink(logger))` to feed it. `None` if the module
+/// is not a logger.
 pub fn start_logger(
-    module: LoadedModule,
+    module: &LoadedModule,
     server_name: &str,
     configs_folder: &Path,
-) -> Result<Arc<LoggerModule>, Box<LoadedModule>> {
+) -> Option<Arc<LoggerModule>> {
     let Vtable::Logger(vtable) = module.vtable else {
-        return Err(Box::new(module));
+        return None;
     };
     let name = CString::new(server_name.replace('\0', "")).unwrap_or_default();
     let folder = c_path(configs_folder);
@@ -169,8 +169,8 @@ pub fn start_logger(
             init(name.as_ptr(), folder.as_ptr());
         }
     }
-    Ok(Arc::new(LoggerModule {
-        module,
+    Some(Arc::new(LoggerModule {
+        info: module.info.clone(),
         vtable,
         destroyed: AtomicBool::new(false),
     }))
@@ -179,7 +179,7 @@ pub fn start_logger(
 impl LoggerModule {
     /// What the module said about itself when loaded (for `info` and the Admin API).
     pub fn info(&self) -> &ModuleInfo {
-        &self.module.info
+        &self.info
     }
 
     /// `destroy()`, as Janus calls it at exit once the log pipeline stopped (shut the log
@@ -199,7 +199,7 @@ impl LoggerModule {
 
 impl Logger for LoggerModule {
     fn package(&self) -> String {
-        self.module.info.package.clone()
+        self.info.package.clone()
     }
 
     fn incoming_logline(&self, timestamp: i64, line: &CStr) {
