@@ -13,6 +13,7 @@ pub mod ip_utils;
 pub mod janus_api;
 pub mod json;
 pub mod log;
+pub mod loggers;
 pub mod modules;
 pub mod options;
 pub mod plugin_host;

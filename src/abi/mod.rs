@@ -14,6 +14,7 @@ use libc::c_char;
 pub mod apierror;
 pub mod codecs;
 pub mod config;
+pub mod event_host;
 pub mod events;
 pub mod ip_utils;
 pub mod json;
