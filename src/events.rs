@@ -500,38 +500,6 @@ impl EventBus {
     }
 }
 
-/// The gateway's generic entry point: a body built by the caller, wrapped by [`envelope`]
-/// (`opaque_id` and ids given for every type; the envelope keeps what Janus keeps).
-impl crate::gateway::EventBus for EventBus {
-    fn notify(
-        &self,
-        event_type: u32,
-        subtype: u32,
-        session_id: u64,
-        handle_id: u64,
-        opaque_id: Option<&str>,
-        body: Json,
-    ) {
-        if !self.wants_events() {
-            return;
-        }
-        let ids = HandleRef {
-            session_id,
-            handle_id,
-            opaque_id: opaque_id.map(str::to_owned),
-        };
-        let timestamp = crate::utils::real_time();
-        match envelope(&self.emitter, timestamp, event_type, subtype, &ids, body) {
-            Some(event) => self.queue(event_type, event),
-            None => crate::janus_log!(
-                crate::log::Level::Warn,
-                "Unknown event type '{}'\n",
-                event_type
-            ),
-        }
-    }
-}
-
 impl Drop for EventBus {
     fn drop(&mut self) {
         self.shutdown();
@@ -734,25 +702,6 @@ mod tests {
         assert_eq!(wrap(3, 0, &ids), None, "not a single type");
         assert_eq!(wrap(0, 0, &ids), None);
         assert_eq!(wrap(1 << 9, 0, &ids), None);
-    }
-
-    #[test]
-    fn gateway_entry_point_queues_enveloped_bodies() {
-        use crate::gateway::EventBus as Generic;
-        let (tx, rx) = mpsc::channel();
-        let bus = EventBus::start(true, "srv", vec![fake("a", ALL, &tx)]).unwrap();
-        let data = || Json::from(Object::new().with("plugin", "p").with("data", 1));
-        Generic::notify(&bus, 1 << 12, 0, 1, 2, None, data());
-        Generic::notify(&bus, PLUGIN, 0, 0, 0, Some("op"), data());
-        let (_, e) = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
-        let mut e = e.as_object().unwrap().clone();
-        assert!(e.remove("timestamp").and_then(|t| t.as_i64()).is_some());
-        assert_eq!(
-            Json::from(e).to_compact_string(),
-            r#"{"emitter":"srv","type":64,"opaque_id":"op","event":{"plugin":"p","data":1}}"#
-        );
-        bus.shutdown();
-        assert!(rx.try_recv().is_err(), "the unknown type was dropped");
     }
 
     /// A handler that forwards what it gets to a channel; its mask can change at any time.

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 
 use crate::auth::Auth;
+use crate::events::{Event, EventBus, HandleRef};
 use crate::plugin_host::Plugin;
 use crate::server_info::StaticInfo;
 use crate::session::Sessions;
@@ -63,13 +64,6 @@ pub trait Environment: Send + Sync {
     fn defer(&self, job: Box<dyn FnOnce() + Send>);
 }
 
-/// Where the gateway reports events for the event handlers (Janus'
-/// `janus_events_notify_handlers`); absent when `events.broadcast` is off.
-pub trait EventBus: Send + Sync {
-    /// `event_type` is a `JANUS_EVENT_TYPE_*` bit; ids are 0 when not applicable.
-    fn notify(&self, event_type: u32, subtype: u32, session_id: u64, handle_id: u64, opaque_id: Option<&str>, body: crate::json::Json);
-}
-
 pub struct Gateway {
     pub settings: Settings,
     pub auth: Auth,
@@ -77,7 +71,8 @@ pub struct Gateway {
     plugins: HashMap<String, Arc<dyn Plugin>>,
     pub info: StaticInfo,
     pub env: Arc<dyn Environment>,
-    events: Option<Arc<dyn EventBus>>,
+    /// The event handlers' bus, when `events.broadcast` is on.
+    events: Option<Arc<EventBus>>,
     /// Known once the transports are up (they need the gateway to start).
     transports: std::sync::OnceLock<Vec<crate::modules::ModuleInfo>>,
 }
@@ -104,32 +99,39 @@ impl Gateway {
     }
 
     /// Routes events to the event handlers (`events.broadcast`).
-    pub fn with_event_bus(mut self, bus: Arc<dyn EventBus>) -> Gateway {
+    pub fn with_event_bus(mut self, bus: Arc<EventBus>) -> Gateway {
         self.events = Some(bus);
         self
     }
 
     /// `events_is_enabled()` as modules see it.
     pub fn events_enabled(&self) -> bool {
-        self.events.is_some()
+        self.events.as_ref().is_some_and(|b| b.is_enabled())
     }
 
-    /// A plugin's `notify_event`: `{plugin, data}` to the handlers, if any.
-    pub fn notify_plugin_event(&self, session_id: u64, handle_id: u64, package: &str, data: crate::json::Json) {
+    /// The bus, for the Admin API's `query_eventhandler` and for shutdown.
+    pub fn event_bus(&self) -> Option<&Arc<EventBus>> {
+        self.events.as_ref()
+    }
+
+    /// Hands an event to the event handlers, if enabled.
+    pub fn notify(&self, event: Event) {
         if let Some(bus) = &self.events {
-            let opaque = self.sessions.get(session_id).and_then(|s| s.handle(handle_id)).and_then(|h| h.opaque_id.clone());
-            let body = crate::json::Object::new().with("plugin", package).with("data", data);
-            bus.notify(1 << 6 /* JANUS_EVENT_TYPE_PLUGIN */, 0, session_id, handle_id, opaque.as_deref(), body.into());
+            bus.notify(event);
         }
+    }
+
+    /// A plugin's `notify_event` (ids 0 for events about no handle).
+    pub fn notify_plugin_event(&self, session_id: u64, handle_id: u64, package: &str, data: crate::json::Json) {
+        let opaque_id = self.sessions.get(session_id).and_then(|s| s.handle(handle_id)).and_then(|h| h.opaque_id.clone());
+        let handle = HandleRef { session_id, handle_id, opaque_id };
+        self.notify(Event::Plugin { handle, plugin: package.to_string(), data });
     }
 
     /// A transport's `notify_event`: `{transport, id, data}` to the handlers, if any; `id` is
     /// the connection's identity (Janus hashes the pointer the transport passed).
     pub fn notify_transport_event(&self, package: String, instance: usize, data: crate::json::Json) {
-        if let Some(bus) = &self.events {
-            let body = crate::json::Object::new().with("transport", package).with("id", instance.to_string()).with("data", data);
-            bus.notify(1 << 7 /* JANUS_EVENT_TYPE_TRANSPORT */, 0, 0, 0, None, body.into());
-        }
+        self.notify(Event::Transport { transport: package, instance, data });
     }
 
     pub fn plugin(&self, package: &str) -> Option<&Arc<dyn Plugin>> {
