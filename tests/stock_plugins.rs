@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use janus::config::{Config, Kind};
 use janus::json::Json;
-use support::gateway::{binary_under_test, free_port, ConfigsFolder, Gateway, Handle, REFERENCE_BINARY};
+use support::gateway::{
+    binary_under_test, free_port, wait_udp_drained, ConfigsFolder, Gateway, Handle, REFERENCE_BINARY,
+};
 
 const ADMIN_KEY: &str = "plugin-admin-key";
 
@@ -424,8 +426,11 @@ fn record_feed(handle: &Handle, id: i64, rec_dir: &Path) -> (PathBuf, PathBuf) {
     assert_eq!(str_of(&data, "error"), Some("Recording started for this stream"));
 
     send_feed(audio_port, video_port);
-    // Let the relay thread drain its sockets before the recorders close.
-    std::thread::sleep(Duration::from_millis(300));
+    // The relay thread must have read everything before the recorders close; it writes a
+    // packet right after reading it, hence the short grace period.
+    wait_udp_drained(audio_port, Duration::from_secs(5));
+    wait_udp_drained(video_port, Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(100));
     let data = handle.request(&format!(
         r#"{{"request":"recording","action":"stop","id":{id},"secret":"feed","audio":true,"video":true}}"#
     ));
@@ -589,4 +594,17 @@ fn recordings_match_reference_janus() {
     });
     assert_eq!(under_test.0, reference.0, "audio");
     assert_eq!(under_test.1, reference.1, "video");
+}
+
+/// The drain wait the recordings rely on sees datagrams nobody has read yet, and returns
+/// once they are read.
+#[test]
+fn udp_drain_wait_sees_unread_datagrams() {
+    let port = free_port();
+    let receiver = UdpSocket::bind((Ipv4Addr::LOCALHOST, port)).unwrap();
+    UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap().send_to(b"x", (Ipv4Addr::LOCALHOST, port)).unwrap();
+    let waited = std::panic::catch_unwind(|| wait_udp_drained(port, Duration::from_millis(100)));
+    assert!(waited.is_err(), "a queued datagram must keep the port undrained");
+    receiver.recv(&mut [0u8; 8]).unwrap();
+    wait_udp_drained(port, Duration::from_secs(1));
 }

@@ -80,6 +80,29 @@ pub fn free_port() -> u16 {
     panic!("no free loopback port in {FIRST}-{}", FIRST + COUNT - 1);
 }
 
+/// Waits (at most `timeout`) until no datagram is queued on the UDP sockets bound to `port`
+/// on this machine, i.e. until whoever bound it (a plugin's relay thread) has read what was
+/// sent to it. Reads the kernel's table, `/proc/net/udp`; panics on timeout.
+pub fn wait_udp_drained(port: u16, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    let suffix = format!(":{port:04X}");
+    loop {
+        let table = std::fs::read_to_string("/proc/net/udp").expect("/proc/net/udp");
+        // Columns: sl, local_address, rem_address, st, tx_queue:rx_queue, ...
+        let queued = table.lines().skip(1).any(|line| {
+            let columns: Vec<&str> = line.split_whitespace().collect();
+            columns.len() > 4
+                && columns[1].ends_with(&suffix)
+                && columns[4].split(':').nth(1).is_some_and(|rx| u64::from_str_radix(rx, 16) != Ok(0))
+        });
+        if !queued {
+            return;
+        }
+        assert!(Instant::now() < deadline, "UDP port {port} still has unread datagrams after {timeout:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// A temporary configuration folder for one gateway: `janus.jcfg` pointing at the stock
 /// module folders with every module disabled except the HTTP transport and the plugins
 /// asked for, and `janus.transport.http.jcfg` serving the Janus API on a free loopback
