@@ -14,7 +14,7 @@
 //! Every wait is bounded, ports are loopback ones checked free, and the gateway process is
 //! killed (by its own PID only) when the [`Gateway`] is dropped, even if the test panics.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::unix::process::CommandExt;
@@ -51,7 +51,7 @@ pub fn binary_under_test() -> PathBuf {
 
 /// Ports handed out by this test process, so that two tests running in parallel never get
 /// the same one even before either gateway has bound it.
-static HANDED_OUT: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
+static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
 
 /// A loopback port that is free for both TCP and UDP right now and was not handed out
 /// before in this process. Ports come from 20000-32767 (below Linux' ephemeral range, so
@@ -61,7 +61,6 @@ pub fn free_port() -> u16 {
     const FIRST: u32 = 20000;
     const COUNT: u32 = 12768;
     let mut handed = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
-    let handed = handed.get_or_insert_with(HashSet::new);
     let start = (std::process::id().wrapping_mul(7919)) % COUNT;
     for i in 0..COUNT {
         let port = (FIRST + (start + i) % COUNT) as u16;
