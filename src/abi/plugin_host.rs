@@ -101,10 +101,13 @@ pub fn start_plugin(module: &LoadedModule, configs_folder: &Path) -> Result<Arc<
     let Vtable::Plugin(vtable) = module.vtable else { return Err(StartError::NotAPlugin) };
     // SAFETY: `create()` returned a vtable that lives as long as the (never unloaded) module.
     let vtable: &'static PluginVtable = unsafe { &*vtable };
-    let folder = CString::new(configs_folder.as_os_str().as_encoded_bytes()).unwrap_or_default();
+    // Modules keep this pointer for their whole life (VideoRoom, AudioBridge, TextRoom and
+    // Streaming save `permanent` changes under it), as Janus passes its process-long string:
+    // leaked on purpose, once per module.
+    let folder = CString::new(configs_folder.as_os_str().as_encoded_bytes()).unwrap_or_default().into_raw();
     let init = vtable.init.expect("checked when loaded");
-    // SAFETY: the callbacks table is static; the folder string outlives the call (plugins copy it).
-    let result = unsafe { init(&raw const CALLBACKS as *mut c_void, folder.as_ptr()) };
+    // SAFETY: the callbacks table is static; the folder string is never freed.
+    let result = unsafe { init(&raw const CALLBACKS as *mut c_void, folder) };
     if result < 0 {
         return Err(StartError::Init(result));
     }

@@ -3,6 +3,8 @@
 //! whose global scope holds the core (the test binaries export `compat/exports.txt`).
 #![allow(dead_code)]
 
+pub mod gateway;
+
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,0 +1,400 @@
+//! Running a whole gateway binary from a test and talking to it through the stock HTTP
+//! transport (REST requests and long polls), for end-to-end tests and differential runs
+//! against `/usr/bin/janus`.
+//!
+//! The usual flow:
+//! ```ignore
+//! let configs = ConfigsFolder::new(&support::scratch_dir("name"), &["videoroom"]);
+//! configs.write("janus.plugin.videoroom.jcfg", "general: { admin_key = \"k\" }\n");
+//! let gateway = Gateway::start(&binary_under_test(), &configs);
+//! let session = gateway.create_session();
+//! let handle = session.attach("janus.plugin.videoroom");
+//! let data = handle.request(r#"{"request":"list"}"#); // plugindata.data of the reply
+//! ```
+//! Every wait is bounded, ports are loopback ones checked free, and the gateway process is
+//! killed (by its own PID only) when the [`Gateway`] is dropped, even if the test panics.
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use janus::json::Json;
+
+/// The reference implementation, Debian's Janus 1.1.2.
+pub const REFERENCE_BINARY: &str = "/usr/bin/janus";
+
+/// Where Debian's `janus` package installs the stock modules, one folder per kind.
+pub const STOCK_MODULES: &str = "/usr/lib/x86_64-linux-gnu/janus";
+
+/// How long a gateway may take to answer its first `info` request.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a stopping gateway gets after SIGTERM before it is SIGKILLed.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+/// Bound on any single HTTP exchange that is not a long poll.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The gateway binary the end-to-end tests exercise: ours, unless the `JANUS_UNDER_TEST`
+/// environment variable names another one (e.g. `JANUS_UNDER_TEST=/usr/bin/janus` to check
+/// a test against the reference).
+pub fn binary_under_test() -> PathBuf {
+    match std::env::var_os("JANUS_UNDER_TEST") {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_janus")),
+    }
+}
+
+/// Ports handed out by this test process, so that two tests running in parallel never get
+/// the same one even before either gateway has bound it.
+static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+
+/// A loopback port that is free for both TCP and UDP right now and was not handed out
+/// before in this process. Ports come from 20000-32767 (below Linux' ephemeral range, so
+/// outgoing connections do not take them), starting at an offset derived from the PID so
+/// that concurrent test processes tend to pick different ones.
+pub fn free_port() -> u16 {
+    const FIRST: u32 = 20000;
+    const COUNT: u32 = 12768;
+    let mut handed = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+    let start = (std::process::id().wrapping_mul(7919)) % COUNT;
+    for i in 0..COUNT {
+        let port = (FIRST + (start + i) % COUNT) as u16;
+        if handed.contains(&port) {
+            continue;
+        }
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let any = SocketAddr::from((Ipv4Addr::UNSPECIFIED, port));
+        // Plugins bind RTP ports on all interfaces, so check the wildcard address too.
+        let free = TcpListener::bind(addr).is_ok() && UdpSocket::bind(any).is_ok();
+        if free {
+            handed.insert(port);
+            return port;
+        }
+    }
+    panic!("no free loopback port in {FIRST}-{}", FIRST + COUNT - 1);
+}
+
+/// Waits (at most `timeout`) until no datagram is queued on the UDP sockets bound to `port`
+/// on this machine, i.e. until whoever bound it (a plugin's relay thread) has read what was
+/// sent to it. Reads the kernel's table, `/proc/net/udp`; panics on timeout.
+pub fn wait_udp_drained(port: u16, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    let suffix = format!(":{port:04X}");
+    loop {
+        let table = std::fs::read_to_string("/proc/net/udp").expect("/proc/net/udp");
+        // Columns: sl, local_address, rem_address, st, tx_queue:rx_queue, ...
+        let queued = table.lines().skip(1).any(|line| {
+            let columns: Vec<&str> = line.split_whitespace().collect();
+            columns.len() > 4
+                && columns[1].ends_with(&suffix)
+                && columns[4].split(':').nth(1).is_some_and(|rx| u64::from_str_radix(rx, 16) != Ok(0))
+        });
+        if !queued {
+            return;
+        }
+        assert!(Instant::now() < deadline, "UDP port {port} still has unread datagrams after {timeout:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A temporary configuration folder for one gateway: `janus.jcfg` pointing at the stock
+/// module folders with every module disabled except the HTTP transport and the plugins
+/// asked for, and `janus.transport.http.jcfg` serving the Janus API on a free loopback
+/// port, without admin API nor HTTPS. Plugin configurations are added with [`write`].
+///
+/// [`write`]: ConfigsFolder::write
+pub struct ConfigsFolder {
+    pub dir: PathBuf,
+    pub http_port: u16,
+}
+
+impl ConfigsFolder {
+    /// Writes the core and transport configurations into `dir` (which must exist and is
+    /// also where plugins save `permanent` changes). `plugins` are short names such as
+    /// `"videoroom"`, i.e. `libjanus_<name>.so`.
+    pub fn new(dir: &Path, plugins: &[&str]) -> ConfigsFolder {
+        let http_port = free_port();
+        let disabled = |kind: &str, keep: &[String]| -> String {
+            let mut names: Vec<String> = std::fs::read_dir(Path::new(STOCK_MODULES).join(kind))
+                .unwrap_or_else(|e| panic!("reading {STOCK_MODULES}/{kind}: {e}"))
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| n.ends_with(".so") && !keep.contains(n))
+                .collect();
+            names.sort();
+            names.join(",")
+        };
+        let plugin_files: Vec<String> = plugins.iter().map(|p| format!("libjanus_{p}.so")).collect();
+        let core = format!(
+            "general: {{\n\
+             \tconfigs_folder = \"{dir}\"\n\
+             \tplugins_folder = \"{STOCK_MODULES}/plugins\"\n\
+             \ttransports_folder = \"{STOCK_MODULES}/transports\"\n\
+             \tevents_folder = \"{STOCK_MODULES}/events\"\n\
+             \tloggers_folder = \"{STOCK_MODULES}/loggers\"\n\
+             \tdebug_level = 4\n\
+             }}\n\
+             plugins: {{\n\tdisable = \"{plugins}\"\n}}\n\
+             transports: {{\n\tdisable = \"{transports}\"\n}}\n\
+             loggers: {{\n\tdisable = \"{loggers}\"\n}}\n\
+             events: {{\n\tbroadcast = false\n}}\n",
+            dir = dir.display(),
+            plugins = disabled("plugins", &plugin_files),
+            transports = disabled("transports", &["libjanus_http.so".to_string()]),
+            loggers = disabled("loggers", &[]),
+        );
+        let http = format!(
+            "general: {{\n\
+             \tjson = \"compact\"\n\
+             \tbase_path = \"/janus\"\n\
+             \thttp = true\n\
+             \tport = {http_port}\n\
+             \tip = \"127.0.0.1\"\n\
+             \thttps = false\n\
+             }}\n\
+             admin: {{\n\tadmin_http = false\n\tadmin_https = false\n}}\n"
+        );
+        let folder = ConfigsFolder { dir: dir.to_path_buf(), http_port };
+        folder.write("janus.jcfg", &core);
+        folder.write("janus.transport.http.jcfg", &http);
+        folder
+    }
+
+    /// Writes (or replaces) one configuration file of the folder.
+    pub fn write(&self, name: &str, text: &str) {
+        let path = self.dir.join(name);
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+/// A running gateway process, stopped (SIGTERM, then SIGKILL after a bounded wait) when
+/// dropped. Its stdout and stderr go to `janus.log` in the configs folder.
+pub struct Gateway {
+    child: Child,
+    pub http_port: u16,
+    pub log_path: PathBuf,
+}
+
+impl Gateway {
+    /// Starts `binary -F <configs folder>` and waits (bounded) until its HTTP transport
+    /// answers an `info` request. Panics with the end of the log if it exits or never
+    /// answers.
+    pub fn start(binary: &Path, configs: &ConfigsFolder) -> Gateway {
+        let log_path = configs.dir.join("janus.log");
+        let log = std::fs::File::create(&log_path).expect("log file");
+        let mut command = Command::new(binary);
+        // SAFETY: prctl is async-signal-safe. If the test thread that owns the gateway dies
+        // without dropping it (the test process killed by a CI timeout), the kernel kills
+        // the gateway too; a normal drop stops it before that thread ends.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = command
+            .arg("-F")
+            .arg(&configs.dir)
+            .arg("-o")
+            .env("LC_ALL", "C")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
+        let mut gateway = Gateway { child, http_port: configs.http_port, log_path };
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        loop {
+            if let Ok(Some(status)) = gateway.child.try_wait() {
+                panic!("{} exited ({status}) before serving:\n{}", binary.display(), gateway.log_tail());
+            }
+            if let Ok((200, _)) = gateway.http("POST", "/janus", Some(r#"{"janus":"info","transaction":"ready"}"#)) {
+                return gateway;
+            }
+            if Instant::now() > deadline {
+                panic!("{} did not serve HTTP within {STARTUP_TIMEOUT:?}:\n{}", binary.display(), gateway.log_tail());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The last lines the gateway logged, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    /// One HTTP/1.1 exchange with the transport (`Connection: close`), bounded by
+    /// [`REQUEST_TIMEOUT`]: status code and body.
+    pub fn http(&self, method: &str, path: &str, body: Option<&str>) -> std::io::Result<(u16, String)> {
+        http_exchange(self.http_port, method, path, body, REQUEST_TIMEOUT)
+    }
+
+    /// POSTs a Janus API request and parses the reply; panics on transport failures.
+    pub fn post(&self, path: &str, request: &str) -> Json {
+        let (status, body) = self
+            .http("POST", path, Some(request))
+            .unwrap_or_else(|e| panic!("POST {path}: {e}\n{}", self.log_tail()));
+        assert_eq!(status, 200, "POST {path} {request}: {body}");
+        parse_json(&body)
+    }
+
+    /// `create` a Janus session.
+    pub fn create_session(&self) -> Session<'_> {
+        let reply = self.post("/janus", &with_transaction(r#"{"janus":"create"}"#));
+        assert_eq!(reply.get("janus").and_then(Json::as_str), Some("success"), "create: {reply:?}");
+        let id = reply.get("data").and_then(|d| d.get("id")).and_then(Json::as_i64).expect("session id");
+        Session { gateway: self, id }
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let pid = self.child.id() as libc::pid_t;
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        // SAFETY: signalling the child we spawned, which has not been reaped yet.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A Janus session on a [`Gateway`].
+pub struct Session<'g> {
+    pub gateway: &'g Gateway,
+    pub id: i64,
+}
+
+impl<'g> Session<'g> {
+    /// `attach`es a plugin (by package name, e.g. `janus.plugin.videoroom`).
+    pub fn attach(&self, plugin: &str) -> Handle<'_, 'g> {
+        let request = with_transaction(&format!(r#"{{"janus":"attach","plugin":"{plugin}"}}"#));
+        let reply = self.gateway.post(&format!("/janus/{}", self.id), &request);
+        assert_eq!(reply.get("janus").and_then(Json::as_str), Some("success"), "attach {plugin}: {reply:?}");
+        let id = reply.get("data").and_then(|d| d.get("id")).and_then(Json::as_i64).expect("handle id");
+        Handle { session: self, id }
+    }
+
+    /// One long poll (`GET /janus/<session>?maxev=1`): the next event, or the `keepalive`
+    /// the transport sends when nothing happened. The server holds a poll up to 30 s, so
+    /// `timeout` bounds the wait on our side; a timeout is a test failure.
+    pub fn poll(&self, timeout: Duration) -> Json {
+        let path = format!("/janus/{}?maxev=1", self.id);
+        let (status, body) = http_exchange(self.gateway.http_port, "GET", &path, None, timeout)
+            .unwrap_or_else(|e| panic!("long poll: {e}\n{}", self.gateway.log_tail()));
+        assert_eq!(status, 200, "long poll: {body}");
+        parse_json(&body)
+    }
+}
+
+/// A plugin handle on a [`Session`].
+pub struct Handle<'s, 'g> {
+    pub session: &'s Session<'g>,
+    pub id: i64,
+}
+
+impl Handle<'_, '_> {
+    /// Sends a `message` whose `body` is the given JSON text, and returns the whole reply
+    /// (`success` with `plugindata` for synchronous plugin requests, `ack` otherwise).
+    pub fn message(&self, body: &str) -> Json {
+        let request = with_transaction(&format!(r#"{{"janus":"message","body":{body}}}"#));
+        self.session.gateway.post(&format!("/janus/{}/{}", self.session.id, self.id), &request)
+    }
+
+    /// A synchronous plugin request: the `plugindata.data` of the `success` reply (which
+    /// may carry the plugin's own `error_code`).
+    pub fn request(&self, body: &str) -> Json {
+        let reply = self.message(body);
+        assert_eq!(reply.get("janus").and_then(Json::as_str), Some("success"), "{body}: {reply:?}");
+        reply
+            .get("plugindata")
+            .and_then(|p| p.get("data"))
+            .cloned()
+            .unwrap_or_else(|| panic!("{body}: no plugindata.data in {reply:?}"))
+    }
+}
+
+/// Parses JSON text as the transports do; panics with the text if it is not JSON.
+pub fn parse_json(text: &str) -> Json {
+    janus::abi::json::parse(text).unwrap_or_else(|e| panic!("not JSON ({e:?}): {text}"))
+}
+
+/// Adds a fresh `transaction` to a Janus API request given as JSON object text.
+fn with_transaction(request: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let t = NEXT.fetch_add(1, Ordering::Relaxed);
+    let rest = request.trim_start().strip_prefix('{').expect("a JSON object");
+    format!(r#"{{"transaction":"t{t}",{rest}"#)
+}
+
+/// A minimal HTTP/1.1 client for the transport: one request per connection, the reply read
+/// to its end (plain or chunked), everything within `timeout`.
+pub fn http_exchange(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    timeout: Duration,
+) -> std::io::Result<(u16, String)> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let mut stream = TcpStream::connect_timeout(&addr, timeout.min(Duration::from_secs(2)))?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    let body = body.unwrap_or("");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    if method != "GET" {
+        request.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes())?;
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply)?;
+    let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{what}: {reply:?}"));
+    let split = reply.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| bad("no header end"))?;
+    let head = std::str::from_utf8(&reply[..split]).map_err(|_| bad("header not UTF-8"))?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad("no status"))?;
+    let chunked = head
+        .lines()
+        .any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding:") && l.to_ascii_lowercase().contains("chunked"));
+    let body = if chunked { dechunk(&reply[split + 4..]).ok_or_else(|| bad("bad chunks"))? } else { reply[split + 4..].to_vec() };
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// Decodes a `Transfer-Encoding: chunked` body (libmicrohttpd uses it for some replies).
+fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(&data[..line_end]).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return Some(body);
+        }
+        body.extend_from_slice(data.get(..size)?);
+        data = data.get(size + 2..)?;
+    }
+}
