@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::apierror::ApiError;
+use crate::events::{Event, HandleEvent, HandleRef, SessionEvent};
 use crate::gateway::Gateway;
 use crate::json::{validate, Json, JsonType, Object, Param, JSON_PARAM_POSITIVE, JSON_PARAM_REQUIRED};
 use crate::plugin_host::PluginResult;
@@ -160,6 +161,7 @@ impl Gateway {
                     }
                     self.destroy_session(&session);
                     request.reply(create_message("success", session_id, transaction).into());
+                    self.notify(Event::Session { session_id, what: SessionEvent::Destroyed });
                 }
             },
             "detach" => match handle {
@@ -233,6 +235,13 @@ impl Gateway {
                     return send_error(request, id, transaction, ApiError::SessionConflict, Some("Session ID already in use".into()));
                 }
                 request.transport.session_created(id);
+                self.notify(Event::Session {
+                    session_id: id,
+                    what: SessionEvent::Created {
+                        transport: request.transport.transport_package(),
+                        instance: request.transport.instance(),
+                    },
+                });
                 let data = Object::new().with("id", id);
                 request.reply(create_message("success", 0, transaction).with("data", data).into());
             }
@@ -279,6 +288,12 @@ impl Gateway {
                 return send_error(request, session_id, transaction, ApiError::PluginAttach, Some(reason));
             }
         }
+        self.notify(Event::Handle {
+            handle: HandleRef { session_id, handle_id, opaque_id: handle.opaque_id.clone() },
+            what: HandleEvent::Attached,
+            plugin: Some(package.to_string()),
+            token: handle.token.clone(),
+        });
         session.insert_handle(handle);
         let data = Object::new().with("id", handle_id);
         request.reply(create_message("success", session_id, transaction).with("data", data).into());
@@ -407,11 +422,12 @@ impl Gateway {
     pub fn destroy_handle(&self, session: &Arc<Session>, handle: Arc<Handle>) {
         let session = session.clone();
         let opaque_in_api = self.settings.opaqueid_in_api;
+        let events = self.event_bus().cloned();
         self.env.defer(Box::new(move || {
-            if !handle.detach() || session.is_destroyed() {
+            if !handle.detach() {
                 return;
             }
-            if let Some(source) = session.source() {
+            if let Some(source) = session.source().filter(|_| !session.is_destroyed()) {
                 let mut event = create_message("detached", session.id, None).with("sender", handle.id);
                 if opaque_in_api {
                     if let Some(o) = &handle.opaque_id {
@@ -419,6 +435,14 @@ impl Gateway {
                     }
                 }
                 source.send(None, false, event.into());
+            }
+            if let Some(bus) = events {
+                bus.notify(Event::Handle {
+                    handle: HandleRef { session_id: session.id, handle_id: handle.id, opaque_id: handle.opaque_id.clone() },
+                    what: HandleEvent::Detached,
+                    plugin: Some(handle.plugin.package().to_string()),
+                    token: handle.token.clone(),
+                });
             }
         }));
     }
@@ -457,6 +481,7 @@ impl Gateway {
                 source.send(None, false, create_message("timeout", session.id, None).into());
                 source.session_over(session.id, true, false);
             }
+            self.notify(Event::Session { session_id: session.id, what: SessionEvent::Timeout });
         }
     }
 

@@ -7,7 +7,7 @@
 //! given to `incoming_logline` is borrowed, the request given to `handle_request` is
 //! borrowed and its response is stolen.
 
-use std::ffi::{CStr, CString};
+use std::ffi::CStr;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -15,17 +15,12 @@ use std::sync::Arc;
 use libc::c_char;
 
 use super::json::{from_jansson, to_jansson};
-use super::modules::{EventHandlerVtable, LoadedModule, LoggerVtable, Vtable};
+use super::modules::{init_argument, EventHandlerVtable, LoadedModule, LoggerVtable, Vtable};
 use crate::events::EventHandler;
 use crate::json::{Json, Object};
 use crate::loggers::Logger;
 use crate::modules::ModuleInfo;
 use crate::sys::jansson::{json_decref, json_t};
-
-fn c_path(path: &Path) -> CString {
-    // A path with an interior NUL cannot reach C intact; the module then sees "".
-    CString::new(path.as_os_str().as_encoded_bytes()).unwrap_or_default()
-}
 
 /// Calls a module's `handle_request` hook: `None` without a hook, else the module's answer,
 /// `{}` when it returned NULL (what the Admin API replies then).
@@ -70,12 +65,12 @@ pub fn start_event_handler(
     let Vtable::EventHandler(vtable) = module.vtable else {
         return None;
     };
-    let folder = c_path(configs_folder);
+    let folder = init_argument(configs_folder.as_os_str().as_encoded_bytes());
     // SAFETY: `vtable` is what the module's create() returned and passed the checks
     // (`init` is mandatory); the folder string outlives the call.
     unsafe {
         if let Some(init) = (*vtable).init {
-            init(folder.as_ptr());
+            init(folder);
         }
     }
     Some(Arc::new(EventHandlerModule {
@@ -161,12 +156,12 @@ pub fn start_logger(
     let Vtable::Logger(vtable) = module.vtable else {
         return None;
     };
-    let name = CString::new(server_name.replace('\0', "")).unwrap_or_default();
-    let folder = c_path(configs_folder);
+    let name = init_argument(server_name.as_bytes());
+    let folder = init_argument(configs_folder.as_os_str().as_encoded_bytes());
     // SAFETY: checked vtable (`init` is mandatory); both strings outlive the call.
     unsafe {
         if let Some(init) = (*vtable).init {
-            init(name.as_ptr(), folder.as_ptr());
+            init(name, folder);
         }
     }
     Some(Arc::new(LoggerModule {

@@ -257,6 +257,14 @@ unsafe fn call_str(f: GetStr) -> Option<String> {
     (!p.is_null()).then(|| CStr::from_ptr(p).to_string_lossy().into_owned())
 }
 
+/// A string handed to a module's `init` (configs folder, server name). Modules keep such
+/// pointers for their whole life (VideoRoom, AudioBridge, TextRoom and Streaming save
+/// `permanent` changes under the folder), as Janus passes process-long strings: leaked on
+/// purpose, once per module. An interior NUL cannot reach C intact; the module then sees "".
+pub fn init_argument(text: &[u8]) -> *const c_char {
+    CString::new(text).unwrap_or_default().into_raw()
+}
+
 /// Opens `path` as a module of `kind` and runs Janus' acceptance checks. A module refused
 /// after `dlopen` stays mapped (Janus never closes those either).
 pub fn load(path: &Path, kind: ModuleKind) -> Result<LoadedModule, LoadError> {

@@ -5,14 +5,13 @@
 //! `handle_message` gets a transaction and JSON it owns, `push_event` borrows the JSEP.
 
 use std::collections::HashSet;
-use std::ffi::CString;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use libc::{c_char, c_int, c_void};
 
 use super::json::{from_jansson, to_jansson};
-use super::modules::{LoadedModule, PluginVtable, Vtable};
+use super::modules::{init_argument, LoadedModule, PluginVtable, Vtable};
 use super::plugin::{janus_plugin_result, janus_plugin_result_destroy};
 use super::refcount::JanusRefcount;
 use super::{c_str, guard};
@@ -101,10 +100,7 @@ pub fn start_plugin(module: &LoadedModule, configs_folder: &Path) -> Result<Arc<
     let Vtable::Plugin(vtable) = module.vtable else { return Err(StartError::NotAPlugin) };
     // SAFETY: `create()` returned a vtable that lives as long as the (never unloaded) module.
     let vtable: &'static PluginVtable = unsafe { &*vtable };
-    // Modules keep this pointer for their whole life (VideoRoom, AudioBridge, TextRoom and
-    // Streaming save `permanent` changes under it), as Janus passes its process-long string:
-    // leaked on purpose, once per module.
-    let folder = CString::new(configs_folder.as_os_str().as_encoded_bytes()).unwrap_or_default().into_raw();
+    let folder = init_argument(configs_folder.as_os_str().as_encoded_bytes());
     let init = vtable.init.expect("checked when loaded");
     // SAFETY: the callbacks table is static; the folder string is never freed.
     let result = unsafe { init(&raw const CALLBACKS as *mut c_void, folder) };

@@ -3,14 +3,14 @@
 //! over a `janus_transport_session` and its transport's vtable. A request holds a reference
 //! on its transport session for as long as the core uses it, as Janus' `janus_request` does.
 
-use std::ffi::{CStr, CString};
+use std::ffi::CStr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use libc::{c_char, c_void};
 
 use super::json::{from_jansson, to_jansson};
-use super::modules::{LoadedModule, TransportVtable, Vtable};
+use super::modules::{init_argument, LoadedModule, TransportVtable, Vtable};
 use super::refcount::JanusRefcount;
 use super::transport::janus_transport_session;
 use super::{c_str, guard};
@@ -79,10 +79,7 @@ pub fn start_transport(module: &LoadedModule, configs_folder: &Path) -> Result<A
     let Vtable::Transport(vtable) = module.vtable else { return Err(-1) };
     // SAFETY: the vtable lives as long as the (never unloaded) module.
     let vtable: &'static TransportVtable = unsafe { &*vtable };
-    // Modules keep this pointer for their whole life (VideoRoom, AudioBridge, TextRoom and
-    // Streaming save `permanent` changes under it), as Janus passes its process-long string:
-    // leaked on purpose, once per module.
-    let folder = CString::new(configs_folder.as_os_str().as_encoded_bytes()).unwrap_or_default().into_raw();
+    let folder = init_argument(configs_folder.as_os_str().as_encoded_bytes());
     let init = vtable.init.expect("checked when loaded");
     // SAFETY: the callbacks table is static; the folder string is never freed.
     let result = unsafe { init(&raw const CALLBACKS as *mut c_void, folder) };
