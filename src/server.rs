@@ -8,7 +8,8 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use crate::abi::modules::{load, LoadedModule};
-use crate::abi::{plugin_host, transport_host};
+use crate::abi::{event_host, plugin_host, transport_host};
+use crate::events::{Event, EventBus, EventHandler};
 use crate::auth::Auth;
 use crate::config::{Config, Kind};
 use crate::gateway::{Environment, Gateway, Settings};
@@ -300,6 +301,29 @@ pub fn run(options: Options) -> i32 {
     }
     process::block_termination_signals();
 
+    let configs_folder = PathBuf::from(general("configs_folder").unwrap_or(configs_folder));
+    let folder = |item: &str, kind: ModuleKind| general(item).map(PathBuf::from).unwrap_or_else(|| kind.default_folder().to_path_buf());
+    let disabled = |category: &str| config.get(Kind::Category, category).and_then(|c| c.get_value("disable")).map(String::from);
+    let exit_on_dl_error = general("exit_on_dl_error").is_some_and(|v| is_true(&v));
+    let server_name = general("server_name").unwrap_or_else(|| Settings::default().server_name);
+
+    // External loggers come first, so that they see the whole startup.
+    let loggers_folder = folder("loggers_folder", ModuleKind::Logger);
+    janus_log!(Level::Info, "Logger plugins folder: {}\n", loggers_folder.display());
+    let mut loggers = Vec::new();
+    let loaded = load_modules(ModuleKind::Logger, &loggers_folder, disabled("loggers").as_deref(), exit_on_dl_error, |m| {
+        event_host::start_logger(m, &server_name, &configs_folder).map(|l| loggers.push(l)).is_some()
+    });
+    if loaded.is_err() {
+        return fail(daemon_child, 1);
+    }
+    if !loggers.is_empty() {
+        janus_log!(Level::Info, "Adding {} external loggers\n", loggers.len());
+        for l in &loggers {
+            crate::log::add_sink(crate::loggers::sink(l.clone()));
+        }
+    }
+
     crate::log::print_bytes(b"---------------------------------------------------\n");
     crate::log::print_bytes(format!("  Starting Meetecho Janus (WebRTC Server) v{}\n", crate::JANUS_VERSION_STRING).as_bytes());
     crate::log::print_bytes(b"---------------------------------------------------\n\n");
@@ -346,10 +370,7 @@ pub fn run(options: Options) -> i32 {
     }
 
     // Settings the request paths read.
-    let mut settings = Settings::default();
-    if let Some(name) = general("server_name") {
-        settings.server_name = name;
-    }
+    let mut settings = Settings { server_name: server_name.clone(), ..Settings::default() };
     if let Some(st) = general("session_timeout").map(|v| atoi(&v)) {
         if st < 0 {
             janus_log!(Level::Warn, "Ignoring session_timeout value as it's not a positive integer\n");
@@ -379,13 +400,32 @@ pub fn run(options: Options) -> i32 {
     settings.admin_secret = general("admin_secret");
     settings.opaqueid_in_api = general("opaqueid_in_api").is_some_and(|v| is_true(&v));
     let auth = Auth::new(general("token_auth").is_some_and(|v| is_true(&v)), general("token_auth_secret").as_deref());
-    let exit_on_dl_error = general("exit_on_dl_error").is_some_and(|v| is_true(&v));
-    let configs_folder = PathBuf::from(general("configs_folder").unwrap_or(configs_folder));
-    let folder = |item: &str, kind: ModuleKind| general(item).map(PathBuf::from).unwrap_or_else(|| kind.default_folder().to_path_buf());
-    let disabled = |category: &str| config.get(Kind::Category, category).and_then(|c| c.get_value("disable")).map(String::from);
 
     let local_ip = local_ip(general("interface").as_deref());
     crate::sys::srtp_init();
+
+    // Event handlers, when broadcasting is on.
+    let broadcast = config.get_value("events", "broadcast").is_some_and(is_true);
+    let mut handlers = Vec::new();
+    if broadcast {
+        let events_folder = folder("events_folder", ModuleKind::EventHandler);
+        janus_log!(Level::Info, "Event handler plugins folder: {}\n", events_folder.display());
+        let loaded = load_modules(ModuleKind::EventHandler, &events_folder, disabled("events").as_deref(), exit_on_dl_error, |m| {
+            event_host::start_event_handler(m, &configs_folder).map(|h| handlers.push(h)).is_some()
+        });
+        if loaded.is_err() {
+            return fail(daemon_child, 1);
+        }
+    } else {
+        janus_log!(Level::Info, "Event handlers support disabled\n");
+    }
+    let bus = match EventBus::start(broadcast, &server_name, handlers.iter().map(|h| h.clone() as Arc<dyn EventHandler>).collect()) {
+        Ok(bus) => Arc::new(bus),
+        Err(e) => {
+            janus_log!(Level::Fatal, "Error initializing the Event handlers mechanism: {e}\n");
+            return fail(daemon_child, 1);
+        }
+    };
 
     // Plugins.
     let plugins_folder = folder("plugins_folder", ModuleKind::Plugin);
@@ -412,6 +452,9 @@ pub fn run(options: Options) -> i32 {
         compile_time: env!("JANUS_BUILD_TIME").into(),
         log_to_stdout: use_stdout,
         log_path: log_file.clone(),
+        event_handlers: broadcast,
+        event_handlers_loaded: handlers.iter().map(|h| h.info().clone()).collect(),
+        loggers: loggers.iter().map(|l| l.info().clone()).collect(),
         local_ip,
         dependencies: (!general("hide_dependencies").is_some_and(|v| is_true(&v))).then(crate::sys::dependency_versions),
         ..StaticInfo::default()
@@ -423,7 +466,8 @@ pub fn run(options: Options) -> i32 {
         plugins.iter().map(|p| p.clone() as Arc<dyn Plugin>).collect(),
         info,
         env,
-    ));
+    )
+    .with_event_bus(bus.clone()));
     plugin_host::install_gateway(gateway.clone());
 
     // Requests and transports.
@@ -486,6 +530,8 @@ pub fn run(options: Options) -> i32 {
     if let Some(child) = daemon_child {
         child.report(0);
     }
+    let info = gateway.server_info(None);
+    gateway.notify(Event::CoreStartup { info });
 
     let signal = process::wait_termination();
     crate::log::print_bytes(b"Stopping server, please wait...\n");
@@ -498,7 +544,7 @@ pub fn run(options: Options) -> i32 {
         crate::log::flush();
         std::process::exit(1);
     });
-    let _ = signal;
+    gateway.notify(Event::CoreShutdown { signum: signal });
     janus_log!(Level::Info, "Ending sessions timeout watchdog...\n");
     stop.store(true, Ordering::Relaxed);
     let _ = watchdog.join();
@@ -513,7 +559,16 @@ pub fn run(options: Options) -> i32 {
     for p in &plugins {
         p.destroy();
     }
+    janus_log!(Level::Info, "Closing event handlers:\n");
+    bus.shutdown();
+    for h in &handlers {
+        h.destroy();
+    }
     crate::log::print_bytes(b"Bye!\n");
     crate::log::shutdown();
+    crate::log::clear_sinks();
+    for l in &loggers {
+        l.destroy();
+    }
     0
 }
