@@ -1,12 +1,14 @@
 //! The gateway's shared state: settings that requests read (and the Admin API changes),
 //! authentication, the session registry and the loaded plugins. The Janus API
-//! (`janus_api`) and, later, the Admin API are implemented on it.
+//! (`janus_api`) and the Admin API (`admin_api`) are implemented on it.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
 use std::sync::Arc;
 
 use crate::auth::Auth;
+use crate::json::Json;
+use crate::modules::QueryableModule;
 use crate::plugin_host::Plugin;
 use crate::server_info::StaticInfo;
 use crate::session::Sessions;
@@ -24,6 +26,8 @@ pub struct Settings {
     pub accept_new_sessions: AtomicBool,
     /// Whether replies and events carry the handle's `opaque_id`.
     pub opaqueid_in_api: bool,
+    /// `general.protected_folders`: where captures (and recordings) may not be written.
+    pub protected_folders: Vec<String>,
 }
 
 impl Default for Settings {
@@ -37,6 +41,7 @@ impl Default for Settings {
             candidates_timeout: 45,
             accept_new_sessions: AtomicBool::new(true),
             opaqueid_in_api: false,
+            protected_folders: Vec::new(),
         }
     }
 }
@@ -49,6 +54,73 @@ impl Settings {
         self.accept_new_sessions.load(Ordering::Relaxed)
     }
 }
+
+/// Media-plane settings the Admin API can change while running; the media plane reads them
+/// live. Janus' defaults.
+#[derive(Debug)]
+pub struct MediaSettings {
+    /// Milliseconds of packets kept for retransmissions (`min_nack_queue`), at most 1000.
+    min_nack_queue: AtomicU32,
+    nack_optimizations: AtomicBool,
+    /// Seconds without media before a `receiving: false` event (0 = never).
+    no_media_timer: AtomicU32,
+    /// Lost packets per second that make a `slowlink` event (0 = never).
+    slowlink_threshold: AtomicU32,
+    libnice_debug: AtomicBool,
+}
+
+/// `DEFAULT_MAX_NACK_QUEUE`: the cap of `min_nack_queue`.
+const MAX_NACK_QUEUE: u16 = 1000;
+
+impl Default for MediaSettings {
+    fn default() -> MediaSettings {
+        MediaSettings {
+            min_nack_queue: AtomicU32::new(200),
+            nack_optimizations: AtomicBool::new(false),
+            no_media_timer: AtomicU32::new(1),
+            slowlink_threshold: AtomicU32::new(0),
+            libnice_debug: AtomicBool::new(false),
+        }
+    }
+}
+
+impl MediaSettings {
+    pub fn min_nack_queue(&self) -> u16 {
+        self.min_nack_queue.load(Ordering::Relaxed) as u16
+    }
+    /// `janus_set_min_nack_queue`: capped at 1000 ms.
+    pub fn set_min_nack_queue(&self, ms: u16) {
+        self.min_nack_queue.store(u32::from(ms.min(MAX_NACK_QUEUE)), Ordering::Relaxed);
+    }
+    pub fn nack_optimizations(&self) -> bool {
+        self.nack_optimizations.load(Ordering::Relaxed)
+    }
+    pub fn set_nack_optimizations(&self, on: bool) {
+        self.nack_optimizations.store(on, Ordering::Relaxed);
+    }
+    pub fn no_media_timer(&self) -> u32 {
+        self.no_media_timer.load(Ordering::Relaxed)
+    }
+    pub fn set_no_media_timer(&self, seconds: u32) {
+        self.no_media_timer.store(seconds, Ordering::Relaxed);
+    }
+    pub fn slowlink_threshold(&self) -> u32 {
+        self.slowlink_threshold.load(Ordering::Relaxed)
+    }
+    pub fn set_slowlink_threshold(&self, packets: u32) {
+        self.slowlink_threshold.store(packets, Ordering::Relaxed);
+    }
+    /// Whether libnice's debug output is on (the ICE stack reads it when it starts agents).
+    pub fn libnice_debug(&self) -> bool {
+        self.libnice_debug.load(Ordering::Relaxed)
+    }
+    pub fn set_libnice_debug(&self, on: bool) {
+        self.libnice_debug.store(on, Ordering::Relaxed);
+    }
+}
+
+/// Where EXTERNAL events (`custom_event`) go: schema and data, to the event handlers.
+pub type ExternalEventSink = Arc<dyn Fn(&str, Json) + Send + Sync>;
 
 /// What the gateway needs from its environment: time, ids, and a place to run work that
 /// Janus defers to another thread (a handle's teardown after `detach` has been answered).
@@ -70,6 +142,16 @@ pub struct Gateway {
     plugins: HashMap<String, Arc<dyn Plugin>>,
     pub info: StaticInfo,
     pub env: Arc<dyn Environment>,
+    pub media: MediaSettings,
+    transports: HashMap<String, Arc<dyn QueryableModule>>,
+    event_handlers: HashMap<String, Arc<dyn QueryableModule>>,
+    loggers: HashMap<String, Arc<dyn QueryableModule>>,
+    /// Set when event handlers are enabled.
+    external_events: Option<ExternalEventSink>,
+}
+
+fn by_package<M: ?Sized + QueryableModule>(modules: Vec<Arc<M>>) -> HashMap<String, Arc<M>> {
+    modules.into_iter().map(|m| (m.package().to_string(), m)).collect()
 }
 
 impl Gateway {
@@ -81,7 +163,61 @@ impl Gateway {
         env: Arc<dyn Environment>,
     ) -> Gateway {
         let plugins = plugins.into_iter().map(|p| (p.package().to_string(), p)).collect();
-        Gateway { settings, auth, sessions: Sessions::default(), plugins, info, env }
+        let media = MediaSettings::default();
+        media.set_min_nack_queue(u16::try_from(info.min_nack_queue).unwrap_or(MAX_NACK_QUEUE));
+        media.set_nack_optimizations(info.nack_optimizations);
+        Gateway {
+            settings,
+            auth,
+            sessions: Sessions::default(),
+            plugins,
+            info,
+            env,
+            media,
+            transports: HashMap::new(),
+            event_handlers: HashMap::new(),
+            loggers: HashMap::new(),
+            external_events: None,
+        }
+    }
+
+    /// The transports, event handlers and loggers the Admin API can query.
+    pub fn with_modules(
+        mut self,
+        transports: Vec<Arc<dyn QueryableModule>>,
+        event_handlers: Vec<Arc<dyn QueryableModule>>,
+        loggers: Vec<Arc<dyn QueryableModule>>,
+    ) -> Gateway {
+        self.transports = by_package(transports);
+        self.event_handlers = by_package(event_handlers);
+        self.loggers = by_package(loggers);
+        self
+    }
+
+    /// Enables event handlers: EXTERNAL events go to `sink`.
+    pub fn with_external_events(mut self, sink: ExternalEventSink) -> Gateway {
+        self.external_events = Some(sink);
+        self
+    }
+
+    pub fn transport(&self, package: &str) -> Option<&Arc<dyn QueryableModule>> {
+        self.transports.get(package)
+    }
+
+    pub fn event_handler(&self, package: &str) -> Option<&Arc<dyn QueryableModule>> {
+        self.event_handlers.get(package)
+    }
+
+    pub fn logger(&self, package: &str) -> Option<&Arc<dyn QueryableModule>> {
+        self.loggers.get(package)
+    }
+
+    /// An EXTERNAL event (`janus_events_notify_handlers(JANUS_EVENT_TYPE_EXTERNAL, ..)`):
+    /// dropped when event handlers are disabled.
+    pub fn emit_external_event(&self, schema: &str, data: Json) {
+        if let Some(sink) = &self.external_events {
+            sink(schema, data);
+        }
     }
 
     pub fn plugin(&self, package: &str) -> Option<&Arc<dyn Plugin>> {

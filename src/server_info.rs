@@ -25,6 +25,7 @@ pub struct StaticInfo {
     pub ice_keepalive_conncheck: bool,
     pub full_trickle: bool,
     pub mdns_enabled: bool,
+    /// Startup values of the media settings (`Gateway::media` holds the live ones).
     pub min_nack_queue: i64,
     pub nack_optimizations: bool,
     pub twcc_period: i64,
@@ -135,8 +136,8 @@ pub fn build(gateway: &Gateway, transaction: Option<&str>) -> Json {
     o.set("ice-keepalive-conncheck", i.ice_keepalive_conncheck);
     o.set("full-trickle", i.full_trickle);
     o.set("mdns-enabled", i.mdns_enabled);
-    o.set("min-nack-queue", i.min_nack_queue);
-    o.set("nack-optimizations", i.nack_optimizations);
+    o.set("min-nack-queue", u32::from(gateway.media.min_nack_queue()));
+    o.set("nack-optimizations", gateway.media.nack_optimizations());
     o.set("twcc-period", i.twcc_period);
     if i.dscp > 0 {
         o.set("dscp", i.dscp);

@@ -1,0 +1,641 @@
+//! The Admin/Monitor API (`janus_process_incoming_admin_request` of Janus 1.1.2): global
+//! settings, token management, module queries and diagnostics, and inspection or teardown
+//! of sessions and handles. Checks run in Janus' order and fail with Janus' codes and
+//! reasons; replies keep Janus' key order, including the hand-built ones that put
+//! `session_id` last or leave it out.
+//!
+//! There is no media plane yet, so handle requests answer what Janus answers for a handle
+//! without a PeerConnection.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::apierror::ApiError;
+use crate::gateway::Gateway;
+use crate::janus_api::{create_message, send_error, send_invalid};
+use crate::json::{validate, Json, JsonType, Object, Param, JSON_PARAM_POSITIVE, JSON_PARAM_REQUIRED};
+use crate::log::Level;
+use crate::modules::{AdminResponse, QueryableModule};
+use crate::session::{Handle, Session, WebrtcFlag};
+use crate::text2pcap::Capture;
+use crate::transport_host::Request;
+
+const fn param(name: &'static str, ty: JsonType, flags: u32) -> Param {
+    Param { name, ty, flags }
+}
+const REQUIRED: u32 = JSON_PARAM_REQUIRED;
+const REQUIRED_POSITIVE: u32 = JSON_PARAM_REQUIRED | JSON_PARAM_POSITIVE;
+/// `JANUS_JSON_BOOL`: either boolean.
+const BOOL: JsonType = JsonType::True;
+
+const ADMIN_PARAMS: [Param; 2] = [param("transaction", JsonType::String, REQUIRED), param("janus", JsonType::String, REQUIRED)];
+const DEBUG_PARAMS: [Param; 1] = [param("debug", BOOL, REQUIRED)];
+const TIMEOUT_PARAMS: [Param; 1] = [param("timeout", JsonType::Integer, REQUIRED_POSITIVE)];
+const SESSION_TIMEOUT_PARAMS: [Param; 1] = [param("timeout", JsonType::Integer, REQUIRED)];
+const LEVEL_PARAMS: [Param; 1] = [param("level", JsonType::Integer, REQUIRED_POSITIVE)];
+const TIMESTAMPS_PARAMS: [Param; 1] = [param("timestamps", BOOL, REQUIRED)];
+const COLORS_PARAMS: [Param; 1] = [param("colors", BOOL, REQUIRED)];
+const MNQ_PARAMS: [Param; 1] = [param("min_nack_queue", JsonType::Integer, REQUIRED_POSITIVE)];
+const NOPT_PARAMS: [Param; 1] = [param("nack_optimizations", BOOL, REQUIRED)];
+const NMT_PARAMS: [Param; 1] = [param("no_media_timer", JsonType::Integer, REQUIRED_POSITIVE)];
+const ST_PARAMS: [Param; 1] = [param("slowlink_threshold", JsonType::Integer, REQUIRED_POSITIVE)];
+const ACCEPT_PARAMS: [Param; 1] = [param("accept", BOOL, REQUIRED)];
+const MESSAGE_PLUGIN_PARAMS: [Param; 2] = [param("plugin", JsonType::String, REQUIRED), param("request", JsonType::Object, 0)];
+const QUERY_TRANSPORT_PARAMS: [Param; 2] = [param("transport", JsonType::String, REQUIRED), param("request", JsonType::Object, 0)];
+const QUERY_HANDLER_PARAMS: [Param; 2] = [param("handler", JsonType::String, REQUIRED), param("request", JsonType::Object, 0)];
+const QUERY_LOGGER_PARAMS: [Param; 2] = [param("logger", JsonType::String, REQUIRED), param("request", JsonType::Object, 0)];
+const CUSTOM_EVENT_PARAMS: [Param; 2] = [param("schema", JsonType::String, REQUIRED), param("data", JsonType::Object, REQUIRED)];
+const CUSTOM_LOGLINE_PARAMS: [Param; 2] = [param("line", JsonType::String, REQUIRED), param("level", JsonType::Integer, JSON_PARAM_POSITIVE)];
+const ADD_TOKEN_PARAMS: [Param; 2] = [param("token", JsonType::String, REQUIRED), param("plugins", JsonType::Array, 0)];
+const TOKEN_PARAMS: [Param; 1] = [param("token", JsonType::String, REQUIRED)];
+const RESOLVE_PARAMS: [Param; 1] = [param("address", JsonType::String, REQUIRED)];
+const TEST_STUN_PARAMS: [Param; 3] = [
+    param("address", JsonType::String, REQUIRED),
+    param("port", JsonType::Integer, REQUIRED_POSITIVE),
+    param("localport", JsonType::Integer, JSON_PARAM_POSITIVE),
+];
+const TEXT2PCAP_PARAMS: [Param; 3] = [
+    param("folder", JsonType::String, 0),
+    param("filename", JsonType::String, 0),
+    param("truncate", JsonType::Integer, JSON_PARAM_POSITIVE),
+];
+const HANDLE_INFO_PARAMS: [Param; 1] = [param("plugin_only", BOOL, 0)];
+
+/// The parameters a global request is validated against before anything else (the token
+/// requests check the token mode first and validate themselves).
+fn global_params(verb: &str) -> &'static [Param] {
+    match verb {
+        "set_session_timeout" => &TIMEOUT_PARAMS,
+        "set_log_level" => &LEVEL_PARAMS,
+        "set_locking_debug" | "set_refcount_debug" | "set_libnice_debug" => &DEBUG_PARAMS,
+        "set_log_timestamps" => &TIMESTAMPS_PARAMS,
+        "set_log_colors" => &COLORS_PARAMS,
+        "set_min_nack_queue" => &MNQ_PARAMS,
+        "set_nack_optimizations" => &NOPT_PARAMS,
+        "set_no_media_timer" => &NMT_PARAMS,
+        "set_slowlink_threshold" => &ST_PARAMS,
+        "accept_new_sessions" => &ACCEPT_PARAMS,
+        "message_plugin" => &MESSAGE_PLUGIN_PARAMS,
+        "query_transport" => &QUERY_TRANSPORT_PARAMS,
+        "query_eventhandler" => &QUERY_HANDLER_PARAMS,
+        "query_logger" => &QUERY_LOGGER_PARAMS,
+        "custom_event" => &CUSTOM_EVENT_PARAMS,
+        "custom_logline" => &CUSTOM_LOGLINE_PARAMS,
+        "resolve_address" => &RESOLVE_PARAMS,
+        "test_stun" => &TEST_STUN_PARAMS,
+        _ => &[],
+    }
+}
+
+/// How long `test_stun` waits for the server's answer (Janus' `select` timeout).
+const STUN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One Admin request being answered: where replies go and what they carry.
+struct Call<'a> {
+    request: &'a Request,
+    root: &'a Json,
+    session_id: u64,
+    transaction: Option<&'a str>,
+}
+
+impl Call<'_> {
+    fn error(&self, code: ApiError, reason: Option<&str>) {
+        send_error(self.request, self.session_id, self.transaction, code, reason.map(String::from));
+    }
+
+    /// Validates the request against `params`, answering the failure; true if valid.
+    fn valid(&self, params: &[Param]) -> bool {
+        match validate(self.root, params) {
+            Ok(()) => true,
+            Err(invalid) => {
+                send_invalid(self.request, self.session_id, self.transaction, invalid);
+                false
+            }
+        }
+    }
+
+    /// `{janus:"success", [session_id], transaction}` and the given members.
+    fn success(&self, session_id: u64) -> Object {
+        create_message("success", session_id, self.transaction)
+    }
+
+    fn reply(&self, message: Object) {
+        self.request.reply(message.into());
+    }
+
+    fn str(&self, key: &str) -> Option<&str> {
+        self.root.get(key).and_then(Json::as_str)
+    }
+
+    /// `json_integer_value`: 0 unless an integer.
+    fn int(&self, key: &str) -> i64 {
+        self.root.get(key).and_then(Json::as_i64).unwrap_or(0)
+    }
+
+    /// `json_is_true`.
+    fn is_true(&self, key: &str) -> bool {
+        self.root.get(key) == Some(&Json::Bool(true))
+    }
+}
+
+fn ids(ids: impl IntoIterator<Item = u64>) -> Json {
+    Json::Array(ids.into_iter().map(Json::from).collect())
+}
+
+fn strings(items: impl IntoIterator<Item = String>) -> Json {
+    Json::Array(items.into_iter().map(Json::from).collect())
+}
+
+/// The first address `address` resolves to (`getaddrinfo`, first result).
+fn resolve(address: &str) -> Option<IpAddr> {
+    (address, 0).to_socket_addrs().ok()?.next().map(|a| a.ip())
+}
+
+/// `janus_ice_test_stun_server`: one Binding Request from `local_port` (any address of the
+/// server's family) to the server, and the address the answer maps us to.
+pub fn test_stun_server(server: SocketAddr, local_port: u16, timeout: Duration) -> Option<SocketAddr> {
+    let any = match server {
+        SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        SocketAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    };
+    let socket = UdpSocket::bind((any, local_port)).ok()?;
+    let mut transaction_id = [0u8; 12];
+    transaction_id[..8].copy_from_slice(&crate::utils::random_u64().to_ne_bytes());
+    transaction_id[8..].copy_from_slice(&crate::utils::random_u32().to_ne_bytes());
+    socket.send_to(&crate::stun::binding_request(&transaction_id), server).ok()?;
+    socket.set_read_timeout(Some(timeout)).ok()?;
+    let mut buf = [0u8; 1500];
+    let (len, _) = socket.recv_from(&mut buf).ok()?;
+    crate::stun::parse_binding_response(&buf[..len], &transaction_id).ok()
+}
+
+impl Gateway {
+    /// Processes one Admin API request and sends its reply through the request's transport.
+    pub fn handle_admin_request(&self, request: &Request) {
+        // An unparsed message has no members: it fails validation like an empty one.
+        let root = request.message.as_ref().unwrap_or(&Json::Null);
+        // Only integers count as ids; a present `handle_id` of another type reads 0.
+        let id = |key| root.get(key).and_then(Json::as_i64).unwrap_or(0) as u64;
+        let (session_id, handle_id) = (id("session_id"), id("handle_id"));
+        let mut call = Call { request, root, session_id, transaction: None };
+        if !call.valid(&ADMIN_PARAMS) {
+            return;
+        }
+        call.transaction = root.get("transaction").and_then(Json::as_str);
+        let verb = root.get("janus").and_then(Json::as_str).unwrap_or_default().to_ascii_lowercase();
+
+        if session_id == 0 && handle_id == 0 {
+            return match verb.as_str() {
+                "info" => request.reply(self.server_info(call.transaction)),
+                "ping" => request.reply(create_message("pong", 0, call.transaction).into()),
+                _ if !self.check_admin_secret(root) => call.error(ApiError::Unauthorized, None),
+                _ => self.global_request(&call, &verb),
+            };
+        }
+        if session_id == 0 || (root.get("handle_id").is_some() && handle_id == 0) {
+            return call.error(ApiError::SessionNotFound, None);
+        }
+        if !self.check_admin_secret(root) {
+            return call.error(ApiError::Unauthorized, None);
+        }
+        let Some(session) = self.sessions.get(session_id) else {
+            return call.error(ApiError::SessionNotFound, Some(&format!("No such session {session_id}")));
+        };
+        if handle_id == 0 {
+            return self.session_request(&call, &verb, &session);
+        }
+        match session.handle(handle_id) {
+            Some(handle) => self.handle_request(&call, &verb, &session, &handle),
+            None => {
+                let reason = format!("No such handle {handle_id} in session {session_id}");
+                call.error(ApiError::HandleNotFound, Some(&reason))
+            }
+        }
+    }
+
+    /// The `admin_secret`, when one is configured, compared in constant time.
+    fn check_admin_secret(&self, root: &Json) -> bool {
+        self.settings.admin_secret.as_deref().is_none_or(|secret| {
+            root.get("admin_secret")
+                .and_then(Json::as_str)
+                .is_some_and(|s| crate::utils::strcmp_const_time(s.as_bytes(), secret.as_bytes()))
+        })
+    }
+
+    fn global_request(&self, call: &Call, verb: &str) {
+        if !call.valid(global_params(verb)) {
+            return;
+        }
+        match verb {
+            "get_status" => call.reply(call.success(0).with("status", self.status())),
+            "set_session_timeout" => {
+                // Janus reads the value into an int.
+                let timeout = call.int("timeout") as i32;
+                if timeout < 0 {
+                    let reason = "Invalid element type (timeout should be a positive integer)";
+                    return call.error(ApiError::InvalidElementType, Some(reason));
+                }
+                self.settings.session_timeout.store(timeout.into(), std::sync::atomic::Ordering::Relaxed);
+                call.reply(call.success(0).with("timeout", timeout));
+            }
+            "set_log_level" => {
+                let level = call.int("level") as i32;
+                if !(0..=Level::Dbg as i32).contains(&level) {
+                    let reason = format!("Invalid element type (level should be between 0 and {})", Level::Dbg as i32);
+                    return call.error(ApiError::InvalidElementType, Some(&reason));
+                }
+                crate::log::set_level(level);
+                call.reply(call.success(0).with("level", crate::log::level()));
+            }
+            "set_locking_debug" => {
+                crate::log::set_lock_debug(call.is_true("debug"));
+                call.reply(call.success(0).with("locking_debug", crate::log::lock_debug()));
+            }
+            "set_refcount_debug" => {
+                crate::log::set_refcount_debug(call.is_true("debug"));
+                call.reply(call.success(0).with("refcount_debug", crate::log::refcount_debug()));
+            }
+            "set_log_timestamps" => {
+                crate::log::set_timestamps(call.is_true("timestamps"));
+                call.reply(call.success(0).with("log_timestamps", crate::log::timestamps()));
+            }
+            "set_log_colors" => {
+                crate::log::set_colors(call.is_true("colors"));
+                call.reply(call.success(0).with("log_colors", crate::log::colors()));
+            }
+            "set_libnice_debug" => {
+                self.media.set_libnice_debug(call.is_true("debug"));
+                call.reply(call.success(0).with("libnice_debug", self.media.libnice_debug()));
+            }
+            "set_min_nack_queue" => {
+                // An int handed to a uint16_t parameter.
+                self.media.set_min_nack_queue(call.int("min_nack_queue") as u16);
+                call.reply(call.success(0).with("min_nack_queue", u32::from(self.media.min_nack_queue())));
+            }
+            "set_nack_optimizations" => {
+                self.media.set_nack_optimizations(call.is_true("nack_optimizations"));
+                call.reply(call.success(0).with("nack-optimizations", self.media.nack_optimizations()));
+            }
+            "set_no_media_timer" => {
+                // An int handed to a uint parameter.
+                self.media.set_no_media_timer(call.int("no_media_timer") as i32 as u32);
+                call.reply(call.success(0).with("no_media_timer", self.media.no_media_timer()));
+            }
+            "set_slowlink_threshold" => {
+                self.media.set_slowlink_threshold(call.int("slowlink_threshold") as i32 as u32);
+                call.reply(call.success(0).with("slowlink_threshold", self.media.slowlink_threshold()));
+            }
+            "accept_new_sessions" => {
+                let accept = call.is_true("accept");
+                self.settings.accept_new_sessions.store(accept, std::sync::atomic::Ordering::Relaxed);
+                call.reply(call.success(0).with("accept", accept));
+            }
+            "message_plugin" => {
+                let package = call.str("plugin").unwrap_or_default();
+                let Some(plugin) = self.plugin(package) else {
+                    return call.error(ApiError::PluginNotFound, Some("Invalid plugin"));
+                };
+                let response = plugin.handle_admin_message(call.root.get("request"));
+                respond(call, response, "Plugin doesn't support Admin API messages");
+            }
+            "query_transport" => {
+                let module = self.transport(call.str("transport").unwrap_or_default());
+                query(call, module, "Invalid transport", "Transport plugin doesn't support queries");
+            }
+            "query_eventhandler" => {
+                let module = self.event_handler(call.str("handler").unwrap_or_default());
+                query(call, module, "Invalid event handler", "Event handler doesn't support queries");
+            }
+            "query_logger" => {
+                let module = self.logger(call.str("logger").unwrap_or_default());
+                query(call, module, "Invalid logger", "Logger doesn't support queries");
+            }
+            "custom_event" => {
+                let data = call.root.get("data").cloned().unwrap_or(Json::Null);
+                self.emit_external_event(call.str("schema").unwrap_or_default(), data);
+                call.reply(call.success(0));
+            }
+            "custom_logline" => {
+                let level = match call.root.get("level") {
+                    None => Level::Info as i32,
+                    Some(_) => Some(call.int("level") as i32).filter(|l| (0..=Level::Dbg as i32).contains(l)).unwrap_or(Level::Info as i32),
+                };
+                // LOG_NONE is a valid level that prints nothing.
+                if let Some(level) = Level::from_number(level) {
+                    crate::janus_log!(level, "{}\n", call.str("line").unwrap_or_default());
+                }
+                call.reply(call.success(0));
+            }
+            "list_sessions" => call.reply(call.success(0).with("sessions", ids(self.sessions.ids()))),
+            "add_token" => self.allow_token(call, true, true),
+            "allow_token" => self.allow_token(call, true, false),
+            "disallow_token" => self.allow_token(call, false, false),
+            "list_tokens" => {
+                if !self.auth.is_stored_mode() {
+                    return call.error(ApiError::Unknown, Some("Stored-Token based authentication disabled"));
+                }
+                // Tokens that may use no plugin are left out.
+                let tokens = self
+                    .auth
+                    .list_tokens()
+                    .into_iter()
+                    .filter_map(|token| {
+                        let plugins = self.auth.list_plugins(&token).filter(|p| !p.is_empty())?;
+                        Some(Json::from(Object::new().with("token", token).with("allowed_plugins", strings(plugins))))
+                    })
+                    .collect();
+                call.reply(call.success(0).with("data", Object::new().with("tokens", Json::Array(tokens))));
+            }
+            "remove_token" => {
+                if !self.auth.is_stored_mode() {
+                    return call.error(ApiError::Unknown, Some("Stored-Token based authentication disabled"));
+                }
+                if !call.valid(&TOKEN_PARAMS) {
+                    return;
+                }
+                if !self.auth.remove_token(call.str("token").unwrap_or_default()) {
+                    return call.error(ApiError::Unknown, Some("Error removing token"));
+                }
+                call.reply(call.success(0));
+            }
+            "resolve_address" => {
+                let start = self.env.monotonic_us();
+                let Some(ip) = resolve(call.str("address").unwrap_or_default()) else {
+                    return call.error(ApiError::Unknown, Some("Could not resolve address"));
+                };
+                let elapsed = self.env.monotonic_us() - start;
+                let ip = crate::ip_utils::address_to_string(ip);
+                call.reply(call.success(0).with("ip", ip).with("elapsed", elapsed));
+            }
+            "test_stun" => {
+                // Janus keeps both ports in uint16_t variables.
+                let port = call.int("port") as u16;
+                let local_port = call.int("localport") as u16;
+                let start = self.env.monotonic_us();
+                let Some(ip) = resolve(call.str("address").unwrap_or_default()) else {
+                    return call.error(ApiError::Unknown, Some("Could not resolve address"));
+                };
+                let Some(public) = test_stun_server(SocketAddr::new(ip, port), local_port, STUN_TIMEOUT) else {
+                    return call.error(ApiError::Unknown, Some("STUN request failed"));
+                };
+                let elapsed = self.env.monotonic_us() - start;
+                let reply = call
+                    .success(0)
+                    .with("public_ip", crate::ip_utils::address_to_string(public.ip()))
+                    .with("public_port", u32::from(public.port()))
+                    .with("elapsed", elapsed);
+                call.reply(reply);
+            }
+            "loops_info" => call.reply(call.success(0).with("loops", self.static_loops_info())),
+            _ => self.unhandled(call),
+        }
+    }
+
+    /// The `get_status` object.
+    fn status(&self) -> Object {
+        let s = &self.settings;
+        Object::new()
+            .with("token_auth", self.auth.is_enabled())
+            .with("session_timeout", s.session_timeout())
+            .with("reclaim_session_timeout", s.reclaim_session_timeout)
+            .with("candidates_timeout", s.candidates_timeout)
+            .with("log_level", crate::log::level())
+            .with("log_timestamps", crate::log::timestamps())
+            .with("log_colors", crate::log::colors())
+            .with("locking_debug", crate::log::lock_debug())
+            .with("refcount_debug", crate::log::refcount_debug())
+            .with("libnice_debug", self.media.libnice_debug())
+            .with("min_nack_queue", u32::from(self.media.min_nack_queue()))
+            .with("nack-optimizations", self.media.nack_optimizations())
+            .with("no_media_timer", self.media.no_media_timer())
+            .with("slowlink_threshold", self.media.slowlink_threshold())
+    }
+
+    /// `janus_ice_static_event_loops_info`: each static loop and how many handles it serves;
+    /// empty without static loops.
+    fn static_loops_info(&self) -> Json {
+        let loops = usize::try_from(self.info.static_event_loops).unwrap_or(0);
+        let mut counts = vec![0u64; loops];
+        for session in self.sessions.all() {
+            for handle_id in session.handle_ids() {
+                if let Some(n) = session.handle(handle_id).and_then(|h| h.static_loop()).and_then(|i| counts.get_mut(i)) {
+                    *n += 1;
+                }
+            }
+        }
+        let list = counts.into_iter().enumerate().map(|(id, handles)| Object::new().with("id", id as u64).with("handles", handles).into());
+        Json::Array(list.collect())
+    }
+
+    /// `add_token` (`allow` and `add`), `allow_token` (`allow`) and `disallow_token`.
+    fn allow_token(&self, call: &Call, allow: bool, add: bool) {
+        if !self.auth.is_stored_mode() {
+            return call.error(ApiError::Unknown, Some("Stored-Token based authentication disabled"));
+        }
+        if !call.valid(&ADD_TOKEN_PARAMS) {
+            return;
+        }
+        let plugins = call.root.get("plugins").and_then(|p| match p {
+            Json::Array(a) if !a.is_empty() => Some(a),
+            _ => None,
+        });
+        if !add && plugins.is_none() {
+            let reason = "Invalid element type (plugins should be a non-empty array)";
+            return call.error(ApiError::InvalidElementType, Some(reason));
+        }
+        let token = call.str("token").unwrap_or_default();
+        if add {
+            if !self.auth.add_token(token) {
+                return call.error(ApiError::Unknown, Some("Error adding token"));
+            }
+        } else if !self.auth.check_token(token, self.env.real_us() / 1_000_000) {
+            return call.error(ApiError::TokenNotFound, Some(&format!("Token {token} not found")));
+        }
+        let known = |p: &Json| p.as_str().filter(|name| self.plugin(name).is_some()).map(String::from);
+        match plugins {
+            Some(list) => {
+                // Adding skips what is not a known plugin; (dis)allowing refuses it all.
+                if !add && !list.iter().all(|p| known(p).is_some()) {
+                    let reason = "Invalid element type (some of the provided plugins are invalid)";
+                    return call.error(ApiError::InvalidElementType, Some(reason));
+                }
+                for package in list.iter().filter_map(known) {
+                    if allow {
+                        self.auth.allow_plugin(token, &package);
+                    } else {
+                        self.auth.disallow_plugin(token, &package);
+                    }
+                }
+            }
+            None => {
+                for plugin in self.plugins() {
+                    self.auth.allow_plugin(token, plugin.package());
+                }
+            }
+        }
+        let allowed = strings(self.auth.list_plugins(token).unwrap_or_default());
+        call.reply(call.success(0).with("data", Object::new().with("plugins", allowed)));
+    }
+
+    fn session_request(&self, call: &Call, verb: &str, session: &Arc<Session>) {
+        let session_id = call.session_id;
+        match verb {
+            "destroy_session" => {
+                self.sessions.remove(session_id);
+                if let Some(source) = session.source() {
+                    source.session_over(session_id, false, false);
+                }
+                self.destroy_session(session);
+                call.reply(call.success(session_id));
+            }
+            "set_session_timeout" => {
+                if !call.valid(&SESSION_TIMEOUT_PARAMS) {
+                    return;
+                }
+                // 0 means never, -1 the global timeout; read into an int.
+                let timeout = call.int("timeout") as i32;
+                if timeout < -1 {
+                    let reason = "Invalid element type (timeout should be a non-negative integer or -1)";
+                    return call.error(ApiError::InvalidElementType, Some(reason));
+                }
+                session.set_timeout(timeout.into());
+                call.reply(call.success(0).with("timeout", timeout).with("session_id", session_id));
+            }
+            "list_handles" => call.reply(call.success(session_id).with("handles", ids(session.handle_ids()))),
+            _ => self.unhandled(call),
+        }
+    }
+
+    fn unhandled(&self, call: &Call) {
+        let verb = call.root.get("janus").and_then(Json::as_str).unwrap_or_default();
+        call.error(ApiError::InvalidRequestPath, Some(&format!("Unhandled request '{verb}' at this path")))
+    }
+
+    fn handle_request(&self, call: &Call, verb: &str, session: &Arc<Session>, handle: &Arc<Handle>) {
+        let session_id = call.session_id;
+        match verb {
+            "detach_handle" => {
+                if handle.plugin_session().is_none() {
+                    return call.error(ApiError::PluginDetach, Some("No plugin to detach from"));
+                }
+                session.remove_handle(handle.id);
+                call.reply(call.success(session_id));
+                self.destroy_handle(session, handle.clone());
+            }
+            "hangup_webrtc" => {
+                if handle.plugin_session().is_none() {
+                    return call.error(ApiError::PluginDetach, Some("No plugin attached"));
+                }
+                self.hangup_webrtc(handle);
+                call.reply(call.success(session_id));
+            }
+            "start_pcap" | "start_text2pcap" => {
+                if !call.valid(&TEXT2PCAP_PARAMS) {
+                    return;
+                }
+                let text = verb == "start_text2pcap";
+                let mut capture = handle.capture();
+                if capture.is_some() {
+                    let reason = if text { "text2pcap already started" } else { "pcap already started" };
+                    return call.error(ApiError::Unknown, Some(reason));
+                }
+                let truncate = call.int("truncate") as i32;
+                let folders = &self.settings.protected_folders;
+                match Capture::create(call.str("folder"), call.str("filename"), truncate, text, folders, crate::utils::random_u32()) {
+                    Ok(c) => *capture = Some(c),
+                    Err(_) => {
+                        let reason = if text { "Error starting text2pcap dump" } else { "Error starting pcap dump" };
+                        return call.error(ApiError::Unknown, Some(reason));
+                    }
+                }
+                call.reply(call.success(0));
+            }
+            "stop_pcap" | "stop_text2pcap" => {
+                let Some(mut capture) = handle.capture().take() else {
+                    return call.error(ApiError::Unknown, Some("Capture not started"));
+                };
+                capture.close();
+                call.reply(call.success(0));
+            }
+            "handle_info" => {
+                if !call.valid(&HANDLE_INFO_PARAMS) {
+                    return;
+                }
+                let info = self.handle_info(session, handle, call.is_true("plugin_only"));
+                call.reply(call.success(session_id).with("handle_id", handle.id).with("info", info));
+            }
+            _ => self.unhandled(call),
+        }
+    }
+
+    /// The `info` of `handle_info`, as Janus builds it for a handle without a PeerConnection.
+    fn handle_info(&self, session: &Session, handle: &Handle, plugin_only: bool) -> Object {
+        let timeout = match session.timeout() {
+            -1 => self.settings.session_timeout(),
+            t => i64::from(t as u32),
+        };
+        let mut info = Object::new()
+            .with("session_id", session.id)
+            .with("session_last_activity", session.last_activity())
+            .with("session_timeout", timeout);
+        if let Some(source) = session.source() {
+            info.set("session_transport", source.transport_package());
+        }
+        info.set("handle_id", handle.id);
+        if let Some(o) = &handle.opaque_id {
+            info.set("opaque_id", o.as_str());
+        }
+        if let Some(t) = &handle.token {
+            info.set("token", t.as_str());
+        }
+        info.set("loop-running", handle.loop_running());
+        info.set("created", handle.created);
+        info.set("current_time", self.env.monotonic_us());
+        if let Some(ps) = handle.plugin_session() {
+            info.set("plugin", handle.plugin.package());
+            // Anything but an object is ignored.
+            if let Some(specific @ Json::Object(_)) = ps.query() {
+                info.set("plugin_specific", specific);
+            }
+        }
+        if plugin_only {
+            return info;
+        }
+        let flags: Object = WebrtcFlag::LISTED.iter().map(|(name, f)| (name.to_string(), Json::Bool(handle.flag(*f)))).collect();
+        info.set("flags", flags);
+        // No ICE agent, no SDPs: the media plane does not exist yet.
+        info.set("sdps", Object::new());
+        let pending = handle.pending_trickles().len();
+        if pending > 0 {
+            info.set("pending-trickles", pending as u64);
+        }
+        // Every handle has an outgoing queue; nothing is queued without a PeerConnection.
+        info.set("queued-packets", 0);
+        if let Some(capture) = handle.capture().as_ref() {
+            let (flag, file) = if capture.text { ("dump-to-text2pcap", "text2pcap-file") } else { ("dump-to-pcap", "pcap-file") };
+            info.set(flag, true);
+            info.set(file, capture.filename.as_str());
+        }
+        info
+    }
+}
+
+/// Answers a module query: 460 without such a module, else as [`respond`].
+fn query(call: &Call, module: Option<&Arc<dyn QueryableModule>>, not_found: &str, no_hook: &str) {
+    match module {
+        None => call.error(ApiError::PluginNotFound, Some(not_found)),
+        Some(m) => respond(call, m.handle_request(call.root.get("request")), no_hook),
+    }
+}
+
+/// `{janus, transaction, response}` with what the hook returned (`{}` for NULL); 490 if the
+/// module has no hook.
+fn respond(call: &Call, response: AdminResponse, no_hook: &str) {
+    let response = match response {
+        AdminResponse::NoHook => return call.error(ApiError::Unknown, Some(no_hook)),
+        AdminResponse::Null => Json::Object(Object::new()),
+        AdminResponse::Json(j) => j,
+    };
+    call.reply(call.success(0).with("response", response));
+}
