@@ -639,3 +639,504 @@ fn respond(call: &Call, response: AdminResponse, no_hook: &str) {
     };
     call.reply(call.success(0).with("response", response));
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::auth::Auth;
+    use crate::gateway::Settings;
+    use crate::modules::ModuleKind;
+    use crate::test_support::{error_of, fixture, fixture_with, module_info, FakeModule, Fixture};
+
+    const FLAGS_OFF: &str = r#"{"got-offer":false,"got-answer":false,"negotiated":false,"processing-offer":false,"starting":false,"ice-restart":false,"ready":false,"stopped":false,"alert":false,"trickle":false,"all-trickles":false,"resend-trickles":false,"trickle-synced":false,"data-channels":false,"has-audio":false,"has-video":false,"new-datachan-sdp":false,"rfc4588-rtx":false,"cleaning":false,"e2ee":false}"#;
+
+    fn plain() -> Fixture {
+        fixture(Settings::default(), Auth::new(false, None))
+    }
+
+    /// Session 5 with an echo handle (opaque id "o"); the handle id.
+    fn with_handle(f: &Fixture) -> u64 {
+        f.send(r#"{"janus":"create","transaction":"x","id":5}"#);
+        let r = f.send(r#"{"janus":"attach","transaction":"x","session_id":5,"plugin":"janus.plugin.echo","opaque_id":"o"}"#);
+        r.get("data").unwrap().get("id").unwrap().as_i64().unwrap() as u64
+    }
+
+    fn compact(r: Json) -> String {
+        r.to_compact_string()
+    }
+
+    #[test]
+    fn admission_order_and_codes() {
+        let settings = Settings { admin_secret: Some("adm".into()), ..Settings::default() };
+        let f = fixture(settings, Auth::new(false, None));
+        let r = f.admin(r#"{"janus":"get_status","session_id":3}"#);
+        assert_eq!(compact(r), r#"{"janus":"error","session_id":3,"error":{"code":456,"reason":"Missing mandatory element (transaction)"}}"#);
+        let r = f.admin(r#"{"janus":7,"transaction":"t"}"#);
+        assert_eq!(error_of(&r), (467, "Invalid element type (janus should be a string)".into()));
+        assert_eq!(compact(f.admin(r#"{"janus":"PING","transaction":"t"}"#)), r#"{"janus":"pong","transaction":"t"}"#);
+        assert_eq!(f.admin(r#"{"janus":"info","transaction":"t"}"#).get("janus"), Some(&Json::from("server_info")));
+        let r = f.admin(r#"{"janus":"get_status","transaction":"t"}"#);
+        assert_eq!(compact(r), r#"{"janus":"error","transaction":"t","error":{"code":403,"reason":"Unauthorized request (wrong or missing secret/token)"}}"#);
+        assert_eq!(error_of(&f.admin(r#"{"janus":"get_status","transaction":"t","admin_secret":1}"#)).0, 403);
+        assert_eq!(error_of(&f.admin(r#"{"janus":"get_status","transaction":"t","admin_secret":"ad"}"#)).0, 403);
+        assert_eq!(error_of(&f.admin(r#"{"janus":"bogus","transaction":"t"}"#)).0, 403, "the secret comes before the verb");
+        let r = f.admin(r#"{"janus":"bogus","transaction":"t","admin_secret":"adm"}"#);
+        assert_eq!(compact(r), r#"{"janus":"error","transaction":"t","error":{"code":457,"reason":"Unhandled request 'bogus' at this path"}}"#);
+        // Session level: ids first, then the secret, then the lookups.
+        let r = f.admin(r#"{"janus":"list_handles","transaction":"t","handle_id":4}"#);
+        assert_eq!(error_of(&r), (458, "Session not found".into()));
+        for handle in ["null", "\"4\"", "0", "1.5"] {
+            let r = f.admin(&format!(r#"{{"janus":"handle_info","transaction":"t","session_id":9,"handle_id":{handle}}}"#));
+            assert_eq!(compact(r), r#"{"janus":"error","session_id":9,"transaction":"t","error":{"code":458,"reason":"Session not found"}}"#);
+        }
+        assert_eq!(error_of(&f.admin(r#"{"janus":"list_handles","transaction":"t","session_id":9}"#)).0, 403);
+        let r = f.admin(r#"{"janus":"list_handles","transaction":"t","session_id":9,"admin_secret":"adm"}"#);
+        assert_eq!(error_of(&r), (458, "No such session 9".into()));
+        // A null session_id reads 0: the global path.
+        let r = f.admin(r#"{"janus":"ping","transaction":"t","session_id":null,"handle_id":null}"#);
+        assert_eq!(compact(r), r#"{"janus":"pong","transaction":"t"}"#);
+        let h = with_handle(&f);
+        let r = f.admin(&format!(r#"{{"janus":"handle_info","transaction":"t","session_id":5,"handle_id":{},"admin_secret":"adm"}}"#, h + 1));
+        assert_eq!(error_of(&r), (459, format!("No such handle {} in session 5", h + 1)));
+        let r = f.admin(r#"{"janus":"handle_info","transaction":"t","session_id":5,"handle_id":-1,"admin_secret":"adm"}"#);
+        assert_eq!(error_of(&r), (459, "No such handle 18446744073709551615 in session 5".into()));
+        // An unparsable request has no transaction.
+        let transport = Arc::new(crate::test_support::TestTransport { instance: 1, wire: f.wire.clone() });
+        let req = Request { transport, request_id: Some(crate::transport_host::RequestId(7)), admin: true, message: Err(None) };
+        f.gw.handle_admin_request(&req);
+        let (_, r) = f.wire.sent.lock().unwrap().last().cloned().unwrap();
+        assert_eq!(error_of(&r), (456, "Missing mandatory element (transaction)".into()));
+    }
+
+    #[test]
+    fn admin_requests_leave_last_activity_alone() {
+        let f = plain();
+        let h = with_handle(&f);
+        f.env.now.fetch_add(5_000_000, Ordering::Relaxed);
+        f.admin(&format!(r#"{{"janus":"handle_info","transaction":"t","session_id":5,"handle_id":{h}}}"#));
+        assert_eq!(f.gw.sessions.get(5).unwrap().last_activity(), 1_000_000);
+    }
+
+    #[test]
+    fn get_status_and_media_settings() {
+        let f = plain();
+        let r = f.admin(r#"{"janus":"get_status","transaction":"t"}"#);
+        let status = r.get("status").unwrap().as_object().unwrap();
+        let keys: Vec<&str> = status.iter().map(|(k, _)| k).collect();
+        assert_eq!(
+            keys,
+            [
+                "token_auth", "session_timeout", "reclaim_session_timeout", "candidates_timeout", "log_level", "log_timestamps",
+                "log_colors", "locking_debug", "refcount_debug", "libnice_debug", "min_nack_queue", "nack-optimizations",
+                "no_media_timer", "slowlink_threshold"
+            ]
+        );
+        assert!(compact(r).starts_with(r#"{"janus":"success","transaction":"t","status":{"token_auth":false,"session_timeout":60,"reclaim_session_timeout":0,"candidates_timeout":45,"#));
+        let set = |req: &str| compact(f.admin(&format!(r#"{{"transaction":"t",{req}}}"#)));
+        assert_eq!(set(r#""janus":"set_min_nack_queue","min_nack_queue":5000"#), r#"{"janus":"success","transaction":"t","min_nack_queue":1000}"#);
+        assert_eq!(set(r#""janus":"set_min_nack_queue","min_nack_queue":65543"#), r#"{"janus":"success","transaction":"t","min_nack_queue":7}"#);
+        assert_eq!(set(r#""janus":"set_nack_optimizations","nack_optimizations":true"#), r#"{"janus":"success","transaction":"t","nack-optimizations":true}"#);
+        assert_eq!(set(r#""janus":"set_no_media_timer","no_media_timer":3"#), r#"{"janus":"success","transaction":"t","no_media_timer":3}"#);
+        assert_eq!(set(r#""janus":"set_no_media_timer","no_media_timer":4294967295"#), r#"{"janus":"success","transaction":"t","no_media_timer":4294967295}"#);
+        assert_eq!(set(r#""janus":"set_slowlink_threshold","slowlink_threshold":4"#), r#"{"janus":"success","transaction":"t","slowlink_threshold":4}"#);
+        assert_eq!(set(r#""janus":"set_libnice_debug","debug":true"#), r#"{"janus":"success","transaction":"t","libnice_debug":true}"#);
+        assert_eq!(
+            set(r#""janus":"set_slowlink_threshold","slowlink_threshold":-4"#),
+            r#"{"janus":"error","transaction":"t","error":{"code":467,"reason":"Invalid element type (slowlink_threshold should be a positive integer)"}}"#
+        );
+        assert_eq!(
+            set(r#""janus":"set_libnice_debug","debug":1"#),
+            r#"{"janus":"error","transaction":"t","error":{"code":467,"reason":"Invalid element type (debug should be a boolean)"}}"#
+        );
+        assert_eq!(
+            set(r#""janus":"set_nack_optimizations""#),
+            r#"{"janus":"error","transaction":"t","error":{"code":456,"reason":"Missing mandatory element (nack_optimizations)"}}"#
+        );
+        let status = f.admin(r#"{"janus":"get_status","transaction":"t"}"#);
+        let status = compact(status.get("status").unwrap().clone());
+        assert!(status.ends_with(r#""libnice_debug":true,"min_nack_queue":7,"nack-optimizations":true,"no_media_timer":4294967295,"slowlink_threshold":4}"#), "{status}");
+        let info = f.admin(r#"{"janus":"info","transaction":"t"}"#);
+        assert_eq!(info.get("min-nack-queue"), Some(&Json::Int(7)));
+        assert_eq!(info.get("nack-optimizations"), Some(&Json::Bool(true)));
+        assert_eq!((f.gw.media.no_media_timer(), f.gw.media.slowlink_threshold()), (4294967295, 4));
+    }
+
+    #[test]
+    fn session_timeout_and_accepting_sessions() {
+        let f = plain();
+        let set = |req: &str| compact(f.admin(&format!(r#"{{"transaction":"t",{req}}}"#)));
+        assert_eq!(set(r#""janus":"set_session_timeout","timeout":30"#), r#"{"janus":"success","transaction":"t","timeout":30}"#);
+        assert_eq!(f.gw.settings.session_timeout(), 30);
+        assert_eq!(
+            set(r#""janus":"set_session_timeout","timeout":-3"#),
+            r#"{"janus":"error","transaction":"t","error":{"code":467,"reason":"Invalid element type (timeout should be a positive integer)"}}"#
+        );
+        // Janus reads the value into an int: this one wraps to -1.
+        assert_eq!(
+            set(r#""janus":"set_session_timeout","timeout":4294967295"#),
+            r#"{"janus":"error","transaction":"t","error":{"code":467,"reason":"Invalid element type (timeout should be a positive integer)"}}"#
+        );
+        assert_eq!(set(r#""janus":"accept_new_sessions","accept":false"#), r#"{"janus":"success","transaction":"t","accept":false}"#);
+        assert_eq!(error_of(&f.send(r#"{"janus":"create","transaction":"x"}"#)).0, 472);
+        assert_eq!(set(r#""janus":"Accept_New_Sessions","accept":true"#), r#"{"janus":"success","transaction":"t","accept":true}"#);
+        assert_eq!(f.send(r#"{"janus":"create","transaction":"x"}"#).get("janus"), Some(&Json::from("success")));
+    }
+
+    #[test]
+    fn log_settings() {
+        let f = plain();
+        let set = |req: &str| compact(f.admin(&format!(r#"{{"transaction":"t",{req}}}"#)));
+        // Values other tests rely on are set to what they already are.
+        assert_eq!(set(r#""janus":"set_log_level","level":4"#), r#"{"janus":"success","transaction":"t","level":4}"#);
+        assert_eq!(
+            set(r#""janus":"set_log_level","level":8"#),
+            r#"{"janus":"error","transaction":"t","error":{"code":467,"reason":"Invalid element type (level should be between 0 and 7)"}}"#
+        );
+        assert_eq!(
+            set(r#""janus":"set_log_level","level":-1"#),
+            r#"{"janus":"error","transaction":"t","error":{"code":467,"reason":"Invalid element type (level should be a positive integer)"}}"#
+        );
+        assert_eq!(crate::log::level(), 4);
+        assert_eq!(set(r#""janus":"set_log_timestamps","timestamps":false"#), r#"{"janus":"success","transaction":"t","log_timestamps":false}"#);
+        assert_eq!(set(r#""janus":"set_log_colors","colors":true"#), r#"{"janus":"success","transaction":"t","log_colors":true}"#);
+        assert_eq!(set(r#""janus":"set_locking_debug","debug":true"#), r#"{"janus":"success","transaction":"t","locking_debug":true}"#);
+        assert!(crate::log::lock_debug());
+        assert_eq!(set(r#""janus":"set_locking_debug","debug":false"#), r#"{"janus":"success","transaction":"t","locking_debug":false}"#);
+        assert_eq!(set(r#""janus":"set_refcount_debug","debug":true"#), r#"{"janus":"success","transaction":"t","refcount_debug":true}"#);
+        assert!(crate::log::refcount_debug());
+        assert_eq!(set(r#""janus":"set_refcount_debug","debug":false"#), r#"{"janus":"success","transaction":"t","refcount_debug":false}"#);
+        assert_eq!(set(r#""janus":"custom_logline","line":"admin-api-test line","level":0"#), r#"{"janus":"success","transaction":"t"}"#);
+        assert_eq!(set(r#""janus":"custom_logline","line":"admin-api-test line","level":99"#), r#"{"janus":"success","transaction":"t"}"#);
+        assert_eq!(
+            set(r#""janus":"custom_logline","level":2"#),
+            r#"{"janus":"error","transaction":"t","error":{"code":456,"reason":"Missing mandatory element (line)"}}"#
+        );
+        assert_eq!(
+            set(r#""janus":"custom_logline","line":"x","level":-2"#),
+            r#"{"janus":"error","transaction":"t","error":{"code":467,"reason":"Invalid element type (level should be a positive integer)"}}"#
+        );
+    }
+
+    #[test]
+    fn module_queries() {
+        let transport = Arc::new(FakeModule {
+            info: module_info(ModuleKind::Transport, "janus.transport.fake"),
+            answer: Some(AdminResponse::Json(Object::new().with("ok", 1).into())),
+            asked: Mutex::default(),
+        });
+        let handler = Arc::new(FakeModule { info: module_info(ModuleKind::EventHandler, "janus.eventhandler.fake"), answer: Some(AdminResponse::Null), asked: Mutex::default() });
+        let logger = Arc::new(FakeModule { info: module_info(ModuleKind::Logger, "janus.logger.fake"), answer: None, asked: Mutex::default() });
+        let (t, h, l) = (transport.clone(), handler.clone(), logger.clone());
+        let f = fixture_with(Settings::default(), Auth::new(false, None), move |gw| gw.with_modules(vec![t], vec![h], vec![l]));
+        let ask = |req: &str| compact(f.admin(&format!(r#"{{"transaction":"t",{req}}}"#)));
+        assert_eq!(ask(r#""janus":"query_transport","transport":"janus.transport.fake","request":{"q":1}"#), r#"{"janus":"success","transaction":"t","response":{"ok":1}}"#);
+        assert_eq!(*transport.asked.lock().unwrap(), [Some(Object::new().with("q", 1).into())]);
+        assert_eq!(ask(r#""janus":"query_eventhandler","handler":"janus.eventhandler.fake""#), r#"{"janus":"success","transaction":"t","response":{}}"#);
+        assert_eq!(*handler.asked.lock().unwrap(), [None]);
+        assert_eq!(
+            ask(r#""janus":"query_logger","logger":"janus.logger.fake""#),
+            r#"{"janus":"error","transaction":"t","error":{"code":490,"reason":"Logger doesn't support queries"}}"#
+        );
+        let cases = [
+            (r#""janus":"query_transport","transport":"x""#, 460, "Invalid transport"),
+            (r#""janus":"query_eventhandler","handler":"x""#, 460, "Invalid event handler"),
+            (r#""janus":"query_logger","logger":"x""#, 460, "Invalid logger"),
+            (r#""janus":"query_transport""#, 456, "Missing mandatory element (transport)"),
+            (r#""janus":"query_logger","logger":"janus.logger.fake","request":[]"#, 467, "Invalid element type (request should be an object)"),
+            (r#""janus":"message_plugin","plugin":"x""#, 460, "Invalid plugin"),
+            (r#""janus":"message_plugin","plugin":"janus.plugin.mute""#, 490, "Plugin doesn't support Admin API messages"),
+            (r#""janus":"message_plugin","plugin":"janus.plugin.echo","request":"x""#, 467, "Invalid element type (request should be an object)"),
+        ];
+        for (req, code, reason) in cases {
+            assert_eq!(error_of(&f.admin(&format!(r#"{{"transaction":"t",{req}}}"#))), (code, reason.to_string()), "{req}");
+        }
+        let no_hook = FakeModule { info: module_info(ModuleKind::Transport, "janus.transport.bare"), answer: None, asked: Mutex::default() };
+        let f2 = fixture_with(Settings::default(), Auth::new(false, None), move |gw| gw.with_modules(vec![Arc::new(no_hook)], vec![], vec![]));
+        let r = f2.admin(r#"{"transaction":"t","janus":"query_transport","transport":"janus.transport.bare"}"#);
+        assert_eq!(error_of(&r), (490, "Transport plugin doesn't support queries".into()));
+        let r = f2.admin(r#"{"transaction":"t","janus":"query_eventhandler","handler":"janus.eventhandler.fake"}"#);
+        assert_eq!(error_of(&r), (460, "Invalid event handler".into()));
+        assert_eq!(ask(r#""janus":"message_plugin","plugin":"janus.plugin.echo","request":{"a":[1]}"#), r#"{"janus":"success","transaction":"t","response":{"admin":{"a":[1]}}}"#);
+        assert_eq!(ask(r#""janus":"message_plugin","plugin":"janus.plugin.echo""#), r#"{"janus":"success","transaction":"t","response":{}}"#);
+    }
+
+    #[test]
+    fn custom_events_reach_the_event_sink_only_when_enabled() {
+        let f = plain();
+        let r = f.admin(r#"{"janus":"custom_event","transaction":"t","schema":"s","data":{"a":1}}"#);
+        assert_eq!(compact(r), r#"{"janus":"success","transaction":"t"}"#);
+        let got: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let sink_got = got.clone();
+        let f = fixture_with(Settings::default(), Auth::new(false, None), move |gw| {
+            gw.with_external_events(Arc::new(move |schema: &str, data: Json| sink_got.lock().unwrap().push((schema.into(), data.to_compact_string()))))
+        });
+        let r = f.admin(r#"{"janus":"custom_event","transaction":"t","schema":"my.schema","data":{"a":1}}"#);
+        assert_eq!(compact(r), r#"{"janus":"success","transaction":"t"}"#);
+        assert_eq!(*got.lock().unwrap(), [("my.schema".to_string(), r#"{"a":1}"#.to_string())]);
+        let r = f.admin(r#"{"janus":"custom_event","transaction":"t","schema":"my.schema","data":[1]}"#);
+        assert_eq!(error_of(&r), (467, "Invalid element type (data should be an object)".into()));
+        let r = f.admin(r#"{"janus":"custom_event","transaction":"t","data":{}}"#);
+        assert_eq!(error_of(&r), (456, "Missing mandatory element (schema)".into()));
+        assert_eq!(got.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn sessions_and_loops() {
+        let f = plain();
+        assert_eq!(compact(f.admin(r#"{"janus":"list_sessions","transaction":"t"}"#)), r#"{"janus":"success","transaction":"t","sessions":[]}"#);
+        let h = with_handle(&f);
+        assert_eq!(compact(f.admin(r#"{"janus":"list_sessions","transaction":"t"}"#)), r#"{"janus":"success","transaction":"t","sessions":[5]}"#);
+        assert_eq!(
+            compact(f.admin(r#"{"janus":"list_handles","transaction":"t","session_id":5}"#)),
+            format!(r#"{{"janus":"success","session_id":5,"transaction":"t","handles":[{h}]}}"#)
+        );
+        assert_eq!(compact(f.admin(r#"{"janus":"loops_info","transaction":"t"}"#)), r#"{"janus":"success","transaction":"t","loops":[]}"#);
+        let r = f.admin(r#"{"janus":"set_session_timeout","transaction":"t","session_id":5,"timeout":7}"#);
+        assert_eq!(compact(r), r#"{"janus":"success","transaction":"t","timeout":7,"session_id":5}"#);
+        assert_eq!(f.gw.sessions.get(5).unwrap().timeout(), 7);
+        let r = f.admin(r#"{"janus":"set_session_timeout","transaction":"t","session_id":5,"timeout":-2}"#);
+        assert_eq!(
+            compact(r),
+            r#"{"janus":"error","session_id":5,"transaction":"t","error":{"code":467,"reason":"Invalid element type (timeout should be a non-negative integer or -1)"}}"#
+        );
+        let r = f.admin(r#"{"janus":"set_session_timeout","transaction":"t","session_id":5}"#);
+        assert_eq!(error_of(&r), (456, "Missing mandatory element (timeout)".into()));
+        let r = f.admin(r#"{"janus":"handle_info","transaction":"t","session_id":5}"#);
+        assert_eq!(compact(r), r#"{"janus":"error","session_id":5,"transaction":"t","error":{"code":457,"reason":"Unhandled request 'handle_info' at this path"}}"#);
+        let r = f.admin(r#"{"janus":"destroy_session","transaction":"t","session_id":5}"#);
+        assert_eq!(compact(r), r#"{"janus":"success","session_id":5,"transaction":"t"}"#);
+        assert!(f.gw.sessions.get(5).is_none());
+        assert_eq!(f.wire.notes.lock().unwrap().last().unwrap(), "over 5 false false");
+        assert_eq!(*f.plugin_log.lock().unwrap(), [format!("create {h}"), "detach".into()]);
+    }
+
+    #[test]
+    fn static_loops_count_their_handles() {
+        let f = fixture_with(Settings::default(), Auth::new(false, None), |mut gw| {
+            gw.info.static_event_loops = 2;
+            gw
+        });
+        let h = with_handle(&f);
+        f.gw.sessions.get(5).unwrap().handle(h).unwrap().set_static_loop(1);
+        let r = f.admin(r#"{"janus":"loops_info","transaction":"t"}"#);
+        assert_eq!(compact(r), r#"{"janus":"success","transaction":"t","loops":[{"id":0,"handles":0},{"id":1,"handles":1}]}"#);
+    }
+
+    #[test]
+    fn handle_info_without_peerconnection() {
+        let f = plain();
+        let h = with_handle(&f);
+        f.env.now.store(3_000_000, Ordering::Relaxed);
+        let r = f.admin(&format!(r#"{{"janus":"handle_info","transaction":"t","session_id":5,"handle_id":{h}}}"#));
+        let head = format!(
+            r#"{{"janus":"success","session_id":5,"transaction":"t","handle_id":{h},"info":{{"session_id":5,"session_last_activity":1000000,"session_timeout":60,"session_transport":"janus.transport.test","handle_id":{h},"opaque_id":"o","loop-running":true,"created":1000000,"current_time":3000000,"plugin":"janus.plugin.echo","plugin_specific":{{"echo":true}}"#
+        );
+        assert_eq!(compact(r), format!(r#"{head},"flags":{FLAGS_OFF},"sdps":{{}},"queued-packets":0}}}}"#));
+        let r = f.admin(&format!(r#"{{"janus":"handle_info","transaction":"t","session_id":5,"handle_id":{h},"plugin_only":true}}"#));
+        assert_eq!(compact(r), format!("{head}}}}}"));
+        let r = f.admin(&format!(r#"{{"janus":"handle_info","transaction":"t","session_id":5,"handle_id":{h},"plugin_only":"yes"}}"#));
+        assert_eq!(error_of(&r), (467, "Invalid element type (plugin_only should be a boolean)".into()));
+        // A per-session timeout of 0 shows as is; -1 means the global one.
+        f.admin(r#"{"janus":"set_session_timeout","transaction":"t","session_id":5,"timeout":0}"#);
+        let r = f.admin(&format!(r#"{{"janus":"handle_info","transaction":"t","session_id":5,"handle_id":{h},"plugin_only":true}}"#));
+        assert_eq!(r.get("info").unwrap().get("session_timeout"), Some(&Json::Int(0)));
+        // A trickle before any SDP is queued and marks the peer as trickling.
+        f.send(&format!(r#"{{"janus":"trickle","transaction":"x","session_id":5,"handle_id":{h},"candidate":{{"completed":true}}}}"#));
+        let r = f.admin(&format!(r#"{{"janus":"handle_info","transaction":"t","session_id":5,"handle_id":{h}}}"#));
+        let info = r.get("info").unwrap();
+        assert_eq!(info.get("flags").unwrap().get("trickle"), Some(&Json::Bool(true)));
+        assert_eq!(info.get("pending-trickles"), Some(&Json::Int(1)));
+        // A plugin answering its query with a non-object shows no plugin_specific.
+        let r = f.send(r#"{"janus":"attach","transaction":"x","session_id":5,"plugin":"janus.plugin.mute"}"#);
+        let m = r.get("data").unwrap().get("id").unwrap().as_i64().unwrap();
+        let r = f.admin(&format!(r#"{{"janus":"handle_info","transaction":"t","session_id":5,"handle_id":{m},"plugin_only":true}}"#));
+        let info = compact(r.get("info").unwrap().clone());
+        assert!(info.ends_with(r#""plugin":"janus.plugin.mute"}"#), "{info}");
+        assert!(!info.contains("opaque_id"));
+    }
+
+    #[test]
+    fn hangup_and_detach() {
+        let f = plain();
+        let h = with_handle(&f);
+        let req = |verb: &str| f.admin(&format!(r#"{{"janus":"{verb}","transaction":"t","session_id":5,"handle_id":{h}}}"#));
+        assert_eq!(compact(req("hangup_webrtc")), r#"{"janus":"success","session_id":5,"transaction":"t"}"#);
+        req("hangup_webrtc");
+        assert_eq!(*f.plugin_log.lock().unwrap(), [format!("create {h}"), "hangup".into()], "the alert makes the second one a no-op");
+        let flags = req("handle_info").get("info").unwrap().get("flags").unwrap().clone();
+        assert_eq!(compact(flags), FLAGS_OFF.replace(r#""alert":false"#, r#""alert":true"#));
+        // The Janus API hangs up the same way.
+        assert_eq!(f.send(&format!(r#"{{"janus":"hangup","transaction":"x","session_id":5,"handle_id":{h}}}"#)).get("janus"), Some(&Json::from("success")));
+        assert_eq!(f.plugin_log.lock().unwrap().len(), 2);
+        assert_eq!(compact(req("detach_handle")), r#"{"janus":"success","session_id":5,"transaction":"t"}"#);
+        assert_eq!(compact(f.events().last().unwrap().clone()), format!(r#"{{"janus":"detached","session_id":5,"sender":{h}}}"#));
+        assert_eq!(error_of(&req("detach_handle")), (459, format!("No such handle {h} in session 5")));
+        // A handle whose plugin session is gone.
+        let r = f.send(r#"{"janus":"attach","transaction":"x","session_id":5,"plugin":"janus.plugin.echo"}"#);
+        let g = r.get("data").unwrap().get("id").unwrap().as_i64().unwrap() as u64;
+        f.gw.sessions.get(5).unwrap().handle(g).unwrap().detach();
+        let req = |verb: &str| f.admin(&format!(r#"{{"janus":"{verb}","transaction":"t","session_id":5,"handle_id":{g}}}"#));
+        assert_eq!(compact(req("detach_handle")), r#"{"janus":"error","session_id":5,"transaction":"t","error":{"code":463,"reason":"No plugin to detach from"}}"#);
+        assert_eq!(error_of(&req("hangup_webrtc")), (463, "No plugin attached".into()));
+        assert_eq!(error_of(&req("frobnicate")), (457, "Unhandled request 'frobnicate' at this path".into()));
+        assert!(!compact(req("handle_info")).contains("\"plugin\""));
+    }
+
+    #[test]
+    fn packet_captures() {
+        let dir = std::env::temp_dir().join(format!("janus-admin-pcap-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let protected = dir.join("protected");
+        std::fs::create_dir_all(&protected).unwrap();
+        let settings = Settings { protected_folders: vec![protected.canonicalize().unwrap().to_string_lossy().into_owned()], ..Settings::default() };
+        let f = fixture(settings, Auth::new(false, None));
+        let h = with_handle(&f);
+        let folder = dir.to_string_lossy().into_owned();
+        let req = |verb: &str, extra: &str| f.admin(&format!(r#"{{"janus":"{verb}","transaction":"t","session_id":5,"handle_id":{h}{extra}}}"#));
+        assert_eq!(error_of(&req("stop_pcap", "")), (490, "Capture not started".into()));
+        let r = req("start_pcap", &format!(r#","folder":"{folder}","filename":"c.pcap","truncate":100"#));
+        assert_eq!(compact(r), r#"{"janus":"success","transaction":"t"}"#);
+        assert_eq!(std::fs::read(dir.join("c.pcap")).unwrap().len(), 24);
+        assert_eq!(compact(req("start_pcap", "")), r#"{"janus":"error","session_id":5,"transaction":"t","error":{"code":490,"reason":"pcap already started"}}"#);
+        assert_eq!(error_of(&req("start_text2pcap", "")), (490, "text2pcap already started".into()));
+        let info = compact(req("handle_info", "").get("info").unwrap().clone());
+        assert!(info.ends_with(&format!(r#""queued-packets":0,"dump-to-pcap":true,"pcap-file":"{folder}/c.pcap"}}"#)), "{info}");
+        assert_eq!(compact(req("stop_pcap", "")), r#"{"janus":"success","transaction":"t"}"#);
+        assert_eq!(error_of(&req("stop_text2pcap", "")), (490, "Capture not started".into()));
+        req("start_text2pcap", &format!(r#","folder":"{folder}","filename":"c.txt""#));
+        let info = compact(req("handle_info", "").get("info").unwrap().clone());
+        assert!(info.ends_with(&format!(r#""dump-to-text2pcap":true,"text2pcap-file":"{folder}/c.txt"}}"#)), "{info}");
+        assert_eq!(compact(req("STOP_TEXT2PCAP", "")), r#"{"janus":"success","transaction":"t"}"#);
+        let protected = protected.to_string_lossy().into_owned();
+        assert_eq!(error_of(&req("start_pcap", &format!(r#","folder":"{protected}""#))), (490, "Error starting pcap dump".into()));
+        assert_eq!(error_of(&req("start_text2pcap", &format!(r#","folder":"{protected}""#))), (490, "Error starting text2pcap dump".into()));
+        assert_eq!(error_of(&req("start_pcap", r#","truncate":-1"#)), (467, "Invalid element type (truncate should be a positive integer)".into()));
+        assert_eq!(error_of(&req("start_pcap", r#","folder":3"#)), (467, "Invalid element type (folder should be a string)".into()));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn stored_tokens() {
+        let f = plain();
+        for verb in ["add_token", "list_tokens", "allow_token", "disallow_token", "remove_token"] {
+            let r = f.admin(&format!(r#"{{"janus":"{verb}","transaction":"t","token":"a"}}"#));
+            assert_eq!(compact(r), r#"{"janus":"error","transaction":"t","error":{"code":490,"reason":"Stored-Token based authentication disabled"}}"#);
+        }
+        let f = fixture(Settings::default(), Auth::new(true, None));
+        let ask = |req: &str| compact(f.admin(&format!(r#"{{"transaction":"t",{req}}}"#)));
+        assert_eq!(
+            ask(r#""janus":"add_token","token":"a","plugins":["janus.plugin.echo",5,"nope"]"#),
+            r#"{"janus":"success","transaction":"t","data":{"plugins":["janus.plugin.echo"]}}"#
+        );
+        let r = f.admin(r#"{"janus":"add_token","transaction":"t","token":"b"}"#);
+        let mut all: Vec<String> = match r.get("data").unwrap().get("plugins").unwrap() {
+            Json::Array(a) => a.iter().map(|p| p.as_str().unwrap().to_string()).collect(),
+            other => panic!("{other:?}"),
+        };
+        all.sort();
+        assert_eq!(all, ["janus.plugin.echo", "janus.plugin.mute"]);
+        assert_eq!(ask(r#""janus":"add_token","token":"c","plugins":["nope"]"#), r#"{"janus":"success","transaction":"t","data":{"plugins":[]}}"#);
+        let cases = [
+            (r#""janus":"add_token""#, 456, "Missing mandatory element (token)".to_string()),
+            (r#""janus":"add_token","token":"a","plugins":{}"#, 467, "Invalid element type (plugins should be an array)".into()),
+            (r#""janus":"allow_token","token":"a""#, 467, "Invalid element type (plugins should be a non-empty array)".into()),
+            (r#""janus":"allow_token","token":"a","plugins":[]"#, 467, "Invalid element type (plugins should be a non-empty array)".into()),
+            (r#""janus":"allow_token","token":"z","plugins":["janus.plugin.echo"]"#, 470, "Token z not found".into()),
+            (r#""janus":"allow_token","token":"a","plugins":["janus.plugin.mute","nope"]"#, 467, "Invalid element type (some of the provided plugins are invalid)".into()),
+            (r#""janus":"disallow_token","token":"a","plugins":[1]"#, 467, "Invalid element type (some of the provided plugins are invalid)".into()),
+            (r#""janus":"remove_token""#, 456, "Missing mandatory element (token)".into()),
+            (r#""janus":"remove_token","token":"z""#, 490, "Error removing token".into()),
+        ];
+        for (req, code, reason) in cases {
+            assert_eq!(error_of(&f.admin(&format!(r#"{{"transaction":"t",{req}}}"#))), (code, reason), "{req}");
+        }
+        assert_eq!(
+            ask(r#""janus":"allow_token","token":"a","plugins":["janus.plugin.mute"]"#),
+            r#"{"janus":"success","transaction":"t","data":{"plugins":["janus.plugin.echo","janus.plugin.mute"]}}"#
+        );
+        assert_eq!(
+            ask(r#""janus":"disallow_token","token":"a","plugins":["janus.plugin.echo"]"#),
+            r#"{"janus":"success","transaction":"t","data":{"plugins":["janus.plugin.mute"]}}"#
+        );
+        assert_eq!(ask(r#""janus":"remove_token","token":"b""#), r#"{"janus":"success","transaction":"t"}"#);
+        // "c" may use no plugin: not listed.
+        assert_eq!(
+            ask(r#""janus":"list_tokens""#),
+            r#"{"janus":"success","transaction":"t","data":{"tokens":[{"token":"a","allowed_plugins":["janus.plugin.mute"]}]}}"#
+        );
+        assert!(f.gw.auth.check_token("c", 0));
+    }
+
+    #[test]
+    fn resolve_address() {
+        let f = plain();
+        let r = f.admin(r#"{"janus":"resolve_address","transaction":"t","address":"127.0.0.1"}"#);
+        assert_eq!(compact(r), r#"{"janus":"success","transaction":"t","ip":"127.0.0.1","elapsed":0}"#);
+        let r = f.admin(r#"{"janus":"resolve_address","transaction":"t","address":"localhost"}"#);
+        let ip = r.get("ip").and_then(Json::as_str).unwrap();
+        assert!(ip == "127.0.0.1" || ip == "::1", "{ip}");
+        let r = f.admin(r#"{"janus":"resolve_address","transaction":"t","address":""}"#);
+        assert_eq!(compact(r), r#"{"janus":"error","transaction":"t","error":{"code":490,"reason":"Could not resolve address"}}"#);
+        let r = f.admin(r#"{"janus":"resolve_address","transaction":"t"}"#);
+        assert_eq!(error_of(&r), (456, "Missing mandatory element (address)".into()));
+    }
+
+    /// A STUN server on 127.0.0.1 answering one request with what `answer` makes of it.
+    fn stun_responder(answer: fn(&[u8], SocketAddr) -> Vec<u8>) -> (u16, std::thread::JoinHandle<()>) {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = socket.local_addr().unwrap().port();
+        socket.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let thread = std::thread::spawn(move || {
+            let mut buf = [0u8; 1500];
+            if let Ok((n, from)) = socket.recv_from(&mut buf) {
+                socket.send_to(&answer(&buf[..n], from), from).unwrap();
+            }
+        });
+        (port, thread)
+    }
+
+    fn mapped_answer(request: &[u8], from: SocketAddr) -> Vec<u8> {
+        assert_eq!(request.len(), crate::stun::HEADER_LEN);
+        let tid: [u8; 12] = request[8..20].try_into().unwrap();
+        crate::stun::binding_success(&tid, from, true)
+    }
+
+    #[test]
+    fn test_stun_against_a_local_server() {
+        let f = plain();
+        let (port, thread) = stun_responder(mapped_answer);
+        let local = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let r = f.admin(&format!(r#"{{"janus":"test_stun","transaction":"t","address":"127.0.0.1","port":{port},"localport":{local}}}"#));
+        thread.join().unwrap();
+        assert_eq!(compact(r), format!(r#"{{"janus":"success","transaction":"t","public_ip":"127.0.0.1","public_port":{local},"elapsed":0}}"#));
+        let (port, thread) = stun_responder(|request, _| {
+            let mut m = request.to_vec();
+            m[0..2].copy_from_slice(&0x0111u16.to_be_bytes());
+            m
+        });
+        let r = f.admin(&format!(r#"{{"janus":"test_stun","transaction":"t","address":"127.0.0.1","port":{port}}}"#));
+        thread.join().unwrap();
+        assert_eq!(compact(r), r#"{"janus":"error","transaction":"t","error":{"code":490,"reason":"STUN request failed"}}"#);
+        let r = f.admin(r#"{"janus":"test_stun","transaction":"t","address":"","port":3478}"#);
+        assert_eq!(error_of(&r), (490, "Could not resolve address".into()));
+        let r = f.admin(r#"{"janus":"test_stun","transaction":"t","address":"127.0.0.1"}"#);
+        assert_eq!(error_of(&r), (456, "Missing mandatory element (port)".into()));
+        let r = f.admin(r#"{"janus":"test_stun","transaction":"t","address":"127.0.0.1","port":1,"localport":-1}"#);
+        assert_eq!(error_of(&r), (467, "Invalid element type (localport should be a positive integer)".into()));
+    }
+
+    #[test]
+    fn test_stun_gives_up_without_an_answer() {
+        let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let server = silent.local_addr().unwrap();
+        assert_eq!(test_stun_server(server, 0, Duration::from_millis(100)), None);
+        let (port, thread) = stun_responder(mapped_answer);
+        let mapped = test_stun_server(SocketAddr::from(([127, 0, 0, 1], port)), 0, Duration::from_secs(5)).unwrap();
+        thread.join().unwrap();
+        assert_eq!(mapped.ip(), IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
+}
