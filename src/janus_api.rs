@@ -115,10 +115,11 @@ impl Gateway {
         if session_id == 0 && handle_id == 0 {
             return self.session_less_request(request, root, transaction, verb);
         }
-        if (session_id as i64) < 1 {
+        // Janus compares the ids as unsigned: a negative one is looked up (and not found).
+        if session_id < 1 {
             return send_error(request, session_id, transaction, ApiError::SessionNotFound, None);
         }
-        if handle_given && (handle_id as i64) < 1 {
+        if handle_given && handle_id < 1 {
             return send_error(request, session_id, transaction, ApiError::HandleNotFound, None);
         }
         if !self.check_secret(root) {
@@ -602,10 +603,16 @@ mod tests {
         assert_eq!(error_of(&r), (456, "Missing mandatory element (plugin)".into()));
         let r = f.send(r#"{"janus":"message","transaction":"x","session_id":77,"handle_id":5}"#);
         assert_eq!(error_of(&r), (459, "No such handle 5 in session 77".into()));
-        let r = f.send(r#"{"janus":"keepalive","transaction":"x","session_id":77,"handle_id":-5}"#);
+        let r = f.send(r#"{"janus":"keepalive","transaction":"x","session_id":77,"handle_id":0}"#);
         assert_eq!(error_of(&r), (459, "Handle not found".into()));
+        // Negative ids are compared as unsigned (observed on Janus 1.1.2).
+        let r = f.send(r#"{"janus":"keepalive","transaction":"x","session_id":77,"handle_id":-5}"#);
+        assert_eq!(error_of(&r), (459, "No such handle 18446744073709551611 in session 77".into()));
         let r = f.send(r#"{"janus":"keepalive","transaction":"x","session_id":-3}"#);
-        assert_eq!(error_of(&r), (458, "Session not found".into()));
+        assert_eq!(
+            r.to_compact_string(),
+            r#"{"janus":"error","session_id":-3,"transaction":"x","error":{"code":458,"reason":"No such session 18446744073709551613"}}"#
+        );
         let r = f.send(r#"{"janus":"attach","transaction":"x","session_id":77,"plugin":"janus.plugin.echo"}"#);
         let h = r.get("data").unwrap().get("id").unwrap().as_i64().unwrap();
         let msg = |body: &str| format!(r#"{{"janus":"message","transaction":"x","session_id":77,"handle_id":{h},"body":{body}}}"#);
