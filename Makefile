@@ -27,8 +27,14 @@ deps-test:
 build:
 	cargo build --release
 
+# Plugins come from one folder: Debian's, plus ours from plugins-c (built by build.rs).
+MODULES := target/modules/plugins
+
 run: deps-run build
-	./target/release/janus -F conf
+	rm -rf $(MODULES) && mkdir -p $(MODULES)
+	ln -s /usr/lib/x86_64-linux-gnu/janus/plugins/*.so $(MODULES)/
+	for f in target/release/build/janus-*/out/plugins-c/*.so; do ln -sf "$$PWD/$$f" $(MODULES)/; done
+	./target/release/janus -F conf -P $(MODULES)
 
 test: deps-test
 	cargo build --all-targets

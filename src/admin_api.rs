@@ -868,14 +868,22 @@ mod tests {
         let f = plain();
         let r = f.admin(r#"{"janus":"custom_event","transaction":"t","schema":"s","data":{"a":1}}"#);
         assert_eq!(compact(r), r#"{"janus":"success","transaction":"t"}"#);
-        let got: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
-        let sink_got = got.clone();
-        let f = fixture_with(Settings::default(), Auth::new(false, None), move |gw| {
-            gw.with_external_events(Arc::new(move |schema: &str, data: Json| sink_got.lock().unwrap().push((schema.into(), data.to_compact_string()))))
-        });
+        /// Records what the event handlers would get.
+        #[derive(Default)]
+        struct Bus(Mutex<Vec<String>>);
+        impl crate::gateway::EventBus for Bus {
+            fn notify(&self, event_type: u32, subtype: u32, session_id: u64, handle_id: u64, opaque_id: Option<&str>, body: Json) {
+                let line = format!("{event_type} {subtype} {session_id} {handle_id} {opaque_id:?} {}", body.to_compact_string());
+                self.0.lock().unwrap().push(line);
+            }
+        }
+        let bus = Arc::new(Bus::default());
+        let sink = bus.clone();
+        let f = fixture_with(Settings::default(), Auth::new(false, None), move |gw| gw.with_event_bus(sink));
         let r = f.admin(r#"{"janus":"custom_event","transaction":"t","schema":"my.schema","data":{"a":1}}"#);
         assert_eq!(compact(r), r#"{"janus":"success","transaction":"t"}"#);
-        assert_eq!(*got.lock().unwrap(), [("my.schema".to_string(), r#"{"a":1}"#.to_string())]);
+        let got = &bus.0;
+        assert_eq!(*got.lock().unwrap(), [r#"4 0 0 0 None {"schema":"my.schema","data":{"a":1}}"#]);
         let r = f.admin(r#"{"janus":"custom_event","transaction":"t","schema":"my.schema","data":[1]}"#);
         assert_eq!(error_of(&r), (467, "Invalid element type (data should be an object)".into()));
         let r = f.admin(r#"{"janus":"custom_event","transaction":"t","data":{}}"#);

@@ -119,9 +119,6 @@ impl MediaSettings {
     }
 }
 
-/// Where EXTERNAL events (`custom_event`) go: schema and data, to the event handlers.
-pub type ExternalEventSink = Arc<dyn Fn(&str, Json) + Send + Sync>;
-
 /// What the gateway needs from its environment: time, ids, and a place to run work that
 /// Janus defers to another thread (a handle's teardown after `detach` has been answered).
 pub trait Environment: Send + Sync {
@@ -135,6 +132,13 @@ pub trait Environment: Send + Sync {
     fn defer(&self, job: Box<dyn FnOnce() + Send>);
 }
 
+/// Where the gateway reports events for the event handlers (Janus'
+/// `janus_events_notify_handlers`); absent when `events.broadcast` is off.
+pub trait EventBus: Send + Sync {
+    /// `event_type` is a `JANUS_EVENT_TYPE_*` bit; ids are 0 when not applicable.
+    fn notify(&self, event_type: u32, subtype: u32, session_id: u64, handle_id: u64, opaque_id: Option<&str>, body: crate::json::Json);
+}
+
 pub struct Gateway {
     pub settings: Settings,
     pub auth: Auth,
@@ -143,11 +147,13 @@ pub struct Gateway {
     pub info: StaticInfo,
     pub env: Arc<dyn Environment>,
     pub media: MediaSettings,
-    transports: HashMap<String, Arc<dyn QueryableModule>>,
-    event_handlers: HashMap<String, Arc<dyn QueryableModule>>,
-    loggers: HashMap<String, Arc<dyn QueryableModule>>,
-    /// Set when event handlers are enabled.
-    external_events: Option<ExternalEventSink>,
+    events: Option<Arc<dyn EventBus>>,
+    /// Known once the transports are up (they need the gateway to start).
+    transports: std::sync::OnceLock<Vec<crate::modules::ModuleInfo>>,
+    /// The modules the Admin API can query, by package.
+    transport_modules: HashMap<String, Arc<dyn QueryableModule>>,
+    event_handler_modules: HashMap<String, Arc<dyn QueryableModule>>,
+    logger_modules: HashMap<String, Arc<dyn QueryableModule>>,
 }
 
 fn by_package<M: ?Sized + QueryableModule>(modules: Vec<Arc<M>>) -> HashMap<String, Arc<M>> {
@@ -174,10 +180,11 @@ impl Gateway {
             info,
             env,
             media,
-            transports: HashMap::new(),
-            event_handlers: HashMap::new(),
-            loggers: HashMap::new(),
-            external_events: None,
+            events: None,
+            transports: Default::default(),
+            transport_modules: HashMap::new(),
+            event_handler_modules: HashMap::new(),
+            logger_modules: HashMap::new(),
         }
     }
 
@@ -188,35 +195,68 @@ impl Gateway {
         event_handlers: Vec<Arc<dyn QueryableModule>>,
         loggers: Vec<Arc<dyn QueryableModule>>,
     ) -> Gateway {
-        self.transports = by_package(transports);
-        self.event_handlers = by_package(event_handlers);
-        self.loggers = by_package(loggers);
-        self
-    }
-
-    /// Enables event handlers: EXTERNAL events go to `sink`.
-    pub fn with_external_events(mut self, sink: ExternalEventSink) -> Gateway {
-        self.external_events = Some(sink);
+        self.transport_modules = by_package(transports);
+        self.event_handler_modules = by_package(event_handlers);
+        self.logger_modules = by_package(loggers);
         self
     }
 
     pub fn transport(&self, package: &str) -> Option<&Arc<dyn QueryableModule>> {
-        self.transports.get(package)
+        self.transport_modules.get(package)
     }
 
     pub fn event_handler(&self, package: &str) -> Option<&Arc<dyn QueryableModule>> {
-        self.event_handlers.get(package)
+        self.event_handler_modules.get(package)
     }
 
     pub fn logger(&self, package: &str) -> Option<&Arc<dyn QueryableModule>> {
-        self.loggers.get(package)
+        self.logger_modules.get(package)
     }
 
     /// An EXTERNAL event (`janus_events_notify_handlers(JANUS_EVENT_TYPE_EXTERNAL, ..)`):
     /// dropped when event handlers are disabled.
     pub fn emit_external_event(&self, schema: &str, data: Json) {
-        if let Some(sink) = &self.external_events {
-            sink(schema, data);
+        if let Some(bus) = &self.events {
+            let body = crate::json::Object::new().with("schema", schema).with("data", data);
+            bus.notify(crate::events::EXTERNAL, 0, 0, 0, None, body.into());
+        }
+    }
+
+    /// Records the transports that started (listed by `info`).
+    pub fn set_transports(&self, transports: Vec<crate::modules::ModuleInfo>) {
+        let _ = self.transports.set(transports);
+    }
+
+    pub fn transports(&self) -> &[crate::modules::ModuleInfo] {
+        self.transports.get().map_or(&[], Vec::as_slice)
+    }
+
+    /// Routes events to the event handlers (`events.broadcast`).
+    pub fn with_event_bus(mut self, bus: Arc<dyn EventBus>) -> Gateway {
+        self.events = Some(bus);
+        self
+    }
+
+    /// `events_is_enabled()` as modules see it.
+    pub fn events_enabled(&self) -> bool {
+        self.events.is_some()
+    }
+
+    /// A plugin's `notify_event`: `{plugin, data}` to the handlers, if any.
+    pub fn notify_plugin_event(&self, session_id: u64, handle_id: u64, package: &str, data: crate::json::Json) {
+        if let Some(bus) = &self.events {
+            let opaque = self.sessions.get(session_id).and_then(|s| s.handle(handle_id)).and_then(|h| h.opaque_id.clone());
+            let body = crate::json::Object::new().with("plugin", package).with("data", data);
+            bus.notify(1 << 6 /* JANUS_EVENT_TYPE_PLUGIN */, 0, session_id, handle_id, opaque.as_deref(), body.into());
+        }
+    }
+
+    /// A transport's `notify_event`: `{transport, id, data}` to the handlers, if any; `id` is
+    /// the connection's identity (Janus hashes the pointer the transport passed).
+    pub fn notify_transport_event(&self, package: String, instance: usize, data: crate::json::Json) {
+        if let Some(bus) = &self.events {
+            let body = crate::json::Object::new().with("transport", package).with("id", instance.to_string()).with("data", data);
+            bus.notify(1 << 7 /* JANUS_EVENT_TYPE_TRANSPORT */, 0, 0, 0, None, body.into());
         }
     }
 

@@ -1,0 +1,60 @@
+//! Janus' logger modules (`loggers/logger.h`) as the core sees them: every line the log
+//! pipeline writes is also handed to each logger, with its wall-clock timestamp.
+
+use std::ffi::CStr;
+use std::sync::Arc;
+
+use crate::json::Json;
+use crate::log;
+
+/// A logger (a loaded `janus_logger` module, or a Rust stand-in in tests).
+pub trait Logger: Send + Sync {
+    /// `get_package()`: the logger's key in the core's tables and in the Admin API.
+    fn package(&self) -> String;
+    /// One finished log line, as written to the console/log file, stamped in real-time µs.
+    /// Called on the log thread: loggers queue the line and return.
+    fn incoming_logline(&self, timestamp: i64, line: &CStr);
+    /// Admin API `query_logger`: `None` if the logger takes no requests, else what goes in
+    /// the reply's `response` (`{}` when the logger had nothing to say).
+    fn handle_request(&self, request: Option<&Json>) -> Option<Json>;
+}
+
+/// The log sink that feeds `logger` (register it with [`log::add_sink`]).
+pub fn sink(logger: Arc<dyn Logger>) -> log::Sink {
+    Arc::new(move |timestamp, line| logger.incoming_logline(timestamp, line))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    struct Recorder(Mutex<Vec<(i64, String)>>);
+
+    impl Logger for Recorder {
+        fn package(&self) -> String {
+            "test.logger".into()
+        }
+        fn incoming_logline(&self, timestamp: i64, line: &CStr) {
+            self.0
+                .lock()
+                .unwrap()
+                .push((timestamp, line.to_string_lossy().into_owned()));
+        }
+        fn handle_request(&self, _: Option<&Json>) -> Option<Json> {
+            None
+        }
+    }
+
+    #[test]
+    fn sink_hands_lines_to_the_logger() {
+        let recorder = Arc::new(Recorder(Mutex::default()));
+        let sink = sink(recorder.clone());
+        sink(12, c"one\n");
+        sink(13, c"two");
+        assert_eq!(
+            *recorder.0.lock().unwrap(),
+            [(12, "one\n".to_string()), (13, "two".to_string())]
+        );
+    }
+}
