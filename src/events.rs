@@ -367,9 +367,6 @@ pub trait EventHandler: Send + Sync {
     /// Called on the events thread with the handler's own view of the event; the handler
     /// keeps whatever it needs.
     fn incoming_event(&self, event: &Json);
-    /// Admin API `query_eventhandler`: `None` if the handler takes no requests, else what
-    /// goes in the reply's `response` (`{}` when the handler had nothing to say).
-    fn handle_request(&self, request: Option<&Json>) -> Option<Json>;
 }
 
 /// Hands `event` (of type `event_type`) to every handler whose mask includes that type.
@@ -720,9 +717,6 @@ mod tests {
         }
         fn incoming_event(&self, event: &Json) {
             let _ = self.got.lock().unwrap().send((self.name.into(), event.clone()));
-        }
-        fn handle_request(&self, _: Option<&Json>) -> Option<Json> {
-            None
         }
     }
 

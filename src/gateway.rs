@@ -1,13 +1,14 @@
 //! The gateway's shared state: settings that requests read (and the Admin API changes),
 //! authentication, the session registry and the loaded plugins. The Janus API
-//! (`janus_api`) and, later, the Admin API are implemented on it.
+//! (`janus_api`) and the Admin API (`admin_api`) are implemented on it.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
 use std::sync::Arc;
 
 use crate::auth::Auth;
 use crate::events::{Event, EventBus, HandleRef};
+use crate::json::Json;
+use crate::modules::QueryableModule;
 use crate::plugin_host::Plugin;
 use crate::server_info::StaticInfo;
 use crate::session::Sessions;
@@ -25,6 +26,8 @@ pub struct Settings {
     pub accept_new_sessions: AtomicBool,
     /// Whether replies and events carry the handle's `opaque_id`.
     pub opaqueid_in_api: bool,
+    /// `general.protected_folders`: where captures (and recordings) may not be written.
+    pub protected_folders: Vec<String>,
 }
 
 impl Default for Settings {
@@ -38,6 +41,7 @@ impl Default for Settings {
             candidates_timeout: 45,
             accept_new_sessions: AtomicBool::new(true),
             opaqueid_in_api: false,
+            protected_folders: Vec::new(),
         }
     }
 }
@@ -48,6 +52,70 @@ impl Settings {
     }
     pub fn accepting_new_sessions(&self) -> bool {
         self.accept_new_sessions.load(Ordering::Relaxed)
+    }
+}
+
+/// Media-plane settings the Admin API can change while running; the media plane reads them
+/// live. Janus' defaults.
+#[derive(Debug)]
+pub struct MediaSettings {
+    /// Milliseconds of packets kept for retransmissions (`min_nack_queue`), at most 1000.
+    min_nack_queue: AtomicU32,
+    nack_optimizations: AtomicBool,
+    /// Seconds without media before a `receiving: false` event (0 = never).
+    no_media_timer: AtomicU32,
+    /// Lost packets per second that make a `slowlink` event (0 = never).
+    slowlink_threshold: AtomicU32,
+    libnice_debug: AtomicBool,
+}
+
+/// `DEFAULT_MAX_NACK_QUEUE`: the cap of `min_nack_queue`.
+const MAX_NACK_QUEUE: u16 = 1000;
+
+impl Default for MediaSettings {
+    fn default() -> MediaSettings {
+        MediaSettings {
+            min_nack_queue: AtomicU32::new(200),
+            nack_optimizations: AtomicBool::new(false),
+            no_media_timer: AtomicU32::new(1),
+            slowlink_threshold: AtomicU32::new(0),
+            libnice_debug: AtomicBool::new(false),
+        }
+    }
+}
+
+impl MediaSettings {
+    pub fn min_nack_queue(&self) -> u16 {
+        self.min_nack_queue.load(Ordering::Relaxed) as u16
+    }
+    /// `janus_set_min_nack_queue`: capped at 1000 ms.
+    pub fn set_min_nack_queue(&self, ms: u16) {
+        self.min_nack_queue.store(u32::from(ms.min(MAX_NACK_QUEUE)), Ordering::Relaxed);
+    }
+    pub fn nack_optimizations(&self) -> bool {
+        self.nack_optimizations.load(Ordering::Relaxed)
+    }
+    pub fn set_nack_optimizations(&self, on: bool) {
+        self.nack_optimizations.store(on, Ordering::Relaxed);
+    }
+    pub fn no_media_timer(&self) -> u32 {
+        self.no_media_timer.load(Ordering::Relaxed)
+    }
+    pub fn set_no_media_timer(&self, seconds: u32) {
+        self.no_media_timer.store(seconds, Ordering::Relaxed);
+    }
+    pub fn slowlink_threshold(&self) -> u32 {
+        self.slowlink_threshold.load(Ordering::Relaxed)
+    }
+    pub fn set_slowlink_threshold(&self, packets: u32) {
+        self.slowlink_threshold.store(packets, Ordering::Relaxed);
+    }
+    /// Whether libnice's debug output is on (the ICE stack reads it when it starts agents).
+    pub fn libnice_debug(&self) -> bool {
+        self.libnice_debug.load(Ordering::Relaxed)
+    }
+    pub fn set_libnice_debug(&self, on: bool) {
+        self.libnice_debug.store(on, Ordering::Relaxed);
     }
 }
 
@@ -68,13 +136,22 @@ pub struct Gateway {
     pub settings: Settings,
     pub auth: Auth,
     pub sessions: Sessions,
-    plugins: HashMap<String, Arc<dyn Plugin>>,
+    /// In load order (which decides the order Janus lists them in).
+    plugins: Vec<Arc<dyn Plugin>>,
     pub info: StaticInfo,
     pub env: Arc<dyn Environment>,
+    pub media: MediaSettings,
     /// The event handlers' bus, when `events.broadcast` is on.
     events: Option<Arc<EventBus>>,
-    /// Known once the transports are up (they need the gateway to start).
-    transports: std::sync::OnceLock<Vec<crate::modules::ModuleInfo>>,
+    /// Known once the transports are up (they need the gateway to start); load order.
+    transports: std::sync::OnceLock<Vec<Arc<dyn QueryableModule>>>,
+    /// In load order.
+    event_handlers: Vec<Arc<dyn QueryableModule>>,
+    loggers: Vec<Arc<dyn QueryableModule>>,
+}
+
+fn by_package<'a>(modules: &'a [Arc<dyn QueryableModule>], package: &str) -> Option<&'a Arc<dyn QueryableModule>> {
+    modules.iter().find(|m| m.package() == package)
 }
 
 impl Gateway {
@@ -85,17 +162,65 @@ impl Gateway {
         info: StaticInfo,
         env: Arc<dyn Environment>,
     ) -> Gateway {
-        let plugins = plugins.into_iter().map(|p| (p.package().to_string(), p)).collect();
-        Gateway { settings, auth, sessions: Sessions::default(), plugins, info, env, events: None, transports: Default::default() }
+        let media = MediaSettings::default();
+        media.set_min_nack_queue(u16::try_from(info.min_nack_queue).unwrap_or(MAX_NACK_QUEUE));
+        media.set_nack_optimizations(info.nack_optimizations);
+        Gateway {
+            settings,
+            auth,
+            sessions: Sessions::default(),
+            plugins,
+            info,
+            env,
+            media,
+            events: None,
+            transports: Default::default(),
+            event_handlers: Vec::new(),
+            loggers: Vec::new(),
+        }
     }
 
-    /// Records the transports that started (listed by `info`).
-    pub fn set_transports(&self, transports: Vec<crate::modules::ModuleInfo>) {
+    /// The event handlers and loggers (known before the gateway starts), for `info` and the
+    /// Admin API.
+    pub fn with_modules(mut self, event_handlers: Vec<Arc<dyn QueryableModule>>, loggers: Vec<Arc<dyn QueryableModule>>) -> Gateway {
+        self.event_handlers = event_handlers;
+        self.loggers = loggers;
+        self
+    }
+
+    /// Records the transports that started (they need the gateway to start).
+    pub fn set_transports(&self, transports: Vec<Arc<dyn QueryableModule>>) {
         let _ = self.transports.set(transports);
     }
 
-    pub fn transports(&self) -> &[crate::modules::ModuleInfo] {
+    pub fn transports(&self) -> &[Arc<dyn QueryableModule>] {
         self.transports.get().map_or(&[], Vec::as_slice)
+    }
+
+    pub fn event_handlers(&self) -> &[Arc<dyn QueryableModule>] {
+        &self.event_handlers
+    }
+
+    pub fn loggers(&self) -> &[Arc<dyn QueryableModule>] {
+        &self.loggers
+    }
+
+    pub fn transport(&self, package: &str) -> Option<&Arc<dyn QueryableModule>> {
+        by_package(self.transports(), package)
+    }
+
+    pub fn event_handler(&self, package: &str) -> Option<&Arc<dyn QueryableModule>> {
+        by_package(&self.event_handlers, package)
+    }
+
+    pub fn logger(&self, package: &str) -> Option<&Arc<dyn QueryableModule>> {
+        by_package(&self.loggers, package)
+    }
+
+    /// An EXTERNAL event (`janus_events_notify_handlers(JANUS_EVENT_TYPE_EXTERNAL, ..)`):
+    /// dropped when event handlers are disabled.
+    pub fn emit_external_event(&self, schema: &str, data: Json) {
+        self.notify(Event::External { schema: schema.to_string(), data });
     }
 
     /// Routes events to the event handlers (`events.broadcast`).
@@ -135,11 +260,12 @@ impl Gateway {
     }
 
     pub fn plugin(&self, package: &str) -> Option<&Arc<dyn Plugin>> {
-        self.plugins.get(package)
+        self.plugins.iter().find(|p| p.package() == package)
     }
 
+    /// In load order.
     pub fn plugins(&self) -> impl Iterator<Item = &Arc<dyn Plugin>> {
-        self.plugins.values()
+        self.plugins.iter()
     }
 
     /// A fresh id not used by any session (`janus_random_uint64` until it is free).

@@ -9,7 +9,7 @@ use crate::events::{Event, HandleEvent, HandleRef, SessionEvent};
 use crate::gateway::Gateway;
 use crate::json::{validate, Json, JsonType, Object, Param, JSON_PARAM_POSITIVE, JSON_PARAM_REQUIRED};
 use crate::plugin_host::PluginResult;
-use crate::session::{Handle, Session};
+use crate::session::{Handle, Session, WebrtcFlag};
 use crate::transport_host::{Request, TransportSession};
 
 const REQUEST_PARAMS: [Param; 3] = [
@@ -57,7 +57,7 @@ pub fn send_error(request: &Request, session_id: u64, transaction: Option<&str>,
 }
 
 /// A validation failure: the cause went through Janus' 100-byte buffer.
-fn send_invalid(request: &Request, session_id: u64, transaction: Option<&str>, invalid: crate::json::Invalid) {
+pub(crate) fn send_invalid(request: &Request, session_id: u64, transaction: Option<&str>, invalid: crate::json::Invalid) {
     let code = match invalid {
         crate::json::Invalid::Missing(_) => ApiError::MissingMandatoryElement,
         crate::json::Invalid::WrongType { .. } => ApiError::InvalidElementType,
@@ -116,10 +116,11 @@ impl Gateway {
         if session_id == 0 && handle_id == 0 {
             return self.session_less_request(request, root, transaction, verb);
         }
-        if (session_id as i64) < 1 {
+        // Janus compares the ids as unsigned: a negative one is looked up (and not found).
+        if session_id < 1 {
             return send_error(request, session_id, transaction, ApiError::SessionNotFound, None);
         }
-        if handle_given && (handle_id as i64) < 1 {
+        if handle_given && handle_id < 1 {
             return send_error(request, session_id, transaction, ApiError::HandleNotFound, None);
         }
         if !self.check_secret(root) {
@@ -188,8 +189,10 @@ impl Gateway {
                     ApiError::PluginDetach,
                     Some("No plugin attached".into()),
                 ),
-                // Without a PeerConnection there is nothing to hang up: Janus answers success.
-                Some(_) => request.reply(create_message("success", session_id, transaction).into()),
+                Some(h) => {
+                    self.hangup_webrtc(&h);
+                    request.reply(create_message("success", session_id, transaction).into())
+                }
             },
             "claim" => self.claim(request, &session, transaction),
             "message" => match handle {
@@ -400,6 +403,8 @@ impl Gateway {
             // No PeerConnection yet: Janus queues early candidates for when the SDP arrives
             // and acknowledges at once.
             (c, cs) => {
+                // A trickling peer, even if it did not say so in its SDP.
+                handle.set_flag(WebrtcFlag::Trickle);
                 handle.queue_trickle(transaction.map(String::from), c.or(cs).cloned().unwrap_or(Json::Null), self.env.monotonic_us());
                 request.reply(create_message("ack", session_id, transaction).into())
             }
@@ -443,6 +448,30 @@ impl Gateway {
                     plugin: Some(handle.plugin.package().to_string()),
                     token: handle.token.clone(),
                 });
+            }
+        }));
+    }
+
+    /// `janus_ice_webrtc_hangup` for a handle without a PeerConnection: once (until a new
+    /// negotiation clears the alert), the negotiation flags drop, and off the request thread
+    /// the plugin hears `hangup_media` and the cleaning ends. No `hangup` event: there was
+    /// no ICE agent.
+    pub fn hangup_webrtc(&self, handle: &Arc<Handle>) {
+        if handle.flag(WebrtcFlag::Alert) {
+            return;
+        }
+        handle.set_flag(WebrtcFlag::Alert);
+        handle.set_flag(WebrtcFlag::Cleaning);
+        for f in [WebrtcFlag::GotOffer, WebrtcFlag::GotAnswer, WebrtcFlag::Negotiated, WebrtcFlag::HasAudio, WebrtcFlag::HasVideo] {
+            handle.clear_flag(f);
+        }
+        let handle = handle.clone();
+        self.env.defer(Box::new(move || {
+            if let Some(ps) = handle.plugin_session() {
+                ps.hangup_media();
+            }
+            for f in [WebrtcFlag::NewDatachanSdp, WebrtcFlag::Ready, WebrtcFlag::Cleaning, WebrtcFlag::HasAgent, WebrtcFlag::E2ee] {
+                handle.clear_flag(f);
             }
         }));
     }
@@ -541,147 +570,13 @@ impl Gateway {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-    use std::sync::Mutex;
+    use std::sync::atomic::Ordering;
 
     use super::*;
     use crate::auth::Auth;
-    use crate::gateway::{Environment, Settings};
-    use crate::modules::{ModuleInfo, ModuleKind};
-    use crate::plugin_host::{Plugin, PluginSession};
-    use crate::server_info::StaticInfo;
+    use crate::gateway::Settings;
+    use crate::test_support::{error_of, fixture, TestTransport};
     use crate::transport_host::RequestId;
-
-    /// Deterministic time and ids; deferred work runs at once.
-    struct TestEnv {
-        now: AtomicI64,
-        next_id: AtomicU64,
-    }
-    impl Environment for TestEnv {
-        fn monotonic_us(&self) -> i64 {
-            self.now.load(Ordering::Relaxed)
-        }
-        fn real_us(&self) -> i64 {
-            1_700_000_000_000_000
-        }
-        fn random_id(&self) -> u64 {
-            self.next_id.fetch_add(1, Ordering::Relaxed)
-        }
-        fn defer(&self, job: Box<dyn FnOnce() + Send>) {
-            job()
-        }
-    }
-
-    #[derive(Default)]
-    struct Wire {
-        sent: Mutex<Vec<(Option<RequestId>, Json)>>,
-        notes: Mutex<Vec<String>>,
-    }
-    struct TestTransport {
-        instance: usize,
-        wire: Arc<Wire>,
-    }
-    impl TransportSession for TestTransport {
-        fn instance(&self) -> usize {
-            self.instance
-        }
-        fn transport_package(&self) -> String {
-            "janus.transport.test".into()
-        }
-        fn send(&self, request_id: Option<RequestId>, _admin: bool, message: Json) {
-            self.wire.sent.lock().unwrap().push((request_id, message));
-        }
-        fn session_created(&self, id: u64) {
-            self.wire.notes.lock().unwrap().push(format!("created {id}"));
-        }
-        fn session_over(&self, id: u64, timeout: bool, claimed: bool) {
-            self.wire.notes.lock().unwrap().push(format!("over {id} {timeout} {claimed}"));
-        }
-        fn session_claimed(&self, id: u64) {
-            self.wire.notes.lock().unwrap().push(format!("claimed {id}"));
-        }
-    }
-
-    /// Answers `{"sync":true}` synchronously, anything else with OK_WAIT; `{"fail":true}` errs.
-    struct EchoPlugin(ModuleInfo, Arc<Mutex<Vec<String>>>);
-    struct EchoSession(Arc<Mutex<Vec<String>>>);
-    impl Plugin for EchoPlugin {
-        fn description(&self) -> &ModuleInfo {
-            &self.0
-        }
-        fn create_session(&self, _session_id: u64, handle_id: u64) -> Result<Box<dyn PluginSession>, i32> {
-            self.1.lock().unwrap().push(format!("create {handle_id}"));
-            Ok(Box::new(EchoSession(self.1.clone())))
-        }
-    }
-    impl PluginSession for EchoSession {
-        fn handle_message(&self, _t: &str, body: &Json, _jsep: Option<&Json>) -> PluginResult {
-            if body.get("sync").is_some() {
-                PluginResult::Ok(Some(Object::new().with("echo", body.clone()).into()))
-            } else if body.get("fail").is_some() {
-                PluginResult::Error(None)
-            } else if body.get("null").is_some() {
-                PluginResult::Nothing
-            } else {
-                PluginResult::OkWait(Some("later".into()))
-            }
-        }
-        fn query(&self) -> Option<Json> {
-            None
-        }
-        fn detach(&self) {
-            self.0.lock().unwrap().push("detach".into());
-        }
-    }
-
-    struct Fixture {
-        gw: Gateway,
-        wire: Arc<Wire>,
-        plugin_log: Arc<Mutex<Vec<String>>>,
-        env: Arc<TestEnv>,
-    }
-
-    fn fixture(settings: Settings, auth: Auth) -> Fixture {
-        let env = Arc::new(TestEnv { now: AtomicI64::new(1_000_000), next_id: AtomicU64::new(1000) });
-        let plugin_log = Arc::new(Mutex::new(Vec::new()));
-        let info = ModuleInfo {
-            kind: ModuleKind::Plugin,
-            api_compatibility: 102,
-            version: 1,
-            version_string: "0.0.1".into(),
-            description: "test".into(),
-            name: "Echo".into(),
-            author: Some("us".into()),
-            package: "janus.plugin.echo".into(),
-        };
-        let plugin: Arc<dyn Plugin> = Arc::new(EchoPlugin(info, plugin_log.clone()));
-        let gw = Gateway::new(settings, auth, vec![plugin], StaticInfo::default(), env.clone());
-        Fixture { gw, wire: Arc::default(), plugin_log, env }
-    }
-
-    impl Fixture {
-        fn send_on(&self, instance: usize, text: &str) -> Json {
-            let transport = Arc::new(TestTransport { instance, wire: self.wire.clone() });
-            let message = crate::abi::json::parse(text).map_err(|_| None);
-            let req = Request { transport, request_id: Some(RequestId(7)), admin: false, message };
-            self.gw.handle_janus_request(&req);
-            let sent = self.wire.sent.lock().unwrap();
-            let (id, reply) = sent.iter().rev().find(|(id, _)| id.is_some()).cloned().expect("a reply");
-            assert_eq!(id, Some(RequestId(7)));
-            reply
-        }
-        fn send(&self, text: &str) -> Json {
-            self.send_on(1, text)
-        }
-        fn events(&self) -> Vec<Json> {
-            self.wire.sent.lock().unwrap().iter().filter(|(id, _)| id.is_none()).map(|(_, m)| m.clone()).collect()
-        }
-    }
-
-    fn error_of(reply: &Json) -> (i64, String) {
-        let e = reply.get("error").expect("an error reply");
-        (e.get("code").unwrap().as_i64().unwrap(), e.get("reason").unwrap().as_str().unwrap().to_string())
-    }
 
     #[test]
     fn create_attach_message_detach_destroy() {
@@ -733,10 +628,16 @@ mod tests {
         assert_eq!(error_of(&r), (456, "Missing mandatory element (plugin)".into()));
         let r = f.send(r#"{"janus":"message","transaction":"x","session_id":77,"handle_id":5}"#);
         assert_eq!(error_of(&r), (459, "No such handle 5 in session 77".into()));
-        let r = f.send(r#"{"janus":"keepalive","transaction":"x","session_id":77,"handle_id":-5}"#);
+        let r = f.send(r#"{"janus":"keepalive","transaction":"x","session_id":77,"handle_id":0}"#);
         assert_eq!(error_of(&r), (459, "Handle not found".into()));
+        // Negative ids are compared as unsigned (observed on Janus 1.1.2).
+        let r = f.send(r#"{"janus":"keepalive","transaction":"x","session_id":77,"handle_id":-5}"#);
+        assert_eq!(error_of(&r), (459, "No such handle 18446744073709551611 in session 77".into()));
         let r = f.send(r#"{"janus":"keepalive","transaction":"x","session_id":-3}"#);
-        assert_eq!(error_of(&r), (458, "Session not found".into()));
+        assert_eq!(
+            r.to_compact_string(),
+            r#"{"janus":"error","session_id":-3,"transaction":"x","error":{"code":458,"reason":"No such session 18446744073709551613"}}"#
+        );
         let r = f.send(r#"{"janus":"attach","transaction":"x","session_id":77,"plugin":"janus.plugin.echo"}"#);
         let h = r.get("data").unwrap().get("id").unwrap().as_i64().unwrap();
         let msg = |body: &str| format!(r#"{{"janus":"message","transaction":"x","session_id":77,"handle_id":{h},"body":{body}}}"#);

@@ -4,6 +4,7 @@
 //! exports them to C modules with Janus' exact ABI, and `sys` binds the C libraries we share
 //! with those modules.
 
+pub mod admin_api;
 pub mod apierror;
 pub mod auth;
 pub mod config;
@@ -24,11 +25,15 @@ pub mod sdp;
 pub mod server;
 pub mod server_info;
 pub mod session;
+pub mod stun;
+pub mod text2pcap;
 pub mod transport_host;
 pub mod utils;
 
 pub mod abi;
 mod sys;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 /// The Janus version we are a drop-in replacement for, as `info` reports it.
 pub const JANUS_VERSION: u32 = 1102;

@@ -33,6 +33,14 @@ pub enum Level {
     Dbg = 7,
 }
 
+impl Level {
+    /// The level numbered `n`; `None` for `LOG_NONE` (0) and numbers out of range.
+    pub fn from_number(n: i32) -> Option<Level> {
+        use Level::*;
+        [Fatal, Err, Warn, Info, Verb, Huge, Dbg].into_iter().find(|l| *l as i32 == n)
+    }
+}
+
 /// `janus_log_prefix` of `debug.h`, indexed by `level | colors << 3`.
 const LEVEL_PREFIXES: [&str; 16] = [
     "",
@@ -101,11 +109,19 @@ pub fn set_colors(on: bool) {
 }
 
 /// Whether the inline `janus_mutex_*` macros print each lock operation (`lock_debug`).
+pub fn lock_debug() -> bool {
+    exported::lock_debug.load(Ordering::Relaxed) != 0
+}
+
 pub fn set_lock_debug(on: bool) {
     exported::lock_debug.store(on.into(), Ordering::Relaxed);
 }
 
 /// Whether the inline `janus_refcount_*` macros print each operation (`refcount_debug`).
+pub fn refcount_debug() -> bool {
+    exported::refcount_debug.load(Ordering::Relaxed) != 0
+}
+
 pub fn set_refcount_debug(on: bool) {
     exported::refcount_debug.store(on.into(), Ordering::Relaxed);
 }

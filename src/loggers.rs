@@ -4,7 +4,6 @@
 use std::ffi::CStr;
 use std::sync::Arc;
 
-use crate::json::Json;
 use crate::log;
 
 /// A logger (a loaded `janus_logger` module, or a Rust stand-in in tests).
@@ -14,9 +13,6 @@ pub trait Logger: Send + Sync {
     /// One finished log line, as written to the console/log file, stamped in real-time µs.
     /// Called on the log thread: loggers queue the line and return.
     fn incoming_logline(&self, timestamp: i64, line: &CStr);
-    /// Admin API `query_logger`: `None` if the logger takes no requests, else what goes in
-    /// the reply's `response` (`{}` when the logger had nothing to say).
-    fn handle_request(&self, request: Option<&Json>) -> Option<Json>;
 }
 
 /// The log sink that feeds `logger` (register it with [`log::add_sink`]).
@@ -40,9 +36,6 @@ mod tests {
                 .lock()
                 .unwrap()
                 .push((timestamp, line.to_string_lossy().into_owned()));
-        }
-        fn handle_request(&self, _: Option<&Json>) -> Option<Json> {
-            None
         }
     }
 

@@ -147,6 +147,28 @@ pub struct ModuleInfo {
     pub package: String,
 }
 
+/// What a module's Admin API hook (`handle_admin_message`, `query_transport`,
+/// `handle_request`) answered.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AdminResponse {
+    /// The module does not implement the hook (Janus answers 490).
+    NoHook,
+    /// The hook returned NULL (Janus answers an empty `response` object).
+    Null,
+    Json(crate::json::Json),
+}
+
+/// A loaded transport, event handler or logger, as the Admin API queries it.
+pub trait QueryableModule: Send + Sync {
+    fn description(&self) -> &ModuleInfo;
+    fn package(&self) -> &str {
+        &self.description().package
+    }
+    /// The module's query hook (`query_transport` for transports, `handle_request` for
+    /// event handlers and loggers) called with the request's `request` member.
+    fn handle_request(&self, request: Option<&crate::json::Json>) -> AdminResponse;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

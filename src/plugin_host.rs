@@ -3,7 +3,7 @@
 //! `janus_plugin_session`; tests implement them in Rust.
 
 use crate::json::Json;
-use crate::modules::ModuleInfo;
+use crate::modules::{AdminResponse, ModuleInfo};
 
 /// What a plugin answered to a message (`janus_plugin_result`, or NULL).
 #[derive(Clone, Debug, PartialEq)]
@@ -28,6 +28,11 @@ pub trait Plugin: Send + Sync {
     /// `create_session` for the handle `handle_id` of session `session_id`; the plugin's
     /// error number on failure.
     fn create_session(&self, session_id: u64, handle_id: u64) -> Result<Box<dyn PluginSession>, i32>;
+    /// `handle_admin_message` with the Admin request's `request` member; plugins without
+    /// the (optional) hook keep this default.
+    fn handle_admin_message(&self, _request: Option<&Json>) -> AdminResponse {
+        AdminResponse::NoHook
+    }
 }
 
 /// The plugin's state for one handle.
@@ -37,4 +42,6 @@ pub trait PluginSession: Send + Sync {
     fn query(&self) -> Option<Json>;
     /// Tears the session down as a detach does: `hangup_media` then `destroy_session`.
     fn detach(&self);
+    /// `hangup_media`: the PeerConnection is gone (or a hangup was asked for without one).
+    fn hangup_media(&self);
 }

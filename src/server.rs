@@ -15,7 +15,7 @@ use crate::config::{Config, Kind};
 use crate::gateway::{Environment, Gateway, Settings};
 use crate::janus_log;
 use crate::log::Level;
-use crate::modules::{module_files, DisableList, ModuleKind};
+use crate::modules::{module_files, DisableList, ModuleKind, QueryableModule};
 use crate::options::Options;
 use crate::plugin_host::Plugin;
 use crate::server_info::StaticInfo;
@@ -453,8 +453,6 @@ pub fn run(options: Options) -> i32 {
         log_to_stdout: use_stdout,
         log_path: log_file.clone(),
         event_handlers: broadcast,
-        event_handlers_loaded: handlers.iter().map(|h| h.info().clone()).collect(),
-        loggers: loggers.iter().map(|l| l.info().clone()).collect(),
         local_ip,
         dependencies: (!general("hide_dependencies").is_some_and(|v| is_true(&v))).then(crate::sys::dependency_versions),
         ..StaticInfo::default()
@@ -467,7 +465,11 @@ pub fn run(options: Options) -> i32 {
         info,
         env,
     )
-    .with_event_bus(bus.clone()));
+    .with_event_bus(bus.clone())
+    .with_modules(
+        handlers.iter().map(|h| h.clone() as Arc<dyn QueryableModule>).collect(),
+        loggers.iter().map(|l| l.clone() as Arc<dyn QueryableModule>).collect(),
+    ));
     plugin_host::install_gateway(gateway.clone());
 
     // Requests and transports.
@@ -475,11 +477,10 @@ pub fn run(options: Options) -> i32 {
         let g = gateway.clone();
         Arc::new(move |r| g.handle_janus_request(r))
     };
-    // The Admin API is not part of this build yet: every admin request is refused.
-    let admin: Handler = Arc::new(|r| {
-        let tx = r.message.as_ref().ok().and_then(|m| m.get("transaction")).and_then(crate::json::Json::as_str);
-        crate::janus_api::send_error(r, 0, tx, crate::apierror::ApiError::InvalidRequestPath, Some("Admin API not available".into()))
-    });
+    let admin: Handler = {
+        let g = gateway.clone();
+        Arc::new(move |r| g.handle_admin_request(r))
+    };
     let workers = general("task_pool_size").map(|v| atoi(&v)).filter(|n| *n > 0).unwrap_or(16) as usize;
     transport_host::install(gateway.clone(), Dispatcher::start(janus, admin, workers));
     let transports_folder = folder("transports_folder", ModuleKind::Transport);
@@ -509,7 +510,7 @@ pub fn run(options: Options) -> i32 {
         janus_log!(Level::Fatal, "No Admin/monitor transport is available, but the stored token based authentication mechanism is enabled... this will cause all requests to fail, giving up! If you want to use tokens, enable the Admin/monitor API or set the token auth secret.\n");
         return fail(daemon_child, 1);
     }
-    gateway.set_transports(transports.iter().map(|t| t.info.clone()).collect());
+    gateway.set_transports(transports.iter().map(|t| t.clone() as Arc<dyn QueryableModule>).collect());
 
     // The sessions watchdog.
     let stop = Arc::new(AtomicBool::new(false));

@@ -25,6 +25,7 @@ pub struct StaticInfo {
     pub ice_keepalive_conncheck: bool,
     pub full_trickle: bool,
     pub mdns_enabled: bool,
+    /// Startup values of the media settings (`Gateway::media` holds the live ones).
     pub min_nack_queue: i64,
     pub nack_optimizations: bool,
     pub twcc_period: i64,
@@ -39,8 +40,6 @@ pub struct StaticInfo {
     pub webrtc_encryption: bool,
     /// `None` when `general.hide_dependencies` is set; else library name and version.
     pub dependencies: Option<Vec<(String, String)>>,
-    pub event_handlers_loaded: Vec<ModuleInfo>,
-    pub loggers: Vec<ModuleInfo>,
 }
 
 impl Default for StaticInfo {
@@ -74,15 +73,18 @@ impl Default for StaticInfo {
             event_handlers: false,
             webrtc_encryption: true,
             dependencies: Some(Vec::new()),
-            event_handlers_loaded: Vec::new(),
-            loggers: Vec::new(),
         }
     }
 }
 
-/// `{name, author, description, version_string, version}` per module, keyed by package.
+/// `{name, author, description, version_string, version}` per module, keyed by package, in
+/// the order Janus' hash table of those modules iterates (modules given in load order).
 fn module_map<'a>(modules: impl Iterator<Item = &'a ModuleInfo>) -> Object {
-    modules
+    let modules: Vec<&ModuleInfo> = modules.collect();
+    let packages: Vec<&str> = modules.iter().map(|m| m.package.as_str()).collect();
+    crate::sys::glib::string_hash_table_order(&packages)
+        .into_iter()
+        .map(|i| modules[i])
         .map(|m| {
             let entry = Object::new()
                 .with("name", m.name.as_str())
@@ -133,8 +135,8 @@ pub fn build(gateway: &Gateway, transaction: Option<&str>) -> Json {
     o.set("ice-keepalive-conncheck", i.ice_keepalive_conncheck);
     o.set("full-trickle", i.full_trickle);
     o.set("mdns-enabled", i.mdns_enabled);
-    o.set("min-nack-queue", i.min_nack_queue);
-    o.set("nack-optimizations", i.nack_optimizations);
+    o.set("min-nack-queue", u32::from(gateway.media.min_nack_queue()));
+    o.set("nack-optimizations", gateway.media.nack_optimizations());
     o.set("twcc-period", i.twcc_period);
     if i.dscp > 0 {
         o.set("dscp", i.dscp);
@@ -164,9 +166,9 @@ pub fn build(gateway: &Gateway, transaction: Option<&str>) -> Json {
         let deps: Object = deps.iter().map(|(k, v)| (k.clone(), Json::from(v.as_str()))).collect();
         o.set("dependencies", deps);
     }
-    o.set("transports", module_map(gateway.transports().iter()));
-    o.set("events", module_map(i.event_handlers_loaded.iter()));
-    o.set("loggers", module_map(i.loggers.iter()));
+    o.set("transports", module_map(gateway.transports().iter().map(|t| t.description())));
+    o.set("events", module_map(gateway.event_handlers().iter().map(|e| e.description())));
+    o.set("loggers", module_map(gateway.loggers().iter().map(|l| l.description())));
     o.set("plugins", module_map(gateway.plugins().map(|p| p.description())));
     o.into()
 }

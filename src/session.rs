@@ -5,7 +5,7 @@
 //! handle attaches the session to one plugin, through that plugin's session object.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::plugin_host::{Plugin, PluginSession};
@@ -135,6 +135,68 @@ pub struct Handle {
     plugin_session: OnceLock<Box<dyn PluginSession>>,
     detached: AtomicBool,
     pending_trickles: Mutex<Vec<PendingTrickle>>,
+    /// `WebrtcFlag` bits (Janus' `webrtc_flags`).
+    webrtc_flags: AtomicU32,
+    /// Whether the handle's event loop runs: it does from creation (Janus gives every handle
+    /// a running loop, its own or a static one) until the media plane stops it.
+    loop_running: AtomicBool,
+    /// The static event loop serving this handle, when static loops are configured.
+    static_loop: OnceLock<usize>,
+    /// The RTP/RTCP capture started through the Admin API.
+    capture: Mutex<Option<crate::text2pcap::Capture>>,
+}
+
+/// The WebRTC state flags of a handle, with Janus' bit values (`JANUS_ICE_HANDLE_WEBRTC_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum WebrtcFlag {
+    ProcessingOffer = 1 << 0,
+    Start = 1 << 1,
+    Ready = 1 << 2,
+    Stop = 1 << 3,
+    Alert = 1 << 4,
+    Negotiated = 1 << 5,
+    Trickle = 1 << 7,
+    AllTrickles = 1 << 8,
+    TrickleSynced = 1 << 9,
+    DataChannels = 1 << 10,
+    Cleaning = 1 << 11,
+    HasAudio = 1 << 12,
+    HasVideo = 1 << 13,
+    GotOffer = 1 << 14,
+    GotAnswer = 1 << 15,
+    HasAgent = 1 << 16,
+    IceRestart = 1 << 17,
+    ResendTrickles = 1 << 18,
+    Rfc4588Rtx = 1 << 19,
+    NewDatachanSdp = 1 << 20,
+    E2ee = 1 << 21,
+}
+
+impl WebrtcFlag {
+    /// The flags `handle_info` lists, with their names, in Janus' order.
+    pub const LISTED: [(&'static str, WebrtcFlag); 20] = [
+        ("got-offer", WebrtcFlag::GotOffer),
+        ("got-answer", WebrtcFlag::GotAnswer),
+        ("negotiated", WebrtcFlag::Negotiated),
+        ("processing-offer", WebrtcFlag::ProcessingOffer),
+        ("starting", WebrtcFlag::Start),
+        ("ice-restart", WebrtcFlag::IceRestart),
+        ("ready", WebrtcFlag::Ready),
+        ("stopped", WebrtcFlag::Stop),
+        ("alert", WebrtcFlag::Alert),
+        ("trickle", WebrtcFlag::Trickle),
+        ("all-trickles", WebrtcFlag::AllTrickles),
+        ("resend-trickles", WebrtcFlag::ResendTrickles),
+        ("trickle-synced", WebrtcFlag::TrickleSynced),
+        ("data-channels", WebrtcFlag::DataChannels),
+        ("has-audio", WebrtcFlag::HasAudio),
+        ("has-video", WebrtcFlag::HasVideo),
+        ("new-datachan-sdp", WebrtcFlag::NewDatachanSdp),
+        ("rfc4588-rtx", WebrtcFlag::Rfc4588Rtx),
+        ("cleaning", WebrtcFlag::Cleaning),
+        ("e2ee", WebrtcFlag::E2ee),
+    ];
 }
 
 /// A trickle that arrived before the SDP it belongs to, kept until the PeerConnection exists.
@@ -166,7 +228,45 @@ impl Handle {
             plugin_session: OnceLock::new(),
             detached: AtomicBool::new(false),
             pending_trickles: Mutex::default(),
+            webrtc_flags: AtomicU32::new(0),
+            loop_running: AtomicBool::new(true),
+            static_loop: OnceLock::new(),
+            capture: Mutex::default(),
         }
+    }
+
+    pub fn flag(&self, flag: WebrtcFlag) -> bool {
+        self.webrtc_flags.load(Ordering::Acquire) & flag as u32 != 0
+    }
+
+    pub fn set_flag(&self, flag: WebrtcFlag) {
+        self.webrtc_flags.fetch_or(flag as u32, Ordering::AcqRel);
+    }
+
+    pub fn clear_flag(&self, flag: WebrtcFlag) {
+        self.webrtc_flags.fetch_and(!(flag as u32), Ordering::AcqRel);
+    }
+
+    pub fn loop_running(&self) -> bool {
+        self.loop_running.load(Ordering::Acquire)
+    }
+
+    pub fn set_loop_running(&self, running: bool) {
+        self.loop_running.store(running, Ordering::Release);
+    }
+
+    pub fn static_loop(&self) -> Option<usize> {
+        self.static_loop.get().copied()
+    }
+
+    /// Binds the handle to a static event loop (once).
+    pub fn set_static_loop(&self, id: usize) {
+        let _ = self.static_loop.set(id);
+    }
+
+    /// The capture slot (`text2pcap`), locked.
+    pub fn capture(&self) -> MutexGuard<'_, Option<crate::text2pcap::Capture>> {
+        lock(&self.capture)
     }
 
     pub fn set_plugin_session(&self, ps: Box<dyn PluginSession>) {

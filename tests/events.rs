@@ -22,7 +22,7 @@ use janus::events::{
 use janus::json::{Json, Object};
 use janus::log::{self, Level};
 use janus::loggers::{self, Logger};
-use janus::modules::ModuleKind;
+use janus::modules::{AdminResponse, ModuleKind, QueryableModule};
 
 const MODULES: &str = "/usr/lib/x86_64-linux-gnu/janus";
 
@@ -126,7 +126,7 @@ fn sampleevh_posts_what_the_bus_delivers() {
     let module = load(&Path::new(MODULES).join("events/libjanus_sampleevh.so"), ModuleKind::EventHandler)
         .expect("sampleevh loads");
     let evh = start_event_handler(&module, &configs).expect("an event handler");
-    assert_eq!(evh.package(), "janus.eventhandler.sampleevh");
+    assert_eq!(EventHandler::package(evh.as_ref()), "janus.eventhandler.sampleevh");
     assert_eq!(evh.info().name, "JANUS SampleEventHandler plugin");
     assert_eq!(evh.mask(), events::ALL, "events = \"all\" read by the module's init");
 
@@ -177,8 +177,8 @@ fn sampleevh_posts_what_the_bus_delivers() {
     // The module narrows its own mask (Admin API tweak): the bus reads it for the next event.
     let tweak: Json = Object::new().with("request", "tweak").with("events", "sessions").into();
     assert_eq!(
-        evh.handle_request(Some(&tweak)).map(|r| r.to_compact_string()).as_deref(),
-        Some(r#"{"result":200}"#)
+        QueryableModule::handle_request(evh.as_ref(), Some(&tweak)),
+        AdminResponse::Json(janus::abi::json::parse(r#"{"result":200}"#).unwrap())
     );
     assert_eq!(evh.mask(), u64::from(events::SESSION));
     bus.notify_at(
@@ -224,7 +224,7 @@ fn jsonlog_writes_every_log_line() {
     // A logger is not an event handler: refused without being touched.
     assert!(start_event_handler(&module, &dir).is_none());
     let logger = start_logger(&module, "TestJanus", &dir).expect("a logger");
-    assert_eq!(logger.package(), "janus.logger.jsonlog");
+    assert_eq!(Logger::package(logger.as_ref()), "janus.logger.jsonlog");
     assert!(file.exists(), "init opened the file");
 
     log::init(false, None).unwrap();
@@ -267,8 +267,8 @@ fn jsonlog_writes_every_log_line() {
 
     let info: Json = Object::new().with("request", "info").into();
     assert_eq!(
-        logger.handle_request(Some(&info)).map(|r| r.to_compact_string()).as_deref(),
-        Some(r#"{"result":200}"#)
+        QueryableModule::handle_request(logger.as_ref(), Some(&info)),
+        AdminResponse::Json(janus::abi::json::parse(r#"{"result":200}"#).unwrap())
     );
 
     // Exit as Janus does it: the log pipeline stops, then the loggers are destroyed.
@@ -353,11 +353,11 @@ fn event_handler_module_sees_janus_conventions() {
     // handle_request borrows the request and hands its response over.
     let request: Json = Object::new().with("request", "x").into();
     assert_eq!(
-        evh.handle_request(Some(&request)).unwrap().to_compact_string(),
-        r#"{"seen":{"request":"x"}}"#
+        evh.handle_request(Some(&request)),
+        AdminResponse::Json(janus::abi::json::parse(r#"{"seen":{"request":"x"}}"#).unwrap())
     );
     assert_eq!(probe_call!(probe, "probe_request_refcount" -> usize), 1);
-    assert_eq!(evh.handle_request(None).unwrap().to_compact_string(), r#"{"seen":null}"#);
+    assert_eq!(evh.handle_request(None), AdminResponse::Json(janus::abi::json::parse(r#"{"seen":null}"#).unwrap()));
 
     evh.destroy();
     evh.destroy();
@@ -375,7 +375,7 @@ fn logger_module_sees_janus_conventions() {
     assert_eq!(c_text(probe_call!(probe, "probe_logger_server" -> *const libc::c_char)), "ProbeServer");
     assert_eq!(c_text(probe_call!(probe, "probe_logger_folder" -> *const libc::c_char)), configs.to_str().unwrap());
     // No handle_request hook: the Admin API answers that the logger takes no queries.
-    assert_eq!(logger.handle_request(None), None);
+    assert_eq!(logger.handle_request(None), AdminResponse::NoHook);
 
     let sink = loggers::sink(logger.clone());
     sink(1_700_000_000_000_001, c"first line\n");

@@ -14,34 +14,13 @@ use std::sync::Arc;
 
 use libc::c_char;
 
-use super::json::{from_jansson, to_jansson};
-use super::modules::{init_argument, EventHandlerVtable, LoadedModule, LoggerVtable, Vtable};
+use super::json::to_jansson;
+use super::modules::{init_argument, query_hook, EventHandlerVtable, LoadedModule, LoggerVtable, Vtable};
 use crate::events::EventHandler;
-use crate::json::{Json, Object};
+use crate::json::Json;
 use crate::loggers::Logger;
-use crate::modules::ModuleInfo;
-use crate::sys::jansson::{json_decref, json_t};
-
-/// Calls a module's `handle_request` hook: `None` without a hook, else the module's answer,
-/// `{}` when it returned NULL (what the Admin API replies then).
-///
-/// # Safety
-/// `hook` must be the module's `handle_request` (or None).
-unsafe fn handle_request(
-    hook: Option<unsafe extern "C" fn(*mut json_t) -> *mut json_t>,
-    request: Option<&Json>,
-) -> Option<Json> {
-    let hook = hook?;
-    let request = request.map_or(std::ptr::null_mut(), to_jansson);
-    let response = hook(request);
-    json_decref(request);
-    if response.is_null() {
-        return Some(Object::new().into());
-    }
-    let answer = from_jansson(response);
-    json_decref(response);
-    Some(answer)
-}
+use crate::modules::{AdminResponse, ModuleInfo, QueryableModule};
+use crate::sys::jansson::json_decref;
 
 /// A loaded, `init`ed event handler module.
 pub struct EventHandlerModule {
@@ -127,10 +106,6 @@ impl EventHandler for EventHandlerModule {
         }
     }
 
-    fn handle_request(&self, request: Option<&Json>) -> Option<Json> {
-        // SAFETY: the hook comes from the checked vtable.
-        unsafe { handle_request((*self.vtable).handle_request, request) }
-    }
 }
 
 /// A loaded, `init`ed logger module.
@@ -206,8 +181,24 @@ impl Logger for LoggerModule {
         }
     }
 
-    fn handle_request(&self, request: Option<&Json>) -> Option<Json> {
+}
+
+impl QueryableModule for EventHandlerModule {
+    fn description(&self) -> &ModuleInfo {
+        &self.info
+    }
+    fn handle_request(&self, request: Option<&Json>) -> AdminResponse {
         // SAFETY: the hook comes from the checked vtable.
-        unsafe { handle_request((*self.vtable).handle_request, request) }
+        unsafe { query_hook((*self.vtable).handle_request, request) }
+    }
+}
+
+impl QueryableModule for LoggerModule {
+    fn description(&self) -> &ModuleInfo {
+        &self.info
+    }
+    fn handle_request(&self, request: Option<&Json>) -> AdminResponse {
+        // SAFETY: the hook comes from the checked vtable.
+        unsafe { query_hook((*self.vtable).handle_request, request) }
     }
 }

@@ -8,9 +8,11 @@ use std::path::Path;
 
 use libc::{c_char, c_int, c_void};
 
-use crate::modules::{LoadError, ModuleInfo, ModuleKind};
+use super::json::{from_jansson, to_jansson};
+use crate::json::Json;
+use crate::modules::{AdminResponse, LoadError, ModuleInfo, ModuleKind};
 use crate::sys::glib::gboolean;
-use crate::sys::jansson::json_t;
+use crate::sys::jansson::{json_decref, json_t};
 
 /// Types the control plane will define; opaque here, where only the function pointers' shape matters.
 pub type PluginSession = c_void;
@@ -255,6 +257,28 @@ fn dl_error() -> String {
 unsafe fn call_str(f: GetStr) -> Option<String> {
     let p = f?();
     (!p.is_null()).then(|| CStr::from_ptr(p).to_string_lossy().into_owned())
+}
+
+/// Calls a module's Admin API hook (`query_transport`, `handle_request`): the request is
+/// lent, the answer taken; no hook and a NULL answer are told apart as Janus does (490 and
+/// `{}`).
+///
+/// # Safety
+/// `hook` must be the module's hook from its checked vtable, or None.
+pub unsafe fn query_hook(
+    hook: Option<unsafe extern "C" fn(*mut json_t) -> *mut json_t>,
+    request: Option<&Json>,
+) -> AdminResponse {
+    let Some(hook) = hook else { return AdminResponse::NoHook };
+    let request = request.map_or(std::ptr::null_mut(), to_jansson);
+    let response = hook(request);
+    json_decref(request);
+    if response.is_null() {
+        return AdminResponse::Null;
+    }
+    let answer = from_jansson(response);
+    json_decref(response);
+    AdminResponse::Json(answer)
 }
 
 /// A string handed to a module's `init` (configs folder, server name). Modules keep such

@@ -17,7 +17,7 @@ use super::refcount::JanusRefcount;
 use super::{c_str, guard};
 use crate::gateway::Gateway;
 use crate::json::Json;
-use crate::modules::ModuleInfo;
+use crate::modules::{AdminResponse, ModuleInfo};
 use crate::plugin_host::{Plugin, PluginResult, PluginSession};
 use crate::sys::glib::{self, gboolean, FALSE, TRUE};
 use crate::sys::jansson::{json_decref, json_t, json_typeof, JSON_OBJECT};
@@ -146,6 +146,27 @@ impl Plugin for CPlugin {
             Ok(Box::new(CPluginSession { ps, vtable: self.vtable }))
         }
     }
+
+    fn handle_admin_message(&self, request: Option<&Json>) -> AdminResponse {
+        let Some(hook) = self.vtable.handle_admin_message else {
+            return AdminResponse::NoHook;
+        };
+        // SAFETY: the request is lent to the plugin (Janus passes a borrowed member); the
+        // response is a reference the plugin hands over.
+        unsafe {
+            let request = request.map_or(std::ptr::null_mut(), to_jansson);
+            let response = hook(request);
+            if !request.is_null() {
+                json_decref(request);
+            }
+            if response.is_null() {
+                return AdminResponse::Null;
+            }
+            let converted = from_jansson(response);
+            json_decref(response);
+            AdminResponse::Json(converted)
+        }
+    }
 }
 
 /// The plugin's state for one handle, held through the core's reference.
@@ -192,6 +213,18 @@ impl PluginSession for CPluginSession {
             let result = (json_typeof(info) == JSON_OBJECT).then(|| from_jansson(info));
             json_decref(info);
             result
+        }
+    }
+
+    fn hangup_media(&self) {
+        // SAFETY: the core holds its reference while the handle exists.
+        unsafe {
+            if !is_alive(self.ps) {
+                return;
+            }
+            if let Some(hangup) = self.vtable.hangup_media {
+                hangup(self.ps as *mut c_void);
+            }
         }
     }
 

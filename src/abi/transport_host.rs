@@ -10,13 +10,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 use libc::{c_char, c_void};
 
 use super::json::{from_jansson, to_jansson};
-use super::modules::{init_argument, LoadedModule, TransportVtable, Vtable};
+use super::modules::{init_argument, query_hook, LoadedModule, TransportVtable, Vtable};
 use super::refcount::JanusRefcount;
 use super::transport::janus_transport_session;
 use super::{c_str, guard};
 use crate::gateway::Gateway;
 use crate::json::Json;
-use crate::modules::ModuleInfo;
+use crate::modules::{AdminResponse, ModuleInfo, QueryableModule};
 use crate::sys::glib::{gboolean, FALSE, TRUE};
 use crate::sys::jansson::{json_decref, json_error_t, json_t, json_typeof, JSON_OBJECT};
 use crate::transport_host::{Dispatcher, ParseError, Request, RequestId, TransportSession};
@@ -70,6 +70,16 @@ impl CTransport {
             // SAFETY: a mandatory method of a loaded transport.
             unsafe { destroy() }
         }
+    }
+}
+
+impl QueryableModule for CTransport {
+    fn description(&self) -> &ModuleInfo {
+        &self.info
+    }
+    fn handle_request(&self, request: Option<&Json>) -> AdminResponse {
+        // SAFETY: the hook comes from the checked vtable.
+        unsafe { query_hook(self.vtable.query_transport, request) }
     }
 }
 

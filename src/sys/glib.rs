@@ -166,3 +166,30 @@ pub fn random_u32() -> u32 {
     // SAFETY: no arguments, no preconditions.
     unsafe { g_random_int() }
 }
+
+extern "C" {
+    fn g_str_hash(v: gconstpointer) -> c_uint;
+    fn g_str_equal(a: gconstpointer, b: gconstpointer) -> gboolean;
+}
+
+/// The order in which a GLib string-keyed hash table, filled with `keys` in this order,
+/// iterates them: Janus lists its modules by walking such tables, so this is the order
+/// `info` must show. Returns indices into `keys`.
+pub fn string_hash_table_order(keys: &[&str]) -> Vec<usize> {
+    unsafe extern "C" fn collect(_key: gpointer, value: gpointer, order: gpointer) {
+        (*(order as *mut Vec<usize>)).push(value as usize - 1);
+    }
+    let c_keys: Vec<std::ffi::CString> = keys.iter().map(|k| std::ffi::CString::new(*k).unwrap_or_default()).collect();
+    let mut order = Vec::with_capacity(keys.len());
+    // SAFETY: the table borrows our C strings, which outlive it; values are indices + 1 (a
+    // NULL value would read as absent).
+    unsafe {
+        let table = g_hash_table_new_full(Some(g_str_hash), Some(g_str_equal), None, None);
+        for (i, k) in c_keys.iter().enumerate() {
+            g_hash_table_insert(table, k.as_ptr() as gpointer, (i + 1) as gpointer);
+        }
+        g_hash_table_foreach(table, Some(collect), (&raw mut order).cast());
+        g_hash_table_destroy(table);
+    }
+    order
+}
