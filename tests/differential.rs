@@ -13,6 +13,7 @@
 //! - the per-run configuration folder path (`log-path` in server info);
 //! - `list_sessions` / `list_handles` arrays are sorted after placeholder substitution, since
 //!   Janus returns them in hash-table order, which depends on the random ids.
+//!
 //! Everything else (key order, error codes and texts, HTTP status) is compared as is.
 //!
 //! Run: `cargo test --test differential` (the comparison with our binary is
@@ -119,10 +120,15 @@ fn write_configuration(dir: &Path, setup: Setup, janus_port: u16, admin_port: u1
     std::fs::write(dir.join("janus.transport.http.jcfg"), http).unwrap();
 }
 
+/// The end of what the gateway wrote, to say why it did not come up.
 fn log_tail(dir: &Path) -> String {
-    let log = std::fs::read_to_string(dir.join("janus.log")).unwrap_or_default();
-    let lines: Vec<&str> = log.lines().collect();
-    lines[lines.len().saturating_sub(20)..].join("\n")
+    let mut tail = String::new();
+    for file in ["janus.log", "stdout.txt", "stderr.txt"] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        writeln!(tail, "--- {file}:\n{}", lines[lines.len().saturating_sub(15)..].join("\n")).unwrap();
+    }
+    tail
 }
 
 /// Starts `binary` on a fresh configuration folder and waits (bounded) until both HTTP
@@ -138,8 +144,8 @@ fn start(binary: &str, name: &str, setup: Setup) -> Result<Gateway, String> {
         .arg(dir.join("janus.log"))
         .arg("-N")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(std::fs::File::create(dir.join("stdout.txt")).unwrap())
+        .stderr(std::fs::File::create(dir.join("stderr.txt")).unwrap())
         .spawn()
         .map_err(|e| format!("{binary} could not be spawned: {e}"))?;
     let mut gateway = Gateway { child, dir, janus_port, admin_port };
@@ -147,7 +153,7 @@ fn start(binary: &str, name: &str, setup: Setup) -> Result<Gateway, String> {
     loop {
         if let Ok(Some(status)) = gateway.child.try_wait() {
             return Err(format!(
-                "{binary} exited ({status}) before its HTTP servers came up; log tail:\n{}",
+                "{binary} exited ({status}) before its HTTP servers came up\n{}",
                 log_tail(&gateway.dir)
             ));
         }
@@ -157,7 +163,7 @@ fn start(binary: &str, name: &str, setup: Setup) -> Result<Gateway, String> {
         }
         if Instant::now() > deadline {
             return Err(format!(
-                "{binary}: ports {janus_port}/{admin_port} not open after 20 s; log tail:\n{}",
+                "{binary}: ports {janus_port}/{admin_port} not open after 20 s\n{}",
                 log_tail(&gateway.dir)
             ));
         }
@@ -188,7 +194,10 @@ fn http(port: u16, method: &str, path: &str, body: Option<&str>, timeout: Durati
         panic!("{method} {path}: no complete reply within {timeout:?} ({e})");
     }
     let raw = String::from_utf8(raw).expect("UTF-8 reply");
-    let (head, payload) = raw.split_once("\r\n\r\n").expect("HTTP head");
+    // A connection closed without an answer is recorded as status 0.
+    let Some((head, payload)) = raw.split_once("\r\n\r\n") else {
+        return Reply { status: 0, body: raw };
+    };
     let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status code");
     let chunked = head
         .lines()
@@ -628,6 +637,15 @@ fn open_script(r: &mut Run) {
     r.janus("/{s1}/{h1}", r#"{"janus":"keepalive","transaction":"t-ka-handle"}"#);
     r.janus("/{s1}/{h1}", r#"{"janus":"attach","transaction":"t-attach-at-handle","plugin":"janus.plugin.echotest"}"#);
     r.janus("/{s1}/123456789", r#"{"janus":"message","transaction":"t-msg-nohandle","body":{}}"#);
+    r.janus("/{s1}/{h1}", r#"{"janus":"destroy","transaction":"t-destroy-at-handle"}"#);
+    r.janus("/{s1}/{h1}", r#"{"janus":"claim","transaction":"t-claim-at-handle"}"#);
+    r.janus("/{s1}", r#"{"janus":"detach","transaction":"t-detach-at-session"}"#);
+    r.janus("/{s1}", r#"{"janus":"message","transaction":"t-message-at-session","body":{}}"#);
+    r.janus("/{s1}/{h1}/extra", r#"{"janus":"keepalive","transaction":"t-ka-deep"}"#);
+    r.request(Api::Janus, "POST", "/elsewhere", Some(r#"{"janus":"ping","transaction":"t-elsewhere"}"#), Duration::from_secs(10));
+    r.request(Api::Janus, "GET", "/janus/{s1}/{h1}", None, Duration::from_secs(10));
+    r.request(Api::Janus, "GET", "/janus/not-a-session", None, Duration::from_secs(10));
+    r.request(Api::Janus, "GET", "/janus/987654321", None, Duration::from_secs(10));
 
     // Messages to the EchoTest: errors, then an asynchronous event fetched by long poll.
     r.janus("/{s1}/{h1}", r#"{"janus":"message","transaction":"t-msg-nobody"}"#);
@@ -647,6 +665,8 @@ fn open_script(r: &mut Run) {
     r.janus("/{s1}/{h1}", r#"{"janus":"trickle","transaction":"t-trickle-none"}"#);
     r.janus("/{s1}/{h1}", r#"{"janus":"trickle","transaction":"t-trickle-type","candidate":"x"}"#);
     r.janus("/{s1}/{h1}", r#"{"janus":"trickle","transaction":"t-trickle-done","candidate":{"completed":true}}"#);
+    r.janus("/{s1}/{h1}", r#"{"janus":"trickle","transaction":"t-trickle-many","candidates":[{"sdpMid":"0","candidate":"candidate:1 1 udp 1 127.0.0.1 9 typ host"}]}"#);
+    r.janus("/{s1}/{h1}", r#"{"janus":"trickle","transaction":"t-trickle-both","candidate":{},"candidates":[]}"#);
     r.janus("/{s1}/{h1}", r#"{"janus":"hangup","transaction":"t-hangup"}"#);
     // The EchoTest tells of the hangup with an event.
     r.poll("/{s1}");
@@ -715,6 +735,30 @@ fn open_script(r: &mut Run) {
     r.admin("", &format!(r#"{{"janus":"set_log_level","transaction":"a-loglevel-99","level":99,{SECRET}}}"#));
     r.admin("", &format!(r#"{{"janus":"set_session_timeout","transaction":"a-sto","timeout":60,{SECRET}}}"#));
     r.admin("", &format!(r#"{{"janus":"set_session_timeout","transaction":"a-sto-bad","timeout":-5,{SECRET}}}"#));
+    // Settings, set to the values they already have (invalid values first).
+    for (request, field, bad, good) in [
+        ("set_log_timestamps", "timestamps", "\"no\"", "false"),
+        ("set_log_colors", "colors", "1", "true"),
+        ("set_locking_debug", "debug", "\"x\"", "false"),
+        ("set_refcount_debug", "debug", "[]", "false"),
+        ("set_libnice_debug", "debug", "{}", "false"),
+        ("set_min_nack_queue", "min_nack_queue", "-1", "200"),
+        ("set_no_media_timer", "no_media_timer", "\"1\"", "1"),
+        ("set_slowlink_threshold", "slowlink_threshold", "-3", "0"),
+    ] {
+        for (tag, value) in [("bad", bad), ("ok", good)] {
+            r.admin("", &format!(r#"{{"janus":"{request}","transaction":"a-{request}-{tag}","{field}":{value},{SECRET}}}"#));
+        }
+    }
+    r.admin("", &format!(r#"{{"janus":"query_transport","transaction":"a-qtransport","transport":"janus.transport.http","request":{{}},{SECRET}}}"#));
+    r.admin("", &format!(r#"{{"janus":"query_transport","transaction":"a-qtransport-none","transport":"janus.transport.nope","request":{{}},{SECRET}}}"#));
+    r.admin("", &format!(r#"{{"janus":"custom_event","transaction":"a-custom-event","schema":"x","data":{{}},{SECRET}}}"#));
+    r.admin("", &format!(r#"{{"janus":"custom_logline","transaction":"a-custom-logline","line":"from the differential test",{SECRET}}}"#));
+    r.admin("/{s1}/{h3}", &format!(r#"{{"janus":"stop_pcap","transaction":"a-stop-pcap",{SECRET}}}"#));
+    r.admin("/{s1}", &format!(r#"{{"janus":"handle_info","transaction":"a-hinfo-at-session",{SECRET}}}"#));
+    r.admin("/{s1}/{h3}", &format!(r#"{{"janus":"list_sessions","transaction":"a-sessions-at-handle",{SECRET}}}"#));
+    r.request(Api::Admin, "GET", "/admin", None, Duration::from_secs(10));
+    r.request(Api::Admin, "GET", "/admin/{s1}", None, Duration::from_secs(10));
     r.admin("", &format!(r#"{{"janus":"add_token","transaction":"a-token-off","token":"x",{SECRET}}}"#));
     r.admin("", &format!(r#"{{"janus":"list_tokens","transaction":"a-tokens-off",{SECRET}}}"#));
     r.admin("", &format!(r#"{{"janus":"query_eventhandler","transaction":"a-evh","handler":"janus.eventhandler.sampleevh",{SECRET}}}"#));
@@ -766,21 +810,22 @@ fn secured_script(r: &mut Run) {
     r.janus("/{s1}", r#"{"janus":"keepalive","transaction":"u-ka-badtoken","token":"nope"}"#);
     r.request(Api::Janus, "GET", "/janus/{s1}", None, Duration::from_secs(10));
     r.admin("", &format!(r#"{{"janus":"add_token","transaction":"b-add","token":"tok1","plugins":["janus.plugin.echotest"],{SECRET}}}"#));
-    r.admin("", &format!(r#"{{"janus":"add_token","transaction":"b-add-dup","token":"tok1",{SECRET}}}"#));
     r.admin("", &format!(r#"{{"janus":"add_token","transaction":"b-add-bad","token":"tok2","plugins":["janus.plugin.nope"],{SECRET}}}"#));
     r.admin("", &format!(r#"{{"janus":"add_token","transaction":"b-add-all","token":"tok3",{SECRET}}}"#));
+    r.admin("", &format!(r#"{{"janus":"add_token","transaction":"b-add-dup","token":"tok2","plugins":["janus.plugin.textroom"],{SECRET}}}"#));
     r.admin("", &format!(r#"{{"janus":"add_token","transaction":"b-add-notoken",{SECRET}}}"#));
     r.admin("", &format!(r#"{{"janus":"list_tokens","transaction":"b-list",{SECRET}}}"#));
     r.janus("", r#"{"janus":"create","transaction":"u-token","token":"tok1"}"#);
     r.learn("s2", "data.id");
-    r.janus("/{s2}", r#"{"janus":"attach","transaction":"u-attach-vr","plugin":"janus.plugin.videoroom","token":"tok1"}"#);
-    r.learn("h0", "data.id");
+    r.janus("/{s2}", r#"{"janus":"attach","transaction":"u-attach-denied","plugin":"janus.plugin.videoroom","token":"tok1"}"#);
     r.janus("/{s2}", r#"{"janus":"attach","transaction":"u-attach-ok","plugin":"janus.plugin.echotest","token":"tok1"}"#);
     r.learn("h1", "data.id");
     r.janus("/{s2}", r#"{"janus":"attach","transaction":"u-attach-secret","plugin":"janus.plugin.videoroom","apisecret":"s3cret"}"#);
     r.learn("h2", "data.id");
     r.janus("/{s2}/{h1}", r#"{"janus":"message","transaction":"u-echo","token":"tok1","body":{"video":false}}"#);
     r.request(Api::Janus, "GET", "/janus/{s2}?token=tok1", None, Duration::from_secs(15));
+    r.janus("/{s2}/{h1}", r#"{"janus":"message","transaction":"u-echo-2","apisecret":"s3cret","body":{"audio":false}}"#);
+    r.request(Api::Janus, "GET", "/janus/{s2}?apisecret=s3cret&maxev=3", None, Duration::from_secs(15));
     r.admin(
         "",
         &format!(r#"{{"janus":"allow_token","transaction":"b-allow","token":"tok1","plugins":["janus.plugin.videoroom"],{SECRET}}}"#),
