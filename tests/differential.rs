@@ -932,8 +932,9 @@ fn reference_transcript_is_deterministic() {
 
 #[test]
 fn differential_janus_api() {
+    let reference = transcript(REFERENCE_JANUS, "reference").unwrap();
+    // On a failure, both transcripts are left in CARGO_TARGET_TMPDIR (differential-*.txt).
     let ours = transcript(env!("CARGO_BIN_EXE_janus"), "ours")
         .unwrap_or_else(|e| panic!("our gateway did not run the script: {e}"));
-    let reference = transcript(REFERENCE_JANUS, "reference").unwrap();
     assert_same(&reference, "/usr/bin/janus 1.1.2", &ours, "our janus");
 }
