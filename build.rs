@@ -24,6 +24,13 @@ fn main() {
             .probe(lib)
             .unwrap_or_else(|e| panic!("pkg-config cannot find {lib}: {e}"));
         include_paths.extend(found.include_paths);
+        // `info` lists some dependency versions as Janus records them at build time.
+        let var = lib.replace(['-', '.'], "_").to_uppercase();
+        println!("cargo:rustc-env=JANUS_DEP_{var}_VERSION={}", found.version);
+    }
+    // libnice is not linked yet (the media plane will), but Janus reports its version.
+    if let Ok(nice) = pkg_config::Config::new().cargo_metadata(false).probe("nice") {
+        println!("cargo:rustc-env=JANUS_DEP_NICE_VERSION={}", nice.version);
     }
 
     generate_bindings(&out, &include_paths);
@@ -59,7 +66,7 @@ fn generate_bindings(out: &Path, include_paths: &[PathBuf]) {
     let jobs: &[(&str, &str, &[&str])] = &[
         ("jansson.h", "jansson.rs", &["json_.*", "JSON_.*", "jsonp_.*"]),
         ("libconfig.h", "libconfig.rs", &["config_.*", "CONFIG_.*", "LIBCONFIG_.*"]),
-        ("srtp2/srtp.h", "srtp.rs", &["srtp_init", "srtp_shutdown", "srtp_err_status.*"]),
+        ("srtp2/srtp.h", "srtp.rs", &["srtp_init", "srtp_shutdown", "srtp_err_status.*", "srtp_get_version_string"]),
         ("zlib.h", "zlib.rs", &["deflate", "deflateInit2_", "deflateEnd", "z_stream", "Z_.*", "ZLIB_VERSION"]),
     ];
     for (header, file, patterns) in jobs {

@@ -63,6 +63,13 @@ pub trait Environment: Send + Sync {
     fn defer(&self, job: Box<dyn FnOnce() + Send>);
 }
 
+/// Where the gateway reports events for the event handlers (Janus'
+/// `janus_events_notify_handlers`); absent when `events.broadcast` is off.
+pub trait EventBus: Send + Sync {
+    /// `event_type` is a `JANUS_EVENT_TYPE_*` bit; ids are 0 when not applicable.
+    fn notify(&self, event_type: u32, subtype: u32, session_id: u64, handle_id: u64, opaque_id: Option<&str>, body: crate::json::Json);
+}
+
 pub struct Gateway {
     pub settings: Settings,
     pub auth: Auth,
@@ -70,6 +77,9 @@ pub struct Gateway {
     plugins: HashMap<String, Arc<dyn Plugin>>,
     pub info: StaticInfo,
     pub env: Arc<dyn Environment>,
+    events: Option<Arc<dyn EventBus>>,
+    /// Known once the transports are up (they need the gateway to start).
+    transports: std::sync::OnceLock<Vec<crate::modules::ModuleInfo>>,
 }
 
 impl Gateway {
@@ -81,7 +91,45 @@ impl Gateway {
         env: Arc<dyn Environment>,
     ) -> Gateway {
         let plugins = plugins.into_iter().map(|p| (p.package().to_string(), p)).collect();
-        Gateway { settings, auth, sessions: Sessions::default(), plugins, info, env }
+        Gateway { settings, auth, sessions: Sessions::default(), plugins, info, env, events: None, transports: Default::default() }
+    }
+
+    /// Records the transports that started (listed by `info`).
+    pub fn set_transports(&self, transports: Vec<crate::modules::ModuleInfo>) {
+        let _ = self.transports.set(transports);
+    }
+
+    pub fn transports(&self) -> &[crate::modules::ModuleInfo] {
+        self.transports.get().map_or(&[], Vec::as_slice)
+    }
+
+    /// Routes events to the event handlers (`events.broadcast`).
+    pub fn with_event_bus(mut self, bus: Arc<dyn EventBus>) -> Gateway {
+        self.events = Some(bus);
+        self
+    }
+
+    /// `events_is_enabled()` as modules see it.
+    pub fn events_enabled(&self) -> bool {
+        self.events.is_some()
+    }
+
+    /// A plugin's `notify_event`: `{plugin, data}` to the handlers, if any.
+    pub fn notify_plugin_event(&self, session_id: u64, handle_id: u64, package: &str, data: crate::json::Json) {
+        if let Some(bus) = &self.events {
+            let opaque = self.sessions.get(session_id).and_then(|s| s.handle(handle_id)).and_then(|h| h.opaque_id.clone());
+            let body = crate::json::Object::new().with("plugin", package).with("data", data);
+            bus.notify(1 << 6 /* JANUS_EVENT_TYPE_PLUGIN */, 0, session_id, handle_id, opaque.as_deref(), body.into());
+        }
+    }
+
+    /// A transport's `notify_event`: `{transport, id, data}` to the handlers, if any; `id` is
+    /// the connection's identity (Janus hashes the pointer the transport passed).
+    pub fn notify_transport_event(&self, package: String, instance: usize, data: crate::json::Json) {
+        if let Some(bus) = &self.events {
+            let body = crate::json::Object::new().with("transport", package).with("id", instance.to_string()).with("data", data);
+            bus.notify(1 << 7 /* JANUS_EVENT_TYPE_TRANSPORT */, 0, 0, 0, None, body.into());
+        }
     }
 
     pub fn plugin(&self, package: &str) -> Option<&Arc<dyn Plugin>> {

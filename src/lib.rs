@@ -20,6 +20,7 @@ pub mod record;
 pub mod rtcp;
 pub mod rtp;
 pub mod sdp;
+pub mod server;
 pub mod server_info;
 pub mod session;
 pub mod transport_host;

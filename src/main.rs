@@ -1,4 +1,4 @@
-//! The `janus` executable.
+//! The `janus` executable: the same command line as Janus 1.1.2.
 
 use std::process::ExitCode;
 
@@ -11,13 +11,12 @@ fn main() -> ExitCode {
         env!("JANUS_BUILD_TIME")
     );
     let args: Vec<String> = std::env::args().collect();
-    let _options = match janus::options::parse(&args) {
+    let options = match janus::options::parse(&args) {
         Ok(o) => o,
         Err(message) => {
             janus::options::print_error(&message);
             return ExitCode::FAILURE;
         }
     };
-    eprintln!("The control plane is not implemented yet: this build only provides the module ABI.");
-    ExitCode::FAILURE
+    ExitCode::from(janus::server::run(options) as u8)
 }

@@ -39,7 +39,6 @@ pub struct StaticInfo {
     pub webrtc_encryption: bool,
     /// `None` when `general.hide_dependencies` is set; else library name and version.
     pub dependencies: Option<Vec<(String, String)>>,
-    pub transports: Vec<ModuleInfo>,
     pub event_handlers_loaded: Vec<ModuleInfo>,
     pub loggers: Vec<ModuleInfo>,
 }
@@ -75,7 +74,6 @@ impl Default for StaticInfo {
             event_handlers: false,
             webrtc_encryption: true,
             dependencies: Some(Vec::new()),
-            transports: Vec::new(),
             event_handlers_loaded: Vec::new(),
             loggers: Vec::new(),
         }
@@ -166,7 +164,7 @@ pub fn build(gateway: &Gateway, transaction: Option<&str>) -> Json {
         let deps: Object = deps.iter().map(|(k, v)| (k.clone(), Json::from(v.as_str()))).collect();
         o.set("dependencies", deps);
     }
-    o.set("transports", module_map(i.transports.iter()));
+    o.set("transports", module_map(gateway.transports().iter()));
     o.set("events", module_map(i.event_handlers_loaded.iter()));
     o.set("loggers", module_map(i.loggers.iter()));
     o.set("plugins", module_map(gateway.plugins().map(|p| p.description())));

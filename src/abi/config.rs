@@ -55,18 +55,15 @@ const ITEM: c_int = Kind::Item as c_int;
 const CATEGORY: c_int = Kind::Category as c_int;
 const ARRAY: c_int = Kind::Array as c_int;
 
-/// The one place configuration messages leave this file, at Janus' level for each.
-/// Until the core logger exists they go to stdout the way Janus prints them by default:
-/// errors and warnings with their tag, verbose lines (above the default level 4) not at all.
-/// A failing stdout is ignored, never a reason to fail the call.
+/// The one place configuration messages leave this file: the core log, at Janus' level for
+/// each (without Janus' `[config.c:function:line]` tag on errors).
 fn log(level: LogLevel, text: &str) {
-    use std::io::Write;
-    let tag = match level {
-        LogLevel::Err => "[ERR] ",
-        LogLevel::Warn => "[WARN] ",
-        LogLevel::Verb => return,
+    let level = match level {
+        LogLevel::Err => crate::log::Level::Err,
+        LogLevel::Warn => crate::log::Level::Warn,
+        LogLevel::Verb => crate::log::Level::Verb,
     };
-    let _ = write!(std::io::stdout().lock(), "{tag}{text}");
+    crate::log::emit(level, None, format_args!("{text}"));
 }
 
 // ---- building and reading the C tree ----

@@ -195,6 +195,34 @@ pub extern "C" fn janus_network_detect_local_ip_as_string(addr_type: c_int) -> *
     })
 }
 
+/// Iterates a `getifaddrs` list as the safe helpers see it.
+///
+/// # Safety
+/// `ifas` must be NULL or a well-formed, NULL-terminated list that outlives the iterator.
+unsafe fn interface_entries<'a>(ifas: *const ifaddrs) -> impl Iterator<Item = InterfaceAddress<'a>> {
+    let mut cur = ifas;
+    std::iter::from_fn(move || {
+        let ifa = cur.as_ref()?;
+        cur = ifa.ifa_next;
+        Some(InterfaceAddress { name: c_bytes(ifa.ifa_name), addr: ip_of_sockaddr(ifa.ifa_addr) })
+    })
+}
+
+/// The address of this host's interface named `wanted`, or `wanted` itself if it is one of
+/// this host's addresses (the core's `general.interface`).
+pub fn lookup_local_interface(wanted: &str) -> Option<std::net::IpAddr> {
+    // SAFETY: getifaddrs gives a list we walk and free before returning.
+    unsafe {
+        let mut ifas: *mut ifaddrs = std::ptr::null_mut();
+        if libc::getifaddrs(&mut ifas) != 0 {
+            return None;
+        }
+        let found = ip_utils::lookup_interface(interface_entries(ifas), wanted.as_bytes());
+        libc::freeifaddrs(ifas);
+        found
+    }
+}
+
 /// Finds in a `getifaddrs` list the address of the interface named `iface`, or the entry
 /// whose address is `iface`. `result` is nullified first; 0, or -EINVAL if nothing matches.
 #[no_mangle]
@@ -213,17 +241,8 @@ pub unsafe extern "C" fn janus_network_lookup_interface(
             return -EINVAL;
         }
         result.nullify();
-        let mut cur = ifas;
-        let entries = std::iter::from_fn(|| {
-            // SAFETY: walking a well-formed, NULL-terminated ifaddrs list.
-            let ifa = unsafe { cur.as_ref() }?;
-            cur = ifa.ifa_next;
-            Some(InterfaceAddress {
-                name: unsafe { c_bytes(ifa.ifa_name) },
-                addr: unsafe { ip_of_sockaddr(ifa.ifa_addr) },
-            })
-        });
-        match ip_utils::lookup_interface(entries, query) {
+        // SAFETY: a well-formed, NULL-terminated ifaddrs list.
+        match ip_utils::lookup_interface(unsafe { interface_entries(ifas) }, query) {
             Some(ip) => {
                 result.set(ip);
                 0

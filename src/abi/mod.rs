@@ -20,11 +20,14 @@ pub mod json;
 pub mod log;
 pub mod modules;
 pub mod plugin;
+pub mod plugin_host;
 pub mod record;
+pub mod refcount;
 pub mod rtcp;
 pub mod rtp;
 pub mod sdp;
 pub mod transport;
+pub mod transport_host;
 pub mod utils;
 
 /// Runs an export's body; a panic becomes `on_panic` (NULL, -1, FALSE... as Janus would fail).

@@ -11,25 +11,18 @@ use std::ffi::{c_void, CStr};
 use std::mem::{offset_of, size_of};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Mutex;
 
 use libc::{c_char, c_int, c_uint};
 
 use super::json::to_jansson;
+use super::refcount::JanusRefcount;
 use super::{c_bytes, c_str, guard};
 use crate::json::Json;
 use crate::record::{Recorder, Target};
 use crate::rtp::switching::SwitchingContext;
 use crate::sys::glib::*;
 use crate::sys::jansson::{json_decref, json_dumps, JSON_PRESERVE_ORDER};
-
-/// `janus_refcount`: modules decrement `count` atomically and call `free` at zero.
-#[repr(C)]
-pub struct JanusRefcount {
-    pub count: c_int,
-    pub free: Option<unsafe extern "C" fn(*const JanusRefcount)>,
-}
 
 /// `janus_recorder`, field for field (x86_64, GMutex build: 224 bytes).
 #[repr(C)]
@@ -58,7 +51,6 @@ pub struct JanusRecorder {
 }
 
 const _: () = {
-    assert!(size_of::<JanusRefcount>() == 16);
     assert!(size_of::<JanusRecorder>() == 224);
     assert!(offset_of!(JanusRecorder, filename) == 8);
     assert!(offset_of!(JanusRecorder, extensions) == 48);
@@ -213,7 +205,7 @@ pub unsafe extern "C" fn janus_recorder_create_full(
         c.created = rec.created();
         c.type_ = rec.medium() as c_int;
         g_mutex_init(&mut c.mutex);
-        c.ref_ = JanusRefcount { count: 1, free: Some(recorder_free) };
+        c.ref_ = JanusRefcount::new(recorder_free);
         refresh(c, &rec);
         std::ptr::write(&mut (*block).core, Mutex::new(rec));
         block as *mut JanusRecorder
@@ -301,14 +293,8 @@ pub unsafe extern "C" fn janus_recorder_close(recorder: *mut JanusRecorder) -> c
 #[no_mangle]
 pub unsafe extern "C" fn janus_recorder_destroy(recorder: *mut JanusRecorder) {
     guard((), || {
-        let Some(c) = recorder.as_mut() else { return };
-        if AtomicI32::from_ptr(&mut c.destroyed).compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst).is_err() {
-            return;
-        }
-        if AtomicI32::from_ptr(&mut c.ref_.count).fetch_sub(1, Ordering::SeqCst) == 1 {
-            if let Some(free) = c.ref_.free {
-                free(&c.ref_);
-            }
+        if !recorder.is_null() {
+            JanusRefcount::destroy_once(&raw mut (*recorder).destroyed, &raw mut (*recorder).ref_);
         }
     })
 }

@@ -8,20 +8,13 @@
 // of this library (or NUL-terminated strings), as modules pass them.
 #![allow(clippy::missing_safety_doc)]
 
-use std::sync::atomic::{AtomicI32, Ordering};
 
 use libc::{c_char, c_int, size_t};
 
+use super::refcount::JanusRefcount;
 use super::{c_bytes, guard, static_cstr};
 use crate::sdp::{self, Attribute, Direction, MLine, MediaType, Property, Sdp};
 use crate::sys::glib::{self, g_free, g_list_iter, gboolean, gpointer, GList};
-
-/// `janus_refcount`: modules decrement `count` atomically and call `free` at zero.
-#[repr(C)]
-pub struct JanusRefcount {
-    count: c_int,
-    free: Option<unsafe extern "C" fn(*const JanusRefcount)>,
-}
 
 /// `janus_sdp`.
 #[repr(C)]
@@ -76,7 +69,6 @@ pub struct JanusSdpAttribute {
 // Layouts measured on Janus 1.1.2 (inventory §2.2).
 const _: () = {
     use std::mem::{offset_of, size_of};
-    assert!(size_of::<JanusRefcount>() == 16);
     assert!(size_of::<JanusSdp>() == 128);
     assert!(offset_of!(JanusSdp, o_name) == 8);
     assert!(offset_of!(JanusSdp, o_ipv4) == 32);
@@ -109,45 +101,15 @@ const _: () = {
     assert!(offset_of!(JanusSdpAttribute, ref_) == 24);
 };
 
-// ---- refcounting, as the inline janus_refcount_* macros modules use ----
-
-unsafe fn atomic(p: *mut c_int) -> &'static AtomicI32 {
-    &*(p as *const AtomicI32)
-}
-
-unsafe fn refcount_init(r: *mut JanusRefcount, free: unsafe extern "C" fn(*const JanusRefcount)) {
-    (*r).count = 1;
-    (*r).free = Some(free);
-}
-
-unsafe fn refcount_increase(r: *mut JanusRefcount) {
-    atomic(&raw mut (*r).count).fetch_add(1, Ordering::SeqCst);
-}
-
-unsafe fn refcount_decrease(r: *mut JanusRefcount) {
-    if atomic(&raw mut (*r).count).fetch_sub(1, Ordering::SeqCst) == 1 {
-        if let Some(free) = (*r).free {
-            free(r);
-        }
-    }
-}
-
-/// `janus_sdp_*_destroy`: flag as destroyed once, then drop the creator's reference.
-unsafe fn destroy(destroyed: *mut c_int, r: *mut JanusRefcount) {
-    if atomic(destroyed).compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
-        refcount_decrease(r);
-    }
-}
-
 unsafe fn attribute_destroy(a: *mut JanusSdpAttribute) {
     if !a.is_null() {
-        destroy(&raw mut (*a).destroyed, &raw mut (*a).ref_);
+        JanusRefcount::destroy_once(&raw mut (*a).destroyed, &raw mut (*a).ref_);
     }
 }
 
 unsafe fn mline_destroy(m: *mut JanusSdpMline) {
     if !m.is_null() {
-        destroy(&raw mut (*m).destroyed, &raw mut (*m).ref_);
+        JanusRefcount::destroy_once(&raw mut (*m).destroyed, &raw mut (*m).ref_);
     }
 }
 
@@ -212,7 +174,7 @@ fn int_ptr(v: i32) -> gpointer {
 
 unsafe fn new_attribute(a: &Attribute) -> *mut JanusSdpAttribute {
     let p = glib::g_malloc0(std::mem::size_of::<JanusSdpAttribute>()) as *mut JanusSdpAttribute;
-    refcount_init(&raw mut (*p).ref_, attribute_free);
+    (*p).ref_ = JanusRefcount::new(attribute_free);
     (*p).name = dup(&a.name);
     (*p).value = dup(&a.value);
     (*p).direction = a.direction as c_int;
@@ -233,7 +195,7 @@ unsafe fn new_ptypes(ptypes: &[i32]) -> *mut GList {
 
 unsafe fn new_mline(m: &MLine) -> *mut JanusSdpMline {
     let p = glib::g_malloc0(std::mem::size_of::<JanusSdpMline>()) as *mut JanusSdpMline;
-    refcount_init(&raw mut (*p).ref_, mline_free);
+    (*p).ref_ = JanusRefcount::new(mline_free);
     (*p).index = m.index;
     (*p).type_ = m.mtype as c_int;
     (*p).type_str = dup(&m.type_str);
@@ -252,7 +214,7 @@ unsafe fn new_mline(m: &MLine) -> *mut JanusSdpMline {
 
 unsafe fn new_sdp(s: &Sdp) -> *mut JanusSdp {
     let p = glib::g_malloc0(std::mem::size_of::<JanusSdp>()) as *mut JanusSdp;
-    refcount_init(&raw mut (*p).ref_, sdp_free);
+    (*p).ref_ = JanusRefcount::new(sdp_free);
     (*p).version = s.version;
     (*p).o_name = dup(&s.o_name);
     (*p).o_sessid = s.o_sessid;
@@ -328,9 +290,9 @@ unsafe fn nth_mline(s: *const JanusSdp, n: usize) -> *mut JanusSdpMline {
 
 /// Runs `body` on the SDP's model while holding a reference, as Janus' helpers do.
 unsafe fn with_model<T>(s: *mut JanusSdp, body: impl FnOnce(&Sdp) -> T) -> T {
-    refcount_increase(&raw mut (*s).ref_);
+    JanusRefcount::increase(&raw mut (*s).ref_);
     let result = body(&sdp_model(s));
-    refcount_decrease(&raw mut (*s).ref_);
+    JanusRefcount::decrease(&raw mut (*s).ref_);
     result
 }
 
@@ -359,7 +321,7 @@ pub unsafe extern "C" fn janus_sdp_parse(text_in: *const c_char, error: *mut c_c
 pub unsafe extern "C" fn janus_sdp_destroy(s: *mut JanusSdp) {
     guard((), || {
         if !s.is_null() {
-            destroy(&raw mut (*s).destroyed, &raw mut (*s).ref_);
+            JanusRefcount::destroy_once(&raw mut (*s).destroyed, &raw mut (*s).ref_);
         }
     })
 }
@@ -370,7 +332,7 @@ pub unsafe extern "C" fn janus_sdp_write(s: *mut JanusSdp) -> *mut c_char {
         if s.is_null() {
             return std::ptr::null_mut();
         }
-        refcount_increase(&raw mut (*s).ref_);
+        JanusRefcount::increase(&raw mut (*s).ref_);
         let mut model = sdp_model(s);
         let written = sdp::write(&mut model);
         // The writer rewrote rejected media m-lines: do the same to the C tree.
@@ -384,7 +346,7 @@ pub unsafe extern "C" fn janus_sdp_write(s: *mut JanusSdp) -> *mut c_char {
         let out = glib::g_malloc(written.len() + 1) as *mut u8;
         std::ptr::copy_nonoverlapping(written.as_ptr(), out, written.len());
         *out.add(written.len()) = 0;
-        refcount_decrease(&raw mut (*s).ref_);
+        JanusRefcount::decrease(&raw mut (*s).ref_);
         out as *mut c_char
     })
 }

@@ -2,24 +2,16 @@
 //! transport creates per connection and hands to the core with each request.
 //!
 //! The count lives in the C struct and modules change it with their inline
-//! `janus_refcount_*` macros (atomic add/sub on `ref.count`, `ref.free(&ref)` at zero),
+//! `JanusRefcount_*` macros (atomic add/sub on `ref.count`, `ref.free(&ref)` at zero),
 //! so the core does exactly the same on the same field.
 
 #![allow(clippy::missing_safety_doc)]
 
-use std::sync::atomic::{AtomicI32, Ordering};
-
 use libc::{c_int, c_void};
 
 use super::guard;
+use super::refcount::JanusRefcount;
 use crate::sys::glib::{self, GMutex};
-
-/// `janus_refcount`: 16 bytes.
-#[repr(C)]
-pub struct janus_refcount {
-    pub count: c_int,
-    pub free: Option<unsafe extern "C" fn(*const janus_refcount)>,
-}
 
 /// `janus_transport_session`: 48 bytes.
 #[repr(C)]
@@ -28,12 +20,11 @@ pub struct janus_transport_session {
     pub p_free: Option<unsafe extern "C" fn(*mut c_void)>,
     pub destroyed: c_int,
     pub mutex: GMutex,
-    pub ref_: janus_refcount,
+    pub ref_: JanusRefcount,
 }
 
 const _: () = {
     use std::mem::{offset_of, size_of};
-    assert!(size_of::<janus_refcount>() == 16);
     assert!(size_of::<janus_transport_session>() == 48);
     assert!(offset_of!(janus_transport_session, p_free) == 8);
     assert!(offset_of!(janus_transport_session, destroyed) == 16);
@@ -42,7 +33,7 @@ const _: () = {
 };
 
 /// The `ref.free` of every session: gives the transport its pointer back, frees the struct.
-unsafe extern "C" fn transport_session_free(r: *const janus_refcount) {
+unsafe extern "C" fn transport_session_free(r: *const JanusRefcount) {
     let session = r.byte_sub(std::mem::offset_of!(janus_transport_session, ref_))
         as *mut janus_transport_session;
     if let Some(p_free) = (*session).p_free {
@@ -66,10 +57,7 @@ pub unsafe extern "C" fn janus_transport_session_create(
                 .cast::<janus_transport_session>();
             (*session).transport_p = transport_p;
             (*session).p_free = p_free;
-            (*session).ref_ = janus_refcount {
-                count: 1,
-                free: Some(transport_session_free),
-            };
+            (*session).ref_ = JanusRefcount::new(transport_session_free);
             glib::g_mutex_init(&raw mut (*session).mutex);
             session
         }
@@ -86,18 +74,7 @@ pub unsafe extern "C" fn janus_transport_session_destroy(session: *mut janus_tra
         }
         // SAFETY: a live session; both fields are plain ints that C also changes atomically.
         unsafe {
-            let destroyed = AtomicI32::from_ptr(&raw mut (*session).destroyed);
-            if destroyed
-                .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
-                .is_ok()
-            {
-                let count = AtomicI32::from_ptr(&raw mut (*session).ref_.count);
-                if count.fetch_sub(1, Ordering::SeqCst) == 1 {
-                    if let Some(free) = (*session).ref_.free {
-                        free(&raw const (*session).ref_);
-                    }
-                }
-            }
+            JanusRefcount::destroy_once(&raw mut (*session).destroyed, &raw mut (*session).ref_);
         }
     })
 }

@@ -292,6 +292,26 @@ impl Config {
         add(&mut self.entries, entry);
     }
 
+    /// The root category `name`, appended if missing (`janus_config_get_create`).
+    pub fn category_mut(&mut self, name: &str) -> &mut Entry {
+        let at = match self.entries.iter().position(|e| {
+            e.kind() == Kind::Category && e.name.as_deref().is_some_and(|n| same_name(n.as_bytes(), name.as_bytes()))
+        }) {
+            Some(i) => i,
+            None => {
+                self.entries.push(Entry::category(name));
+                self.entries.len() - 1
+            }
+        };
+        &mut self.entries[at]
+    }
+
+    /// Sets item `name` of category `category` (created if missing), replacing any value.
+    pub fn set(&mut self, category: &str, name: &str, value: impl Into<String>) {
+        // A category always takes members.
+        let _ = self.category_mut(category).add(Entry::item(name, value));
+    }
+
     /// The lines `janus_config_print` logs.
     pub fn print_lines(&self) -> Vec<String> {
         let mut lines = vec![format!("[{}]\n", self.name)];

@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod glib;
 pub mod goption;
 pub mod jcfg;
+pub mod process;
 pub mod zlib;
 
 pub mod jansson {
@@ -51,6 +52,46 @@ pub mod jansson {
 
 pub mod libconfig {
     include!(concat!(env!("OUT_DIR"), "/libconfig.rs"));
+}
+
+/// libsrtp must be initialised once before anyone creates SRTP sessions; no stock plugin
+/// does it, the core does (before loading plugins).
+pub fn srtp_init() {
+    // SAFETY: plain library initialisation, called from the main thread at startup.
+    unsafe {
+        srtp::srtp_init();
+    }
+}
+
+extern "C" {
+    static glib_major_version: libc::c_uint;
+    static glib_minor_version: libc::c_uint;
+    static glib_micro_version: libc::c_uint;
+    fn OpenSSL_version(t: libc::c_int) -> *const libc::c_char;
+}
+
+/// The library versions `info` reports under `dependencies`, in Janus' order and spelling.
+pub fn dependency_versions() -> Vec<(String, String)> {
+    let text = |p: *const libc::c_char| {
+        // SAFETY: the libraries return static NUL-terminated strings.
+        (!p.is_null()).then(|| unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()).unwrap_or_default()
+    };
+    // SAFETY: GLib's exported version numbers, and two version getters without arguments.
+    let (glib, srtp, crypto) = unsafe {
+        (
+            format!("{glib_major_version}.{glib_minor_version}.{glib_micro_version}"),
+            text(srtp::srtp_get_version_string()),
+            text(OpenSSL_version(0)),
+        )
+    };
+    vec![
+        ("glib2".into(), glib),
+        ("jansson".into(), env!("JANUS_DEP_JANSSON_VERSION").into()),
+        ("libnice".into(), option_env!("JANUS_DEP_NICE_VERSION").unwrap_or_default().into()),
+        ("libsrtp".into(), srtp),
+        ("libcurl".into(), env!("JANUS_DEP_LIBCURL_VERSION").into()),
+        ("crypto".into(), crypto),
+    ]
 }
 
 pub mod srtp {

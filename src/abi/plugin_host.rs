@@ -1,0 +1,354 @@
+//! Hosting C plugins: `janus_plugin_session` objects, the `janus_callbacks` table plugins
+//! call into, and the [`Plugin`]/[`PluginSession`] traits the core uses, implemented over a
+//! plugin's vtable. Janus' ownership rules (inventory 3.1, 3.2) are kept to the letter: the
+//! plugin session starts with two references (the core's and the one lent to the plugin),
+//! `handle_message` gets a transaction and JSON it owns, `push_event` borrows the JSEP.
+
+use std::collections::HashSet;
+use std::ffi::CString;
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use libc::{c_char, c_int, c_void};
+
+use super::json::{from_jansson, to_jansson};
+use super::modules::{LoadedModule, PluginVtable, Vtable};
+use super::plugin::{janus_plugin_result, janus_plugin_result_destroy};
+use super::refcount::JanusRefcount;
+use super::{c_str, guard};
+use crate::gateway::Gateway;
+use crate::json::Json;
+use crate::modules::ModuleInfo;
+use crate::plugin_host::{Plugin, PluginResult, PluginSession};
+use crate::sys::glib::{self, gboolean, FALSE, TRUE};
+use crate::sys::jansson::{json_decref, json_t, json_typeof, JSON_OBJECT};
+
+/// `janus_plugin_session`: 40 bytes, allocated by the core.
+#[repr(C)]
+pub struct JanusPluginSession {
+    /// Points to our [`HandleRef`] (Janus: the ICE handle).
+    pub gateway_handle: *mut c_void,
+    pub plugin_handle: *mut c_void,
+    pub stopped: c_int,
+    pub ref_: JanusRefcount,
+}
+
+const _: () = {
+    use std::mem::{offset_of, size_of};
+    assert!(size_of::<JanusPluginSession>() == 40);
+    assert!(offset_of!(JanusPluginSession, stopped) == 16 && offset_of!(JanusPluginSession, ref_) == 24);
+};
+
+/// What a plugin session's `gateway_handle` leads back to.
+struct HandleRef {
+    session_id: u64,
+    handle_id: u64,
+}
+
+/// The gateway the callbacks serve; set once the plugins are initialised.
+static GATEWAY: OnceLock<Arc<Gateway>> = OnceLock::new();
+
+/// Plugin sessions the core still holds (`janus_plugin_session_is_alive`), by address.
+static LIVE: Mutex<Option<HashSet<usize>>> = Mutex::new(None);
+
+fn live() -> std::sync::MutexGuard<'static, Option<HashSet<usize>>> {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Makes `gateway` the one plugin callbacks report to.
+pub fn install_gateway(gateway: Arc<Gateway>) {
+    let _ = GATEWAY.set(gateway);
+}
+
+/// Janus' liveness test: a plausible pointer, still held by the core, not stopped.
+unsafe fn is_alive(ps: *mut JanusPluginSession) -> bool {
+    (ps as usize) >= 0x1000
+        && live().as_ref().is_some_and(|l| l.contains(&(ps as usize)))
+        && std::sync::atomic::AtomicI32::from_ptr(&raw mut (*ps).stopped).load(std::sync::atomic::Ordering::SeqCst) == 0
+}
+
+/// `ref.free` of plugin sessions: runs on whichever thread drops the last reference.
+unsafe extern "C" fn plugin_session_free(r: *const JanusRefcount) {
+    let ps = r.byte_sub(std::mem::offset_of!(JanusPluginSession, ref_)) as *mut JanusPluginSession;
+    if !(*ps).gateway_handle.is_null() {
+        drop(Box::from_raw((*ps).gateway_handle as *mut HandleRef));
+        (*ps).gateway_handle = std::ptr::null_mut();
+    }
+    glib::g_free(ps as *mut c_void);
+}
+
+/// A loaded, initialised plugin.
+pub struct CPlugin {
+    vtable: &'static PluginVtable,
+    info: ModuleInfo,
+}
+
+// The vtable is immutable module data; every method may be called from any thread.
+unsafe impl Send for CPlugin {}
+unsafe impl Sync for CPlugin {}
+
+/// Why a plugin was not started.
+#[derive(Debug, PartialEq, Eq)]
+pub enum StartError {
+    NotAPlugin,
+    /// `init` returned this negative value.
+    Init(i32),
+}
+
+/// `init(&janus_callbacks, configs_folder)`; a negative result means the plugin is skipped
+/// (Janus then `dlclose`s it; we leave it mapped, which is harmless).
+pub fn start_plugin(module: &LoadedModule, configs_folder: &Path) -> Result<Arc<CPlugin>, StartError> {
+    let Vtable::Plugin(vtable) = module.vtable else { return Err(StartError::NotAPlugin) };
+    // SAFETY: `create()` returned a vtable that lives as long as the (never unloaded) module.
+    let vtable: &'static PluginVtable = unsafe { &*vtable };
+    let folder = CString::new(configs_folder.as_os_str().as_encoded_bytes()).unwrap_or_default();
+    let init = vtable.init.expect("checked when loaded");
+    // SAFETY: the callbacks table is static; the folder string outlives the call (plugins copy it).
+    let result = unsafe { init(&raw const CALLBACKS as *mut c_void, folder.as_ptr()) };
+    if result < 0 {
+        return Err(StartError::Init(result));
+    }
+    Ok(Arc::new(CPlugin { vtable, info: module.info.clone() }))
+}
+
+impl CPlugin {
+    /// `destroy()` at shutdown.
+    pub fn destroy(&self) {
+        if let Some(destroy) = self.vtable.destroy {
+            // SAFETY: a mandatory method of a loaded plugin.
+            unsafe { destroy() }
+        }
+    }
+}
+
+impl Plugin for CPlugin {
+    fn description(&self) -> &ModuleInfo {
+        &self.info
+    }
+
+    fn create_session(&self, session_id: u64, handle_id: u64) -> Result<Box<dyn PluginSession>, i32> {
+        let create = self.vtable.create_session.expect("checked when loaded");
+        // SAFETY: a zeroed GLib block; the plugin may only touch `plugin_handle` during the
+        // call, the reference count is set up after it, as Janus does.
+        unsafe {
+            let ps = glib::g_malloc0(std::mem::size_of::<JanusPluginSession>()) as *mut JanusPluginSession;
+            (*ps).gateway_handle = Box::into_raw(Box::new(HandleRef { session_id, handle_id })) as *mut c_void;
+            let mut error: c_int = 0;
+            create(ps as *mut c_void, &mut error);
+            if error != 0 {
+                drop(Box::from_raw((*ps).gateway_handle as *mut HandleRef));
+                glib::g_free(ps as *mut c_void);
+                return Err(error);
+            }
+            // One reference for the core, one lent to the plugin (which drops it once).
+            (*ps).ref_ = JanusRefcount::new(plugin_session_free);
+            JanusRefcount::increase(&raw mut (*ps).ref_);
+            live().get_or_insert_with(HashSet::new).insert(ps as usize);
+            Ok(Box::new(CPluginSession { ps, vtable: self.vtable }))
+        }
+    }
+}
+
+/// The plugin's state for one handle, held through the core's reference.
+pub struct CPluginSession {
+    ps: *mut JanusPluginSession,
+    vtable: &'static PluginVtable,
+}
+
+unsafe impl Send for CPluginSession {}
+unsafe impl Sync for CPluginSession {}
+
+impl PluginSession for CPluginSession {
+    fn handle_message(&self, transaction: &str, body: &Json, jsep: Option<&Json>) -> PluginResult {
+        let handle_message = self.vtable.handle_message.expect("checked when loaded");
+        // SAFETY: the plugin receives a GLib transaction string and JSON references it owns.
+        unsafe {
+            let tx = glib::g_strdup_str(transaction);
+            let body = to_jansson(body);
+            let jsep = jsep.map_or(std::ptr::null_mut(), to_jansson);
+            let result = handle_message(self.ps as *mut c_void, tx, body, jsep) as *mut janus_plugin_result;
+            if result.is_null() {
+                return PluginResult::Nothing;
+            }
+            let text = c_str((*result).text).map(String::from);
+            let content = (*result).content;
+            let converted = match (*result).type_ {
+                0 => PluginResult::Ok((!content.is_null()).then(|| from_jansson(content))),
+                1 => PluginResult::OkWait(text),
+                _ => PluginResult::Error(text),
+            };
+            janus_plugin_result_destroy(result);
+            converted
+        }
+    }
+
+    fn query(&self) -> Option<Json> {
+        let query = self.vtable.query_session?;
+        // SAFETY: the returned reference is ours; only objects are kept, as in Janus.
+        unsafe {
+            let info = query(self.ps as *mut c_void);
+            if info.is_null() {
+                return None;
+            }
+            let result = (json_typeof(info) == JSON_OBJECT).then(|| from_jansson(info));
+            json_decref(info);
+            result
+        }
+    }
+
+    fn detach(&self) {
+        // SAFETY: the core still holds its reference until the end of this function.
+        unsafe {
+            live().as_mut().map(|l| l.remove(&(self.ps as usize)));
+            std::sync::atomic::AtomicI32::from_ptr(&raw mut (*self.ps).stopped).store(1, std::sync::atomic::Ordering::SeqCst);
+            if let Some(hangup) = self.vtable.hangup_media {
+                hangup(self.ps as *mut c_void);
+            }
+            if let Some(destroy) = self.vtable.destroy_session {
+                let mut error: c_int = 0;
+                destroy(self.ps as *mut c_void, &mut error);
+            }
+            JanusRefcount::decrease(&raw mut (*self.ps).ref_);
+        }
+    }
+}
+
+/// The ids behind a live plugin session, for callbacks.
+unsafe fn handle_of(ps: *mut JanusPluginSession) -> Option<(u64, u64)> {
+    if !is_alive(ps) || (*ps).gateway_handle.is_null() {
+        return None;
+    }
+    let h = &*((*ps).gateway_handle as *const HandleRef);
+    Some((h.session_id, h.handle_id))
+}
+
+unsafe fn package_of(plugin: *mut PluginVtable) -> Option<String> {
+    let get_package = (*plugin).get_package?;
+    c_str(get_package()).map(String::from)
+}
+
+fn now_secs() -> i64 {
+    crate::utils::real_time() / 1_000_000
+}
+
+unsafe extern "C" fn push_event(
+    ps: *mut JanusPluginSession,
+    plugin: *mut PluginVtable,
+    transaction: *const c_char,
+    message: *mut json_t,
+    jsep: *mut json_t,
+) -> c_int {
+    guard(-1, || {
+        if plugin.is_null() || message.is_null() {
+            return -1;
+        }
+        let Some((session_id, handle_id)) = handle_of(ps) else { return -2 };
+        let Some(gateway) = GATEWAY.get() else { return -2 };
+        let package = package_of(plugin).unwrap_or_default();
+        // Both stay the plugin's: the event carries a copy.
+        let message = from_jansson(message);
+        let jsep = (!jsep.is_null()).then(|| from_jansson(jsep));
+        gateway.push_event(session_id, handle_id, &package, c_str(transaction), message, jsep.as_ref())
+    })
+}
+
+/// Media callbacks: no PeerConnection exists in this build, and Janus does nothing with a
+/// packet or request for a handle without one.
+unsafe extern "C" fn relay_packet(_ps: *mut JanusPluginSession, _packet: *mut c_void) {}
+unsafe extern "C" fn on_handle(_ps: *mut JanusPluginSession) {}
+unsafe extern "C" fn send_pli_stream(_ps: *mut JanusPluginSession, _mindex: c_int) {}
+unsafe extern "C" fn send_remb(_ps: *mut JanusPluginSession, _bitrate: u32) {}
+
+unsafe extern "C" fn end_session(ps: *mut JanusPluginSession) {
+    guard((), || {
+        if let (Some((session_id, handle_id)), Some(gateway)) = (handle_of(ps), GATEWAY.get()) {
+            let gateway = gateway.clone();
+            gateway.env.clone().defer(Box::new(move || gateway.end_session(session_id, handle_id)));
+        }
+    })
+}
+
+unsafe extern "C" fn events_is_enabled() -> gboolean {
+    guard(FALSE, || GATEWAY.get().is_some_and(|g| g.events_enabled()) as gboolean)
+}
+
+unsafe extern "C" fn notify_event(plugin: *mut PluginVtable, ps: *mut JanusPluginSession, event: *mut json_t) {
+    guard((), || {
+        // Janus returns without taking the reference when the arguments are unusable.
+        if plugin.is_null() || event.is_null() || json_typeof(event) != JSON_OBJECT {
+            return;
+        }
+        let ids = if ps.is_null() { Some((0, 0)) } else { handle_of(ps) };
+        if let (Some((session_id, handle_id)), Some(gateway)) = (ids, GATEWAY.get()) {
+            let package = package_of(plugin).unwrap_or_default();
+            gateway.notify_plugin_event(session_id, handle_id, &package, from_jansson(event));
+        }
+        json_decref(event);
+    })
+}
+
+unsafe extern "C" fn auth_is_signed() -> gboolean {
+    guard(FALSE, || GATEWAY.get().is_some_and(|g| g.auth.is_signed_mode()) as gboolean)
+}
+
+unsafe extern "C" fn auth_is_signature_valid(plugin: *mut PluginVtable, token: *const c_char) -> gboolean {
+    guard(FALSE, || {
+        let (Some(g), Some(token), Some(realm)) = (GATEWAY.get(), c_str(token), package_of(plugin)) else { return FALSE };
+        if g.auth.signature_valid(token, &realm, now_secs()) {
+            TRUE
+        } else {
+            FALSE
+        }
+    })
+}
+
+unsafe extern "C" fn auth_signature_contains(
+    plugin: *mut PluginVtable,
+    token: *const c_char,
+    descriptor: *const c_char,
+) -> gboolean {
+    guard(FALSE, || {
+        let (Some(g), Some(realm), Some(descriptor)) = (GATEWAY.get(), package_of(plugin), c_str(descriptor)) else {
+            return FALSE;
+        };
+        g.auth.signature_contains(c_str(token), &realm, descriptor, now_secs()) as gboolean
+    })
+}
+
+/// `janus_callbacks`: 14 function pointers, 112 bytes.
+#[repr(C)]
+pub struct JanusCallbacks {
+    push_event: unsafe extern "C" fn(*mut JanusPluginSession, *mut PluginVtable, *const c_char, *mut json_t, *mut json_t) -> c_int,
+    relay_rtp: unsafe extern "C" fn(*mut JanusPluginSession, *mut c_void),
+    relay_rtcp: unsafe extern "C" fn(*mut JanusPluginSession, *mut c_void),
+    relay_data: unsafe extern "C" fn(*mut JanusPluginSession, *mut c_void),
+    send_pli: unsafe extern "C" fn(*mut JanusPluginSession),
+    send_pli_stream: unsafe extern "C" fn(*mut JanusPluginSession, c_int),
+    send_remb: unsafe extern "C" fn(*mut JanusPluginSession, u32),
+    close_pc: unsafe extern "C" fn(*mut JanusPluginSession),
+    end_session: unsafe extern "C" fn(*mut JanusPluginSession),
+    events_is_enabled: unsafe extern "C" fn() -> gboolean,
+    notify_event: unsafe extern "C" fn(*mut PluginVtable, *mut JanusPluginSession, *mut json_t),
+    auth_is_signed: unsafe extern "C" fn() -> gboolean,
+    auth_is_signature_valid: unsafe extern "C" fn(*mut PluginVtable, *const c_char) -> gboolean,
+    auth_signature_contains: unsafe extern "C" fn(*mut PluginVtable, *const c_char, *const c_char) -> gboolean,
+}
+
+const _: () = assert!(std::mem::size_of::<JanusCallbacks>() == 112);
+
+static CALLBACKS: JanusCallbacks = JanusCallbacks {
+    push_event,
+    relay_rtp: relay_packet,
+    relay_rtcp: relay_packet,
+    relay_data: relay_packet,
+    send_pli: on_handle,
+    send_pli_stream,
+    send_remb,
+    close_pc: on_handle,
+    end_session,
+    events_is_enabled,
+    notify_event,
+    auth_is_signed,
+    auth_is_signature_valid,
+    auth_signature_contains,
+};

@@ -1,0 +1,519 @@
+//! Startup and shutdown of the gateway, in Janus 1.1.2's order: configuration (file, then the
+//! command line written over it), logging, daemon mode and PID file, settings, plugins, the
+//! request machinery, transports; then wait for SIGINT/SIGTERM and tear down.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
+
+use crate::abi::modules::{load, LoadedModule};
+use crate::abi::{plugin_host, transport_host};
+use crate::auth::Auth;
+use crate::config::{Config, Kind};
+use crate::gateway::{Environment, Gateway, Settings};
+use crate::janus_log;
+use crate::log::Level;
+use crate::modules::{module_files, DisableList, ModuleKind};
+use crate::options::Options;
+use crate::plugin_host::Plugin;
+use crate::server_info::StaticInfo;
+use crate::sys::glib::print_line;
+use crate::sys::process;
+use crate::transport_host::{Dispatcher, Handler};
+use crate::utils::is_true;
+
+/// Where Debian's janus looks for its configuration.
+const CONFDIR: &str = "/etc/janus";
+
+/// The real environment: clocks, 53-bit random ids, and one thread for deferred work (Janus
+/// runs handle teardown and plugin-requested `end_session` off the request path).
+struct RealEnv {
+    deferred: Mutex<mpsc::Sender<Box<dyn FnOnce() + Send>>>,
+}
+
+impl RealEnv {
+    fn start() -> Arc<RealEnv> {
+        let (tx, rx) = mpsc::channel::<Box<dyn FnOnce() + Send>>();
+        std::thread::Builder::new()
+            .name("deferred".into())
+            .spawn(move || {
+                for job in rx {
+                    job();
+                }
+            })
+            .expect("thread spawns");
+        Arc::new(RealEnv { deferred: Mutex::new(tx) })
+    }
+}
+
+impl Environment for RealEnv {
+    fn monotonic_us(&self) -> i64 {
+        crate::utils::monotonic_time()
+    }
+    fn real_us(&self) -> i64 {
+        crate::utils::real_time()
+    }
+    fn random_id(&self) -> u64 {
+        crate::utils::random_u64()
+    }
+    fn defer(&self, job: Box<dyn FnOnce() + Send>) {
+        let _ = self.deferred.lock().unwrap_or_else(|e| e.into_inner()).send(job);
+    }
+}
+
+/// Reads the configuration as Janus does: `-C`, else `<folder>/janus.jcfg`, then the INI
+/// `janus.cfg`; without any, defaults (unless `-C` named a file, which is fatal).
+fn read_config(options: &Options, configs_folder: &str) -> Result<Config, ()> {
+    let explicit = options.config_file.clone();
+    let first = explicit.clone().unwrap_or_else(|| format!("{configs_folder}/janus.jcfg"));
+    if let Ok(c) = Config::parse_file(Path::new(&first)) {
+        return Ok(c);
+    }
+    print_line(&format!("Failed to load {first}, trying the INI instead..."));
+    let ini = format!("{configs_folder}/janus.cfg");
+    if let Ok(c) = Config::parse_file(Path::new(&ini)) {
+        return Ok(c);
+    }
+    if explicit.is_some() {
+        print_line(&format!("Error reading configuration from {ini}"));
+        return Err(());
+    }
+    print_line(&format!(
+        "Error reading/parsing the configuration file in {configs_folder}, going on with the defaults and the command line arguments"
+    ));
+    Ok(Config::new("janus.cfg"))
+}
+
+/// Janus writes the command line into the configuration, so the rest of startup reads one
+/// source. Integers given as -1 ("not given") leave the file's value.
+fn apply_options(config: &mut Config, o: &Options) {
+    for category in ["general", "certificates", "nat", "media", "transports", "plugins", "events", "loggers"] {
+        config.category_mut(category);
+    }
+    let set_int = |config: &mut Config, category: &str, name: &str, v: i32| {
+        if v > -1 {
+            config.set(category, name, v.to_string());
+        }
+    };
+    if o.disable_stdout {
+        config.set("general", "log_to_stdout", "no");
+    }
+    if o.daemon {
+        config.set("general", "daemonize", "yes");
+    }
+    if let Some(n) = &o.server_name {
+        config.set("general", "server_name", n.as_str());
+    }
+    if let Some(p) = &o.pid_file {
+        config.set("general", "pid_file", p.as_str());
+    }
+    set_int(config, "general", "debug_level", o.debug_level.clamp(-1, 7));
+    for (on, name, value) in [
+        (o.debug_timestamps, "debug_timestamps", "yes"),
+        (o.disable_colors, "debug_colors", "no"),
+        (o.debug_locks, "debug_locks", "yes"),
+        (o.token_auth, "token_auth", "true"),
+        (o.no_webrtc_encryption, "no_webrtc_encryption", "true"),
+    ] {
+        if on {
+            config.set("general", name, value);
+        }
+    }
+    set_int(config, "general", "session_timeout", o.session_timeout);
+    set_int(config, "general", "reclaim_session_timeout", o.reclaim_session_timeout);
+    for (value, name) in [
+        (&o.interface, "interface"),
+        (&o.configs_folder, "configs_folder"),
+        (&o.plugins_folder, "plugins_folder"),
+        (&o.apisecret, "api_secret"),
+        (&o.token_auth_secret, "token_auth_secret"),
+    ] {
+        if let Some(v) = value {
+            config.set("general", name, v.as_str());
+        }
+    }
+    for (value, name) in [(&o.cert_pem, "cert_pem"), (&o.cert_key, "cert_key"), (&o.cert_pwd, "cert_pwd")] {
+        if let Some(v) = value {
+            config.set("certificates", name, v.as_str());
+        }
+    }
+    if let Some(stun) = &o.stun_server {
+        let (host, port) = stun.rsplit_once(':').unwrap_or((stun.as_str(), "3478"));
+        config.set("nat", "stun_server", host);
+        config.set("nat", "stun_port", port);
+    }
+    for (value, name) in [(&o.nat_1_1, "nat_1_1_mapping"), (&o.ice_enforce_list, "ice_enforce_list"), (&o.ice_ignore_list, "ice_ignore_list")] {
+        if let Some(v) = value {
+            config.set("nat", name, v.as_str());
+        }
+    }
+    for (on, name) in [
+        (o.keep_private_host, "keep_private_host"),
+        (o.libnice_debug, "nice_debug"),
+        (o.full_trickle, "full_trickle"),
+        (o.ice_lite, "ice_lite"),
+        (o.ice_tcp, "ice_tcp"),
+    ] {
+        if on {
+            config.set("nat", name, "true");
+        }
+    }
+    if o.ipv6_candidates {
+        config.set("media", "ipv6", "true");
+    }
+    if o.ipv6_link_local {
+        config.set("media", "ipv6_linklocal", "true");
+    }
+    set_int(config, "media", "min_nack_queue", o.min_nack_queue);
+    set_int(config, "media", "no_media_timer", o.no_media_timer);
+    set_int(config, "media", "slowlink_threshold", o.slowlink_threshold);
+    set_int(config, "media", "twcc_period", o.twcc_period);
+    if let Some(r) = &o.rtp_port_range {
+        config.set("media", "rtp_port_range", r.as_str());
+    }
+    if o.event_handlers {
+        config.set("events", "broadcast", "yes");
+    }
+}
+
+/// C's `atoi`: leading blanks, optional sign, digits up to the first non-digit.
+fn atoi(s: &str) -> i64 {
+    crate::utils::strtol(s.as_bytes())
+}
+
+/// Loads every module of one kind from its folder (disable list from `[<category>] disable`)
+/// and starts each with `start` right after loading it, with Janus' log lines; `start`
+/// returns false when the module refused to initialise. Modules that fail to load are
+/// reported and skipped, or fatal with `exit_on_dl_error`.
+fn load_modules(
+    kind: ModuleKind,
+    folder: &Path,
+    disable: Option<&str>,
+    exit_on_dl_error: bool,
+    mut start: impl FnMut(&LoadedModule) -> bool,
+) -> Result<(), ()> {
+    let (files, skipped) = match module_files(folder, &DisableList::parse(disable)) {
+        Ok(f) => f,
+        Err(_) => {
+            janus_log!(Level::Fatal, "\tCouldn't access {}s folder...\n", kind.label());
+            return Ok(());
+        }
+    };
+    let title = |s: &str| s[..1].to_uppercase() + &s[1..];
+    for name in skipped {
+        janus_log!(Level::Warn, "{} '{}' has been disabled, skipping...\n", title(kind.label()), name);
+    }
+    for file in files {
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        janus_log!(Level::Info, "Loading {} '{}'...\n", kind.label(), name);
+        match load(&file, kind) {
+            Ok(m) => {
+                if !start(&m) {
+                    continue;
+                }
+                janus_log!(Level::Verb, "\tVersion: {} ({})\n", m.info.version, m.info.version_string);
+                janus_log!(Level::Verb, "\t   [{}] {}\n", m.info.package, m.info.name);
+                janus_log!(Level::Verb, "\t   {}\n", m.info.description);
+                janus_log!(Level::Verb, "\t   Plugin API version: {}\n", m.info.api_compatibility);
+            }
+            Err(e) => {
+                let fatal = exit_on_dl_error
+                    && matches!(e, crate::modules::LoadError::Open { .. } | crate::modules::LoadError::NoCreate { .. });
+                janus_log!(if fatal { Level::Fatal } else { Level::Err }, "{}\n", e);
+                if fatal {
+                    return Err(());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The address Janus announces as its own: `general.interface` when it is an address (or an
+/// interface with one), else the one the kernel would use to reach the Internet, else
+/// loopback.
+fn local_ip(interface: Option<&str>) -> String {
+    use crate::ip_utils::{address_to_string, detect_local_ip, AddressKind};
+    if let Some(wanted) = interface {
+        janus_log!(Level::Verb, "  -- Will try to use {}\n", wanted);
+        match crate::abi::ip_utils::lookup_local_interface(wanted) {
+            Some(ip) => return address_to_string(ip),
+            None => janus_log!(Level::Warn, "Error setting local IP address to {}, falling back to detecting IP address...\n", wanted),
+        }
+    }
+    let ip = detect_local_ip(AddressKind::Any).map(address_to_string).unwrap_or_else(|| {
+        janus_log!(
+            Level::Warn,
+            "Couldn't find any address! using 127.0.0.1 as the local IP... (which is NOT going to work out of your machine)\n"
+        );
+        "127.0.0.1".into()
+    });
+    janus_log!(Level::Info, "Using {} as local IP...\n", ip);
+    ip
+}
+
+/// Runs the gateway; returns the process exit status.
+pub fn run(options: Options) -> i32 {
+    let configs_folder = options.configs_folder.clone().unwrap_or_else(|| CONFDIR.to_string());
+    let Ok(mut config) = read_config(&options, &configs_folder) else { return 1 };
+    apply_options(&mut config, &options);
+    let general = |name: &str| config.get_value("general", name).map(String::from);
+
+    if let Some(prefix) = general("log_prefix") {
+        crate::log::set_global_prefix(Some(&prefix));
+    }
+    let use_stdout = !options.disable_stdout
+        && (options.log_stdout || general("log_to_stdout").is_none_or(|v| is_true(&v)));
+    let log_file = options.log_file.clone().or_else(|| general("log_to_file"));
+    let daemon = options.daemon || general("daemonize").is_some_and(|v| is_true(&v));
+    let use_stdout = use_stdout && !(daemon && !options.log_stdout);
+    let daemon_child = if daemon {
+        print_line("Running Janus as a daemon");
+        match process::daemonize(options.cwd_path.as_deref().unwrap_or("/")) {
+            Ok(child) => Some(child),
+            Err(_) => {
+                print_line("Fork error!");
+                return 1;
+            }
+        }
+    } else {
+        None
+    };
+    let fail = |child: Option<process::DaemonChild>, code: i32| {
+        if let Some(c) = child {
+            c.report(code);
+        }
+        crate::log::shutdown();
+        code
+    };
+    if let Err(e) = crate::log::init(use_stdout, log_file.as_deref().map(Path::new)) {
+        print_line(&format!("Error opening log file {}: {e}", log_file.unwrap_or_default()));
+        return fail(daemon_child, 1);
+    }
+    if !use_stdout && log_file.is_none() {
+        print_line("WARNING: logging completely disabled!");
+        print_line("         (no stdout and no logfile, this may not be what you want...)");
+    }
+    if daemon && !use_stdout {
+        let _ = process::detach_stdio();
+    }
+    process::block_termination_signals();
+
+    crate::log::print_bytes(b"---------------------------------------------------\n");
+    crate::log::print_bytes(format!("  Starting Meetecho Janus (WebRTC Server) v{}\n", crate::JANUS_VERSION_STRING).as_bytes());
+    crate::log::print_bytes(b"---------------------------------------------------\n\n");
+
+    crate::log::set_level(4);
+    if let Some(level) = general("debug_level") {
+        let l = atoi(&level);
+        if l == 0 && level != "0" {
+            crate::log::print_bytes(format!("Invalid debug level {level} (configuration), using default (info=4)\n").as_bytes());
+        } else {
+            crate::log::set_level(l.clamp(0, 7) as i32);
+        }
+    }
+    let _pid_file = match general("pid_file") {
+        None => None,
+        Some(path) => match process::PidFile::create(&path) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                match e {
+                    process::PidFileError::Locked(Some(pid)) => janus_log!(Level::Fatal, "Error locking PID file (lock held by PID {pid}?)\n"),
+                    process::PidFileError::Locked(None) => janus_log!(Level::Fatal, "Error locking PID file (lock held by unknown PID?)\n"),
+                    process::PidFileError::Write(err) => janus_log!(Level::Fatal, "Error writing PID in file, error {err}\n"),
+                    process::PidFileError::Open => janus_log!(
+                        Level::Fatal,
+                        "Error opening/creating PID file {path}, does Janus have enough permissions?\n"
+                    ),
+                }
+                return fail(daemon_child, 1);
+            }
+        },
+    };
+    crate::log::print_bytes(format!("Debug/log level is {}\n", crate::log::level()).as_bytes());
+    if let Some(v) = general("debug_timestamps") {
+        crate::log::set_timestamps(is_true(&v));
+    }
+    crate::log::print_bytes(format!("Debug/log timestamps are {}\n", if crate::log::timestamps() { "enabled" } else { "disabled" }).as_bytes());
+    if let Some(v) = general("debug_colors") {
+        crate::log::set_colors(is_true(&v));
+    }
+    crate::log::print_bytes(format!("Debug/log colors are {}\n", if crate::log::colors() { "enabled" } else { "disabled" }).as_bytes());
+    if general("debug_locks").is_some_and(|v| is_true(&v)) {
+        crate::log::set_lock_debug(true);
+        crate::log::print_bytes(b"Lock/mutex debugging is enabled\n");
+    }
+
+    // Settings the request paths read.
+    let mut settings = Settings::default();
+    if let Some(name) = general("server_name") {
+        settings.server_name = name;
+    }
+    if let Some(st) = general("session_timeout").map(|v| atoi(&v)) {
+        if st < 0 {
+            janus_log!(Level::Warn, "Ignoring session_timeout value as it's not a positive integer\n");
+        } else {
+            if st == 0 {
+                janus_log!(Level::Warn, "Session timeouts have been disabled (note, may result in orphaned sessions)\n");
+            }
+            settings.session_timeout.store(st, Ordering::Relaxed);
+        }
+    }
+    if let Some(rst) = general("reclaim_session_timeout").map(|v| atoi(&v)) {
+        if rst < 0 {
+            janus_log!(Level::Warn, "Ignoring reclaim_session_timeout value as it's not a positive integer\n");
+        } else {
+            if rst == 0 {
+                janus_log!(Level::Warn, "Reclaim session timeouts have been disabled, will cleanup immediately\n");
+            }
+            settings.reclaim_session_timeout = rst;
+        }
+    }
+    if let Some(ct) = general("candidates_timeout").map(|v| atoi(&v)) {
+        if ct > 0 {
+            settings.candidates_timeout = ct;
+        }
+    }
+    settings.api_secret = general("api_secret");
+    settings.admin_secret = general("admin_secret");
+    settings.opaqueid_in_api = general("opaqueid_in_api").is_some_and(|v| is_true(&v));
+    let auth = Auth::new(general("token_auth").is_some_and(|v| is_true(&v)), general("token_auth_secret").as_deref());
+    let exit_on_dl_error = general("exit_on_dl_error").is_some_and(|v| is_true(&v));
+    let configs_folder = PathBuf::from(general("configs_folder").unwrap_or(configs_folder));
+    let folder = |item: &str, kind: ModuleKind| general(item).map(PathBuf::from).unwrap_or_else(|| kind.default_folder().to_path_buf());
+    let disabled = |category: &str| config.get(Kind::Category, category).and_then(|c| c.get_value("disable")).map(String::from);
+
+    let local_ip = local_ip(general("interface").as_deref());
+    crate::sys::srtp_init();
+
+    // Plugins.
+    let plugins_folder = folder("plugins_folder", ModuleKind::Plugin);
+    janus_log!(Level::Info, "Plugins folder: {}\n", plugins_folder.display());
+    let mut plugins = Vec::new();
+    let loaded = load_modules(ModuleKind::Plugin, &plugins_folder, disabled("plugins").as_deref(), exit_on_dl_error, |m| {
+        match plugin_host::start_plugin(m, &configs_folder) {
+            Ok(p) => {
+                plugins.push(p);
+                true
+            }
+            Err(_) => {
+                janus_log!(Level::Warn, "The '{}' plugin could not be initialized\n", m.info.package);
+                false
+            }
+        }
+    });
+    if loaded.is_err() {
+        return fail(daemon_child, 1);
+    }
+
+    let info = StaticInfo {
+        commit_hash: env!("JANUS_BUILD_GIT_SHA").into(),
+        compile_time: env!("JANUS_BUILD_TIME").into(),
+        log_to_stdout: use_stdout,
+        log_path: log_file.clone(),
+        local_ip,
+        dependencies: (!general("hide_dependencies").is_some_and(|v| is_true(&v))).then(crate::sys::dependency_versions),
+        ..StaticInfo::default()
+    };
+    let env = RealEnv::start();
+    let gateway = Arc::new(Gateway::new(
+        settings,
+        auth,
+        plugins.iter().map(|p| p.clone() as Arc<dyn Plugin>).collect(),
+        info,
+        env,
+    ));
+    plugin_host::install_gateway(gateway.clone());
+
+    // Requests and transports.
+    let janus: Handler = {
+        let g = gateway.clone();
+        Arc::new(move |r| g.handle_janus_request(r))
+    };
+    // The Admin API is not part of this build yet: every admin request is refused.
+    let admin: Handler = Arc::new(|r| {
+        let tx = r.message.as_ref().ok().and_then(|m| m.get("transaction")).and_then(crate::json::Json::as_str);
+        crate::janus_api::send_error(r, 0, tx, crate::apierror::ApiError::InvalidRequestPath, Some("Admin API not available".into()))
+    });
+    let workers = general("task_pool_size").map(|v| atoi(&v)).filter(|n| *n > 0).unwrap_or(16) as usize;
+    transport_host::install(gateway.clone(), Dispatcher::start(janus, admin, workers));
+    let transports_folder = folder("transports_folder", ModuleKind::Transport);
+    janus_log!(Level::Info, "Transport plugins folder: {}\n", transports_folder.display());
+    let mut transports = Vec::new();
+    let loaded =
+        load_modules(ModuleKind::Transport, &transports_folder, disabled("transports").as_deref(), exit_on_dl_error, |m| {
+            match transport_host::start_transport(m, &configs_folder) {
+                Ok(t) => {
+                    transports.push(t);
+                    true
+                }
+                Err(_) => {
+                    janus_log!(Level::Warn, "The '{}' plugin could not be initialized\n", m.info.package);
+                    false
+                }
+            }
+        });
+    if loaded.is_err() {
+        return fail(daemon_child, 1);
+    }
+    if !transports.iter().any(|t| t.is_janus_api_enabled()) {
+        janus_log!(Level::Fatal, "No Janus API transport is available... enable at least one and restart Janus\n");
+        return fail(daemon_child, 1);
+    }
+    if !transports.iter().any(|t| t.is_admin_api_enabled()) && gateway.auth.is_stored_mode() {
+        janus_log!(Level::Fatal, "No Admin/monitor transport is available, but the stored token based authentication mechanism is enabled... this will cause all requests to fail, giving up! If you want to use tokens, enable the Admin/monitor API or set the token auth secret.\n");
+        return fail(daemon_child, 1);
+    }
+    gateway.set_transports(transports.iter().map(|t| t.info.clone()).collect());
+
+    // The sessions watchdog.
+    let stop = Arc::new(AtomicBool::new(false));
+    let watchdog = {
+        let (g, stop) = (gateway.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name("timeout watchdog".into())
+            .spawn(move || {
+                janus_log!(Level::Info, "Sessions watchdog started\n");
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_secs(2));
+                    g.check_sessions();
+                }
+                janus_log!(Level::Info, "Sessions watchdog stopped\n");
+            })
+            .expect("thread spawns")
+    };
+    if let Some(child) = daemon_child {
+        child.report(0);
+    }
+
+    let signal = process::wait_termination();
+    crate::log::print_bytes(b"Stopping server, please wait...\n");
+    // A second signal while cleaning up leaves at once.
+    std::thread::spawn(|| {
+        process::wait_termination();
+        crate::log::print_bytes(b"In a hurry? I'm trying to free resources cleanly, here!\n");
+        process::wait_termination();
+        crate::log::print_bytes(b"Ok, leaving immediately...\n");
+        crate::log::flush();
+        std::process::exit(1);
+    });
+    let _ = signal;
+    janus_log!(Level::Info, "Ending sessions timeout watchdog...\n");
+    stop.store(true, Ordering::Relaxed);
+    let _ = watchdog.join();
+    janus_log!(Level::Info, "Closing transport plugins:\n");
+    for t in &transports {
+        t.destroy();
+    }
+    janus_log!(Level::Info, "Ending requests thread...\n");
+    transport_host::stop_requests();
+    janus_log!(Level::Info, "Destroying sessions...\n");
+    janus_log!(Level::Info, "Closing plugins:\n");
+    for p in &plugins {
+        p.destroy();
+    }
+    crate::log::print_bytes(b"Bye!\n");
+    crate::log::shutdown();
+    0
+}
