@@ -9,7 +9,9 @@
 //!   placeholder the script gave them (`<s1>`, `<h2>`, ...), named by order of first appearance;
 //! - `transaction` of the reply to `GET /janus/info` (the HTTP transport invents a random one);
 //! - timestamps: Admin `handle_info`'s `session_last_activity`, `created`, `current_time`;
-//! - build metadata in server info: `commit-hash`, `compile-time`;
+//! - build metadata in server info: `commit-hash`, `compile-time`, and the version of each
+//!   library under `dependencies` (Janus reports the libnice and OpenSSL it was compiled
+//!   against, not the ones loaded; the library names and their order are still compared);
 //! - the per-run configuration folder path (`log-path` in server info);
 //! - `list_sessions` / `list_handles` arrays are sorted after placeholder substitution, since
 //!   Janus returns them in hash-table order, which depends on the random ids.
@@ -179,8 +181,9 @@ struct Reply {
     body: String,
 }
 
-fn http(port: u16, method: &str, path: &str, body: Option<&str>, timeout: Duration) -> Reply {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("gateway accepts connections");
+/// `Err` when the gateway does not answer (connection refused, or no complete reply in time).
+fn http(port: u16, method: &str, path: &str, body: Option<&str>, timeout: Duration) -> Result<Reply, String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("cannot connect: {e}"))?;
     stream.set_read_timeout(Some(timeout)).unwrap();
     let mut request = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
     if let Some(body) = body {
@@ -188,22 +191,22 @@ fn http(port: u16, method: &str, path: &str, body: Option<&str>, timeout: Durati
     }
     request.push_str("\r\n");
     request.push_str(body.unwrap_or_default());
-    stream.write_all(request.as_bytes()).unwrap();
+    stream.write_all(request.as_bytes()).map_err(|e| format!("cannot send: {e}"))?;
     let mut raw = Vec::new();
-    if let Err(e) = stream.read_to_end(&mut raw) {
-        panic!("{method} {path}: no complete reply within {timeout:?} ({e})");
-    }
+    stream
+        .read_to_end(&mut raw)
+        .map_err(|e| format!("no complete reply within {} s ({e})", timeout.as_secs()))?;
     let raw = String::from_utf8(raw).expect("UTF-8 reply");
     // A connection closed without an answer is recorded as status 0.
     let Some((head, payload)) = raw.split_once("\r\n\r\n") else {
-        return Reply { status: 0, body: raw };
+        return Ok(Reply { status: 0, body: raw });
     };
     let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status code");
     let chunked = head
         .lines()
         .any(|l| l.to_ascii_lowercase().replace(' ', "") == "transfer-encoding:chunked");
     let body = if chunked { dechunk(payload) } else { payload.to_string() };
-    Reply { status, body }
+    Ok(Reply { status, body })
 }
 
 fn dechunk(mut payload: &str) -> String {
@@ -405,6 +408,8 @@ impl Value {
 const TIME_KEYS: &[&str] = &["session_last_activity", "created", "current_time"];
 /// Server-info members that describe the build, not the behaviour.
 const BUILD_KEYS: &[&str] = &["commit-hash", "compile-time"];
+/// The server-info member naming each library and its version at build time.
+const DEPENDENCIES: &str = "dependencies";
 /// Admin replies listing ids in hash-table order.
 const ID_LISTS: &[&str] = &["sessions", "handles"];
 
@@ -450,6 +455,9 @@ impl Normaliser {
                 None => v.clone(),
             },
             Value::Str(_) if BUILD_KEYS.contains(&key) => Value::Placeholder("<build>".into()),
+            Value::Object(members) if key == DEPENDENCIES => Value::Object(
+                members.iter().map(|(k, _)| (k.clone(), Value::Placeholder("<build>".into()))).collect(),
+            ),
             Value::Str(_) if key == "transaction" && random_transaction => Value::Placeholder("<random>".into()),
             Value::Str(s) => Value::Str(self.text(s)),
             Value::Array(items) => {
@@ -501,12 +509,15 @@ struct Run<'g> {
     last: Option<LastReply>,
     transcript: String,
     requests: usize,
+    /// Set when the gateway stopped answering or a reply lacked an id the script needs: the
+    /// rest of the script is skipped, and the transcript ends there (so the diff shows where).
+    stopped: bool,
 }
 
 impl<'g> Run<'g> {
     fn new(gateway: &'g Gateway) -> Run<'g> {
         let norm = Normaliser { dir: gateway.dir.display().to_string(), ..Default::default() };
-        Run { gateway, norm, vars: BTreeMap::new(), last: None, transcript: String::new(), requests: 0 }
+        Run { gateway, norm, vars: BTreeMap::new(), last: None, transcript: String::new(), requests: 0, stopped: false }
     }
 
     /// `{name}` in a request template becomes the id learned as `name`.
@@ -519,6 +530,9 @@ impl<'g> Run<'g> {
     }
 
     fn request(&mut self, api: Api, method: &str, path: &str, body: Option<&str>, timeout: Duration) {
+        if self.stopped {
+            return;
+        }
         self.requests += 1;
         let port = match api {
             Api::Janus => self.gateway.janus_port,
@@ -529,6 +543,10 @@ impl<'g> Run<'g> {
         if let Some(body) = body {
             write!(self.transcript, " {body}").unwrap();
         }
+        let reply = match reply {
+            Ok(reply) => reply,
+            Err(e) => return self.stop(&e),
+        };
         write!(self.transcript, "\n  => {} ", reply.status).unwrap();
         // The HTTP transport answers GET /janus/info with a transaction of its own.
         self.last = Some(LastReply {
@@ -563,12 +581,20 @@ impl<'g> Run<'g> {
         self.request(Api::Janus, "GET", &format!("/janus{path}"), None, Duration::from_secs(15));
     }
 
+    fn stop(&mut self, why: &str) {
+        writeln!(self.transcript, "\n!!! script stopped: {why}").unwrap();
+        self.stopped = true;
+    }
+
     /// Remembers the id at `path` in the last reply as `name`, and normalises it everywhere.
     fn learn(&mut self, name: &str, path: &str) {
-        let last = self.last.as_ref().unwrap_or_else(|| panic!("no reply to learn {name} from"));
+        if self.stopped {
+            return;
+        }
+        let last = self.last.as_ref().expect("learning from a reply");
         let id = match Parser::parse(&last.body).as_ref().and_then(|v| v.at(path)) {
             Some(Value::Number(n)) => n.clone(),
-            _ => panic!("learning {name}: no number at {path} in the last reply\ntranscript so far:\n{}", self.transcript),
+            _ => return self.stop(&format!("no number at {path} to learn {name} from")),
         };
         self.norm.learn(&id, name);
         self.render_last();
