@@ -497,6 +497,8 @@ struct LastReply {
     at: usize,
     body: String,
     random_transaction: bool,
+    /// What the script learned from it, shown after it.
+    learned: Vec<String>,
 }
 
 /// One run of the script against one gateway: substitutes learned ids into requests, and
@@ -553,6 +555,7 @@ impl<'g> Run<'g> {
             at: self.transcript.len(),
             body: reply.body,
             random_transaction: path == "/janus/info",
+            learned: Vec::new(),
         });
         self.render_last();
     }
@@ -566,6 +569,9 @@ impl<'g> Run<'g> {
             None => write!(self.transcript, "(not JSON) {:?}", self.norm.text(&last.body)).unwrap(),
         }
         self.transcript.push('\n');
+        for note in &last.learned {
+            writeln!(self.transcript, "  ({note})").unwrap();
+        }
     }
 
     fn janus(&mut self, path: &str, body: &str) {
@@ -591,15 +597,15 @@ impl<'g> Run<'g> {
         if self.stopped {
             return;
         }
-        let last = self.last.as_ref().expect("learning from a reply");
+        let last = self.last.as_ref().expect("a reply to learn from");
         let id = match Parser::parse(&last.body).as_ref().and_then(|v| v.at(path)) {
             Some(Value::Number(n)) => n.clone(),
             _ => return self.stop(&format!("no number at {path} to learn {name} from")),
         };
         self.norm.learn(&id, name);
-        self.render_last();
         // Shows which placeholder stands for which value.
-        writeln!(self.transcript, "  ({name} := {path})").unwrap();
+        self.last.as_mut().expect("a reply").learned.push(format!("{name} := {path}"));
+        self.render_last();
         self.vars.insert(name.to_string(), id);
     }
 }
