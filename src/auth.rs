@@ -2,7 +2,6 @@
 //! (managed through the Admin API, each with the plugins it may attach to) or signed
 //! (`<expiry>,janus[,<plugin>...]:<base64 HMAC-SHA1>`, verified with `token_auth_secret`).
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use crate::sys::crypto::hmac_sha1;
@@ -15,8 +14,9 @@ const REALM: &str = "janus";
 #[derive(Debug)]
 enum Mode {
     Disabled,
-    /// Token -> packages of the plugins it may attach to, in the order they were allowed.
-    Stored(Mutex<HashMap<String, Vec<String>>>),
+    /// Tokens in the order they were added, each with the packages of the plugins it may
+    /// attach to, in the order they were allowed.
+    Stored(Mutex<Vec<(String, Vec<String>)>>),
     Signed { secret: String },
 }
 
@@ -48,7 +48,7 @@ impl Auth {
         matches!(self.mode, Mode::Signed { .. })
     }
 
-    fn stored(&self) -> Option<std::sync::MutexGuard<'_, HashMap<String, Vec<String>>>> {
+    fn stored(&self) -> Option<std::sync::MutexGuard<'_, Vec<(String, Vec<String>)>>> {
         match &self.mode {
             Mode::Stored(m) => Some(m.lock().unwrap_or_else(|e| e.into_inner())),
             _ => None,
@@ -59,7 +59,7 @@ impl Auth {
     pub fn check_token(&self, token: &str, now_secs: i64) -> bool {
         match &self.mode {
             Mode::Disabled => true,
-            Mode::Stored(_) => self.stored().is_some_and(|t| t.contains_key(token)),
+            Mode::Stored(_) => self.stored().is_some_and(|t| t.iter().any(|(k, _)| k == token)),
             Mode::Signed { secret } => check_signature(secret, token, REALM, None, now_secs),
         }
     }
@@ -68,7 +68,7 @@ impl Auth {
     pub fn check_plugin(&self, token: &str, package: &str, now_secs: i64) -> bool {
         match &self.mode {
             Mode::Disabled => true,
-            Mode::Stored(_) => self.stored().is_some_and(|t| t.get(token).is_some_and(|p| p.iter().any(|x| x == package))),
+            Mode::Stored(_) => self.stored().is_some_and(|t| plugins_of(&t, token).is_some_and(|p| p.iter().any(|x| x == package))),
             Mode::Signed { secret } => check_signature(secret, token, REALM, Some(package), now_secs),
         }
     }
@@ -95,25 +95,37 @@ impl Auth {
 
     /// Adds a stored token (idempotent); false unless in stored mode.
     pub fn add_token(&self, token: &str) -> bool {
-        self.stored().map(|mut t| {
-            t.entry(token.to_string()).or_default();
-        })
-        .is_some()
+        self.stored()
+            .map(|mut t| {
+                if !t.iter().any(|(k, _)| k == token) {
+                    t.push((token.to_string(), Vec::new()));
+                }
+            })
+            .is_some()
     }
 
     /// Removes a stored token and its permissions; false if it was not there.
     pub fn remove_token(&self, token: &str) -> bool {
-        self.stored().is_some_and(|mut t| t.remove(token).is_some())
+        self.stored().is_some_and(|mut t| {
+            let before = t.len();
+            t.retain(|(k, _)| k != token);
+            t.len() != before
+        })
     }
 
-    /// The stored tokens (order unspecified, as Janus' hash table).
+    /// The stored tokens, in the order Janus' hash table of tokens lists them.
     pub fn list_tokens(&self) -> Vec<String> {
-        self.stored().map(|t| t.keys().cloned().collect()).unwrap_or_default()
+        self.stored()
+            .map(|t| {
+                let keys: Vec<&str> = t.iter().map(|(k, _)| k.as_str()).collect();
+                crate::sys::glib::string_hash_table_order(&keys).into_iter().map(|i| keys[i].to_string()).collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Lets a stored token attach to a plugin; false if the token is unknown.
     pub fn allow_plugin(&self, token: &str, package: &str) -> bool {
-        self.stored().is_some_and(|mut t| match t.get_mut(token) {
+        self.stored().is_some_and(|mut t| match plugins_of_mut(&mut t, token) {
             Some(list) => {
                 if !list.iter().any(|p| p == package) {
                     list.push(package.to_string());
@@ -126,7 +138,7 @@ impl Auth {
 
     /// Withdraws a plugin from a stored token; false if the token is unknown.
     pub fn disallow_plugin(&self, token: &str, package: &str) -> bool {
-        self.stored().is_some_and(|mut t| match t.get_mut(token) {
+        self.stored().is_some_and(|mut t| match plugins_of_mut(&mut t, token) {
             Some(list) => {
                 list.retain(|p| p != package);
                 true
@@ -137,8 +149,16 @@ impl Auth {
 
     /// The plugins a stored token may attach to; `None` if the token is unknown.
     pub fn list_plugins(&self, token: &str) -> Option<Vec<String>> {
-        self.stored().and_then(|t| t.get(token).cloned())
+        self.stored().and_then(|t| plugins_of(&t, token).cloned())
     }
+}
+
+fn plugins_of<'a>(tokens: &'a [(String, Vec<String>)], token: &str) -> Option<&'a Vec<String>> {
+    tokens.iter().find(|(k, _)| k == token).map(|(_, p)| p)
+}
+
+fn plugins_of_mut<'a>(tokens: &'a mut [(String, Vec<String>)], token: &str) -> Option<&'a mut Vec<String>> {
+    tokens.iter_mut().find(|(k, _)| k == token).map(|(_, p)| p)
 }
 
 /// Verifies a signed token: exactly one ':' separating data and signature, data starting

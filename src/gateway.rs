@@ -150,6 +150,14 @@ pub struct Gateway {
     loggers: Vec<Arc<dyn QueryableModule>>,
 }
 
+/// `modules` (in load order) in the order a GLib string hash table keyed by package, filled in
+/// load order, iterates them: Janus keeps its modules in such tables and lists them by
+/// walking them.
+fn in_janus_order<T>(modules: &[T], package: impl Fn(&T) -> &str) -> Vec<&T> {
+    let packages: Vec<&str> = modules.iter().map(package).collect();
+    crate::sys::glib::string_hash_table_order(&packages).into_iter().map(|i| &modules[i]).collect()
+}
+
 fn by_package<'a>(modules: &'a [Arc<dyn QueryableModule>], package: &str) -> Option<&'a Arc<dyn QueryableModule>> {
     modules.iter().find(|m| m.package() == package)
 }
@@ -193,20 +201,21 @@ impl Gateway {
         let _ = self.transports.set(transports);
     }
 
-    pub fn transports(&self) -> &[Arc<dyn QueryableModule>] {
-        self.transports.get().map_or(&[], Vec::as_slice)
+    /// The modules of each kind in the order Janus' hash table of them lists them.
+    pub fn transports(&self) -> Vec<&Arc<dyn QueryableModule>> {
+        in_janus_order(self.transports.get().map_or(&[], Vec::as_slice), |m| m.package())
     }
 
-    pub fn event_handlers(&self) -> &[Arc<dyn QueryableModule>] {
-        &self.event_handlers
+    pub fn event_handlers(&self) -> Vec<&Arc<dyn QueryableModule>> {
+        in_janus_order(&self.event_handlers, |m| m.package())
     }
 
-    pub fn loggers(&self) -> &[Arc<dyn QueryableModule>] {
-        &self.loggers
+    pub fn loggers(&self) -> Vec<&Arc<dyn QueryableModule>> {
+        in_janus_order(&self.loggers, |m| m.package())
     }
 
     pub fn transport(&self, package: &str) -> Option<&Arc<dyn QueryableModule>> {
-        by_package(self.transports(), package)
+        by_package(self.transports.get().map_or(&[], Vec::as_slice), package)
     }
 
     pub fn event_handler(&self, package: &str) -> Option<&Arc<dyn QueryableModule>> {
@@ -263,9 +272,10 @@ impl Gateway {
         self.plugins.iter().find(|p| p.package() == package)
     }
 
-    /// In load order.
-    pub fn plugins(&self) -> impl Iterator<Item = &Arc<dyn Plugin>> {
-        self.plugins.iter()
+    /// In the order Janus' hash table of plugins lists them (what `info` shows, and the
+    /// order `add_token` grants them all in).
+    pub fn plugins(&self) -> Vec<&Arc<dyn Plugin>> {
+        in_janus_order(&self.plugins, |p| p.package())
     }
 
     /// A fresh id not used by any session (`janus_random_uint64` until it is free).

@@ -23,6 +23,14 @@ const ATTACH_PARAMS: [Param; 3] = [
     Param { name: "loop_index", ty: JsonType::Integer, flags: JSON_PARAM_POSITIVE },
 ];
 const BODY_PARAMS: [Param; 1] = [Param { name: "body", ty: JsonType::Object, flags: JSON_PARAM_REQUIRED }];
+const JSEP_PARAMS: [Param; 6] = [
+    Param { name: "type", ty: JsonType::String, flags: JSON_PARAM_REQUIRED },
+    Param { name: "sdp", ty: JsonType::String, flags: JSON_PARAM_REQUIRED },
+    Param { name: "trickle", ty: JsonType::True, flags: 0 },
+    Param { name: "rid_order", ty: JsonType::String, flags: 0 },
+    Param { name: "force_relay", ty: JsonType::True, flags: 0 },
+    Param { name: "e2ee", ty: JsonType::True, flags: 0 },
+];
 
 /// `janus_create_message`: `janus`, then `session_id` if non-zero, then `transaction` if any.
 pub fn create_message(status: &str, session_id: u64, transaction: Option<&str>) -> Object {
@@ -58,11 +66,17 @@ pub fn send_error(request: &Request, session_id: u64, transaction: Option<&str>,
 
 /// A validation failure: the cause went through Janus' 100-byte buffer.
 pub(crate) fn send_invalid(request: &Request, session_id: u64, transaction: Option<&str>, invalid: crate::json::Invalid) {
+    let reason = invalid.to_string();
+    send_invalid_with(request, session_id, transaction, &invalid, reason);
+}
+
+/// As [`send_invalid`], with the reason worded by the caller (JSEP validation).
+fn send_invalid_with(request: &Request, session_id: u64, transaction: Option<&str>, invalid: &crate::json::Invalid, reason: String) {
     let code = match invalid {
         crate::json::Invalid::Missing(_) => ApiError::MissingMandatoryElement,
         crate::json::Invalid::WrongType { .. } => ApiError::InvalidElementType,
     };
-    send_error(request, session_id, transaction, code, Some(truncate(invalid.to_string(), 100)));
+    send_error(request, session_id, transaction, code, Some(truncate(reason, 100)));
 }
 
 /// An id member as Janus reads it: only a JSON integer counts (null or other types read 0).
@@ -331,7 +345,25 @@ impl Gateway {
                 let reason = "Invalid jsep object".to_string();
                 return send_error(request, session_id, transaction, ApiError::InvalidJsonObject, Some(reason));
             }
-            // Negotiating a PeerConnection needs the media plane, which this build lacks.
+            if let Err(invalid) = validate(jsep, &JSEP_PARAMS) {
+                let reason = invalid.jsep_reason();
+                return send_invalid_with(request, session_id, transaction, &invalid, reason);
+            }
+            let jsep_type = jsep.get("type").and_then(Json::as_str).unwrap_or_default();
+            if !jsep_type.eq_ignore_ascii_case("offer") && !jsep_type.eq_ignore_ascii_case("answer") {
+                let reason = format!("JSEP error: unknown message type '{jsep_type}'");
+                return send_error(request, session_id, transaction, ApiError::JsepUnknownType, Some(reason));
+            }
+            if let Err(reason) = crate::sdp::parse(jsep.get("sdp").and_then(Json::as_str).unwrap_or_default()) {
+                return send_error(request, session_id, transaction, ApiError::JsepInvalidSdp, Some(truncate(reason, 512)));
+            }
+            if jsep_type.eq_ignore_ascii_case("answer") {
+                // No PeerConnection was ever offered by us in this build.
+                let reason = "Unexpected ANSWER (did we offer?)".to_string();
+                return send_error(request, session_id, transaction, ApiError::UnexpectedAnswer, Some(reason));
+            }
+            // Setting up a PeerConnection for a valid offer needs the media plane, which this
+            // build lacks.
             let reason = "WebRTC negotiation is not available in this build".to_string();
             return send_error(request, session_id, transaction, ApiError::WebrtcState, Some(reason));
         }

@@ -372,6 +372,16 @@ impl fmt::Display for Invalid {
     }
 }
 
+impl Invalid {
+    /// The texts Janus uses when validating a request's `jsep`.
+    pub fn jsep_reason(&self) -> String {
+        match self {
+            Invalid::Missing(name) => format!("JSEP error: missing mandatory element ({name})"),
+            Invalid::WrongType { name, expected } => format!("JSEP error: invalid element type ({name} should be {expected})"),
+        }
+    }
+}
+
 /// `JANUS_VALIDATE_JSON_OBJECT`: the first failing parameter, in list order. A non-object
 /// `value` has no members, so only its required parameters fail.
 pub fn validate(value: &Json, params: &[Param]) -> Result<(), Invalid> {

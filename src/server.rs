@@ -254,6 +254,82 @@ fn local_ip(interface: Option<&str>) -> String {
     ip
 }
 
+/// The `[media]` and `[nat]` settings, parsed and validated as Janus does (with its warnings),
+/// into what `info` reports; returns `no_media_timer` and `slowlink_threshold` when set.
+/// They take effect with the media plane; the control plane reports them.
+fn read_media_settings(config: &Config, info: &mut StaticInfo) -> (Option<u32>, Option<u32>) {
+    let media = |name: &str| config.get_value("media", name).map(String::from);
+    let nat = |name: &str| config.get_value("nat", name).map(String::from);
+    let flag = |v: Option<String>| v.is_some_and(|v| is_true(&v));
+    info.ipv6 = flag(media("ipv6"));
+    info.ipv6_link_local = info.ipv6 && flag(media("ipv6_linklocal"));
+    info.ice_lite = flag(nat("ice_lite"));
+    info.ice_tcp = flag(nat("ice_tcp"));
+    info.full_trickle = flag(nat("full_trickle"));
+    info.mdns_enabled = !flag(nat("ignore_mdns"));
+    if flag(nat("allow_force_relay")) {
+        janus_log!(Level::Warn, "Note: applications/users will be allowed to force Janus to use TURN. Make sure you know what you're doing!\n");
+        info.allow_force_relay = true;
+    }
+    if let Some(loops) = config.get_value("general", "event_loops") {
+        info.static_event_loops = atoi(loops).max(0);
+        info.loop_indication = config.get_value("general", "allow_loop_indication").is_some_and(is_true);
+    }
+    if let Some(mode) = nat("ice_nomination") {
+        info.ice_nomination = mode;
+    }
+    if let Some(v) = nat("ice_keepalive_conncheck") {
+        info.ice_keepalive_conncheck = is_true(&v);
+    }
+    if let Some(server) = nat("stun_server") {
+        let port = nat("stun_port").map_or(3478, |p| atoi(&p));
+        info.stun_server = Some(format!("{server}:{port}"));
+    }
+    if let Some(server) = nat("turn_server") {
+        let port = nat("turn_port").map_or(3478, |p| atoi(&p));
+        info.turn_server = Some(format!("{server}:{port}"));
+    }
+    if let Some(dscp) = media("dscp").or_else(|| media("dscp_tos")).map(|v| atoi(&v)) {
+        if dscp < 0 {
+            janus_log!(Level::Warn, "Ignoring dscp value as it's not a positive integer\n");
+        } else {
+            info.dscp = dscp;
+        }
+    }
+    if let Some(mnq) = media("min_nack_queue").map(|v| atoi(&v)) {
+        if mnq < 0 {
+            janus_log!(Level::Warn, "Ignoring min_nack_queue value as it's not a positive integer\n");
+        } else {
+            info.min_nack_queue = mnq;
+        }
+    }
+    if let Some(v) = media("nack_optimizations") {
+        info.nack_optimizations = is_true(&v);
+    }
+    let non_negative = |name: &str| {
+        let v = atoi(&media(name)?);
+        if v < 0 {
+            janus_log!(Level::Warn, "Ignoring {} value as it's not a positive integer\n", name);
+            None
+        } else {
+            Some(v.min(i64::from(u32::MAX)) as u32)
+        }
+    };
+    let no_media_timer = non_negative("no_media_timer");
+    let slowlink_threshold = non_negative("slowlink_threshold");
+    if let Some(tp) = media("twcc_period").map(|v| atoi(&v)) {
+        if tp <= 0 {
+            janus_log!(Level::Warn, "Ignoring twcc_period value as it's not a positive integer\n");
+        } else {
+            info.twcc_period = tp;
+        }
+    }
+    if let Some(mtu) = media("dtls_mtu") {
+        info.dtls_mtu = atoi(&mtu);
+    }
+    (no_media_timer, slowlink_threshold)
+}
+
 /// Runs the gateway; returns the process exit status.
 pub fn run(options: Options) -> i32 {
     let configs_folder = options.configs_folder.clone().unwrap_or_else(|| CONFDIR.to_string());
@@ -447,7 +523,7 @@ pub fn run(options: Options) -> i32 {
         return fail(daemon_child, 1);
     }
 
-    let info = StaticInfo {
+    let mut info = StaticInfo {
         commit_hash: env!("JANUS_BUILD_GIT_SHA").into(),
         compile_time: env!("JANUS_BUILD_TIME").into(),
         log_to_stdout: use_stdout,
@@ -457,6 +533,7 @@ pub fn run(options: Options) -> i32 {
         dependencies: (!general("hide_dependencies").is_some_and(|v| is_true(&v))).then(crate::sys::dependency_versions),
         ..StaticInfo::default()
     };
+    let (no_media_timer, slowlink_threshold) = read_media_settings(&config, &mut info);
     let env = RealEnv::start();
     let gateway = Arc::new(Gateway::new(
         settings,
@@ -470,6 +547,12 @@ pub fn run(options: Options) -> i32 {
         handlers.iter().map(|h| h.clone() as Arc<dyn QueryableModule>).collect(),
         loggers.iter().map(|l| l.clone() as Arc<dyn QueryableModule>).collect(),
     ));
+    if let Some(t) = no_media_timer {
+        gateway.media.set_no_media_timer(t);
+    }
+    if let Some(t) = slowlink_threshold {
+        gateway.media.set_slowlink_threshold(t);
+    }
     plugin_host::install_gateway(gateway.clone());
 
     // Requests and transports.

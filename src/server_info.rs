@@ -59,7 +59,7 @@ impl Default for StaticInfo {
             ice_nomination: "aggressive".into(),
             ice_keepalive_conncheck: false,
             full_trickle: false,
-            mdns_enabled: false,
+            mdns_enabled: true,
             min_nack_queue: 200,
             nack_optimizations: false,
             twcc_period: 200,
@@ -77,14 +77,9 @@ impl Default for StaticInfo {
     }
 }
 
-/// `{name, author, description, version_string, version}` per module, keyed by package, in
-/// the order Janus' hash table of those modules iterates (modules given in load order).
+/// `{name, author, description, version_string, version}` per module, keyed by package.
 fn module_map<'a>(modules: impl Iterator<Item = &'a ModuleInfo>) -> Object {
-    let modules: Vec<&ModuleInfo> = modules.collect();
-    let packages: Vec<&str> = modules.iter().map(|m| m.package.as_str()).collect();
-    crate::sys::glib::string_hash_table_order(&packages)
-        .into_iter()
-        .map(|i| modules[i])
+    modules
         .map(|m| {
             let entry = Object::new()
                 .with("name", m.name.as_str())
@@ -166,9 +161,9 @@ pub fn build(gateway: &Gateway, transaction: Option<&str>) -> Json {
         let deps: Object = deps.iter().map(|(k, v)| (k.clone(), Json::from(v.as_str()))).collect();
         o.set("dependencies", deps);
     }
-    o.set("transports", module_map(gateway.transports().iter().map(|t| t.description())));
-    o.set("events", module_map(gateway.event_handlers().iter().map(|e| e.description())));
-    o.set("loggers", module_map(gateway.loggers().iter().map(|l| l.description())));
-    o.set("plugins", module_map(gateway.plugins().map(|p| p.description())));
+    o.set("transports", module_map(gateway.transports().into_iter().map(|t| t.description())));
+    o.set("events", module_map(gateway.event_handlers().into_iter().map(|e| e.description())));
+    o.set("loggers", module_map(gateway.loggers().into_iter().map(|l| l.description())));
+    o.set("plugins", module_map(gateway.plugins().into_iter().map(|p| p.description())));
     o.into()
 }
