@@ -10,13 +10,16 @@ use crate::utils::strcmp_const_time;
 /// The realm every Janus token is issued for.
 const REALM: &str = "janus";
 
+/// Stored tokens in the order they were added, each with its allowed plugin packages.
+type TokenTable = Vec<(String, Vec<String>)>;
+
 /// How tokens are checked, fixed at startup.
 #[derive(Debug)]
 enum Mode {
     Disabled,
     /// Tokens in the order they were added, each with the packages of the plugins it may
     /// attach to, in the order they were allowed.
-    Stored(Mutex<Vec<(String, Vec<String>)>>),
+    Stored(Mutex<TokenTable>),
     Signed { secret: String },
 }
 
@@ -48,7 +51,7 @@ impl Auth {
         matches!(self.mode, Mode::Signed { .. })
     }
 
-    fn stored(&self) -> Option<std::sync::MutexGuard<'_, Vec<(String, Vec<String>)>>> {
+    fn stored(&self) -> Option<std::sync::MutexGuard<'_, TokenTable>> {
         match &self.mode {
             Mode::Stored(m) => Some(m.lock().unwrap_or_else(|e| e.into_inner())),
             _ => None,

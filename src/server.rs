@@ -330,6 +330,20 @@ fn read_media_settings(config: &Config, info: &mut StaticInfo) -> (Option<u32>, 
     (no_media_timer, slowlink_threshold)
 }
 
+/// Keeps a module whose `init` succeeded; Janus' warning for one that refused.
+fn started<T, E>(list: &mut Vec<T>, module: &LoadedModule, init: Result<T, E>) -> bool {
+    match init {
+        Ok(started) => {
+            list.push(started);
+            true
+        }
+        Err(_) => {
+            janus_log!(Level::Warn, "The '{}' plugin could not be initialized\n", module.info.package);
+            false
+        }
+    }
+}
+
 /// Runs the gateway; returns the process exit status.
 pub fn run(options: Options) -> i32 {
     let configs_folder = options.configs_folder.clone().unwrap_or_else(|| CONFDIR.to_string());
@@ -344,7 +358,8 @@ pub fn run(options: Options) -> i32 {
         && (options.log_stdout || general("log_to_stdout").is_none_or(|v| is_true(&v)));
     let log_file = options.log_file.clone().or_else(|| general("log_to_file"));
     let daemon = options.daemon || general("daemonize").is_some_and(|v| is_true(&v));
-    let use_stdout = use_stdout && !(daemon && !options.log_stdout);
+    // A daemon logs to stdout only when told to explicitly.
+    let use_stdout = use_stdout && (!daemon || options.log_stdout);
     let daemon_child = if daemon {
         print_line("Running Janus as a daemon");
         match process::daemonize(options.cwd_path.as_deref().unwrap_or("/")) {
@@ -508,16 +523,7 @@ pub fn run(options: Options) -> i32 {
     janus_log!(Level::Info, "Plugins folder: {}\n", plugins_folder.display());
     let mut plugins = Vec::new();
     let loaded = load_modules(ModuleKind::Plugin, &plugins_folder, disabled("plugins").as_deref(), exit_on_dl_error, |m| {
-        match plugin_host::start_plugin(m, &configs_folder) {
-            Ok(p) => {
-                plugins.push(p);
-                true
-            }
-            Err(_) => {
-                janus_log!(Level::Warn, "The '{}' plugin could not be initialized\n", m.info.package);
-                false
-            }
-        }
+        started(&mut plugins, m, plugin_host::start_plugin(m, &configs_folder))
     });
     if loaded.is_err() {
         return fail(daemon_child, 1);
@@ -571,16 +577,7 @@ pub fn run(options: Options) -> i32 {
     let mut transports = Vec::new();
     let loaded =
         load_modules(ModuleKind::Transport, &transports_folder, disabled("transports").as_deref(), exit_on_dl_error, |m| {
-            match transport_host::start_transport(m, &configs_folder) {
-                Ok(t) => {
-                    transports.push(t);
-                    true
-                }
-                Err(_) => {
-                    janus_log!(Level::Warn, "The '{}' plugin could not be initialized\n", m.info.package);
-                    false
-                }
-            }
+            started(&mut transports, m, transport_host::start_transport(m, &configs_folder))
         });
     if loaded.is_err() {
         return fail(daemon_child, 1);

@@ -17,7 +17,7 @@ fn run(binary: &str, args: &[&str]) -> Output {
 /// What follows the three-line version banner and its blank line.
 fn after_banner(out: &Output) -> String {
     let text = String::from_utf8_lossy(&out.stdout);
-    text.splitn(2, "\n\n").nth(1).unwrap_or_default().to_string()
+    text.split_once("\n\n").map(|(_, rest)| rest).unwrap_or_default().to_string()
 }
 
 #[test]
