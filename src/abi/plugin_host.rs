@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use libc::{c_char, c_int, c_void};
 
 use super::json::{from_jansson, to_jansson};
-use super::modules::{init_argument, LoadedModule, PluginVtable, Vtable};
+use super::modules::{init_argument, query_hook, LoadedModule, PluginVtable, Vtable};
 use super::plugin::{janus_plugin_result, janus_plugin_result_destroy};
 use super::refcount::JanusRefcount;
 use super::{c_str, guard};
@@ -148,24 +148,8 @@ impl Plugin for CPlugin {
     }
 
     fn handle_admin_message(&self, request: Option<&Json>) -> AdminResponse {
-        let Some(hook) = self.vtable.handle_admin_message else {
-            return AdminResponse::NoHook;
-        };
-        // SAFETY: the request is lent to the plugin (Janus passes a borrowed member); the
-        // response is a reference the plugin hands over.
-        unsafe {
-            let request = request.map_or(std::ptr::null_mut(), to_jansson);
-            let response = hook(request);
-            if !request.is_null() {
-                json_decref(request);
-            }
-            if response.is_null() {
-                return AdminResponse::Null;
-            }
-            let converted = from_jansson(response);
-            json_decref(response);
-            AdminResponse::Json(converted)
-        }
+        // SAFETY: the hook comes from the checked vtable.
+        unsafe { query_hook(self.vtable.handle_admin_message, request) }
     }
 }
 
