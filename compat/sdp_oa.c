@@ -9,20 +9,10 @@
 #include <stdlib.h>
 #include <glib.h>
 
-/* Opaque here: the Rust side owns the layout (src/abi/sdp.rs). */
-typedef struct janus_sdp janus_sdp;
-typedef struct janus_sdp_mline janus_sdp_mline;
-typedef struct janus_sdp_attribute janus_sdp_attribute;
+#include "sdp-utils.h"
 
-/* janus_sdp_oa_type values (sdp-utils.h) */
-enum {
-	OA_DONE = 0, OA_MLINE, OA_ENABLED, OA_DIRECTION, OA_MID, OA_MSID, OA_CODEC,
-	OA_EXTENSION, OA_EXTENSIONS, OA_ACCEPT_EXTMAP, OA_PT, OA_FMTP, OA_AUDIO_DTMF,
-	OA_OPUSRED_PT, OA_ACCEPT_OPUSRED, OA_VP9_PROFILE, OA_H264_PROFILE,
-	OA_VIDEO_RTCPFB_DEFAULTS, OA_DATA_LEGACY
-};
 /* janus_sdp_mtype values that are valid media */
-#define VALID_MTYPE(t) ((t) >= 0 && (t) <= 2)
+#define VALID_MTYPE(t) ((t) >= JANUS_SDP_AUDIO && (t) <= JANUS_SDP_APPLICATION)
 
 typedef struct janus_rs_sdp_extmap {
 	int id;
@@ -48,13 +38,13 @@ int janus_rs_sdp_generate_answer_mline(janus_sdp *offer, janus_sdp *answer, janu
 
 /* Which properties a function consumes (bit per janus_sdp_oa_type). */
 #define BIT(p) (1u << (p))
-#define COMMON (BIT(OA_DIRECTION) | BIT(OA_MSID) | BIT(OA_CODEC) | BIT(OA_FMTP) | BIT(OA_AUDIO_DTMF) | \
-	BIT(OA_VP9_PROFILE) | BIT(OA_H264_PROFILE) | BIT(OA_VIDEO_RTCPFB_DEFAULTS))
-#define OFFER_PROPS (COMMON | BIT(OA_ENABLED) | BIT(OA_MID) | BIT(OA_EXTENSION) | BIT(OA_PT) | \
-	BIT(OA_OPUSRED_PT) | BIT(OA_DATA_LEGACY))
-#define OFFER_MLINE_PROPS (COMMON | BIT(OA_MID) | BIT(OA_EXTENSION) | BIT(OA_EXTENSIONS) | BIT(OA_PT) | \
-	BIT(OA_OPUSRED_PT) | BIT(OA_DATA_LEGACY))
-#define ANSWER_MLINE_PROPS (COMMON | BIT(OA_ENABLED) | BIT(OA_ACCEPT_EXTMAP) | BIT(OA_ACCEPT_OPUSRED))
+#define COMMON (BIT(JANUS_SDP_OA_DIRECTION) | BIT(JANUS_SDP_OA_MSID) | BIT(JANUS_SDP_OA_CODEC) | BIT(JANUS_SDP_OA_FMTP) | BIT(JANUS_SDP_OA_AUDIO_DTMF) | \
+	BIT(JANUS_SDP_OA_VP9_PROFILE) | BIT(JANUS_SDP_OA_H264_PROFILE) | BIT(JANUS_SDP_OA_VIDEO_RTCPFB_DEFAULTS))
+#define OFFER_PROPS (COMMON | BIT(JANUS_SDP_OA_ENABLED) | BIT(JANUS_SDP_OA_MID) | BIT(JANUS_SDP_OA_EXTENSION) | BIT(JANUS_SDP_OA_PT) | \
+	BIT(JANUS_SDP_OA_OPUSRED_PT) | BIT(JANUS_SDP_OA_DATA_LEGACY))
+#define OFFER_MLINE_PROPS (COMMON | BIT(JANUS_SDP_OA_MID) | BIT(JANUS_SDP_OA_EXTENSION) | BIT(JANUS_SDP_OA_EXTENSIONS) | BIT(JANUS_SDP_OA_PT) | \
+	BIT(JANUS_SDP_OA_OPUSRED_PT) | BIT(JANUS_SDP_OA_DATA_LEGACY))
+#define ANSWER_MLINE_PROPS (COMMON | BIT(JANUS_SDP_OA_ENABLED) | BIT(JANUS_SDP_OA_ACCEPT_EXTMAP) | BIT(JANUS_SDP_OA_ACCEPT_OPUSRED))
 
 typedef struct oa_list {
 	GArray *props;  /* janus_rs_sdp_oa_property */
@@ -85,19 +75,19 @@ static gint extmap_by_id(gconstpointer a, gconstpointer b) {
 static void oa_read_value(oa_list *l, int id, va_list *args) {
 	janus_rs_sdp_oa_property *p = oa_push(l, id);
 	switch(id) {
-		case OA_MID: case OA_CODEC: case OA_ACCEPT_EXTMAP: case OA_FMTP:
-		case OA_VP9_PROFILE: case OA_H264_PROFILE:
+		case JANUS_SDP_OA_MID: case JANUS_SDP_OA_CODEC: case JANUS_SDP_OA_ACCEPT_EXTMAP: case JANUS_SDP_OA_FMTP:
+		case JANUS_SDP_OA_VP9_PROFILE: case JANUS_SDP_OA_H264_PROFILE:
 			p->text = va_arg(*args, const char *);
 			break;
-		case OA_MSID:
+		case JANUS_SDP_OA_MSID:
 			p->text = va_arg(*args, const char *);
 			p->text2 = va_arg(*args, const char *);
 			break;
-		case OA_EXTENSION:
+		case JANUS_SDP_OA_EXTENSION:
 			p->text = va_arg(*args, const char *);
 			p->number = va_arg(*args, int);
 			break;
-		case OA_EXTENSIONS: {
+		case JANUS_SDP_OA_EXTENSIONS: {
 			GHashTable *table = va_arg(*args, GHashTable *);
 			p->number = table != NULL;
 			if(table != NULL) {
@@ -147,12 +137,12 @@ janus_sdp *janus_sdp_generate_offer(const char *name, const char *address, ...) 
 	gboolean seen_mline = FALSE;
 	while(TRUE) {
 		int id = va_arg(args, int);
-		if(id == OA_DONE || (!seen_mline && id != OA_MLINE)) {
+		if(id == JANUS_SDP_OA_DONE || (!seen_mline && id != JANUS_SDP_OA_MLINE)) {
 			/* The list ends here, or is invalid (Janus stops reading at once) */
 			oa_push(&l, id);
 			break;
 		}
-		if(id == OA_MLINE) {
+		if(id == JANUS_SDP_OA_MLINE) {
 			seen_mline = TRUE;
 			int type = va_arg(args, int);
 			oa_push(&l, id)->number = type;
@@ -174,7 +164,7 @@ janus_sdp *janus_sdp_generate_offer(const char *name, const char *address, ...) 
 /* Reads "MLINE <type>" then properties until DONE; FALSE if Janus would stop before. */
 static gboolean oa_read_mline_head(oa_list *l, va_list *args) {
 	int id = va_arg(*args, int);
-	if(id != OA_MLINE) {
+	if(id != JANUS_SDP_OA_MLINE) {
 		oa_push(l, id);
 		return FALSE;
 	}
@@ -195,24 +185,24 @@ int janus_sdp_generate_offer_mline(janus_sdp *offer, ...) {
 		gboolean have_table = FALSE, table_from_extension = FALSE;
 		while(TRUE) {
 			int id = va_arg(args, int);
-			if(id == OA_DONE) {
+			if(id == JANUS_SDP_OA_DONE) {
 				oa_push(&l, id);
 				break;
 			}
-			if(id == OA_EXTENSION && have_table && !table_from_extension) {
+			if(id == JANUS_SDP_OA_EXTENSION && have_table && !table_from_extension) {
 				oa_push(&l, id);
 				break;
 			}
-			if(id == OA_EXTENSIONS && have_table) {
+			if(id == JANUS_SDP_OA_EXTENSIONS && have_table) {
 				oa_push(&l, id);
 				break;
 			}
 			if(id > 0 && id < 32 && (OFFER_MLINE_PROPS & BIT(id))) {
 				oa_read_value(&l, id, &args);
 				janus_rs_sdp_oa_property *p = &g_array_index(l.props, janus_rs_sdp_oa_property, l.props->len - 1);
-				if(id == OA_EXTENSION && p->text != NULL && p->number > 0 && p->number < 15)
+				if(id == JANUS_SDP_OA_EXTENSION && p->text != NULL && p->number > 0 && p->number < 15)
 					have_table = table_from_extension = TRUE;
-				else if(id == OA_EXTENSIONS) {
+				else if(id == JANUS_SDP_OA_EXTENSIONS) {
 					have_table = p->number != 0;
 					table_from_extension = FALSE;
 				}
@@ -236,7 +226,7 @@ int janus_sdp_generate_answer_mline(janus_sdp *offer, janus_sdp *answer, janus_s
 	if(oa_read_mline_head(&l, &args)) {
 		while(TRUE) {
 			int id = va_arg(args, int);
-			if(id == OA_DONE) {
+			if(id == JANUS_SDP_OA_DONE) {
 				oa_push(&l, id);
 				break;
 			}

@@ -414,7 +414,7 @@ fn filename_with_folder_and_no_dir() {
 fn c_module_reads_the_struct() {
     let _g = serial();
     let dir = support::scratch_dir("rec-c");
-    let so = support::build_c_module("recorder_module", &["tests/c/recorder_module.c"], Path::new("/usr/include/janus"));
+    let so = support::build_c_module("recorder_module", &["tests/c/recorder_module.c"], &support::manifest_dir().join("include"));
     let module = support::Module::open(&so).expect("module loads");
     let run: extern "C" fn(*const c_char, *mut c_char, usize) -> c_int =
         unsafe { std::mem::transmute(module.symbol("recorder_module_run").unwrap()) };

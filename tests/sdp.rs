@@ -5,7 +5,6 @@
 mod support;
 
 use std::ffi::{CStr, CString};
-use std::path::Path;
 use std::sync::OnceLock;
 
 use libc::{c_char, c_int, c_void, size_t};
@@ -23,7 +22,7 @@ extern "C" {
 fn probe() -> &'static support::Module {
     static MODULE: OnceLock<support::Module> = OnceLock::new();
     MODULE.get_or_init(|| {
-        let so = support::build_c_module("sdp_probe", &["tests/c/sdp_probe.c"], Path::new("/usr/include/janus"));
+        let so = support::build_c_module("sdp_probe", &["tests/c/sdp_probe.c"], &support::manifest_dir().join("include"));
         support::Module::open(&so).expect("probe loads against the core's exports")
     })
 }
