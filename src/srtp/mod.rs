@@ -126,12 +126,14 @@ impl SrtpSession {
     }
 
     /// Verifies and decrypts the SRTP packet `buf[..len]` in place; returns the RTP length.
+    /// After an error the packet bytes are unspecified (AEAD may have decrypted in place).
     pub fn unprotect_rtp(&mut self, buf: &mut [u8], len: usize) -> Result<usize, SrtpError> {
         let result = self.inbound.unprotect_rtp(buf, len).map_err(SrtpError);
         self.count_unprotect(result)
     }
 
     /// Verifies and decrypts the SRTCP packet `buf[..len]` in place; returns the RTCP length.
+    /// After an error the packet bytes are unspecified.
     pub fn unprotect_rtcp(&mut self, buf: &mut [u8], len: usize) -> Result<usize, SrtpError> {
         let result = self.inbound.unprotect_rtcp(buf, len).map_err(SrtpError);
         self.count_unprotect(result)
