@@ -66,7 +66,24 @@ fn generate_bindings(out: &Path, include_paths: &[PathBuf]) {
     let jobs: &[(&str, &str, &[&str])] = &[
         ("jansson.h", "jansson.rs", &["json_.*", "JSON_.*", "jsonp_.*"]),
         ("libconfig.h", "libconfig.rs", &["config_.*", "CONFIG_.*", "LIBCONFIG_.*"]),
-        ("srtp2/srtp.h", "srtp.rs", &["srtp_init", "srtp_shutdown", "srtp_err_status.*", "srtp_get_version_string"]),
+        (
+            "srtp2/srtp.h",
+            "srtp.rs",
+            &[
+                "srtp_init",
+                "srtp_shutdown",
+                "srtp_err_status.*",
+                "srtp_get_version_string",
+                "srtp_create",
+                "srtp_dealloc",
+                "srtp_(un)?protect(_rtcp)?",
+                "srtp_crypto_policy_set_rtp_default",
+                "srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32",
+                "srtp_crypto_policy_set_aes_gcm_(128|256)_16_auth",
+                "srtp_policy_t",
+                "ssrc_any_(in|out)bound",
+            ],
+        ),
         ("zlib.h", "zlib.rs", &["deflate", "deflateInit2_", "deflateEnd", "z_stream", "Z_.*", "ZLIB_VERSION"]),
     ];
     for (header, file, patterns) in jobs {

@@ -22,6 +22,7 @@ pub mod record;
 pub mod rtcp;
 pub mod rtp;
 pub mod sdp;
+pub mod srtp;
 pub mod server;
 pub mod server_info;
 pub mod session;

@@ -10,6 +10,7 @@ pub mod glib;
 pub mod goption;
 pub mod jcfg;
 pub mod process;
+pub mod srtp;
 pub mod zlib;
 
 pub mod jansson {
@@ -57,10 +58,7 @@ pub mod libconfig {
 /// libsrtp must be initialised once before anyone creates SRTP sessions; no stock plugin
 /// does it, the core does (before loading plugins).
 pub fn srtp_init() {
-    // SAFETY: plain library initialisation, called from the main thread at startup.
-    unsafe {
-        srtp::srtp_init();
-    }
+    srtp::init();
 }
 
 extern "C" {
@@ -94,6 +92,3 @@ pub fn dependency_versions() -> Vec<(String, String)> {
     ]
 }
 
-pub mod srtp {
-    include!(concat!(env!("OUT_DIR"), "/srtp.rs"));
-}
