@@ -275,3 +275,39 @@ fn regenerate_goldens() {
         write("echotest", &normalise(&jsep_sdp(&echotest.event()), &answer));
     }
 }
+
+/// The plugin side of a plugin-initiated negotiation (as a VideoRoom subscriber): the
+/// offer Janus sends to the peer for `plugin-offer.sdp` on a fresh handle.
+#[test]
+fn merged_plugin_offer_matches_janus() {
+    let offer = read("sdp-core/plugin-offer.sdp");
+    let mut pc = None;
+    // Audio and video media each draw an SSRC and an rtx one; audio's rtx SSRC is never
+    // shown, so it is not part of the renumbering.
+    let mut drawn = [FIRST_SSRC, 7, FIRST_SSRC + 1, FIRST_SSRC + 2].into_iter();
+    let mut random = || drawn.next().expect("four SSRCs");
+    let out = sdp::handle_plugin_sdp(&mut pc, "offer", &offer, &settings(), &local(), NOW_US, &mut random).expect("offer merges");
+    assert!(out.offer && out.created && !out.updating);
+    assert_eq!(out.merged.sdp, read("sdp-core/plugin-offer.merged.sdp"));
+    let pc = pc.expect("PeerConnection created");
+    assert_eq!(pc.dtls_role, DtlsRole::Actpass);
+    assert_eq!(pc.extensions.mid, 1);
+    assert_eq!(pc.extensions.transport_wide_cc, 3);
+    assert!(pc.extensions.do_transport_wide_cc);
+    assert_eq!(pc.extensions.dependency_descriptor, 12);
+    assert_eq!(pc.extensions.audio_level, 4);
+    assert_eq!(pc.media[0].opusred_pt, 63);
+    assert_eq!(pc.media[1].rtx_payload_types.as_ref().map(|t| t.iter().map(|(a, b)| (*a, *b)).collect::<Vec<_>>()), Some(vec![(96, 97), (103, 104)]));
+    assert_eq!(pc.media.iter().map(|m| m.mid.as_deref().unwrap_or_default()).collect::<Vec<_>>(), ["a0", "v1", "d2"]);
+}
+
+#[test]
+#[ignore = "regenerates the golden files from /usr/bin/janus"]
+fn regenerate_plugin_offer_golden() {
+    let (_configs, gateway) = reference_gateway("sdp-core-offer-golden");
+    let offer = read("sdp-core/plugin-offer.sdp");
+    let probe = attach(&gateway, "janus.plugin.duktape");
+    probe.send(&format!(r#"{{"offer":{}}}"#, Json::Str(offer.clone()).to_compact_string()), None);
+    let merged = normalise(&jsep_sdp(&probe.event()), &offer);
+    std::fs::write(data("sdp-core/plugin-offer.merged.sdp"), merged).expect("golden");
+}

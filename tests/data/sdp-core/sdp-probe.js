@@ -1,6 +1,7 @@
 // A Duktape plugin script for tests: it reports the SDP the core hands to plugins (the
-// anonymized one) as an event, and pushes back, as its own answer, the SDP a request
-// carries in "answer", so that the core's merge of a known plugin SDP can be observed.
+// anonymized one) as an event, and pushes back, as its own answer or offer, the SDP a
+// request carries in "answer" or "offer", so that the core's merge of a known plugin SDP
+// can be observed.
 
 var tasks = [];
 
@@ -28,7 +29,11 @@ function resumeScheduler() {
 			event.type = t.jsep.type;
 			event.sdp = t.jsep.sdp;
 		}
-		var reply = t.msg.answer ? JSON.stringify({ type: "answer", sdp: t.msg.answer }) : null;
+		var reply = null;
+		if(t.msg.answer)
+			reply = JSON.stringify({ type: "answer", sdp: t.msg.answer });
+		else if(t.msg.offer)
+			reply = JSON.stringify({ type: "offer", sdp: t.msg.offer });
 		pushEvent(t.id, t.tr, JSON.stringify(event), reply);
 	}
 }
