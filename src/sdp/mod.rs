@@ -230,4 +230,6 @@ pub struct AttributeRef {
 }
 
 #[cfg(test)]
+mod core_tests;
+#[cfg(test)]
 mod tests;
