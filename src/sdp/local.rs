@@ -124,7 +124,9 @@ pub struct PluginSdp {
 }
 
 /// Handles the SDP a plugin pushed. `pc` is the handle's PeerConnection, `None` until
-/// one exists; `restart` is the JSEP's `restart` (the caller restarts ICE for offers).
+/// one exists. Left to the caller, as in Janus around this work: waiting for candidate
+/// gathering (half-trickle), an ICE restart for offers with `restart`, and starting ICE
+/// after a first answer.
 pub fn handle_plugin_sdp(
     pc: &mut Option<PeerConnection>,
     kind: &str,
