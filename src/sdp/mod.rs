@@ -2,12 +2,34 @@
 //! acceptance rules, output and size quirks, the codec helpers and the offer/answer
 //! generators. Sans-IO and C-free: `crate::abi::sdp` mirrors this tree into the
 //! `janus_sdp` structs that modules read and modify.
+//!
+//! The core's own SDP handling around plugins (Janus' `sdp.c`) lives here too:
+//! [`preparse`], [`process_remote`], [`anonymize`], [`process_local`],
+//! [`handle_plugin_sdp`] and [`merge`], over the [`PeerConnection`] description.
 
+mod anonymize;
+mod candidate;
 mod codecs;
+mod local;
+mod merge;
 mod offer_answer;
 mod parse;
+mod peer;
+mod preparse;
+mod remote;
 pub mod scan;
 mod write;
+
+pub use anonymize::{anonymize, remove_payload_type, EXTMAP_ENCRYPTED};
+pub use candidate::{parse_candidate, CandidateOutcome};
+pub use local::{handle_plugin_sdp, process_local, PluginSdp, PluginSdpError};
+pub use merge::{merge, LocalTransport, Merged};
+pub use peer::*;
+pub use preparse::{preparse, PreparseError, Preparsed, MAX_MID_LENGTH};
+pub use remote::{
+    apply_remote_extensions, parse_ssrc, parse_ssrc_group, process_remote, ProcessError, RemoteOutcome,
+    EXTMAP_DEPENDENCY_DESC,
+};
 
 pub use codecs::*;
 pub use offer_answer::*;
@@ -207,5 +229,7 @@ pub struct AttributeRef {
     pub offset: usize,
 }
 
+#[cfg(test)]
+mod core_tests;
 #[cfg(test)]
 mod tests;

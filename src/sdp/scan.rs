@@ -65,6 +65,54 @@ pub fn atoi(s: &str) -> i32 {
     atol(s) as i32
 }
 
+/// GLib's `g_ascii_strtoull(s, NULL, 0)`: white space, a sign (a minus negates modulo
+/// 2^64), then hexadecimal after `0x`, octal after a leading `0`, decimal otherwise;
+/// saturates at `u64::MAX`, 0 when nothing converts.
+pub fn ascii_strtoull_auto(s: &str) -> u64 {
+    let b = s.as_bytes();
+    let mut i = b.iter().take_while(|c| is_c_space(**c)).count();
+    let negative = match b.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let mut base = 10;
+    if b.get(i) == Some(&b'0') {
+        if b.get(i + 1).is_some_and(|c| c.eq_ignore_ascii_case(&b'x')) {
+            i += 2;
+            base = 16;
+        } else {
+            base = 8;
+        }
+    }
+    let digits = b[i.min(b.len())..].iter().map_while(|c| char::from(*c).to_digit(base));
+    let mut value: u64 = 0;
+    let mut any = false;
+    let mut overflow = false;
+    for d in digits {
+        any = true;
+        match value.checked_mul(u64::from(base)).and_then(|v| v.checked_add(u64::from(d))) {
+            Some(v) => value = v,
+            None => overflow = true,
+        }
+    }
+    if !any {
+        0
+    } else if overflow {
+        u64::MAX
+    } else if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    }
+}
+
 /// A cursor running one `sscanf` format by hand: each method is one directive and returns
 /// `None` where `sscanf` would stop converting.
 pub struct Scanner<'a> {
@@ -128,6 +176,17 @@ mod tests {
         assert_eq!(atoi("99999999999999999999"), -1);
         assert_eq!(atoi("4294967297"), 1);
         assert_eq!(atol("+42"), 42);
+    }
+
+    #[test]
+    fn strtoull_bases() {
+        assert_eq!(ascii_strtoull_auto("1001 cname:x"), 1001);
+        assert_eq!(ascii_strtoull_auto(" 0x1F"), 31);
+        assert_eq!(ascii_strtoull_auto("017"), 15);
+        assert_eq!(ascii_strtoull_auto("08"), 0);
+        assert_eq!(ascii_strtoull_auto("-1"), u64::MAX);
+        assert_eq!(ascii_strtoull_auto("99999999999999999999999"), u64::MAX);
+        assert_eq!(ascii_strtoull_auto("x"), 0);
     }
 
     #[test]
