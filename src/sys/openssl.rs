@@ -392,9 +392,42 @@ unsafe extern "C" fn bio_write(bio: *mut BIO, data: *const c_char, len: c_int) -
     if len <= 0 {
         return len;
     }
-    outbox.datagrams.extend_from_slice(std::slice::from_raw_parts(data as *const u8, len as usize));
-    outbox.ends.push(outbox.datagrams.len());
+    outbox.push(std::slice::from_raw_parts(data as *const u8, len as usize));
     len
+}
+
+/// Length of the DTLS record at the start of `data` (header included), or all of `data` if
+/// it is too short to tell.
+fn record_len(data: &[u8]) -> usize {
+    match data {
+        [_, _, _, _, _, _, _, _, _, _, _, hi, lo, ..] => 13 + usize::from(u16::from_be_bytes([*hi, *lo])),
+        _ => data.len(),
+    }
+}
+
+impl Outbox {
+    /// Queues what OpenSSL flushed as datagrams. Its handshake write buffer may flush several
+    /// records at once whose total exceeds the MTU (e.g. the last NewSessionTicket fragment,
+    /// ChangeCipherSpec and Finished): those are split at record boundaries.
+    fn push(&mut self, data: &[u8]) {
+        let mtu = usize::try_from(self.mtu).unwrap_or(0);
+        let mut start = 0;
+        let mut pos = 0;
+        while pos < data.len() {
+            let end = (pos + record_len(&data[pos..])).min(data.len());
+            if mtu > 0 && end - start > mtu && pos > start {
+                self.push_datagram(&data[start..pos]);
+                start = pos;
+            }
+            pos = end;
+        }
+        self.push_datagram(&data[start..]);
+    }
+
+    fn push_datagram(&mut self, datagram: &[u8]) {
+        self.datagrams.extend_from_slice(datagram);
+        self.ends.push(self.datagrams.len());
+    }
 }
 
 unsafe extern "C" fn bio_ctrl(bio: *mut BIO, cmd: c_int, _num: c_long, _ptr: *mut c_void) -> c_long {
