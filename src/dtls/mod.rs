@@ -27,6 +27,12 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(1000);
 /// Janus gives up on a handshake that has not completed in this long ("DTLS timeout").
 pub const HANDSHAKE_GIVE_UP: Duration = Duration::from_secs(20);
 
+/// Whether a datagram from the peer is DTLS (first byte 20..=64, RFC 7983 demultiplexing as
+/// Janus does it), as opposed to STUN or SRTP/SRTCP.
+pub fn is_dtls(datagram: &[u8]) -> bool {
+    datagram.first().is_some_and(|b| (20..=64).contains(b))
+}
+
 /// The DTLS settings of the gateway.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DtlsOptions {

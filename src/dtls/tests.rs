@@ -111,16 +111,7 @@ fn negotiates_each_srtp_profile() {
         ("SRTP_AES128_CM_SHA1_32", SrtpProfile::Aes128CmSha1_32, 16, 14),
         ("SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80", SrtpProfile::AeadAes128Gcm, 16, 12),
     ] {
-        let cert = rsa_cert();
-        let ctx = SslContext::new_dtls(&DtlsContextConfig {
-            certificate: &cert.certificate,
-            key: &cert.key,
-            ciphers: DEFAULT_CIPHERS,
-            srtp_profiles: offer,
-            accept_selfsigned: true,
-        })
-        .unwrap();
-        let client = DtlsSettings { ctx, fingerprint: cert.fingerprint().into(), options: DtlsOptions::default() };
+        let client = peer_settings(DEFAULT_CIPHERS, offer);
         let (mut s, mut c, _) = handshake(&server, &client);
         let (se, ce) = (events(&mut s), events(&mut c));
         let (sk, ck) = (connected(&se).unwrap(), connected(&ce).unwrap());
@@ -400,32 +391,45 @@ fn garbage_and_truncated_records_never_panic() {
     assert!(events(&mut s).is_empty(), "no alert, no failure");
 }
 
+/// Settings for a peer that differs from Janus in its cipher or `use_srtp` lists.
+fn peer_settings(ciphers: &str, srtp_profiles: &str) -> DtlsSettings {
+    let cert = rsa_cert();
+    let ctx = SslContext::new_dtls(&DtlsContextConfig {
+        certificate: &cert.certificate,
+        key: &cert.key,
+        ciphers,
+        srtp_profiles,
+        accept_selfsigned: true,
+    })
+    .unwrap();
+    DtlsSettings { ctx, fingerprint: cert.fingerprint().into(), options: DtlsOptions::default() }
+}
+
 #[test]
-fn a_fatal_handshake_error_fails_with_an_alert() {
-    let (server, client) = (settings(ec_cert(), DtlsOptions::default()), settings(rsa_cert(), DtlsOptions::default()));
-    let (mut s, mut c) = pair(&server, &client);
-    s.start(Instant::now());
-    c.start(Instant::now());
-    let mut hello = outgoing(&mut c).remove(0);
-    // A ClientHello whose handshake body is corrupted past the header: OpenSSL gives up.
-    let last = hello.len() - 1;
-    hello.truncate(last);
-    for b in &mut hello[25 + 13..] {
-        *b = 0xff;
-    }
-    let mut buf = [0u8; 1500];
-    s.handle_incoming(&hello, Instant::now(), &mut buf);
-    let se = events(&mut s);
-    if s.state() == DtlsState::Failed {
-        assert!(se.iter().any(|e| matches!(e, DtlsEvent::Failed(DtlsFailure::Handshake(_)))), "{se:?}");
-        assert!(se.iter().any(|e| matches!(e, DtlsEvent::Alert { sent: true, fatal: true, .. })), "{se:?}");
-        let alert = outgoing(&mut s);
-        assert!(!alert.is_empty() && alert[0][0] == 21, "an alert record went out");
-    } else {
-        // Dropped as a broken record instead: the handshake is still waiting.
-        assert_eq!(s.state(), DtlsState::Trying);
-        assert!(se.is_empty());
-    }
+fn no_shared_cipher_fails_with_a_fatal_alert() {
+    let server = settings(ec_cert(), DtlsOptions::default());
+    // Janus' default list excludes SHA-256 suites.
+    let client = peer_settings("ECDHE-ECDSA-AES128-SHA256", SRTP_PROFILES);
+    let (mut s, mut c, _) = handshake(&server, &client);
+    assert_eq!((s.state(), c.state()), (DtlsState::Failed, DtlsState::Failed));
+    let (se, ce) = (events(&mut s), events(&mut c));
+    // handshake_failure (40), sent by us and received by the peer.
+    assert!(se.contains(&DtlsEvent::Alert { sent: true, fatal: true, description: 40 }), "{se:?}");
+    assert!(se.iter().any(|e| matches!(e, DtlsEvent::Failed(DtlsFailure::Handshake(r)) if r.contains("no shared cipher"))), "{se:?}");
+    assert!(ce.contains(&DtlsEvent::Alert { sent: false, fatal: true, description: 40 }), "{ce:?}");
+    assert!(ce.iter().any(|e| matches!(e, DtlsEvent::Failed(DtlsFailure::Handshake(_)))), "{ce:?}");
+    assert_eq!((s.poll_timeout(Instant::now()), c.poll_timeout(Instant::now())), (None, None));
+}
+
+#[test]
+fn no_common_srtp_profile_fails_after_the_handshake() {
+    let server = settings(ec_cert(), DtlsOptions::default());
+    // A peer that does not offer use_srtp at all.
+    let client = peer_settings(DEFAULT_CIPHERS, "");
+    let (mut s, c, _) = handshake(&server, &client);
+    assert_eq!(s.state(), DtlsState::Failed);
+    assert_eq!(events(&mut s), vec![DtlsEvent::Failed(DtlsFailure::NoSrtpProfile)]);
+    assert_eq!(c.state(), DtlsState::Failed);
 }
 
 #[test]
@@ -474,6 +478,55 @@ fn datagrams_before_start_are_dropped_and_role_follows_negotiation() {
     s.handle_incoming(&hello[0], Instant::now(), &mut buf);
     pump(&mut s, &mut c);
     assert_eq!(s.state(), DtlsState::Connected);
+}
+
+#[test]
+fn handshake_needs_no_application_buffer() {
+    let (server, client) = (settings(ec_cert(), DtlsOptions::default()), settings(rsa_cert(), DtlsOptions::default()));
+    let (mut s, mut c) = pair(&server, &client);
+    s.start(Instant::now());
+    c.start(Instant::now());
+    for _ in 0..10 {
+        for d in outgoing(&mut c) {
+            assert_eq!(s.handle_incoming(&d, Instant::now(), &mut []), 0);
+        }
+        for d in outgoing(&mut s) {
+            assert_eq!(c.handle_incoming(&d, Instant::now(), &mut []), 0);
+        }
+    }
+    assert_eq!((s.state(), c.state()), (DtlsState::Connected, DtlsState::Connected));
+}
+
+#[test]
+fn contexts_move_between_threads_and_settings_are_shared() {
+    fn send<T: Send>() {}
+    fn shared<T: Send + Sync>() {}
+    send::<DtlsContext>();
+    shared::<DtlsSettings>();
+    shared::<DtlsCertificate>();
+    let server = std::sync::Arc::new(settings(ec_cert(), DtlsOptions::default()));
+    let client = settings(rsa_cert(), DtlsOptions::default());
+    let (s, c) = pair(&server, &client);
+    let s = std::thread::spawn(move || {
+        let mut s = s;
+        s.start(Instant::now());
+        s
+    })
+    .join()
+    .unwrap();
+    let (mut s, mut c) = (s, c);
+    c.start(Instant::now());
+    pump(&mut s, &mut c);
+    assert_eq!(s.state(), DtlsState::Connected);
+}
+
+#[test]
+fn demultiplexes_dtls() {
+    assert!(is_dtls(&[22, 254, 253]));
+    assert!(is_dtls(&[20]) && is_dtls(&[64]));
+    assert!(!is_dtls(&[0, 1]), "STUN");
+    assert!(!is_dtls(&[0x80, 96]), "RTP");
+    assert!(!is_dtls(&[19]) && !is_dtls(&[65]) && !is_dtls(&[]));
 }
 
 #[test]

@@ -231,7 +231,7 @@ pub struct DtlsContextConfig<'a> {
     pub certificate: &'a Certificate,
     pub key: &'a PrivateKey,
     pub ciphers: &'a str,
-    /// `use_srtp` profile names, colon separated, in preference order.
+    /// `use_srtp` profile names, colon separated, in preference order (empty: no `use_srtp`).
     pub srtp_profiles: &'a str,
     /// Accept self-signed peer certificates (expired ones are always refused).
     pub accept_selfsigned: bool,
@@ -269,7 +269,7 @@ impl SslContext {
             SSL_CTX_set_verify(ctx.0, (SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT) as c_int, verify);
             let profiles = c(config.srtp_profiles).map_err(ContextError::SrtpProfiles)?;
             // Unusually, 0 means success here.
-            if SSL_CTX_set_tlsext_use_srtp(ctx.0, profiles.as_ptr()) != 0 {
+            if !config.srtp_profiles.is_empty() && SSL_CTX_set_tlsext_use_srtp(ctx.0, profiles.as_ptr()) != 0 {
                 return Err(ContextError::SrtpProfiles(take_error()));
             }
             if SSL_CTX_use_certificate(ctx.0, config.certificate.0) != 1 {
