@@ -263,6 +263,37 @@ fn dropped_flights_are_retransmitted() {
     assert_eq!(connected(&events(&mut s)), connected(&events(&mut c)).cloned().map(swap).as_ref());
 }
 
+#[test]
+fn lost_final_flight_is_recovered_by_the_peers_retransmission() {
+    let options = DtlsOptions { timeout: Duration::from_millis(100), ..DtlsOptions::default() };
+    let (server, client) = (settings(ec_cert(), options.clone()), settings(rsa_cert(), options));
+    let (mut s, mut c) = pair(&server, &client);
+    s.start(Instant::now());
+    c.start(Instant::now());
+    let mut buf = [0u8; 1500];
+    let mut deliver = |from: &mut DtlsContext, to: &mut DtlsContext| {
+        for d in outgoing(from) {
+            to.handle_incoming(&d, Instant::now(), &mut buf);
+        }
+    };
+    deliver(&mut c, &mut s); // ClientHello
+    deliver(&mut s, &mut c); // ServerHello .. ServerHelloDone
+    deliver(&mut c, &mut s); // Certificate .. Finished
+    assert_eq!(s.state(), DtlsState::Connected);
+    // The server's ChangeCipherSpec and Finished are lost.
+    assert!(!outgoing(&mut s).is_empty());
+    assert_eq!(c.state(), DtlsState::Trying);
+    let deadline = c.poll_timeout(Instant::now()).unwrap();
+    std::thread::sleep(deadline.saturating_duration_since(Instant::now()) + Duration::from_millis(20));
+    c.handle_timeout(Instant::now());
+    assert_eq!(c.retransmissions(), 1);
+    // The connected server answers the retransmitted flight with its own again.
+    deliver(&mut c, &mut s);
+    deliver(&mut s, &mut c);
+    assert_eq!(c.state(), DtlsState::Connected);
+    assert_eq!(connected(&events(&mut s)), connected(&events(&mut c)).cloned().map(swap).as_ref());
+}
+
 fn swap(k: SrtpKeyingMaterial) -> SrtpKeyingMaterial {
     SrtpKeyingMaterial { profile: k.profile, local: k.remote, remote: k.local }
 }

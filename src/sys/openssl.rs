@@ -15,8 +15,8 @@ use std::time::Duration;
 const SSL_OP_NO_COMPRESSION: u64 = 1 << 17;
 const SSL_OP_NO_SSLV3: u64 = 1 << 25;
 
-/// The last error of this thread's OpenSSL error queue as text (empty queue: empty string);
-/// the queue is emptied so that later calls start clean.
+/// The oldest error of this thread's OpenSSL error queue as text (empty queue: empty
+/// string); the queue is emptied so that later calls start clean.
 pub fn take_error() -> String {
     let mut buf = [0 as c_char; 256];
     // SAFETY: ERR_* work on the calling thread's queue; the buffer is large enough and
@@ -547,6 +547,12 @@ impl DtlsConnection {
         unsafe { SSL_set_accept_state(self.ssl) }
     }
 
+    /// `SSL_get_error` is only meaningful if the queue was empty before the call it explains.
+    fn clear_errors() {
+        // SAFETY: clears the calling thread's error queue.
+        unsafe { ERR_clear_error() }
+    }
+
     fn status(&self, ret: c_int) -> SslStatus {
         if ret > 0 {
             return SslStatus::Done(ret as usize);
@@ -563,6 +569,7 @@ impl DtlsConnection {
     }
 
     pub fn do_handshake(&mut self) -> SslStatus {
+        Self::clear_errors();
         // SAFETY: valid SSL.
         let ret = unsafe { SSL_do_handshake(self.ssl) };
         match self.status(ret) {
@@ -585,6 +592,7 @@ impl DtlsConnection {
     /// Reads application data (or advances the handshake) into `buf`.
     pub fn read(&mut self, buf: &mut [u8]) -> SslStatus {
         let len = c_int::try_from(buf.len()).unwrap_or(c_int::MAX);
+        Self::clear_errors();
         // SAFETY: `buf` is writable for `len` bytes.
         let ret = unsafe { SSL_read(self.ssl, buf.as_mut_ptr() as *mut c_void, len) };
         self.status(ret)
@@ -593,6 +601,7 @@ impl DtlsConnection {
     /// Encrypts application data into one record (a datagram in the outbox).
     pub fn write(&mut self, data: &[u8]) -> SslStatus {
         let Ok(len) = c_int::try_from(data.len()) else { return SslStatus::Error("too large".into()) };
+        Self::clear_errors();
         // SAFETY: `data` is readable for `len` bytes.
         let ret = unsafe { SSL_write(self.ssl, data.as_ptr() as *const c_void, len) };
         self.status(ret)
@@ -667,6 +676,7 @@ impl DtlsConnection {
     /// Lets OpenSSL retransmit if its timer expired (`DTLSv1_handle_timeout`): `Ok(true)` if
     /// it did, `Err` if it gave up.
     pub fn handle_timeout(&mut self) -> Result<bool, String> {
+        Self::clear_errors();
         // SAFETY: DTLSv1_handle_timeout(ssl) is this SSL_ctrl call.
         let ret = unsafe { SSL_ctrl(self.ssl, DTLS_CTRL_HANDLE_TIMEOUT as c_int, 0, ptr::null_mut()) };
         match ret {
