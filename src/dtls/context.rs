@@ -1,7 +1,8 @@
 //! The DTLS state machine of one PeerConnection (Janus' `janus_dtls_srtp`).
 
+use crate::srtp::{DtlsRole as KeyHalf, Profile, SessionKeys};
 use super::{
-    format_fingerprint, DtlsRole, DtlsSettings, DtlsState, SrtpKeyingMaterial, SrtpMasterKey, SrtpProfile,
+    format_fingerprint, DtlsRole, DtlsSettings, DtlsState, SrtpKeyingMaterial,
     HANDSHAKE_GIVE_UP,
 };
 use crate::sys::openssl::{Digest, DtlsConnection, SslStatus};
@@ -59,7 +60,7 @@ pub struct DtlsContext {
     started: Option<Instant>,
     connected: Option<Instant>,
     retransmissions: u32,
-    profile: Option<SrtpProfile>,
+    profile: Option<Profile>,
     /// Handshake done and SRTP keyed: what arrives now is application data.
     ready: bool,
     /// An alert went by, or the peer closed: nothing more is processed.
@@ -113,7 +114,7 @@ impl DtlsContext {
     }
 
     /// The negotiated SRTP profile, once connected.
-    pub fn srtp_profile(&self) -> Option<SrtpProfile> {
+    pub fn srtp_profile(&self) -> Option<Profile> {
         self.profile
     }
 
@@ -293,23 +294,22 @@ impl DtlsContext {
         if !expected.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&got)) {
             return self.fail(DtlsFailure::FingerprintMismatch { expected, got });
         }
-        let Some(profile) = self.conn.selected_srtp_profile().and_then(SrtpProfile::from_id) else {
+        let Some(profile) = self.conn.selected_srtp_profile().and_then(|id| u16::try_from(id).ok()).and_then(Profile::from_id) else {
             return self.fail(DtlsFailure::NoSrtpProfile);
         };
-        let (key_len, salt_len) = (profile.key_len(), profile.salt_len());
-        let mut material = vec![0u8; 2 * (key_len + salt_len)];
-        if !self.conn.export_keying_material(&mut material, SRTP_EXPORTER_LABEL) {
+        let mut material = [0u8; 2 * 44];
+        let material = &mut material[..profile.keying_material_len()];
+        if !self.conn.export_keying_material(material, SRTP_EXPORTER_LABEL) {
             return self.fail(DtlsFailure::KeyExport(crate::sys::openssl::take_error()));
         }
-        // RFC 5764 4.2: client key, server key, client salt, server salt.
-        let (keys, salts) = material.split_at(2 * key_len);
-        let client = SrtpMasterKey { key: keys[..key_len].to_vec(), salt: salts[..salt_len].to_vec() };
-        let server = SrtpMasterKey { key: keys[key_len..].to_vec(), salt: salts[salt_len..].to_vec() };
-        let (local, remote) = if self.role == DtlsRole::Client { (client, server) } else { (server, client) };
+        let half = if self.role == DtlsRole::Client { KeyHalf::Client } else { KeyHalf::Server };
+        let Some(keys) = SessionKeys::from_keying_material(profile, material, half) else {
+            return self.fail(DtlsFailure::KeyExport(String::from("unexpected keying material length")));
+        };
         self.state = DtlsState::Connected;
         self.connected = Some(now);
         self.profile = Some(profile);
         self.ready = true;
-        self.events.push_back(DtlsEvent::Connected(SrtpKeyingMaterial { profile, local, remote }));
+        self.events.push_back(DtlsEvent::Connected(SrtpKeyingMaterial { profile, keys }));
     }
 }

@@ -12,6 +12,7 @@ mod tests;
 pub use certificate::{format_fingerprint, CertificateError, DtlsCertificate};
 pub use context::{DtlsContext, DtlsEvent, DtlsFailure};
 
+use crate::srtp::{Profile, SessionKeys};
 use crate::sys::openssl::{ContextError, DtlsContextConfig, SslContext};
 use std::time::Duration;
 
@@ -136,72 +137,10 @@ impl DtlsState {
     }
 }
 
-/// The SRTP protection profiles we negotiate (RFC 5764 / RFC 7714 ids).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SrtpProfile {
-    Aes128CmSha1_80,
-    Aes128CmSha1_32,
-    AeadAes128Gcm,
-    AeadAes256Gcm,
-}
-
-impl SrtpProfile {
-    pub fn from_id(id: u64) -> Option<Self> {
-        match id {
-            0x0001 => Some(Self::Aes128CmSha1_80),
-            0x0002 => Some(Self::Aes128CmSha1_32),
-            0x0007 => Some(Self::AeadAes128Gcm),
-            0x0008 => Some(Self::AeadAes256Gcm),
-            _ => None,
-        }
-    }
-
-    /// The name Janus reports (`srtp-profile`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Aes128CmSha1_80 => "SRTP_AES128_CM_SHA1_80",
-            Self::Aes128CmSha1_32 => "SRTP_AES128_CM_SHA1_32",
-            Self::AeadAes128Gcm => "SRTP_AEAD_AES_128_GCM",
-            Self::AeadAes256Gcm => "SRTP_AEAD_AES_256_GCM",
-        }
-    }
-
-    /// Master key length in bytes.
-    pub fn key_len(self) -> usize {
-        match self {
-            Self::AeadAes256Gcm => 32,
-            _ => 16,
-        }
-    }
-
-    /// Master salt length in bytes.
-    pub fn salt_len(self) -> usize {
-        match self {
-            Self::Aes128CmSha1_80 | Self::Aes128CmSha1_32 => 14,
-            Self::AeadAes128Gcm | Self::AeadAes256Gcm => 12,
-        }
-    }
-}
-
-/// One direction's SRTP master key and salt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SrtpMasterKey {
-    pub key: Vec<u8>,
-    pub salt: Vec<u8>,
-}
-
-impl SrtpMasterKey {
-    /// Key then salt, the layout libsrtp's policy `key` expects.
-    pub fn master(&self) -> Vec<u8> {
-        [self.key.as_slice(), self.salt.as_slice()].concat()
-    }
-}
-
-/// What a completed handshake gives the SRTP layer: the profile, the key to protect what we
-/// send (`local`) and the key to unprotect what we receive (`remote`).
+/// What a completed handshake gives the SRTP layer: the negotiated profile and the master
+/// keys of both directions (ours protects what we send, the peer's verifies what we get).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SrtpKeyingMaterial {
-    pub profile: SrtpProfile,
-    pub local: SrtpMasterKey,
-    pub remote: SrtpMasterKey,
+    pub profile: Profile,
+    pub keys: SessionKeys,
 }
