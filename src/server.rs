@@ -405,6 +405,7 @@ pub fn run(options: Options) -> i32 {
     crate::log::print_bytes(b"---------------------------------------------------\n\n");
 
     crate::log::set_level(4);
+    crate::log::set_colors(true);
     if let Some(level) = general("debug_level") {
         let l = atoi(&level);
         if l == 0 && level != "0" {
