@@ -194,7 +194,7 @@ fn load_modules(
     exit_on_dl_error: bool,
     mut start: impl FnMut(&LoadedModule) -> bool,
 ) -> Result<(), ()> {
-    let (files, skipped) = match module_files(folder, &DisableList::parse(disable)) {
+    let files = match module_files(folder, &DisableList::parse(disable)) {
         Ok(f) => f,
         Err(_) => {
             janus_log!(Level::Fatal, "\tCouldn't access {}s folder...\n", kind.label());
@@ -202,13 +202,14 @@ fn load_modules(
         }
     };
     let title = |s: &str| s[..1].to_uppercase() + &s[1..];
-    for name in skipped {
-        janus_log!(Level::Warn, "{} '{}' has been disabled, skipping...\n", title(kind.label()), name);
-    }
     for file in files {
-        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = file.name();
+        if file.disabled {
+            janus_log!(Level::Warn, "{} '{}' has been disabled, skipping...\n", title(kind.label()), name);
+            continue;
+        }
         janus_log!(Level::Info, "Loading {} '{}'...\n", kind.label(), name);
-        match load(&file, kind) {
+        match load(&file.path, kind) {
             Ok(m) => {
                 if !start(&m) {
                     continue;
@@ -432,6 +433,7 @@ pub fn run(options: Options) -> i32 {
             }
         },
     };
+    crate::log::print_bytes(b"Checking command line arguments...\n");
     crate::log::print_bytes(format!("Debug/log level is {}\n", crate::log::level()).as_bytes());
     if let Some(v) = general("debug_timestamps") {
         crate::log::set_timestamps(is_true(&v));
@@ -445,6 +447,8 @@ pub fn run(options: Options) -> i32 {
         crate::log::set_lock_debug(true);
         crate::log::print_bytes(b"Lock/mutex debugging is enabled\n");
     }
+
+    let local_ip = local_ip(general("interface").as_deref());
 
     // Settings the request paths read.
     let mut settings = Settings { server_name: server_name.clone(), ..Settings::default() };
@@ -469,7 +473,9 @@ pub fn run(options: Options) -> i32 {
         }
     }
     if let Some(ct) = general("candidates_timeout").map(|v| atoi(&v)) {
-        if ct > 0 {
+        if ct <= 0 {
+            janus_log!(Level::Warn, "Ignoring candidates_timeout value as it's not a positive integer\n");
+        } else {
             settings.candidates_timeout = ct;
         }
     }
@@ -477,9 +483,48 @@ pub fn run(options: Options) -> i32 {
     settings.admin_secret = general("admin_secret");
     settings.opaqueid_in_api = general("opaqueid_in_api").is_some_and(|v| is_true(&v));
     let auth = Auth::new(general("token_auth").is_some_and(|v| is_true(&v)), general("token_auth_secret").as_deref());
-
-    let local_ip = local_ip(general("interface").as_deref());
+    if auth.is_stored_mode() {
+        janus_log!(Level::Info, "Stored-Token based authentication enabled\n");
+    } else if auth.is_signed_mode() {
+        janus_log!(Level::Info, "Signed-Token based authentication enabled\n");
+    } else {
+        janus_log!(Level::Info, "Token based authentication disabled\n");
+    }
+    janus_log!(Level::Info, "Initializing recorder code\n");
+    match general("recordings_tmp_ext") {
+        Some(ext) => {
+            janus_log!(Level::Info, "  -- Using temporary extension .{}\n", ext);
+            crate::record::init(true, Some(&ext));
+        }
+        None => crate::record::init(false, None),
+    }
     crate::sys::srtp_init();
+
+    // The sessions watchdog runs from here on; it starts checking once the gateway exists.
+    let stop = Arc::new(AtomicBool::new(false));
+    let (watched_tx, watched) = mpsc::channel::<Arc<Gateway>>();
+    let watchdog = {
+        let stop = stop.clone();
+        std::thread::Builder::new()
+            .name("timeout watchdog".into())
+            .spawn(move || {
+                janus_log!(Level::Info, "Sessions watchdog started\n");
+                let gateway = watched.recv().ok();
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_secs(2));
+                    if let Some(g) = &gateway {
+                        g.check_sessions();
+                    }
+                }
+                janus_log!(Level::Info, "Sessions watchdog stopped\n");
+            })
+            .expect("thread spawns")
+    };
+    // Failing from here on stops the watchdog first.
+    let fail = |child: Option<process::DaemonChild>, code: i32| {
+        stop.store(true, Ordering::Relaxed);
+        fail(child, code)
+    };
 
     // Event handlers, when broadcasting is on.
     let broadcast = config.get_value("events", "broadcast").is_some_and(is_true);
@@ -596,22 +641,7 @@ pub fn run(options: Options) -> i32 {
     }
     gateway.set_transports(transports.iter().map(|t| t.clone() as Arc<dyn QueryableModule>).collect());
 
-    // The sessions watchdog.
-    let stop = Arc::new(AtomicBool::new(false));
-    let watchdog = {
-        let (g, stop) = (gateway.clone(), stop.clone());
-        std::thread::Builder::new()
-            .name("timeout watchdog".into())
-            .spawn(move || {
-                janus_log!(Level::Info, "Sessions watchdog started\n");
-                while !stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(Duration::from_secs(2));
-                    g.check_sessions();
-                }
-                janus_log!(Level::Info, "Sessions watchdog stopped\n");
-            })
-            .expect("thread spawns")
-    };
+    let _ = watched_tx.send(gateway.clone());
     if let Some(child) = daemon_child {
         child.report(0);
     }
