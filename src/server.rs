@@ -68,12 +68,16 @@ impl Environment for RealEnv {
 fn read_config(options: &Options, configs_folder: &str) -> Result<Config, ()> {
     let explicit = options.config_file.clone();
     let first = explicit.clone().unwrap_or_else(|| format!("{configs_folder}/janus.jcfg"));
-    if let Ok(c) = Config::parse_file(Path::new(&first)) {
+    // As janus_config_parse, a failure is logged (it shows once the log runs).
+    let parse = |path: &str| {
+        Config::parse_file(Path::new(path)).map_err(|e| janus_log!(Level::Err, "{}\n", e))
+    };
+    if let Ok(c) = parse(&first) {
         return Ok(c);
     }
     print_line(&format!("Failed to load {first}, trying the INI instead..."));
     let ini = format!("{configs_folder}/janus.cfg");
-    if let Ok(c) = Config::parse_file(Path::new(&ini)) {
+    if let Ok(c) = parse(&ini) {
         return Ok(c);
     }
     if explicit.is_some() {
@@ -87,18 +91,19 @@ fn read_config(options: &Options, configs_folder: &str) -> Result<Config, ()> {
 }
 
 /// Janus writes the command line into the configuration, so the rest of startup reads one
-/// source. Integers given as -1 ("not given") leave the file's value.
-fn apply_options(config: &mut Config, o: &Options) {
+/// source, in three steps that show when it prints the configuration (at verbose level):
+/// logging and process options first, then (after the PID file and the first print) the
+/// debug level, then the rest.
+fn apply_early_options(config: &mut Config, o: &Options) {
     for category in ["general", "certificates", "nat", "media", "transports", "plugins", "events", "loggers"] {
         config.category_mut(category);
     }
-    let set_int = |config: &mut Config, category: &str, name: &str, v: i32| {
-        if v > -1 {
-            config.set(category, name, v.to_string());
-        }
-    };
     if o.disable_stdout {
         config.set("general", "log_to_stdout", "no");
+    }
+    if o.log_file.is_some() {
+        // The file named on the command line is used; the configuration's is overridden.
+        config.set("general", "log_to_file", "no");
     }
     if o.daemon {
         config.set("general", "daemonize", "yes");
@@ -106,10 +111,16 @@ fn apply_options(config: &mut Config, o: &Options) {
     if let Some(n) = &o.server_name {
         config.set("general", "server_name", n.as_str());
     }
-    if let Some(p) = &o.pid_file {
-        config.set("general", "pid_file", p.as_str());
-    }
-    set_int(config, "general", "debug_level", o.debug_level.clamp(-1, 7));
+}
+
+/// The command line options Janus writes after "Checking command line arguments...".
+/// Integers given as -1 ("not given") leave the file's value.
+fn apply_options(config: &mut Config, o: &Options) {
+    let set_int = |config: &mut Config, category: &str, name: &str, v: i32| {
+        if v > -1 {
+            config.set(category, name, v.to_string());
+        }
+    };
     for (on, name, value) in [
         (o.debug_timestamps, "debug_timestamps", "yes"),
         (o.disable_colors, "debug_colors", "no"),
@@ -178,6 +189,29 @@ fn apply_options(config: &mut Config, o: &Options) {
     }
 }
 
+/// The folder a kind of module loads from: `general.<kind>_folder`, else Debian's.
+fn module_folder(config: &Config, kind: ModuleKind) -> PathBuf {
+    let item = match kind {
+        ModuleKind::Plugin => "plugins_folder",
+        ModuleKind::Transport => "transports_folder",
+        ModuleKind::EventHandler => "events_folder",
+        ModuleKind::Logger => "loggers_folder",
+    };
+    config.get_value("general", item).map(PathBuf::from).unwrap_or_else(|| kind.default_folder().to_path_buf())
+}
+
+/// The `disable` list of a module category.
+fn disabled<'c>(config: &'c Config, category: &str) -> Option<&'c str> {
+    config.get(Kind::Category, category).and_then(|c| c.get_value("disable"))
+}
+
+/// `janus_config_print`: the whole configuration, at verbose level.
+fn print_config(config: &Config) {
+    for line in config.print_lines() {
+        crate::log::emit(Level::Verb, None, format_args!("{line}"));
+    }
+}
+
 /// C's `atoi`: leading blanks, optional sign, digits up to the first non-digit.
 fn atoi(s: &str) -> i64 {
     crate::utils::strtol(s.as_bytes())
@@ -185,14 +219,15 @@ fn atoi(s: &str) -> i64 {
 
 /// Loads every module of one kind from its folder (disable list from `[<category>] disable`)
 /// and starts each with `start` right after loading it, with Janus' log lines; `start`
-/// returns false when the module refused to initialise. Modules that fail to load are
+/// returns `None` when the module refused to initialise, else the verbose lines to log
+/// after the module's description. Modules that fail to load are
 /// reported and skipped, or fatal with `exit_on_dl_error`.
 fn load_modules(
     kind: ModuleKind,
     folder: &Path,
     disable: Option<&str>,
     exit_on_dl_error: bool,
-    mut start: impl FnMut(&LoadedModule) -> bool,
+    mut start: impl FnMut(&LoadedModule) -> Option<Vec<String>>,
 ) -> Result<(), ()> {
     let files = match module_files(folder, &DisableList::parse(disable)) {
         Ok(f) => f,
@@ -211,13 +246,14 @@ fn load_modules(
         janus_log!(Level::Info, "Loading {} '{}'...\n", kind.label(), name);
         match load(&file.path, kind) {
             Ok(m) => {
-                if !start(&m) {
-                    continue;
-                }
+                let Some(details) = start(&m) else { continue };
                 janus_log!(Level::Verb, "\tVersion: {} ({})\n", m.info.version, m.info.version_string);
                 janus_log!(Level::Verb, "\t   [{}] {}\n", m.info.package, m.info.name);
                 janus_log!(Level::Verb, "\t   {}\n", m.info.description);
                 janus_log!(Level::Verb, "\t   Plugin API version: {}\n", m.info.api_compatibility);
+                for line in details {
+                    janus_log!(Level::Verb, "{}\n", line);
+                }
             }
             Err(e) => {
                 let fatal = exit_on_dl_error
@@ -237,6 +273,7 @@ fn load_modules(
 /// loopback.
 fn local_ip(interface: Option<&str>) -> String {
     use crate::ip_utils::{address_to_string, detect_local_ip, AddressKind};
+    janus_log!(Level::Verb, "Selecting local IP address...\n");
     if let Some(wanted) = interface {
         janus_log!(Level::Verb, "  -- Will try to use {}\n", wanted);
         match crate::abi::ip_utils::lookup_local_interface(wanted) {
@@ -335,7 +372,7 @@ fn read_media_settings(config: &Config, info: &mut StaticInfo) -> (Option<u32>, 
 pub fn run(options: Options) -> i32 {
     let configs_folder = options.configs_folder.clone().unwrap_or_else(|| CONFDIR.to_string());
     let Ok(mut config) = read_config(&options, &configs_folder) else { return 1 };
-    apply_options(&mut config, &options);
+    apply_early_options(&mut config, &options);
     let general = |name: &str| config.get_value("general", name).map(String::from);
 
     if let Some(prefix) = general("log_prefix") {
@@ -344,6 +381,7 @@ pub fn run(options: Options) -> i32 {
     let use_stdout = !options.disable_stdout
         && (options.log_stdout || general("log_to_stdout").is_none_or(|v| is_true(&v)));
     let log_file = options.log_file.clone().or_else(|| general("log_to_file"));
+    let exit_on_dl_error = general("exit_on_dl_error").is_some_and(|v| is_true(&v));
     let daemon = options.daemon || general("daemonize").is_some_and(|v| is_true(&v));
     let use_stdout = use_stdout && !(daemon && !options.log_stdout);
     let daemon_child = if daemon {
@@ -379,17 +417,14 @@ pub fn run(options: Options) -> i32 {
     process::block_termination_signals();
 
     let configs_folder = PathBuf::from(general("configs_folder").unwrap_or(configs_folder));
-    let folder = |item: &str, kind: ModuleKind| general(item).map(PathBuf::from).unwrap_or_else(|| kind.default_folder().to_path_buf());
-    let disabled = |category: &str| config.get(Kind::Category, category).and_then(|c| c.get_value("disable")).map(String::from);
-    let exit_on_dl_error = general("exit_on_dl_error").is_some_and(|v| is_true(&v));
     let server_name = general("server_name").unwrap_or_else(|| Settings::default().server_name);
 
     // External loggers come first, so that they see the whole startup.
-    let loggers_folder = folder("loggers_folder", ModuleKind::Logger);
+    let loggers_folder = module_folder(&config, ModuleKind::Logger);
     janus_log!(Level::Info, "Logger plugins folder: {}\n", loggers_folder.display());
     let mut loggers = Vec::new();
-    let loaded = load_modules(ModuleKind::Logger, &loggers_folder, disabled("loggers").as_deref(), exit_on_dl_error, |m| {
-        event_host::start_logger(m, &server_name, &configs_folder).map(|l| loggers.push(l)).is_some()
+    let loaded = load_modules(ModuleKind::Logger, &loggers_folder, disabled(&config, "loggers"), exit_on_dl_error, |m| {
+        event_host::start_logger(m, &server_name, &configs_folder).map(|l| loggers.push(l)).map(|_| Vec::new())
     });
     if loaded.is_err() {
         return fail(daemon_child, 1);
@@ -407,15 +442,14 @@ pub fn run(options: Options) -> i32 {
 
     crate::log::set_level(4);
     crate::log::set_colors(true);
-    if let Some(level) = general("debug_level") {
-        let l = atoi(&level);
-        if l == 0 && level != "0" {
-            crate::log::print_bytes(format!("Invalid debug level {level} (configuration), using default (info=4)\n").as_bytes());
-        } else {
-            crate::log::set_level(l.clamp(0, 7) as i32);
-        }
+    if options.debug_level > -1 {
+        crate::log::set_level(options.debug_level.clamp(0, 7));
     }
-    let _pid_file = match general("pid_file") {
+    let pid_path = options.pid_file.clone().or_else(|| general("pid_file"));
+    if let Some(path) = &options.pid_file {
+        config.set("general", "pid_file", path.as_str());
+    }
+    let _pid_file = match pid_path {
         None => None,
         Some(path) => match process::PidFile::create(&path) {
             Ok(p) => Some(p),
@@ -433,7 +467,21 @@ pub fn run(options: Options) -> i32 {
             }
         },
     };
+    print_config(&config);
+    if options.debug_level > -1 {
+        config.set("general", "debug_level", options.debug_level.clamp(0, 7).to_string());
+    } else if let Some(level) = config.get_value("general", "debug_level") {
+        let l = atoi(level);
+        if l == 0 && level != "0" {
+            crate::log::print_bytes(format!("Invalid debug level {level} (configuration), using default (info=4)\n").as_bytes());
+        } else {
+            crate::log::set_level(l.clamp(0, 7) as i32);
+        }
+    }
     crate::log::print_bytes(b"Checking command line arguments...\n");
+    apply_options(&mut config, &options);
+    print_config(&config);
+    let general = |name: &str| config.get_value("general", name).map(String::from);
     crate::log::print_bytes(format!("Debug/log level is {}\n", crate::log::level()).as_bytes());
     if let Some(v) = general("debug_timestamps") {
         crate::log::set_timestamps(is_true(&v));
@@ -526,14 +574,36 @@ pub fn run(options: Options) -> i32 {
         fail(child, code)
     };
 
+    // The requests thread and pool run from here on, as in Janus; requests can only come
+    // once transports are loaded, when the gateway they go to exists.
+    let served = Arc::new(std::sync::OnceLock::<Arc<Gateway>>::new());
+    let janus: Handler = {
+        let g = served.clone();
+        Arc::new(move |r| {
+            if let Some(g) = g.get() {
+                g.handle_janus_request(r)
+            }
+        })
+    };
+    let admin: Handler = {
+        let g = served.clone();
+        Arc::new(move |r| {
+            if let Some(g) = g.get() {
+                g.handle_admin_request(r)
+            }
+        })
+    };
+    let workers = general("task_pool_size").map(|v| atoi(&v)).filter(|n| *n > 0).unwrap_or(16) as usize;
+    let dispatcher = Dispatcher::start(janus, admin, workers);
+
     // Event handlers, when broadcasting is on.
     let broadcast = config.get_value("events", "broadcast").is_some_and(is_true);
     let mut handlers = Vec::new();
     if broadcast {
-        let events_folder = folder("events_folder", ModuleKind::EventHandler);
+        let events_folder = module_folder(&config, ModuleKind::EventHandler);
         janus_log!(Level::Info, "Event handler plugins folder: {}\n", events_folder.display());
-        let loaded = load_modules(ModuleKind::EventHandler, &events_folder, disabled("events").as_deref(), exit_on_dl_error, |m| {
-            event_host::start_event_handler(m, &configs_folder).map(|h| handlers.push(h)).is_some()
+        let loaded = load_modules(ModuleKind::EventHandler, &events_folder, disabled(&config, "events"), exit_on_dl_error, |m| {
+            event_host::start_event_handler(m, &configs_folder).map(|h| handlers.push(h)).map(|_| Vec::new())
         });
         if loaded.is_err() {
             return fail(daemon_child, 1);
@@ -550,18 +620,18 @@ pub fn run(options: Options) -> i32 {
     };
 
     // Plugins.
-    let plugins_folder = folder("plugins_folder", ModuleKind::Plugin);
+    let plugins_folder = module_folder(&config, ModuleKind::Plugin);
     janus_log!(Level::Info, "Plugins folder: {}\n", plugins_folder.display());
     let mut plugins = Vec::new();
-    let loaded = load_modules(ModuleKind::Plugin, &plugins_folder, disabled("plugins").as_deref(), exit_on_dl_error, |m| {
+    let loaded = load_modules(ModuleKind::Plugin, &plugins_folder, disabled(&config, "plugins"), exit_on_dl_error, |m| {
         match plugin_host::start_plugin(m, &configs_folder) {
             Ok(p) => {
                 plugins.push(p);
-                true
+                Some(Vec::new())
             }
             Err(_) => {
                 janus_log!(Level::Warn, "The '{}' plugin could not be initialized\n", m.info.package);
-                false
+                None
             }
         }
     });
@@ -601,30 +671,27 @@ pub fn run(options: Options) -> i32 {
     }
     plugin_host::install_gateway(gateway.clone());
 
-    // Requests and transports.
-    let janus: Handler = {
-        let g = gateway.clone();
-        Arc::new(move |r| g.handle_janus_request(r))
-    };
-    let admin: Handler = {
-        let g = gateway.clone();
-        Arc::new(move |r| g.handle_admin_request(r))
-    };
-    let workers = general("task_pool_size").map(|v| atoi(&v)).filter(|n| *n > 0).unwrap_or(16) as usize;
-    transport_host::install(gateway.clone(), Dispatcher::start(janus, admin, workers));
-    let transports_folder = folder("transports_folder", ModuleKind::Transport);
+    // Transports.
+    let _ = served.set(gateway.clone());
+    transport_host::install(gateway.clone(), dispatcher);
+    let transports_folder = module_folder(&config, ModuleKind::Transport);
     janus_log!(Level::Info, "Transport plugins folder: {}\n", transports_folder.display());
     let mut transports = Vec::new();
     let loaded =
-        load_modules(ModuleKind::Transport, &transports_folder, disabled("transports").as_deref(), exit_on_dl_error, |m| {
+        load_modules(ModuleKind::Transport, &transports_folder, disabled(&config, "transports"), exit_on_dl_error, |m| {
             match transport_host::start_transport(m, &configs_folder) {
                 Ok(t) => {
+                    let enabled = |on: bool| if on { "enabled" } else { "disabled" };
+                    let details = vec![
+                        format!("\t   Janus API: {}", enabled(t.is_janus_api_enabled())),
+                        format!("\t   Admin API: {}", enabled(t.is_admin_api_enabled())),
+                    ];
                     transports.push(t);
-                    true
+                    Some(details)
                 }
                 Err(_) => {
                     janus_log!(Level::Warn, "The '{}' plugin could not be initialized\n", m.info.package);
-                    false
+                    None
                 }
             }
         });
