@@ -430,7 +430,8 @@ pub fn run(options: Options) -> i32 {
         return fail(daemon_child, 1);
     }
     if !loggers.is_empty() {
-        janus_log!(Level::Info, "Adding {} external loggers\n", loggers.len());
+        // Printed straight to the console, as janus_log_set_loggers does: not a log line.
+        print_line(&format!("Adding {} external loggers", loggers.len()));
         for l in &loggers {
             crate::log::add_sink(crate::loggers::sink(l.clone()));
         }
