@@ -370,6 +370,10 @@ fn read_media_settings(config: &Config, info: &mut StaticInfo) -> (Option<u32>, 
 
 /// Runs the gateway; returns the process exit status.
 pub fn run(options: Options) -> i32 {
+    // Before any thread exists (the log's included), so that every thread inherits the
+    // mask and SIGINT/SIGTERM only ever reach the waits below: a thread with them unblocked
+    // would take a second signal during shutdown with the default action (killed, 143).
+    process::block_termination_signals();
     let configs_folder = options.configs_folder.clone().unwrap_or_else(|| CONFDIR.to_string());
     let Ok(mut config) = read_config(&options, &configs_folder) else { return 1 };
     apply_early_options(&mut config, &options);
@@ -414,7 +418,6 @@ pub fn run(options: Options) -> i32 {
     if daemon && !use_stdout {
         let _ = process::detach_stdio();
     }
-    process::block_termination_signals();
 
     let configs_folder = PathBuf::from(general("configs_folder").unwrap_or(configs_folder));
     let server_name = general("server_name").unwrap_or_else(|| Settings::default().server_name);

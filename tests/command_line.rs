@@ -287,9 +287,9 @@ fn daemon_mode_parent_exits_and_the_daemon_serves() {
     let configs = ConfigsFolder::new(&dir, &["echotest"]);
     let pid_file = dir.join("daemon.pid");
     let log_file = dir.join("daemon.log");
-    // Ours only: the reference is never daemonized by tests.
+    // Ours only, whatever JANUS_UNDER_TEST says: the reference is never daemonized by tests.
     let (code, out) = run_to_exit(
-        &binary_under_test(),
+        Path::new(env!("CARGO_BIN_EXE_janus")),
         &["-F", dir.to_str().unwrap(), "-o", "-b", "-p", pid_file.to_str().unwrap(), "-L", log_file.to_str().unwrap()],
     );
     assert_eq!(code, Some(0), "the parent exits 0 once the daemon started:\n{out}");
@@ -367,7 +367,8 @@ fn token_auth_stored_and_signed() {
         assert_eq!(int_at(&refused, &["error", "code"]), Some(403), "{refused:?}");
     });
     assert!(out.contains("Signed-Token based authentication enabled\n"), "{out}");
-    let out = serve(&binary_under_test(), &configs, &["-o", "-A", "--token-auth-secret=other"], libc::SIGINT, |_| {});
+    // Ours only: 1.1.2 rejects a non-numeric --token-auth-secret.
+    let out = serve(Path::new(env!("CARGO_BIN_EXE_janus")), &configs, &["-o", "-A", "--token-auth-secret=other"], libc::SIGINT, |_| {});
     assert!(out.contains("Signed-Token based authentication enabled\n"), "{out}");
 }
 
@@ -453,4 +454,29 @@ fn unloadable_module_is_reported_or_fatal_with_exit_on_dl_error() {
         assert_eq!(ours.0, theirs.0);
         assert_same_lines(&theirs.1, &ours.1, "exit_on_dl_error");
     }
+}
+
+#[test]
+fn signals_during_shutdown_hurry_then_force_the_exit() {
+    let configs = ConfigsFolder::new(&scratch("hurry"), &["echotest"]);
+    let mut gateway = Gateway::start_with(&binary_under_test(), &configs, &["-o"]);
+    let pid = gateway.pid() as libc::pid_t;
+    // Different signals, so that none merges with a pending one. Our shutdown takes
+    // longer than these gaps (it waits for the sessions watchdog's 2 s tick).
+    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGINT] {
+        // SAFETY: signalling the gateway we started, which is still running (it only
+        // exits at the third signal).
+        unsafe { libc::kill(pid, signal) };
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    let status = gateway.stop_with(libc::SIGKILL);
+    let log = gateway.log_text();
+    assert_eq!(status.and_then(|s| s.code()), Some(1), "exit status after three signals\n{log}");
+    let lines: Vec<&str> = log.lines().collect();
+    assert!(lines.contains(&"Stopping server, please wait..."), "{log}");
+    assert_eq!(
+        lines[lines.len() - 2..],
+        ["In a hurry? I'm trying to free resources cleanly, here!", "Ok, leaving immediately..."],
+        "{log}"
+    );
 }
