@@ -73,8 +73,8 @@ fn normalise_line(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut rest = line.as_str();
     while let Some(c) = rest.chars().next() {
-        let token_len = if rest.starts_with("0x") {
-            2 + rest[2..].find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(rest.len() - 2)
+        let token_len = if let Some(hex) = rest.strip_prefix("0x") {
+            2 + hex.find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(hex.len())
         } else {
             rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len())
         };
@@ -110,7 +110,7 @@ fn normalise_line(line: &str) -> String {
 /// The printed lines after the version banner, normalised, without the media plane's, in
 /// printing order.
 fn comparable_lines(output: &str) -> Vec<String> {
-    let body = output.splitn(2, "\n\n").nth(1).unwrap_or_default();
+    let body = output.split_once("\n\n").map_or("", |(_, body)| body);
     body.lines()
         .map(normalise_line)
         .filter(|l| !MEDIA_PLANE_LINES.iter().any(|m| l.contains(m)))
@@ -205,7 +205,7 @@ fn sigterm_stops_cleanly_and_colours_timestamps_prefix_verbosity_follow_the_sett
     configs.set_general("log_prefix", "\"[gw] \"");
     // Colours on (no -o), timestamps, verbose.
     let out = serve_both(&configs, &["-D", "-d", "5"], libc::SIGTERM, |_| {});
-    let lines: Vec<&str> = out.splitn(2, "\n\n").nth(1).unwrap_or_default().lines().collect();
+    let lines: Vec<&str> = out.split_once("\n\n").map_or("", |(_, body)| body).lines().collect();
     assert!(lines.iter().any(|l| l.contains("\x1b[33m[WARN]\x1b[0m")), "coloured warnings:\n{out}");
     assert!(out.contains("Debug/log colors are enabled\n") && out.contains("Debug/log timestamps are enabled\n"));
     assert!(out.contains("Debug/log level is 5\n"));
