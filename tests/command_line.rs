@@ -139,7 +139,18 @@ fn assert_same_lines(reference: &str, ours: &str, what: &str) {
 
 /// Runs `binary args` to its end (bounded): exit code and everything printed.
 fn run_to_exit(binary: &Path, args: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new("timeout")
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new("timeout");
+    // SAFETY: setrlimit is async-signal-safe. No core file: Janus 1.1.2 crashes on a
+    // locked PID file, and its core would land in the working directory.
+    unsafe {
+        command.pre_exec(|| {
+            let none = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            libc::setrlimit(libc::RLIMIT_CORE, &none);
+            Ok(())
+        });
+    }
+    let out = command
         .arg("15")
         .arg(binary)
         .args(args)
