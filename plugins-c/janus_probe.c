@@ -6,12 +6,15 @@
  *   "sync"    answer synchronously with {"probe":"sync","echo":<body>}
  *   "async"   answer OK_WAIT, then push_event {"probe":"async"} from the plugin's thread
  *   "jsep"    OK_WAIT, then push_event with a JSEP (type "offer", the body's "sdp")
+ * What push_event returned last for "async" and "jsep" shows in query_session ("pushed").
  *   "notify"  notify_event {"probe":"notify"} to the event handlers; answer with what
  *             events_is_enabled() said
  *   "auth"    answer with auth_is_signed(), and auth_is_signature_valid() and
  *             auth_signature_contains(token, "janus.plugin.probe") for the body's "token"
  *   "end"     OK_WAIT, then end_session() on this handle
  *   "error"   fail with a plugin error
+ *   "null"    return no result at all (NULL), which the core must survive
+ *   "garbage" answer OK with a content that is not an object (an array)
  * Anything else fails with "Unknown request".
  */
 
@@ -78,11 +81,13 @@ static GAsyncQueue *jobs = NULL;
 static GThread *worker = NULL;
 static probe_job stop_job;	/* queued once, on shutdown */
 
-/* Our state per handle: how many messages it got. */
+/* Our state per handle: how many messages it got, what push_event said per action. */
 typedef struct probe_session {
 	janus_plugin_session *handle;
 	volatile gint destroyed;
 	volatile gint messages;
+	janus_mutex mutex;
+	json_t *pushed;
 	janus_refcount ref;
 } probe_session;
 
@@ -90,6 +95,7 @@ static void probe_session_free(const janus_refcount *ref) {
 	probe_session *s = janus_refcount_containerof(ref, probe_session, ref);
 	/* Give back the handle reference the core lent us at create_session. */
 	janus_refcount_decrease(&s->handle->ref);
+	json_decref(s->pushed);
 	g_free(s);
 }
 
@@ -110,18 +116,22 @@ static gpointer probe_worker(gpointer data) {
 			break;
 		json_t *event = json_object();
 		json_object_set_new(event, "probe", json_string(job->action));
-		int ret = 0;
 		if(!strcmp(job->action, "end")) {
 			gateway->end_session(job->handle);
-		} else if(!strcmp(job->action, "jsep")) {
-			json_t *jsep = json_pack("{ssss}", "type", "offer", "sdp", job->sdp ? job->sdp : "");
-			ret = gateway->push_event(job->handle, &probe_plugin, job->transaction, event, jsep);
-			/* The core only reads the JSEP: it stays ours to release. */
-			json_decref(jsep);
 		} else {
-			ret = gateway->push_event(job->handle, &probe_plugin, job->transaction, event, NULL);
+			json_t *jsep = NULL;
+			if(!strcmp(job->action, "jsep"))
+				jsep = json_pack("{ssss}", "type", "offer", "sdp", job->sdp ? job->sdp : "");
+			int ret = gateway->push_event(job->handle, &probe_plugin, job->transaction, event, jsep);
+			/* The core only reads the JSEP: it stays ours to release. */
+			if(jsep)
+				json_decref(jsep);
+			JANUS_LOG(LOG_VERB, "[%s] %s: push_event returned %d\n", PROBE_PACKAGE, job->action, ret);
+			probe_session *s = job->handle->plugin_handle;
+			janus_mutex_lock(&s->mutex);
+			json_object_set_new(s->pushed, job->action, json_integer(ret));
+			janus_mutex_unlock(&s->mutex);
 		}
-		JANUS_LOG(LOG_VERB, "[%s] %s: push_event returned %d\n", PROBE_PACKAGE, job->action, ret);
 		json_decref(event);
 		probe_job_free(job);
 	}
@@ -152,6 +162,8 @@ static void probe_destroy(void) {
 static void probe_create_session(janus_plugin_session *handle, int *error) {
 	probe_session *s = g_malloc0(sizeof(probe_session));
 	s->handle = handle;
+	janus_mutex_init(&s->mutex);
+	s->pushed = json_object();
 	janus_refcount_init(&s->ref, probe_session_free);
 	handle->plugin_handle = s;
 	*error = 0;
@@ -174,6 +186,9 @@ static json_t *probe_query_session(janus_plugin_session *handle) {
 	json_t *info = json_object();
 	json_object_set_new(info, "messages", json_integer(g_atomic_int_get(&s->messages)));
 	json_object_set_new(info, "destroyed", json_integer(g_atomic_int_get(&s->destroyed)));
+	janus_mutex_lock(&s->mutex);
+	json_object_set_new(info, "pushed", json_deep_copy(s->pushed));
+	janus_mutex_unlock(&s->mutex);
 	return info;
 }
 
@@ -226,6 +241,12 @@ static struct janus_plugin_result *probe_handle_message(janus_plugin_session *ha
 		result = janus_plugin_result_new(JANUS_PLUGIN_OK, NULL, content);
 	} else if(!strcmp(action, "error")) {
 		result = janus_plugin_result_new(JANUS_PLUGIN_ERROR, "Probe error, as requested", NULL);
+	} else if(!strcmp(action, "null")) {
+		/* A misbehaving plugin: the core answers with an error of its own. */
+		result = NULL;
+	} else if(!strcmp(action, "garbage")) {
+		/* A synchronous answer must be an object: this one is not. */
+		result = janus_plugin_result_new(JANUS_PLUGIN_OK, NULL, json_pack("[is]", 1, "not an object"));
 	} else {
 		result = janus_plugin_result_new(JANUS_PLUGIN_ERROR, "Unknown request", NULL);
 	}

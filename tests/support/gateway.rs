@@ -111,6 +111,24 @@ pub fn wait_udp_drained(port: u16, timeout: Duration) {
 pub struct ConfigsFolder {
     pub dir: PathBuf,
     pub http_port: u16,
+    /// The Admin API's port, when [`CoreOptions::admin_secret`] asked for it.
+    pub admin_port: Option<u16>,
+}
+
+/// What a [`ConfigsFolder`] may configure beyond the defaults of [`ConfigsFolder::new`].
+#[derive(Default)]
+pub struct CoreOptions {
+    /// Load plugins from this folder instead of Debian's (e.g. a folder of symlinks that
+    /// adds ours from `JANUS_PLUGINS_C_DIR`); the plugins asked for are looked up there.
+    pub plugins_folder: Option<PathBuf>,
+    /// Extra `key = value` lines for the `general` section of `janus.jcfg`, each ending
+    /// with a newline.
+    pub general: String,
+    /// Event handlers to keep (short names such as `"sampleevh"`); the others are disabled.
+    /// Broadcasting stays off in the file: start the gateway with `-e` to turn it on.
+    pub event_handlers: Vec<String>,
+    /// Serve the Admin API too (on a free loopback port, path `/admin`) with this secret.
+    pub admin_secret: Option<String>,
 }
 
 impl ConfigsFolder {
@@ -118,34 +136,51 @@ impl ConfigsFolder {
     /// also where plugins save `permanent` changes). `plugins` are short names such as
     /// `"videoroom"`, i.e. `libjanus_<name>.so`.
     pub fn new(dir: &Path, plugins: &[&str]) -> ConfigsFolder {
+        ConfigsFolder::with_options(dir, plugins, &CoreOptions::default())
+    }
+
+    /// As [`new`](ConfigsFolder::new), with the additions of `options`.
+    pub fn with_options(dir: &Path, plugins: &[&str], options: &CoreOptions) -> ConfigsFolder {
         let http_port = free_port();
-        let disabled = |kind: &str, keep: &[String]| -> String {
-            let mut names: Vec<String> = std::fs::read_dir(Path::new(STOCK_MODULES).join(kind))
-                .unwrap_or_else(|e| panic!("reading {STOCK_MODULES}/{kind}: {e}"))
+        let admin_port = options.admin_secret.as_ref().map(|_| free_port());
+        let plugins_folder = options.plugins_folder.clone().unwrap_or_else(|| Path::new(STOCK_MODULES).join("plugins"));
+        let disabled = |folder: &Path, keep: &[String]| -> String {
+            let mut names: Vec<String> = std::fs::read_dir(folder)
+                .unwrap_or_else(|e| panic!("reading {}: {e}", folder.display()))
                 .filter_map(|e| e.ok()?.file_name().into_string().ok())
                 .filter(|n| n.ends_with(".so") && !keep.contains(n))
                 .collect();
             names.sort();
             names.join(",")
         };
+        let stock = |kind: &str| Path::new(STOCK_MODULES).join(kind);
         let plugin_files: Vec<String> = plugins.iter().map(|p| format!("libjanus_{p}.so")).collect();
+        let handler_files: Vec<String> = options.event_handlers.iter().map(|h| format!("libjanus_{h}.so")).collect();
+        let admin_secret = match &options.admin_secret {
+            Some(secret) => format!("\tadmin_secret = \"{secret}\"\n"),
+            None => String::new(),
+        };
         let core = format!(
             "general: {{\n\
              \tconfigs_folder = \"{dir}\"\n\
-             \tplugins_folder = \"{STOCK_MODULES}/plugins\"\n\
+             \tplugins_folder = \"{plugins_folder}\"\n\
              \ttransports_folder = \"{STOCK_MODULES}/transports\"\n\
              \tevents_folder = \"{STOCK_MODULES}/events\"\n\
              \tloggers_folder = \"{STOCK_MODULES}/loggers\"\n\
              \tdebug_level = 4\n\
+             {admin_secret}{general}\
              }}\n\
              plugins: {{\n\tdisable = \"{plugins}\"\n}}\n\
              transports: {{\n\tdisable = \"{transports}\"\n}}\n\
              loggers: {{\n\tdisable = \"{loggers}\"\n}}\n\
-             events: {{\n\tbroadcast = false\n}}\n",
+             events: {{\n\tbroadcast = false\n\tdisable = \"{events}\"\n}}\n",
             dir = dir.display(),
-            plugins = disabled("plugins", &plugin_files),
-            transports = disabled("transports", &["libjanus_http.so".to_string()]),
-            loggers = disabled("loggers", &[]),
+            plugins_folder = plugins_folder.display(),
+            general = options.general,
+            plugins = disabled(&plugins_folder, &plugin_files),
+            transports = disabled(&stock("transports"), &["libjanus_http.so".to_string()]),
+            loggers = disabled(&stock("loggers"), &[]),
+            events = disabled(&stock("events"), &handler_files),
         );
         let http = format!(
             "general: {{\n\
@@ -156,9 +191,15 @@ impl ConfigsFolder {
              \tip = \"127.0.0.1\"\n\
              \thttps = false\n\
              }}\n\
-             admin: {{\n\tadmin_http = false\n\tadmin_https = false\n}}\n"
+             admin: {{\n{admin}\tadmin_https = false\n}}\n",
+            admin = match admin_port {
+                Some(port) => format!(
+                    "\tadmin_base_path = \"/admin\"\n\tadmin_http = true\n\tadmin_port = {port}\n\tadmin_ip = \"127.0.0.1\"\n"
+                ),
+                None => "\tadmin_http = false\n".to_string(),
+            },
         );
-        let folder = ConfigsFolder { dir: dir.to_path_buf(), http_port };
+        let folder = ConfigsFolder { dir: dir.to_path_buf(), http_port, admin_port };
         folder.write("janus.jcfg", &core);
         folder.write("janus.transport.http.jcfg", &http);
         folder
@@ -178,8 +219,10 @@ impl ConfigsFolder {
 /// A running gateway process, stopped (SIGTERM, then SIGKILL after a bounded wait) when
 /// dropped. Its stdout and stderr go to `janus.log` in the configs folder.
 pub struct Gateway {
-    child: Child,
+    /// Behind a lock so that [`Gateway::is_running`] works while sessions borrow the gateway.
+    child: Mutex<Child>,
     pub http_port: u16,
+    pub admin_port: Option<u16>,
     pub log_path: PathBuf,
 }
 
@@ -188,6 +231,11 @@ impl Gateway {
     /// answers an `info` request. Panics with the end of the log if it exits or never
     /// answers.
     pub fn start(binary: &Path, configs: &ConfigsFolder) -> Gateway {
+        Gateway::start_with_args(binary, configs, &[])
+    }
+
+    /// As [`start`](Gateway::start), with more command-line arguments (e.g. `-e`).
+    pub fn start_with_args(binary: &Path, configs: &ConfigsFolder, args: &[&str]) -> Gateway {
         let log_path = configs.dir.join("janus.log");
         let log = std::fs::File::create(&log_path).expect("log file");
         let mut command = Command::new(binary);
@@ -204,16 +252,17 @@ impl Gateway {
             .arg("-F")
             .arg(&configs.dir)
             .arg("-o")
+            .args(args)
             .env("LC_ALL", "C")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log file"))
             .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
-        let mut gateway = Gateway { child, http_port: configs.http_port, log_path };
+        let gateway = Gateway { child: Mutex::new(child), http_port: configs.http_port, admin_port: configs.admin_port, log_path };
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
-            if let Ok(Some(status)) = gateway.child.try_wait() {
+            if let Ok(Some(status)) = gateway.child().try_wait() {
                 panic!("{} exited ({status}) before serving:\n{}", binary.display(), gateway.log_tail());
             }
             if let Ok((200, _)) = gateway.http("POST", "/janus", Some(r#"{"janus":"info","transaction":"ready"}"#)) {
@@ -248,6 +297,26 @@ impl Gateway {
         parse_json(&body)
     }
 
+    /// Whether the process is still running (it has not exited or crashed).
+    pub fn is_running(&self) -> bool {
+        matches!(self.child().try_wait(), Ok(None))
+    }
+
+    fn child(&self) -> std::sync::MutexGuard<'_, Child> {
+        self.child.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// POSTs an Admin API request (to `/admin` + `path`, e.g. `""` or `"/<session>/<handle>"`)
+    /// and parses the reply; the configs folder must have been made with an admin secret.
+    pub fn admin(&self, path: &str, request: &str) -> Json {
+        let port = self.admin_port.expect("the Admin API is not configured");
+        let path = format!("/admin{path}");
+        let (status, body) = http_exchange(port, "POST", &path, Some(&with_transaction(request)), REQUEST_TIMEOUT)
+            .unwrap_or_else(|e| panic!("POST {path}: {e}\n{}", self.log_tail()));
+        assert_eq!(status, 200, "POST {path} {request}: {body}");
+        parse_json(&body)
+    }
+
     /// `create` a Janus session.
     pub fn create_session(&self) -> Session<'_> {
         let reply = self.post("/janus", &with_transaction(r#"{"janus":"create"}"#));
@@ -259,21 +328,22 @@ impl Gateway {
 
 impl Drop for Gateway {
     fn drop(&mut self) {
-        let pid = self.child.id() as libc::pid_t;
-        if let Ok(Some(_)) = self.child.try_wait() {
+        let child = self.child.get_mut().unwrap_or_else(|e| e.into_inner());
+        let pid = child.id() as libc::pid_t;
+        if let Ok(Some(_)) = child.try_wait() {
             return;
         }
         // SAFETY: signalling the child we spawned, which has not been reaped yet.
         unsafe { libc::kill(pid, libc::SIGTERM) };
         let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
+            if let Ok(Some(_)) = child.try_wait() {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 
