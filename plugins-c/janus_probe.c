@@ -7,6 +7,8 @@
  *   "async"   answer OK_WAIT, then push_event {"probe":"async"} from the plugin's thread
  *   "jsep"    OK_WAIT, then push_event with a JSEP (type "offer", the body's "sdp")
  * What push_event returned last for "async" and "jsep" shows in query_session ("pushed").
+ * Admin API messages are echoed back with the number of live sessions (handles not yet
+ * destroyed), so that tests can tell whether the core destroyed every one.
  *   "notify"  notify_event {"probe":"notify"} to the event handlers; answer with what
  *             events_is_enabled() said
  *   "auth"    answer with auth_is_signed(), and auth_is_signature_valid() and
@@ -72,6 +74,7 @@ static janus_callbacks *gateway = NULL;
 
 /* Work for the plugin's own thread: events are pushed from there, as real plugins do. */
 typedef struct probe_job {
+	struct probe_session *session;	/* holds a reference, which keeps the handle too */
 	janus_plugin_session *handle;
 	char *transaction;
 	char *action;
@@ -91,6 +94,21 @@ typedef struct probe_session {
 	janus_refcount ref;
 } probe_session;
 
+/* The live sessions, by handle: the table holds one reference to each. Lookups take a
+ * reference under the lock, so a session never goes away under a request that found it. */
+static janus_mutex sessions_mutex = JANUS_MUTEX_INITIALIZER;
+static GHashTable *sessions = NULL;
+
+/* The handle's session with a reference for the caller, or NULL once it is destroyed. */
+static probe_session *probe_lookup(janus_plugin_session *handle) {
+	janus_mutex_lock(&sessions_mutex);
+	probe_session *s = sessions ? g_hash_table_lookup(sessions, handle) : NULL;
+	if(s != NULL)
+		janus_refcount_increase(&s->ref);
+	janus_mutex_unlock(&sessions_mutex);
+	return s;
+}
+
 static void probe_session_free(const janus_refcount *ref) {
 	probe_session *s = janus_refcount_containerof(ref, probe_session, ref);
 	/* Give back the handle reference the core lent us at create_session. */
@@ -100,8 +118,7 @@ static void probe_session_free(const janus_refcount *ref) {
 }
 
 static void probe_job_free(probe_job *job) {
-	probe_session *s = job->handle->plugin_handle;
-	janus_refcount_decrease(&s->ref);
+	janus_refcount_decrease(&job->session->ref);
 	g_free(job->transaction);
 	g_free(job->action);
 	g_free(job->sdp);
@@ -127,7 +144,7 @@ static gpointer probe_worker(gpointer data) {
 			if(jsep)
 				json_decref(jsep);
 			JANUS_LOG(LOG_VERB, "[%s] %s: push_event returned %d\n", PROBE_PACKAGE, job->action, ret);
-			probe_session *s = job->handle->plugin_handle;
+			probe_session *s = job->session;
 			janus_mutex_lock(&s->mutex);
 			json_object_set_new(s->pushed, job->action, json_integer(ret));
 			janus_mutex_unlock(&s->mutex);
@@ -142,6 +159,7 @@ static int probe_init(janus_callbacks *callback, const char *config_path) {
 	if(callback == NULL || config_path == NULL)
 		return -1;
 	gateway = callback;
+	sessions = g_hash_table_new(NULL, NULL);
 	jobs = g_async_queue_new();
 	worker = g_thread_new("probe worker", probe_worker, NULL);
 	JANUS_LOG(LOG_INFO, "%s initialized (configs in %s)\n", PROBE_PACKAGE, config_path);
@@ -156,6 +174,10 @@ static void probe_destroy(void) {
 	worker = NULL;
 	g_async_queue_unref(jobs);
 	jobs = NULL;
+	janus_mutex_lock(&sessions_mutex);
+	g_hash_table_destroy(sessions);
+	sessions = NULL;
+	janus_mutex_unlock(&sessions_mutex);
 	JANUS_LOG(LOG_INFO, "%s destroyed\n", PROBE_PACKAGE);
 }
 
@@ -166,21 +188,30 @@ static void probe_create_session(janus_plugin_session *handle, int *error) {
 	s->pushed = json_object();
 	janus_refcount_init(&s->ref, probe_session_free);
 	handle->plugin_handle = s;
+	janus_mutex_lock(&sessions_mutex);
+	g_hash_table_insert(sessions, handle, s);
+	janus_mutex_unlock(&sessions_mutex);
 	*error = 0;
 }
 
 static void probe_destroy_session(janus_plugin_session *handle, int *error) {
-	probe_session *s = handle->plugin_handle;
-	if(s == NULL || !g_atomic_int_compare_and_exchange(&s->destroyed, 0, 1)) {
+	janus_mutex_lock(&sessions_mutex);
+	probe_session *s = g_hash_table_lookup(sessions, handle);
+	if(s != NULL)
+		g_hash_table_remove(sessions, handle);
+	janus_mutex_unlock(&sessions_mutex);
+	if(s == NULL) {
 		*error = -2;
 		return;
 	}
+	g_atomic_int_set(&s->destroyed, 1);
 	*error = 0;
+	/* The table's reference: pending jobs and requests may still hold theirs. */
 	janus_refcount_decrease(&s->ref);
 }
 
 static json_t *probe_query_session(janus_plugin_session *handle) {
-	probe_session *s = handle->plugin_handle;
+	probe_session *s = probe_lookup(handle);
 	if(s == NULL)
 		return NULL;
 	json_t *info = json_object();
@@ -189,6 +220,7 @@ static json_t *probe_query_session(janus_plugin_session *handle) {
 	janus_mutex_lock(&s->mutex);
 	json_object_set_new(info, "pushed", json_deep_copy(s->pushed));
 	janus_mutex_unlock(&s->mutex);
+	janus_refcount_decrease(&s->ref);
 	return info;
 }
 
@@ -196,14 +228,17 @@ static json_t *probe_handle_admin_message(json_t *message) {
 	json_t *reply = json_object();
 	json_object_set_new(reply, "probe", json_string("admin"));
 	json_object_set(reply, "request", message ? message : json_null());
+	janus_mutex_lock(&sessions_mutex);
+	json_object_set_new(reply, "sessions", json_integer(g_hash_table_size(sessions)));
+	janus_mutex_unlock(&sessions_mutex);
 	return reply;
 }
 
 static struct janus_plugin_result *probe_handle_message(janus_plugin_session *handle, char *transaction, json_t *message, json_t *jsep) {
-	probe_session *s = handle->plugin_handle;
+	probe_session *s = probe_lookup(handle);
 	janus_plugin_result *result = NULL;
 	const char *action = json_string_value(json_object_get(message, "request"));
-	if(s == NULL || g_atomic_int_get(&s->destroyed)) {
+	if(s == NULL) {
 		result = janus_plugin_result_new(JANUS_PLUGIN_ERROR, "No session", NULL);
 	} else if(action == NULL) {
 		result = janus_plugin_result_new(JANUS_PLUGIN_ERROR, "Missing request", NULL);
@@ -215,6 +250,7 @@ static struct janus_plugin_result *probe_handle_message(janus_plugin_session *ha
 		result = janus_plugin_result_new(JANUS_PLUGIN_OK, NULL, content);
 	} else if(!strcmp(action, "async") || !strcmp(action, "jsep") || !strcmp(action, "end")) {
 		probe_job *job = g_malloc0(sizeof(probe_job));
+		job->session = s;
 		job->handle = handle;
 		job->transaction = g_strdup(transaction);
 		job->action = g_strdup(action);
@@ -250,8 +286,10 @@ static struct janus_plugin_result *probe_handle_message(janus_plugin_session *ha
 	} else {
 		result = janus_plugin_result_new(JANUS_PLUGIN_ERROR, "Unknown request", NULL);
 	}
-	if(s != NULL)
+	if(s != NULL) {
 		g_atomic_int_inc(&s->messages);
+		janus_refcount_decrease(&s->ref);
+	}
 	/* We own what the core handed us. */
 	g_free(transaction);
 	json_decref(message);

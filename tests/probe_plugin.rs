@@ -165,7 +165,7 @@ fn probe_actions_over_the_janus_and_admin_apis() {
     assert_eq!(janus_of(&reply), "success", "{reply:?}");
     assert_eq!(
         at(&reply, &["response"]).map(Json::to_compact_string).as_deref(),
-        Some(r#"{"probe":"admin","request":{"x":[true,null]}}"#)
+        Some(r#"{"probe":"admin","request":{"x":[true,null]},"sessions":1}"#)
     );
     // ... and handle_info shows query_session's answer: the messages the handle got so far
     // (sync, async, jsep, async, three errors, notify, auth) and what push_event returned.
