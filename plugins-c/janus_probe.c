@@ -9,8 +9,8 @@
  * What push_event returned last for "async" and "jsep" shows in query_session ("pushed").
  * Admin API messages are echoed back with the number of live sessions (handles not yet
  * destroyed), so that tests can tell whether the core destroyed every one.
- *   "notify"  notify_event {"probe":"notify"} to the event handlers; answer with what
- *             events_is_enabled() said
+ *   "notify"  notify_event {"probe":"notify"} (plus the body's "data", if any) to the event
+ *             handlers; answer with what events_is_enabled() said
  *   "auth"    answer with auth_is_signed(), and auth_is_signature_valid() and
  *             auth_signature_contains(token, "janus.plugin.probe") for the body's "token"
  *   "end"     OK_WAIT, then end_session() on this handle
@@ -262,6 +262,9 @@ static struct janus_plugin_result *probe_handle_message(janus_plugin_session *ha
 		gboolean enabled = gateway->events_is_enabled();
 		json_t *event = json_object();
 		json_object_set_new(event, "probe", json_string("notify"));
+		json_t *data = json_object_get(message, "data");
+		if(data != NULL)
+			json_object_set(event, "data", data);
 		gateway->notify_event(&probe_plugin, handle, event);
 		json_t *content = json_object();
 		json_object_set_new(content, "events_enabled", enabled ? json_true() : json_false());
