@@ -6,12 +6,17 @@
  *   "sync"    answer synchronously with {"probe":"sync","echo":<body>}
  *   "async"   answer OK_WAIT, then push_event {"probe":"async"} from the plugin's thread
  *   "jsep"    OK_WAIT, then push_event with a JSEP (type "offer", the body's "sdp")
- *   "notify"  notify_event {"probe":"notify"} to the event handlers; answer with what
- *             events_is_enabled() said
+ * What push_event returned last for "async" and "jsep" shows in query_session ("pushed").
+ * Admin API messages are echoed back with the number of live sessions (handles not yet
+ * destroyed), so that tests can tell whether the core destroyed every one.
+ *   "notify"  notify_event {"probe":"notify"} (plus the body's "data", if any) to the event
+ *             handlers; answer with what events_is_enabled() said
  *   "auth"    answer with auth_is_signed(), and auth_is_signature_valid() and
  *             auth_signature_contains(token, "janus.plugin.probe") for the body's "token"
  *   "end"     OK_WAIT, then end_session() on this handle
  *   "error"   fail with a plugin error
+ *   "null"    return no result at all (NULL), which the core must survive
+ *   "garbage" answer OK with a content that is not an object (an array)
  * Anything else fails with "Unknown request".
  */
 
@@ -69,6 +74,7 @@ static janus_callbacks *gateway = NULL;
 
 /* Work for the plugin's own thread: events are pushed from there, as real plugins do. */
 typedef struct probe_job {
+	struct probe_session *session;	/* holds a reference, which keeps the handle too */
 	janus_plugin_session *handle;
 	char *transaction;
 	char *action;
@@ -78,24 +84,41 @@ static GAsyncQueue *jobs = NULL;
 static GThread *worker = NULL;
 static probe_job stop_job;	/* queued once, on shutdown */
 
-/* Our state per handle: how many messages it got. */
+/* Our state per handle: how many messages it got, what push_event said per action. */
 typedef struct probe_session {
 	janus_plugin_session *handle;
 	volatile gint destroyed;
 	volatile gint messages;
+	janus_mutex mutex;
+	json_t *pushed;
 	janus_refcount ref;
 } probe_session;
+
+/* The live sessions, by handle: the table holds one reference to each. Lookups take a
+ * reference under the lock, so a session never goes away under a request that found it. */
+static janus_mutex sessions_mutex = JANUS_MUTEX_INITIALIZER;
+static GHashTable *sessions = NULL;
+
+/* The handle's session with a reference for the caller, or NULL once it is destroyed. */
+static probe_session *probe_lookup(janus_plugin_session *handle) {
+	janus_mutex_lock(&sessions_mutex);
+	probe_session *s = sessions ? g_hash_table_lookup(sessions, handle) : NULL;
+	if(s != NULL)
+		janus_refcount_increase(&s->ref);
+	janus_mutex_unlock(&sessions_mutex);
+	return s;
+}
 
 static void probe_session_free(const janus_refcount *ref) {
 	probe_session *s = janus_refcount_containerof(ref, probe_session, ref);
 	/* Give back the handle reference the core lent us at create_session. */
 	janus_refcount_decrease(&s->handle->ref);
+	json_decref(s->pushed);
 	g_free(s);
 }
 
 static void probe_job_free(probe_job *job) {
-	probe_session *s = job->handle->plugin_handle;
-	janus_refcount_decrease(&s->ref);
+	janus_refcount_decrease(&job->session->ref);
 	g_free(job->transaction);
 	g_free(job->action);
 	g_free(job->sdp);
@@ -110,18 +133,22 @@ static gpointer probe_worker(gpointer data) {
 			break;
 		json_t *event = json_object();
 		json_object_set_new(event, "probe", json_string(job->action));
-		int ret = 0;
 		if(!strcmp(job->action, "end")) {
 			gateway->end_session(job->handle);
-		} else if(!strcmp(job->action, "jsep")) {
-			json_t *jsep = json_pack("{ssss}", "type", "offer", "sdp", job->sdp ? job->sdp : "");
-			ret = gateway->push_event(job->handle, &probe_plugin, job->transaction, event, jsep);
-			/* The core only reads the JSEP: it stays ours to release. */
-			json_decref(jsep);
 		} else {
-			ret = gateway->push_event(job->handle, &probe_plugin, job->transaction, event, NULL);
+			json_t *jsep = NULL;
+			if(!strcmp(job->action, "jsep"))
+				jsep = json_pack("{ssss}", "type", "offer", "sdp", job->sdp ? job->sdp : "");
+			int ret = gateway->push_event(job->handle, &probe_plugin, job->transaction, event, jsep);
+			/* The core only reads the JSEP: it stays ours to release. */
+			if(jsep)
+				json_decref(jsep);
+			JANUS_LOG(LOG_VERB, "[%s] %s: push_event returned %d\n", PROBE_PACKAGE, job->action, ret);
+			probe_session *s = job->session;
+			janus_mutex_lock(&s->mutex);
+			json_object_set_new(s->pushed, job->action, json_integer(ret));
+			janus_mutex_unlock(&s->mutex);
 		}
-		JANUS_LOG(LOG_VERB, "[%s] %s: push_event returned %d\n", PROBE_PACKAGE, job->action, ret);
 		json_decref(event);
 		probe_job_free(job);
 	}
@@ -132,6 +159,7 @@ static int probe_init(janus_callbacks *callback, const char *config_path) {
 	if(callback == NULL || config_path == NULL)
 		return -1;
 	gateway = callback;
+	sessions = g_hash_table_new(NULL, NULL);
 	jobs = g_async_queue_new();
 	worker = g_thread_new("probe worker", probe_worker, NULL);
 	JANUS_LOG(LOG_INFO, "%s initialized (configs in %s)\n", PROBE_PACKAGE, config_path);
@@ -146,34 +174,53 @@ static void probe_destroy(void) {
 	worker = NULL;
 	g_async_queue_unref(jobs);
 	jobs = NULL;
+	janus_mutex_lock(&sessions_mutex);
+	g_hash_table_destroy(sessions);
+	sessions = NULL;
+	janus_mutex_unlock(&sessions_mutex);
 	JANUS_LOG(LOG_INFO, "%s destroyed\n", PROBE_PACKAGE);
 }
 
 static void probe_create_session(janus_plugin_session *handle, int *error) {
 	probe_session *s = g_malloc0(sizeof(probe_session));
 	s->handle = handle;
+	janus_mutex_init(&s->mutex);
+	s->pushed = json_object();
 	janus_refcount_init(&s->ref, probe_session_free);
 	handle->plugin_handle = s;
+	janus_mutex_lock(&sessions_mutex);
+	g_hash_table_insert(sessions, handle, s);
+	janus_mutex_unlock(&sessions_mutex);
 	*error = 0;
 }
 
 static void probe_destroy_session(janus_plugin_session *handle, int *error) {
-	probe_session *s = handle->plugin_handle;
-	if(s == NULL || !g_atomic_int_compare_and_exchange(&s->destroyed, 0, 1)) {
+	janus_mutex_lock(&sessions_mutex);
+	probe_session *s = g_hash_table_lookup(sessions, handle);
+	if(s != NULL)
+		g_hash_table_remove(sessions, handle);
+	janus_mutex_unlock(&sessions_mutex);
+	if(s == NULL) {
 		*error = -2;
 		return;
 	}
+	g_atomic_int_set(&s->destroyed, 1);
 	*error = 0;
+	/* The table's reference: pending jobs and requests may still hold theirs. */
 	janus_refcount_decrease(&s->ref);
 }
 
 static json_t *probe_query_session(janus_plugin_session *handle) {
-	probe_session *s = handle->plugin_handle;
+	probe_session *s = probe_lookup(handle);
 	if(s == NULL)
 		return NULL;
 	json_t *info = json_object();
 	json_object_set_new(info, "messages", json_integer(g_atomic_int_get(&s->messages)));
 	json_object_set_new(info, "destroyed", json_integer(g_atomic_int_get(&s->destroyed)));
+	janus_mutex_lock(&s->mutex);
+	json_object_set_new(info, "pushed", json_deep_copy(s->pushed));
+	janus_mutex_unlock(&s->mutex);
+	janus_refcount_decrease(&s->ref);
 	return info;
 }
 
@@ -181,14 +228,17 @@ static json_t *probe_handle_admin_message(json_t *message) {
 	json_t *reply = json_object();
 	json_object_set_new(reply, "probe", json_string("admin"));
 	json_object_set(reply, "request", message ? message : json_null());
+	janus_mutex_lock(&sessions_mutex);
+	json_object_set_new(reply, "sessions", json_integer(g_hash_table_size(sessions)));
+	janus_mutex_unlock(&sessions_mutex);
 	return reply;
 }
 
 static struct janus_plugin_result *probe_handle_message(janus_plugin_session *handle, char *transaction, json_t *message, json_t *jsep) {
-	probe_session *s = handle->plugin_handle;
+	probe_session *s = probe_lookup(handle);
 	janus_plugin_result *result = NULL;
 	const char *action = json_string_value(json_object_get(message, "request"));
-	if(s == NULL || g_atomic_int_get(&s->destroyed)) {
+	if(s == NULL) {
 		result = janus_plugin_result_new(JANUS_PLUGIN_ERROR, "No session", NULL);
 	} else if(action == NULL) {
 		result = janus_plugin_result_new(JANUS_PLUGIN_ERROR, "Missing request", NULL);
@@ -200,6 +250,7 @@ static struct janus_plugin_result *probe_handle_message(janus_plugin_session *ha
 		result = janus_plugin_result_new(JANUS_PLUGIN_OK, NULL, content);
 	} else if(!strcmp(action, "async") || !strcmp(action, "jsep") || !strcmp(action, "end")) {
 		probe_job *job = g_malloc0(sizeof(probe_job));
+		job->session = s;
 		job->handle = handle;
 		job->transaction = g_strdup(transaction);
 		job->action = g_strdup(action);
@@ -211,6 +262,9 @@ static struct janus_plugin_result *probe_handle_message(janus_plugin_session *ha
 		gboolean enabled = gateway->events_is_enabled();
 		json_t *event = json_object();
 		json_object_set_new(event, "probe", json_string("notify"));
+		json_t *data = json_object_get(message, "data");
+		if(data != NULL)
+			json_object_set(event, "data", data);
 		gateway->notify_event(&probe_plugin, handle, event);
 		json_t *content = json_object();
 		json_object_set_new(content, "events_enabled", enabled ? json_true() : json_false());
@@ -226,11 +280,19 @@ static struct janus_plugin_result *probe_handle_message(janus_plugin_session *ha
 		result = janus_plugin_result_new(JANUS_PLUGIN_OK, NULL, content);
 	} else if(!strcmp(action, "error")) {
 		result = janus_plugin_result_new(JANUS_PLUGIN_ERROR, "Probe error, as requested", NULL);
+	} else if(!strcmp(action, "null")) {
+		/* A misbehaving plugin: the core answers with an error of its own. */
+		result = NULL;
+	} else if(!strcmp(action, "garbage")) {
+		/* A synchronous answer must be an object: this one is not. */
+		result = janus_plugin_result_new(JANUS_PLUGIN_OK, NULL, json_pack("[is]", 1, "not an object"));
 	} else {
 		result = janus_plugin_result_new(JANUS_PLUGIN_ERROR, "Unknown request", NULL);
 	}
-	if(s != NULL)
+	if(s != NULL) {
 		g_atomic_int_inc(&s->messages);
+		janus_refcount_decrease(&s->ref);
+	}
 	/* We own what the core handed us. */
 	g_free(transaction);
 	json_decref(message);

@@ -443,6 +443,14 @@ impl Gateway {
                 ApiError::InvalidJson,
                 Some("Can't have both candidate and candidates".into()),
             ),
+            // A hangup is still being cleaned up: Janus refuses candidates meanwhile.
+            _ if handle.flag(WebrtcFlag::Cleaning) => send_error(
+                request,
+                session_id,
+                transaction,
+                ApiError::WebrtcState,
+                Some("Still cleaning a previous session".into()),
+            ),
             // No PeerConnection yet: Janus queues early candidates for when the SDP arrives
             // and acknowledges at once.
             (c, cs) => {
@@ -775,6 +783,24 @@ mod tests {
         f.gw.end_session(3, h);
         assert_eq!(f.gw.push_event(3, h, "p", None, data, None), 458);
         assert!(f.events().last().unwrap().to_compact_string().starts_with(r#"{"janus":"detached""#));
+    }
+
+    #[test]
+    fn trickles_are_refused_while_a_hangup_is_cleaned_up() {
+        let f = fixture(Settings::default(), Auth::new(false, None));
+        f.send(r#"{"janus":"create","transaction":"x","id":3}"#);
+        let r = f.send(r#"{"janus":"attach","transaction":"x","session_id":3,"plugin":"janus.plugin.echo"}"#);
+        let h = r.get("data").unwrap().get("id").unwrap().as_i64().unwrap() as u64;
+        let trickle = format!(r#"{{"janus":"trickle","transaction":"x","session_id":3,"handle_id":{h},"candidate":{{"completed":true}}}}"#);
+        let handle = f.gw.sessions.get(3).unwrap().handle(h).unwrap();
+        handle.set_flag(WebrtcFlag::Cleaning);
+        assert_eq!(error_of(&f.send(&trickle)), (471, "Still cleaning a previous session".into()));
+        // Checked after the candidates themselves.
+        let r = f.send(&format!(r#"{{"janus":"trickle","transaction":"x","session_id":3,"handle_id":{h}}}"#));
+        assert_eq!(error_of(&r).0, 456);
+        handle.clear_flag(WebrtcFlag::Cleaning);
+        assert_eq!(f.send(&trickle).get("janus").unwrap().as_str(), Some("ack"));
+        assert_eq!(handle.pending_trickles().len(), 1);
     }
 
     #[test]

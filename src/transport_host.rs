@@ -60,6 +60,12 @@ pub struct Dispatcher {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+/// Stack of the threads that process requests: what Janus' threads get from the system
+/// (8 MiB). Requests may nest JSON as deep as jansson parses (2048 levels), and every walk
+/// over a `Json` value (conversion, validation, serialisation, drop) recurses; Rust's 2 MiB
+/// default overflows on such a request.
+const REQUEST_THREAD_STACK: usize = 8 << 20;
+
 /// What processes a request (the Janus or the Admin API).
 pub type Handler = Arc<dyn Fn(&Request) + Send + Sync>;
 
@@ -90,6 +96,7 @@ impl Dispatcher {
                 let (rx, run) = (pool_rx.clone(), run.clone());
                 std::thread::Builder::new()
                     .name(format!("task pool {i}"))
+                    .stack_size(REQUEST_THREAD_STACK)
                     .spawn(move || loop {
                         let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
                         match next {
@@ -102,6 +109,7 @@ impl Dispatcher {
             .collect();
         let thread = std::thread::Builder::new()
             .name("sessions requests".into())
+            .stack_size(REQUEST_THREAD_STACK)
             .spawn(move || {
                 crate::janus_log!(crate::log::Level::Info, "Joining Janus requests handler thread\n");
                 for request in requests {

@@ -118,6 +118,24 @@ pub struct ConfigsFolder {
     /// Extra `name = value` lines of the `general` category.
     general: Vec<String>,
     broadcast: bool,
+    /// Where plugins load from (Debian's folder unless [`CoreOptions::plugins_folder`]).
+    plugins_folder: PathBuf,
+}
+
+/// What [`ConfigsFolder::with_options`] may configure beyond the defaults of
+/// [`ConfigsFolder::new`].
+#[derive(Default)]
+pub struct CoreOptions {
+    /// Load plugins from this folder instead of Debian's (e.g. a folder of symlinks that
+    /// adds ours from `JANUS_PLUGINS_C_DIR`); the plugins asked for are looked up there.
+    pub plugins_folder: Option<PathBuf>,
+    /// Extra `name = value` items of the `general` category.
+    pub general: Vec<(String, String)>,
+    /// Event handlers to keep (short names such as `"sampleevh"`); the others are disabled.
+    /// Broadcasting stays off in the file: start the gateway with `-e` to turn it on.
+    pub event_handlers: Vec<String>,
+    /// Serve the Admin API too (on a free loopback port, path `/admin`) with this secret.
+    pub admin_secret: Option<String>,
 }
 
 /// The stock module folders, in the order of [`ConfigsFolder::enabled`], with the
@@ -151,16 +169,36 @@ impl ConfigsFolder {
             enabled: [files(plugins), files(transports), files(event_handlers), files(loggers)],
             general: vec!["debug_level = 4".into()],
             broadcast: false,
+            plugins_folder: Path::new(STOCK_MODULES).join("plugins"),
         };
         folder.write_core();
         folder.write_http();
         folder
     }
 
+    /// As [`new`](ConfigsFolder::new), with the additions of `options`.
+    pub fn with_options(dir: &Path, plugins: &[&str], options: &CoreOptions) -> ConfigsFolder {
+        let handlers: Vec<&str> = options.event_handlers.iter().map(String::as_str).collect();
+        let mut folder = ConfigsFolder::with_modules(dir, plugins, &["http"], &handlers, &[]);
+        if let Some(plugins_folder) = &options.plugins_folder {
+            folder.plugins_folder = plugins_folder.clone();
+        }
+        for (name, value) in &options.general {
+            folder.set_general(name, value);
+        }
+        if let Some(secret) = &options.admin_secret {
+            folder.set_general("admin_secret", &format!("\"{secret}\""));
+            folder.enable_admin();
+        }
+        folder.write_core();
+        folder
+    }
+
     fn write_core(&self) {
         let disabled = |kind: &str, keep: &[String]| -> String {
-            let mut names: Vec<String> = std::fs::read_dir(Path::new(STOCK_MODULES).join(kind))
-                .unwrap_or_else(|e| panic!("reading {STOCK_MODULES}/{kind}: {e}"))
+            let folder = if kind == "plugins" { self.plugins_folder.clone() } else { Path::new(STOCK_MODULES).join(kind) };
+            let mut names: Vec<String> = std::fs::read_dir(&folder)
+                .unwrap_or_else(|e| panic!("reading {}: {e}", folder.display()))
                 .filter_map(|e| e.ok()?.file_name().into_string().ok())
                 .filter(|n| n.ends_with(".so") && !keep.contains(n))
                 .collect();
@@ -170,11 +208,12 @@ impl ConfigsFolder {
         let mut core = format!(
             "general: {{\n\
              \tconfigs_folder = \"{dir}\"\n\
-             \tplugins_folder = \"{STOCK_MODULES}/plugins\"\n\
+             \tplugins_folder = \"{plugins_folder}\"\n\
              \ttransports_folder = \"{STOCK_MODULES}/transports\"\n\
              \tevents_folder = \"{STOCK_MODULES}/events\"\n\
              \tloggers_folder = \"{STOCK_MODULES}/loggers\"\n",
             dir = self.dir.display(),
+            plugins_folder = self.plugins_folder.display(),
         );
         for line in &self.general {
             core.push_str(&format!("\t{line}\n"));
@@ -247,7 +286,8 @@ impl ConfigsFolder {
 /// A running gateway process, stopped (SIGTERM, then SIGKILL after a bounded wait) when
 /// dropped. Its stdout and stderr go to `janus.log` in the configs folder.
 pub struct Gateway {
-    child: Child,
+    /// Behind a lock so that [`Gateway::is_running`] works while sessions borrow the gateway.
+    child: Mutex<Child>,
     pub http_port: u16,
     pub admin_port: Option<u16>,
     pub log_path: PathBuf,
@@ -285,10 +325,10 @@ impl Gateway {
             .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
-        let mut gateway = Gateway { child, http_port: configs.http_port, admin_port: configs.admin_port, log_path };
+        let mut gateway = Gateway { child: Mutex::new(child), http_port: configs.http_port, admin_port: configs.admin_port, log_path };
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
-            if let Ok(Some(status)) = gateway.child.try_wait() {
+            if let Ok(Some(status)) = gateway.child_mut().try_wait() {
                 panic!("{} exited ({status}) before serving:\n{}", binary.display(), gateway.log_tail());
             }
             if let Ok((200, _)) = gateway.http("POST", "/janus", Some(r#"{"janus":"info","transaction":"ready"}"#)) {
@@ -303,26 +343,40 @@ impl Gateway {
 
     /// The gateway's process id.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.child().id()
+    }
+
+    /// Whether the process is still running (it has not exited or crashed).
+    pub fn is_running(&self) -> bool {
+        matches!(self.child().try_wait(), Ok(None))
+    }
+
+    fn child(&self) -> std::sync::MutexGuard<'_, Child> {
+        self.child.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn child_mut(&mut self) -> &mut Child {
+        self.child.get_mut().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Sends `signal` and waits (bounded) for the process to end: its exit status, or
     /// `None` if it had to be SIGKILLed.
     pub fn stop_with(&mut self, signal: libc::c_int) -> Option<std::process::ExitStatus> {
-        if let Ok(Some(status)) = self.child.try_wait() {
+        let child = self.child_mut();
+        if let Ok(Some(status)) = child.try_wait() {
             return Some(status);
         }
         // SAFETY: signalling the child we spawned, which has not been reaped yet.
-        unsafe { libc::kill(self.child.id() as libc::pid_t, signal) };
+        unsafe { libc::kill(child.id() as libc::pid_t, signal) };
         let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
         while Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            if let Ok(Some(status)) = child.try_wait() {
                 return Some(status);
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = child.kill();
+        let _ = child.wait();
         None
     }
 
