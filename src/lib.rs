@@ -10,6 +10,7 @@ pub mod auth;
 pub mod config;
 pub mod events;
 pub mod gateway;
+pub mod ice;
 pub mod ip_utils;
 pub mod janus_api;
 pub mod json;
