@@ -75,10 +75,12 @@ pub struct IceSettings {
     pub keepalive_conncheck: bool,
     /// `dscp`: set as the sockets' TOS (shifted by 2).
     pub dscp: u8,
-    /// libnice's STUN timers (`stun-initial-timeout` in ms, `stun-max-retransmissions`);
-    /// `None` keeps libnice's defaults, as Janus does.
+    /// libnice's timers: `stun-initial-timeout` (ms), `stun-max-retransmissions`, and
+    /// `idle-timeout` (ms an idle agent waits for late candidates before declaring the
+    /// component failed; 5000 by default). `None` keeps libnice's defaults, as Janus does.
     pub stun_initial_timeout_ms: Option<u32>,
     pub stun_max_retransmissions: Option<u32>,
+    pub idle_timeout_ms: Option<u32>,
 }
 
 /// libnice's component states, named as `janus_get_ice_state_name` names them.
@@ -133,10 +135,18 @@ pub enum IceEvent {
     StateChanged(IceState),
     /// A new selected pair (repeats of the same pair are not reported). The first one is
     /// when Janus starts the DTLS handshake.
-    SelectedPair { local: Candidate, remote: Candidate, text: String },
+    SelectedPair(Box<SelectedPair>),
     /// libnice learnt a peer-reflexive remote candidate from a check: the candidate text
     /// Janus feeds back into `janus_sdp_parse_candidate` for its summary.
     PeerReflexiveRemote(String),
+}
+
+/// The pair libnice selected, and its summary ([`selected_pair_text`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SelectedPair {
+    pub local: Candidate,
+    pub remote: Candidate,
+    pub text: String,
 }
 
 /// Receives an agent's events and datagrams (see the module's threading notes).
@@ -223,7 +233,7 @@ impl AgentEvents for Shared {
             }
             *current = Some(text.clone());
         }
-        self.emit(IceEvent::SelectedPair { local, remote, text });
+        self.emit(IceEvent::SelectedPair(Box::new(SelectedPair { local, remote, text })));
     }
 
     fn new_local_candidate(&self, candidate: Candidate) {
@@ -281,6 +291,7 @@ impl IceAgent {
             stun_server: settings.stun_server.clone().filter(|(_, port)| *port > 0),
             stun_initial_timeout_ms: settings.stun_initial_timeout_ms,
             stun_max_retransmissions: settings.stun_max_retransmissions,
+            idle_timeout_ms: settings.idle_timeout_ms,
             local_addresses: settings.filter.select(&interfaces).collect(),
             port_range: settings.rtp_port_range,
             relays: settings

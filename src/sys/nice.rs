@@ -158,6 +158,7 @@ pub struct AgentConfig {
     pub stun_server: Option<(String, u16)>,
     pub stun_initial_timeout_ms: Option<u32>,
     pub stun_max_retransmissions: Option<u32>,
+    pub idle_timeout_ms: Option<u32>,
     /// Addresses (as `getnameinfo` prints them) to gather on; empty lets libnice pick.
     pub local_addresses: Vec<String>,
     pub port_range: (u16, u16),
@@ -399,6 +400,9 @@ impl Agent {
             }
             if let Some(n) = config.stun_max_retransmissions {
                 g_object_set(agent as gpointer, prop(c"stun-max-retransmissions"), n as c_uint, ptr::null::<c_char>());
+            }
+            if let Some(ms) = config.idle_timeout_ms {
+                g_object_set(agent as gpointer, prop(c"idle-timeout"), ms as c_uint, ptr::null::<c_char>());
             }
             g_object_set(agent as gpointer, prop(c"upnp"), FALSE, ptr::null::<c_char>());
             g_object_set(agent as gpointer, prop(c"controlling-mode"), config.controlling as gboolean, ptr::null::<c_char>());
