@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// System libraries whose *same instance* the core and the modules must share, plus the ones
 /// the stock modules expect to find in the executable's global scope (libsrtp2, libcurl).
-const LIBRARIES: &[&str] = &["glib-2.0", "jansson", "libconfig", "libsrtp2", "libcurl", "libcrypto", "zlib", "nice"];
+const LIBRARIES: &[&str] = &["glib-2.0", "jansson", "libconfig", "libsrtp2", "libcurl", "libssl", "libcrypto", "zlib", "nice"];
 
 /// Libraries the core itself may not call yet but must still be NEEDED, so that modules
 /// relying on the executable's global scope resolve their symbols (see the ABI inventory 1.3).
@@ -103,10 +103,11 @@ fn generate_bindings(out: &Path, include_paths: &[PathBuf]) {
                 "g_free",
             ],
         ),
+        ("openssl/ssl.h,openssl/err.h", "openssl.rs", OPENSSL_ITEMS),
     ];
     for (header, file, patterns) in jobs {
         let mut builder = bindgen::Builder::default()
-            .header_contents("wrapper.h", &format!("#include <{header}>\n"))
+            .header_contents("wrapper.h", &header.split(',').map(|h| format!("#include <{h}>\n")).collect::<String>())
             .clang_args(&clang_args)
             .layout_tests(false)
             .derive_default(true)
@@ -121,6 +122,28 @@ fn generate_bindings(out: &Path, include_paths: &[PathBuf]) {
             .expect("cannot write bindings");
     }
 }
+
+/// What DTLS-SRTP uses of libssl/libcrypto (`sys::openssl`): the names, nothing around them.
+const OPENSSL_ITEMS: &[&str] = &[
+    "SSL_CTX_new", "SSL_CTX_free", "DTLS_method", "SSL_CTX_set_verify", "SSL_CTX_set_tlsext_use_srtp",
+    "SSL_CTX_use_certificate", "SSL_CTX_use_PrivateKey", "SSL_CTX_check_private_key", "SSL_CTX_set_cipher_list",
+    "SSL_CTX_ctrl", "SSL_new", "SSL_free", "SSL_set_bio", "SSL_set_info_callback", "SSL_set_connect_state",
+    "SSL_set_accept_state", "SSL_do_handshake", "SSL_read", "SSL_write", "SSL_get_error", "SSL_is_init_finished",
+    "SSL_get1_peer_certificate", "SSL_get_selected_srtp_profile", "SSL_export_keying_material", "SSL_shutdown",
+    "SSL_get_shutdown", "SSL_ctrl", "SSL_set_options", "DTLS_set_timer_cb", "SSL_get_wbio", "SSL_get_version",
+    "SSL_get_current_cipher", "SSL_CIPHER_get_name", "BIO_new", "BIO_free", "BIO_s_mem", "BIO_write", "BIO_read",
+    "BIO_ctrl", "BIO_new_mem_buf", "BIO_meth_new", "BIO_meth_set_write", "BIO_meth_set_ctrl",
+    "BIO_meth_set_create", "BIO_meth_set_destroy", "BIO_set_data", "BIO_get_data", "BIO_set_init",
+    "BIO_set_shutdown", "X509_new", "X509_free", "X509_set_version", "X509_get_serialNumber", "ASN1_INTEGER_set",
+    "X509_getm_notBefore", "X509_getm_notAfter", "X509_gmtime_adj", "X509_set_pubkey", "X509_get_subject_name",
+    "X509_NAME_add_entry_by_txt", "X509_set_issuer_name", "X509_sign", "X509_digest", "X509_STORE_CTX_get_error",
+    "EVP_sha256", "EVP_sha1", "EVP_PKEY_Q_keygen", "EVP_PKEY_free", "PEM_read_bio_X509",
+    "PEM_read_bio_PrivateKey", "PEM_write_bio_X509", "ERR_get_error", "ERR_error_string_n", "ERR_clear_error",
+    "SRTP_PROTECTION_PROFILE", "BIO_METHOD", "SSL_CTX", "SSL", "BIO", "X509", "EVP_PKEY",
+    "SSL_ERROR_.*", "SSL_VERIFY_.*", "SSL_CB_.*", "SSL_CTRL_.*", "DTLS_CTRL_.*", "BIO_CTRL_.*", "BIO_C_SET_BUF_MEM_EOF_RETURN", "BIO_TYPE_.*",
+    "SSL_RECEIVED_SHUTDOWN", "SSL_SENT_SHUTDOWN", "NID_X9_62_prime256v1", "MBSTRING_ASC", "X509_V_.*",
+    "EVP_MAX_MD_SIZE",
+];
 
 /// The C shims: only what stable Rust cannot express (C-variadic functions).
 fn compile_compat(root: &Path, include_paths: &[PathBuf]) {

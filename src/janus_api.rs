@@ -5,6 +5,8 @@
 use std::sync::Arc;
 
 use crate::apierror::ApiError;
+use crate::janus_log;
+use crate::log::Level;
 use crate::events::{Event, HandleEvent, HandleRef, SessionEvent};
 use crate::gateway::Gateway;
 use crate::json::{validate, Json, JsonType, Object, Param, JSON_PARAM_POSITIVE, JSON_PARAM_REQUIRED};
@@ -248,6 +250,7 @@ impl Gateway {
                 }
                 let id = if wanted > 0 { wanted } else { self.new_session_id() };
                 let session = Arc::new(Session::new(id, request.transport.clone(), self.env.monotonic_us()));
+                janus_log!(Level::Info, "Creating new session: {}; {:p}\n", id, Arc::as_ptr(&session));
                 if !self.sessions.insert(session) {
                     return send_error(request, id, transaction, ApiError::SessionConflict, Some("Session ID already in use".into()));
                 }
@@ -298,6 +301,14 @@ impl Gateway {
             }
         };
         let handle = Arc::new(Handle::new(handle_id, session_id, plugin.clone(), opaque_id, token, self.env.monotonic_us()));
+        janus_log!(
+            Level::Info,
+            "Creating new handle in session {}: {}; {:p} {:p}\n",
+            session_id,
+            handle_id,
+            Arc::as_ptr(session),
+            Arc::as_ptr(&handle)
+        );
         match plugin.create_session(session_id, handle_id) {
             Ok(ps) => handle.set_plugin_session(ps),
             Err(error) => {
@@ -446,6 +457,7 @@ impl Gateway {
     /// Tears a session down: every handle detached (their `detached` events are dropped,
     /// the session being gone), then the session marked destroyed.
     pub fn destroy_session(&self, session: &Arc<Session>) {
+        janus_log!(Level::Info, "Destroying session {}; {:p}\n", session.id, Arc::as_ptr(session));
         if !session.mark_destroyed() {
             return;
         }
@@ -533,6 +545,7 @@ impl Gateway {
         let global = self.settings.session_timeout();
         let reclaim = self.settings.reclaim_session_timeout;
         for session in self.sessions.remove_where(|s| s.check_expired(now, global, reclaim)) {
+            janus_log!(Level::Info, "Timeout expired for session {}...\n", session.id);
             let handles = session.take_handles();
             session.mark_destroyed();
             for handle in handles {
@@ -543,6 +556,7 @@ impl Gateway {
                 source.session_over(session.id, true, false);
             }
             self.notify(Event::Session { session_id: session.id, what: SessionEvent::Timeout });
+            janus_log!(Level::Info, "Destroying session {}; {:p}\n", session.id, Arc::as_ptr(&session));
         }
     }
 

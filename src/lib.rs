@@ -8,6 +8,7 @@ pub mod admin_api;
 pub mod apierror;
 pub mod auth;
 pub mod config;
+pub mod dtls;
 pub mod events;
 pub mod gateway;
 pub mod ice;

@@ -80,24 +80,33 @@ impl DisableList {
     }
 }
 
-/// The files of `folder` to load, in directory order (Janus does not sort), with the ones
-/// the disable list names reported separately.
-pub fn module_files(folder: &Path, disabled: &DisableList) -> std::io::Result<(Vec<PathBuf>, Vec<String>)> {
-    let mut load = Vec::new();
-    let mut skipped = Vec::new();
+/// One module file of a folder, as Janus meets it while reading the directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModuleFile {
+    pub path: PathBuf,
+    /// Named by the disable list: reported and skipped where it is met.
+    pub disabled: bool,
+}
+
+impl ModuleFile {
+    pub fn name(&self) -> String {
+        self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    }
+}
+
+/// The module files of `folder` in directory order (Janus does not sort, and reports a
+/// disabled module where it meets it, between the loading of the others).
+pub fn module_files(folder: &Path, disabled: &DisableList) -> std::io::Result<Vec<ModuleFile>> {
+    let mut files = Vec::new();
     for entry in std::fs::read_dir(folder)? {
         let entry = entry?;
         let Some(name) = entry.file_name().to_str().map(String::from) else { continue };
         if !is_module_file_name(&name) {
             continue;
         }
-        if disabled.contains(&name) {
-            skipped.push(name);
-        } else {
-            load.push(entry.path());
-        }
+        files.push(ModuleFile { disabled: disabled.contains(&name), path: entry.path() });
     }
-    Ok((load, skipped))
+    Ok(files)
 }
 
 /// Why a module was not loaded; `Display` gives the line Janus logs.
@@ -212,10 +221,15 @@ mod tests {
         for f in ["a.so", "a.so.1", "b.so", "notes.txt"] {
             std::fs::write(dir.join(f), b"").unwrap();
         }
-        let (mut load, skipped) = module_files(&dir, &DisableList::parse(Some("b.so"))).unwrap();
-        load.sort();
-        assert_eq!(load, vec![dir.join("a.so")]);
-        assert_eq!(skipped, vec!["b.so".to_string()]);
+        let mut files = module_files(&dir, &DisableList::parse(Some("b.so"))).unwrap();
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        assert_eq!(
+            files,
+            vec![
+                ModuleFile { path: dir.join("a.so"), disabled: false },
+                ModuleFile { path: dir.join("b.so"), disabled: true }
+            ]
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -68,12 +68,16 @@ impl Environment for RealEnv {
 fn read_config(options: &Options, configs_folder: &str) -> Result<Config, ()> {
     let explicit = options.config_file.clone();
     let first = explicit.clone().unwrap_or_else(|| format!("{configs_folder}/janus.jcfg"));
-    if let Ok(c) = Config::parse_file(Path::new(&first)) {
+    // As janus_config_parse, a failure is logged (it shows once the log runs).
+    let parse = |path: &str| {
+        Config::parse_file(Path::new(path)).map_err(|e| janus_log!(Level::Err, "{}\n", e))
+    };
+    if let Ok(c) = parse(&first) {
         return Ok(c);
     }
     print_line(&format!("Failed to load {first}, trying the INI instead..."));
     let ini = format!("{configs_folder}/janus.cfg");
-    if let Ok(c) = Config::parse_file(Path::new(&ini)) {
+    if let Ok(c) = parse(&ini) {
         return Ok(c);
     }
     if explicit.is_some() {
@@ -87,18 +91,19 @@ fn read_config(options: &Options, configs_folder: &str) -> Result<Config, ()> {
 }
 
 /// Janus writes the command line into the configuration, so the rest of startup reads one
-/// source. Integers given as -1 ("not given") leave the file's value.
-fn apply_options(config: &mut Config, o: &Options) {
+/// source, in three steps that show when it prints the configuration (at verbose level):
+/// logging and process options first, then (after the PID file and the first print) the
+/// debug level, then the rest.
+fn apply_early_options(config: &mut Config, o: &Options) {
     for category in ["general", "certificates", "nat", "media", "transports", "plugins", "events", "loggers"] {
         config.category_mut(category);
     }
-    let set_int = |config: &mut Config, category: &str, name: &str, v: i32| {
-        if v > -1 {
-            config.set(category, name, v.to_string());
-        }
-    };
     if o.disable_stdout {
         config.set("general", "log_to_stdout", "no");
+    }
+    if o.log_file.is_some() {
+        // The file named on the command line is used; the configuration's is overridden.
+        config.set("general", "log_to_file", "no");
     }
     if o.daemon {
         config.set("general", "daemonize", "yes");
@@ -106,10 +111,16 @@ fn apply_options(config: &mut Config, o: &Options) {
     if let Some(n) = &o.server_name {
         config.set("general", "server_name", n.as_str());
     }
-    if let Some(p) = &o.pid_file {
-        config.set("general", "pid_file", p.as_str());
-    }
-    set_int(config, "general", "debug_level", o.debug_level.clamp(-1, 7));
+}
+
+/// The command line options Janus writes after "Checking command line arguments...".
+/// Integers given as -1 ("not given") leave the file's value.
+fn apply_options(config: &mut Config, o: &Options) {
+    let set_int = |config: &mut Config, category: &str, name: &str, v: i32| {
+        if v > -1 {
+            config.set(category, name, v.to_string());
+        }
+    };
     for (on, name, value) in [
         (o.debug_timestamps, "debug_timestamps", "yes"),
         (o.disable_colors, "debug_colors", "no"),
@@ -178,6 +189,29 @@ fn apply_options(config: &mut Config, o: &Options) {
     }
 }
 
+/// The folder a kind of module loads from: `general.<kind>_folder`, else Debian's.
+fn module_folder(config: &Config, kind: ModuleKind) -> PathBuf {
+    let item = match kind {
+        ModuleKind::Plugin => "plugins_folder",
+        ModuleKind::Transport => "transports_folder",
+        ModuleKind::EventHandler => "events_folder",
+        ModuleKind::Logger => "loggers_folder",
+    };
+    config.get_value("general", item).map(PathBuf::from).unwrap_or_else(|| kind.default_folder().to_path_buf())
+}
+
+/// The `disable` list of a module category.
+fn disabled<'c>(config: &'c Config, category: &str) -> Option<&'c str> {
+    config.get(Kind::Category, category).and_then(|c| c.get_value("disable"))
+}
+
+/// `janus_config_print`: the whole configuration, at verbose level.
+fn print_config(config: &Config) {
+    for line in config.print_lines() {
+        crate::log::emit(Level::Verb, None, format_args!("{line}"));
+    }
+}
+
 /// C's `atoi`: leading blanks, optional sign, digits up to the first non-digit.
 fn atoi(s: &str) -> i64 {
     crate::utils::strtol(s.as_bytes())
@@ -185,16 +219,17 @@ fn atoi(s: &str) -> i64 {
 
 /// Loads every module of one kind from its folder (disable list from `[<category>] disable`)
 /// and starts each with `start` right after loading it, with Janus' log lines; `start`
-/// returns false when the module refused to initialise. Modules that fail to load are
+/// returns `None` when the module refused to initialise, else the verbose lines to log
+/// after the module's description. Modules that fail to load are
 /// reported and skipped, or fatal with `exit_on_dl_error`.
 fn load_modules(
     kind: ModuleKind,
     folder: &Path,
     disable: Option<&str>,
     exit_on_dl_error: bool,
-    mut start: impl FnMut(&LoadedModule) -> bool,
+    mut start: impl FnMut(&LoadedModule) -> Option<Vec<String>>,
 ) -> Result<(), ()> {
-    let (files, skipped) = match module_files(folder, &DisableList::parse(disable)) {
+    let files = match module_files(folder, &DisableList::parse(disable)) {
         Ok(f) => f,
         Err(_) => {
             janus_log!(Level::Fatal, "\tCouldn't access {}s folder...\n", kind.label());
@@ -202,21 +237,23 @@ fn load_modules(
         }
     };
     let title = |s: &str| s[..1].to_uppercase() + &s[1..];
-    for name in skipped {
-        janus_log!(Level::Warn, "{} '{}' has been disabled, skipping...\n", title(kind.label()), name);
-    }
     for file in files {
-        let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = file.name();
+        if file.disabled {
+            janus_log!(Level::Warn, "{} '{}' has been disabled, skipping...\n", title(kind.label()), name);
+            continue;
+        }
         janus_log!(Level::Info, "Loading {} '{}'...\n", kind.label(), name);
-        match load(&file, kind) {
+        match load(&file.path, kind) {
             Ok(m) => {
-                if !start(&m) {
-                    continue;
-                }
+                let Some(details) = start(&m) else { continue };
                 janus_log!(Level::Verb, "\tVersion: {} ({})\n", m.info.version, m.info.version_string);
                 janus_log!(Level::Verb, "\t   [{}] {}\n", m.info.package, m.info.name);
                 janus_log!(Level::Verb, "\t   {}\n", m.info.description);
                 janus_log!(Level::Verb, "\t   Plugin API version: {}\n", m.info.api_compatibility);
+                for line in details {
+                    janus_log!(Level::Verb, "{}\n", line);
+                }
             }
             Err(e) => {
                 let fatal = exit_on_dl_error
@@ -236,6 +273,7 @@ fn load_modules(
 /// loopback.
 fn local_ip(interface: Option<&str>) -> String {
     use crate::ip_utils::{address_to_string, detect_local_ip, AddressKind};
+    janus_log!(Level::Verb, "Selecting local IP address...\n");
     if let Some(wanted) = interface {
         janus_log!(Level::Verb, "  -- Will try to use {}\n", wanted);
         match crate::abi::ip_utils::lookup_local_interface(wanted) {
@@ -330,25 +368,31 @@ fn read_media_settings(config: &Config, info: &mut StaticInfo) -> (Option<u32>, 
     (no_media_timer, slowlink_threshold)
 }
 
-/// Keeps a module whose `init` succeeded; Janus' warning for one that refused.
-fn started<T, E>(list: &mut Vec<T>, module: &LoadedModule, init: Result<T, E>) -> bool {
+/// Keeps a module whose `init` succeeded, with the extra lines Janus logs about it;
+/// Janus' warning for one that refused.
+fn started<T, E>(list: &mut Vec<T>, module: &LoadedModule, init: Result<T, E>, details: impl Fn(&T) -> Vec<String>) -> Option<Vec<String>> {
     match init {
         Ok(started) => {
+            let lines = details(&started);
             list.push(started);
-            true
+            Some(lines)
         }
         Err(_) => {
             janus_log!(Level::Warn, "The '{}' plugin could not be initialized\n", module.info.package);
-            false
+            None
         }
     }
 }
 
 /// Runs the gateway; returns the process exit status.
 pub fn run(options: Options) -> i32 {
+    // Before any thread exists (the log's included), so that every thread inherits the
+    // mask and SIGINT/SIGTERM only ever reach the waits below: a thread with them unblocked
+    // would take a second signal during shutdown with the default action (killed, 143).
+    process::block_termination_signals();
     let configs_folder = options.configs_folder.clone().unwrap_or_else(|| CONFDIR.to_string());
     let Ok(mut config) = read_config(&options, &configs_folder) else { return 1 };
-    apply_options(&mut config, &options);
+    apply_early_options(&mut config, &options);
     let general = |name: &str| config.get_value("general", name).map(String::from);
 
     if let Some(prefix) = general("log_prefix") {
@@ -357,6 +401,7 @@ pub fn run(options: Options) -> i32 {
     let use_stdout = !options.disable_stdout
         && (options.log_stdout || general("log_to_stdout").is_none_or(|v| is_true(&v)));
     let log_file = options.log_file.clone().or_else(|| general("log_to_file"));
+    let exit_on_dl_error = general("exit_on_dl_error").is_some_and(|v| is_true(&v));
     let daemon = options.daemon || general("daemonize").is_some_and(|v| is_true(&v));
     // A daemon logs to stdout only when told to explicitly.
     let use_stdout = use_stdout && (!daemon || options.log_stdout);
@@ -390,26 +435,23 @@ pub fn run(options: Options) -> i32 {
     if daemon && !use_stdout {
         let _ = process::detach_stdio();
     }
-    process::block_termination_signals();
 
     let configs_folder = PathBuf::from(general("configs_folder").unwrap_or(configs_folder));
-    let folder = |item: &str, kind: ModuleKind| general(item).map(PathBuf::from).unwrap_or_else(|| kind.default_folder().to_path_buf());
-    let disabled = |category: &str| config.get(Kind::Category, category).and_then(|c| c.get_value("disable")).map(String::from);
-    let exit_on_dl_error = general("exit_on_dl_error").is_some_and(|v| is_true(&v));
     let server_name = general("server_name").unwrap_or_else(|| Settings::default().server_name);
 
     // External loggers come first, so that they see the whole startup.
-    let loggers_folder = folder("loggers_folder", ModuleKind::Logger);
+    let loggers_folder = module_folder(&config, ModuleKind::Logger);
     janus_log!(Level::Info, "Logger plugins folder: {}\n", loggers_folder.display());
     let mut loggers = Vec::new();
-    let loaded = load_modules(ModuleKind::Logger, &loggers_folder, disabled("loggers").as_deref(), exit_on_dl_error, |m| {
-        event_host::start_logger(m, &server_name, &configs_folder).map(|l| loggers.push(l)).is_some()
+    let loaded = load_modules(ModuleKind::Logger, &loggers_folder, disabled(&config, "loggers"), exit_on_dl_error, |m| {
+        event_host::start_logger(m, &server_name, &configs_folder).map(|l| loggers.push(l)).map(|_| Vec::new())
     });
     if loaded.is_err() {
         return fail(daemon_child, 1);
     }
     if !loggers.is_empty() {
-        janus_log!(Level::Info, "Adding {} external loggers\n", loggers.len());
+        // Printed straight to the console, as janus_log_set_loggers does: not a log line.
+        print_line(&format!("Adding {} external loggers", loggers.len()));
         for l in &loggers {
             crate::log::add_sink(crate::loggers::sink(l.clone()));
         }
@@ -420,15 +462,15 @@ pub fn run(options: Options) -> i32 {
     crate::log::print_bytes(b"---------------------------------------------------\n\n");
 
     crate::log::set_level(4);
-    if let Some(level) = general("debug_level") {
-        let l = atoi(&level);
-        if l == 0 && level != "0" {
-            crate::log::print_bytes(format!("Invalid debug level {level} (configuration), using default (info=4)\n").as_bytes());
-        } else {
-            crate::log::set_level(l.clamp(0, 7) as i32);
-        }
+    crate::log::set_colors(true);
+    if options.debug_level > -1 {
+        crate::log::set_level(options.debug_level.clamp(0, 7));
     }
-    let _pid_file = match general("pid_file") {
+    let pid_path = options.pid_file.clone().or_else(|| general("pid_file"));
+    if let Some(path) = &options.pid_file {
+        config.set("general", "pid_file", path.as_str());
+    }
+    let _pid_file = match pid_path {
         None => None,
         Some(path) => match process::PidFile::create(&path) {
             Ok(p) => Some(p),
@@ -446,6 +488,21 @@ pub fn run(options: Options) -> i32 {
             }
         },
     };
+    print_config(&config);
+    if options.debug_level > -1 {
+        config.set("general", "debug_level", options.debug_level.clamp(0, 7).to_string());
+    } else if let Some(level) = config.get_value("general", "debug_level") {
+        let l = atoi(level);
+        if l == 0 && level != "0" {
+            crate::log::print_bytes(format!("Invalid debug level {level} (configuration), using default (info=4)\n").as_bytes());
+        } else {
+            crate::log::set_level(l.clamp(0, 7) as i32);
+        }
+    }
+    crate::log::print_bytes(b"Checking command line arguments...\n");
+    apply_options(&mut config, &options);
+    print_config(&config);
+    let general = |name: &str| config.get_value("general", name).map(String::from);
     crate::log::print_bytes(format!("Debug/log level is {}\n", crate::log::level()).as_bytes());
     if let Some(v) = general("debug_timestamps") {
         crate::log::set_timestamps(is_true(&v));
@@ -459,6 +516,8 @@ pub fn run(options: Options) -> i32 {
         crate::log::set_lock_debug(true);
         crate::log::print_bytes(b"Lock/mutex debugging is enabled\n");
     }
+
+    let local_ip = local_ip(general("interface").as_deref());
 
     // Settings the request paths read.
     let mut settings = Settings { server_name: server_name.clone(), ..Settings::default() };
@@ -483,7 +542,9 @@ pub fn run(options: Options) -> i32 {
         }
     }
     if let Some(ct) = general("candidates_timeout").map(|v| atoi(&v)) {
-        if ct > 0 {
+        if ct <= 0 {
+            janus_log!(Level::Warn, "Ignoring candidates_timeout value as it's not a positive integer\n");
+        } else {
             settings.candidates_timeout = ct;
         }
     }
@@ -491,18 +552,79 @@ pub fn run(options: Options) -> i32 {
     settings.admin_secret = general("admin_secret");
     settings.opaqueid_in_api = general("opaqueid_in_api").is_some_and(|v| is_true(&v));
     let auth = Auth::new(general("token_auth").is_some_and(|v| is_true(&v)), general("token_auth_secret").as_deref());
-
-    let local_ip = local_ip(general("interface").as_deref());
+    if auth.is_stored_mode() {
+        janus_log!(Level::Info, "Stored-Token based authentication enabled\n");
+    } else if auth.is_signed_mode() {
+        janus_log!(Level::Info, "Signed-Token based authentication enabled\n");
+    } else {
+        janus_log!(Level::Info, "Token based authentication disabled\n");
+    }
+    janus_log!(Level::Info, "Initializing recorder code\n");
+    match general("recordings_tmp_ext") {
+        Some(ext) => {
+            janus_log!(Level::Info, "  -- Using temporary extension .{}\n", ext);
+            crate::record::init(true, Some(&ext));
+        }
+        None => crate::record::init(false, None),
+    }
     crate::sys::srtp_init();
+
+    // The sessions watchdog runs from here on; it starts checking once the gateway exists.
+    let stop = Arc::new(AtomicBool::new(false));
+    let (watched_tx, watched) = mpsc::channel::<Arc<Gateway>>();
+    let watchdog = {
+        let stop = stop.clone();
+        std::thread::Builder::new()
+            .name("timeout watchdog".into())
+            .spawn(move || {
+                janus_log!(Level::Info, "Sessions watchdog started\n");
+                let gateway = watched.recv().ok();
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_secs(2));
+                    if let Some(g) = &gateway {
+                        g.check_sessions();
+                    }
+                }
+                janus_log!(Level::Info, "Sessions watchdog stopped\n");
+            })
+            .expect("thread spawns")
+    };
+    // Failing from here on stops the watchdog first.
+    let fail = |child: Option<process::DaemonChild>, code: i32| {
+        stop.store(true, Ordering::Relaxed);
+        fail(child, code)
+    };
+
+    // The requests thread and pool run from here on, as in Janus; requests can only come
+    // once transports are loaded, when the gateway they go to exists.
+    let served = Arc::new(std::sync::OnceLock::<Arc<Gateway>>::new());
+    let janus: Handler = {
+        let g = served.clone();
+        Arc::new(move |r| {
+            if let Some(g) = g.get() {
+                g.handle_janus_request(r)
+            }
+        })
+    };
+    let admin: Handler = {
+        let g = served.clone();
+        Arc::new(move |r| {
+            if let Some(g) = g.get() {
+                g.handle_admin_request(r)
+            }
+        })
+    };
+    let workers = general("task_pool_size").map(|v| atoi(&v)).filter(|n| *n > 0).unwrap_or(16) as usize;
+    let dispatcher = Dispatcher::start(janus, admin, workers);
 
     // Event handlers, when broadcasting is on.
     let broadcast = config.get_value("events", "broadcast").is_some_and(is_true);
     let mut handlers = Vec::new();
     if broadcast {
-        let events_folder = folder("events_folder", ModuleKind::EventHandler);
+        let events_folder = module_folder(&config, ModuleKind::EventHandler);
         janus_log!(Level::Info, "Event handler plugins folder: {}\n", events_folder.display());
-        let loaded = load_modules(ModuleKind::EventHandler, &events_folder, disabled("events").as_deref(), exit_on_dl_error, |m| {
-            event_host::start_event_handler(m, &configs_folder).map(|h| handlers.push(h)).is_some()
+        let loaded = load_modules(ModuleKind::EventHandler, &events_folder, disabled(&config, "events"), exit_on_dl_error, |m| {
+            event_host::start_event_handler(m, &configs_folder).map(|h| handlers.push(h)).map(|_| Vec::new())
         });
         if loaded.is_err() {
             return fail(daemon_child, 1);
@@ -519,11 +641,11 @@ pub fn run(options: Options) -> i32 {
     };
 
     // Plugins.
-    let plugins_folder = folder("plugins_folder", ModuleKind::Plugin);
+    let plugins_folder = module_folder(&config, ModuleKind::Plugin);
     janus_log!(Level::Info, "Plugins folder: {}\n", plugins_folder.display());
     let mut plugins = Vec::new();
-    let loaded = load_modules(ModuleKind::Plugin, &plugins_folder, disabled("plugins").as_deref(), exit_on_dl_error, |m| {
-        started(&mut plugins, m, plugin_host::start_plugin(m, &configs_folder))
+    let loaded = load_modules(ModuleKind::Plugin, &plugins_folder, disabled(&config, "plugins"), exit_on_dl_error, |m| {
+        started(&mut plugins, m, plugin_host::start_plugin(m, &configs_folder), |_| Vec::new())
     });
     if loaded.is_err() {
         return fail(daemon_child, 1);
@@ -561,23 +683,21 @@ pub fn run(options: Options) -> i32 {
     }
     plugin_host::install_gateway(gateway.clone());
 
-    // Requests and transports.
-    let janus: Handler = {
-        let g = gateway.clone();
-        Arc::new(move |r| g.handle_janus_request(r))
-    };
-    let admin: Handler = {
-        let g = gateway.clone();
-        Arc::new(move |r| g.handle_admin_request(r))
-    };
-    let workers = general("task_pool_size").map(|v| atoi(&v)).filter(|n| *n > 0).unwrap_or(16) as usize;
-    transport_host::install(gateway.clone(), Dispatcher::start(janus, admin, workers));
-    let transports_folder = folder("transports_folder", ModuleKind::Transport);
+    // Transports.
+    let _ = served.set(gateway.clone());
+    transport_host::install(gateway.clone(), dispatcher);
+    let transports_folder = module_folder(&config, ModuleKind::Transport);
     janus_log!(Level::Info, "Transport plugins folder: {}\n", transports_folder.display());
     let mut transports = Vec::new();
     let loaded =
-        load_modules(ModuleKind::Transport, &transports_folder, disabled("transports").as_deref(), exit_on_dl_error, |m| {
-            started(&mut transports, m, transport_host::start_transport(m, &configs_folder))
+        load_modules(ModuleKind::Transport, &transports_folder, disabled(&config, "transports"), exit_on_dl_error, |m| {
+            started(&mut transports, m, transport_host::start_transport(m, &configs_folder), |t| {
+                let enabled = |on: bool| if on { "enabled" } else { "disabled" };
+                vec![
+                    format!("\t   Janus API: {}", enabled(t.is_janus_api_enabled())),
+                    format!("\t   Admin API: {}", enabled(t.is_admin_api_enabled())),
+                ]
+            })
         });
     if loaded.is_err() {
         return fail(daemon_child, 1);
@@ -592,22 +712,7 @@ pub fn run(options: Options) -> i32 {
     }
     gateway.set_transports(transports.iter().map(|t| t.clone() as Arc<dyn QueryableModule>).collect());
 
-    // The sessions watchdog.
-    let stop = Arc::new(AtomicBool::new(false));
-    let watchdog = {
-        let (g, stop) = (gateway.clone(), stop.clone());
-        std::thread::Builder::new()
-            .name("timeout watchdog".into())
-            .spawn(move || {
-                janus_log!(Level::Info, "Sessions watchdog started\n");
-                while !stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(Duration::from_secs(2));
-                    g.check_sessions();
-                }
-                janus_log!(Level::Info, "Sessions watchdog stopped\n");
-            })
-            .expect("thread spawns")
-    };
+    let _ = watched_tx.send(gateway.clone());
     if let Some(child) = daemon_child {
         child.report(0);
     }

@@ -103,6 +103,7 @@ impl Dispatcher {
         let thread = std::thread::Builder::new()
             .name("sessions requests".into())
             .spawn(move || {
+                crate::janus_log!(crate::log::Level::Info, "Joining Janus requests handler thread\n");
                 for request in requests {
                     if is_plugin_message(&request) {
                         let _ = pool_tx.send(request);
@@ -114,6 +115,7 @@ impl Dispatcher {
                 for worker in pool {
                     let _ = worker.join();
                 }
+                crate::janus_log!(crate::log::Level::Info, "Leaving Janus requests handler thread\n");
             })
             .expect("thread spawns");
         Dispatcher { queue, thread: Some(thread) }

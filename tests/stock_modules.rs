@@ -54,9 +54,9 @@ const STOCK: &[(ModuleKind, &[&str])] = &[
 fn every_stock_module_loads_and_declares_our_api() {
     let mut failures = Vec::new();
     for (kind, expected) in STOCK {
-        let (files, _) = module_files(kind.default_folder(), &DisableList::default()).expect("module folder exists");
+        let files = module_files(kind.default_folder(), &DisableList::default()).expect("module folder exists");
         let mut packages = Vec::new();
-        for file in files {
+        for file in files.into_iter().map(|f| f.path) {
             match load(&file, *kind) {
                 Ok(m) => {
                     assert_eq!(m.info.api_compatibility, kind.api_version(), "{}", file.display());
@@ -77,9 +77,9 @@ fn every_stock_module_loads_and_declares_our_api() {
 #[test]
 fn our_c_plugins_load_like_stock_ones() {
     let dir = std::path::Path::new(env!("JANUS_PLUGINS_C_DIR"));
-    let (files, _) = module_files(dir, &DisableList::default()).unwrap();
+    let files = module_files(dir, &DisableList::default()).unwrap();
     assert!(!files.is_empty(), "plugins-c built nothing");
     let packages: Vec<String> =
-        files.iter().map(|f| load(f, ModuleKind::Plugin).unwrap_or_else(|e| panic!("{e}")).info.package).collect();
+        files.iter().map(|f| load(&f.path, ModuleKind::Plugin).unwrap_or_else(|e| panic!("{e}")).info.package).collect();
     assert!(packages.contains(&"janus.plugin.probe".to_string()));
 }

@@ -23,11 +23,11 @@ pub static janus_log_level: AtomicI32 = AtomicI32::new(4);
 #[no_mangle]
 pub static janus_log_timestamps: AtomicI32 = AtomicI32::new(0);
 
-/// `gboolean janus_log_colors`: zero in Janus' .bss, but `main()` sets it TRUE before it
-/// reads the configuration or loads any module, and only `debug_colors = false`/`-o` turns
-/// it off. Modules therefore always start with colours on.
+/// `gboolean janus_log_colors`: zero in Janus' .bss; `main()` sets it TRUE right after the
+/// external loggers are loaded (so their loading lines are plain, observed), and only
+/// `debug_colors = false`/`-o` turns it off again.
 #[no_mangle]
-pub static janus_log_colors: AtomicI32 = AtomicI32::new(1);
+pub static janus_log_colors: AtomicI32 = AtomicI32::new(0);
 
 /// `char *janus_log_global_prefix`: NULL, or a GLib string set from `general.log_prefix`.
 #[no_mangle]

@@ -193,6 +193,8 @@ unsafe extern "C" fn incoming_request(
         };
         let (Some(host), false, false) = (HOST.get(), plugin.is_null(), ts.is_null()) else { return };
         let transport = Arc::new(CTransportSession::new(ts, &*plugin));
+        let kind = if admin != FALSE { "an admin" } else { "a Janus" };
+        crate::janus_log!(crate::log::Level::Verb, "Got {} API request from {} ({:p})\n", kind, transport.transport_package(), ts);
         let request_id = (!request_id.is_null()).then_some(RequestId(request_id as usize));
         let request = Request { transport, request_id, admin: admin != FALSE, message: parsed };
         if let Some(d) = host.dispatcher.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {

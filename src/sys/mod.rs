@@ -10,6 +10,7 @@ pub mod glib;
 pub mod goption;
 pub mod jcfg;
 pub mod nice;
+pub mod openssl;
 pub mod process;
 pub mod srtp;
 pub mod zlib;

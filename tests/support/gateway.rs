@@ -111,14 +111,53 @@ pub fn wait_udp_drained(port: u16, timeout: Duration) {
 pub struct ConfigsFolder {
     pub dir: PathBuf,
     pub http_port: u16,
+    /// The HTTP transport's Admin API port, once [`enable_admin`](ConfigsFolder::enable_admin)ed.
+    pub admin_port: Option<u16>,
+    /// Enabled module files (`libjanus_<name>.so`) per folder: plugins, transports, events, loggers.
+    enabled: [Vec<String>; 4],
+    /// Extra `name = value` lines of the `general` category.
+    general: Vec<String>,
+    broadcast: bool,
 }
+
+/// The stock module folders, in the order of [`ConfigsFolder::enabled`], with the
+/// `janus.jcfg` category holding each one's disable list.
+const MODULE_KINDS: [(&str, &str); 4] =
+    [("plugins", "plugins"), ("transports", "transports"), ("events", "events"), ("loggers", "loggers")];
 
 impl ConfigsFolder {
     /// Writes the core and transport configurations into `dir` (which must exist and is
     /// also where plugins save `permanent` changes). `plugins` are short names such as
     /// `"videoroom"`, i.e. `libjanus_<name>.so`.
     pub fn new(dir: &Path, plugins: &[&str]) -> ConfigsFolder {
-        let http_port = free_port();
+        ConfigsFolder::with_modules(dir, plugins, &["http"], &[], &[])
+    }
+
+    /// As [`new`](ConfigsFolder::new), with the stock transports, event handlers and
+    /// loggers to leave enabled also given by short name (`"websockets"`, `"sampleevh"`,
+    /// `"jsonlog"`); the HTTP transport is configured whether enabled or not.
+    pub fn with_modules(
+        dir: &Path,
+        plugins: &[&str],
+        transports: &[&str],
+        event_handlers: &[&str],
+        loggers: &[&str],
+    ) -> ConfigsFolder {
+        let files = |names: &[&str]| names.iter().map(|p| format!("libjanus_{p}.so")).collect::<Vec<_>>();
+        let folder = ConfigsFolder {
+            dir: dir.to_path_buf(),
+            http_port: free_port(),
+            admin_port: None,
+            enabled: [files(plugins), files(transports), files(event_handlers), files(loggers)],
+            general: vec!["debug_level = 4".into()],
+            broadcast: false,
+        };
+        folder.write_core();
+        folder.write_http();
+        folder
+    }
+
+    fn write_core(&self) {
         let disabled = |kind: &str, keep: &[String]| -> String {
             let mut names: Vec<String> = std::fs::read_dir(Path::new(STOCK_MODULES).join(kind))
                 .unwrap_or_else(|e| panic!("reading {STOCK_MODULES}/{kind}: {e}"))
@@ -128,40 +167,70 @@ impl ConfigsFolder {
             names.sort();
             names.join(",")
         };
-        let plugin_files: Vec<String> = plugins.iter().map(|p| format!("libjanus_{p}.so")).collect();
-        let core = format!(
+        let mut core = format!(
             "general: {{\n\
              \tconfigs_folder = \"{dir}\"\n\
              \tplugins_folder = \"{STOCK_MODULES}/plugins\"\n\
              \ttransports_folder = \"{STOCK_MODULES}/transports\"\n\
              \tevents_folder = \"{STOCK_MODULES}/events\"\n\
-             \tloggers_folder = \"{STOCK_MODULES}/loggers\"\n\
-             \tdebug_level = 4\n\
-             }}\n\
-             plugins: {{\n\tdisable = \"{plugins}\"\n}}\n\
-             transports: {{\n\tdisable = \"{transports}\"\n}}\n\
-             loggers: {{\n\tdisable = \"{loggers}\"\n}}\n\
-             events: {{\n\tbroadcast = false\n}}\n",
-            dir = dir.display(),
-            plugins = disabled("plugins", &plugin_files),
-            transports = disabled("transports", &["libjanus_http.so".to_string()]),
-            loggers = disabled("loggers", &[]),
+             \tloggers_folder = \"{STOCK_MODULES}/loggers\"\n",
+            dir = self.dir.display(),
         );
+        for line in &self.general {
+            core.push_str(&format!("\t{line}\n"));
+        }
+        core.push_str("}\n");
+        for ((folder, category), keep) in MODULE_KINDS.iter().zip(&self.enabled) {
+            core.push_str(&format!("{category}: {{\n\tdisable = \"{}\"\n", disabled(folder, keep)));
+            if *category == "events" {
+                core.push_str(&format!("\tbroadcast = {}\n", self.broadcast));
+            }
+            core.push_str("}\n");
+        }
+        self.write("janus.jcfg", &core);
+    }
+
+    fn write_http(&self) {
+        let admin = match self.admin_port {
+            Some(port) => format!(
+                "admin: {{\n\tadmin_base_path = \"/admin\"\n\tadmin_http = true\n\tadmin_port = {port}\n\
+                 \tadmin_ip = \"127.0.0.1\"\n\tadmin_https = false\n}}\n"
+            ),
+            None => "admin: {\n\tadmin_http = false\n\tadmin_https = false\n}\n".into(),
+        };
         let http = format!(
             "general: {{\n\
              \tjson = \"compact\"\n\
              \tbase_path = \"/janus\"\n\
              \thttp = true\n\
-             \tport = {http_port}\n\
+             \tport = {port}\n\
              \tip = \"127.0.0.1\"\n\
              \thttps = false\n\
-             }}\n\
-             admin: {{\n\tadmin_http = false\n\tadmin_https = false\n}}\n"
+             }}\n{admin}",
+            port = self.http_port,
         );
-        let folder = ConfigsFolder { dir: dir.to_path_buf(), http_port };
-        folder.write("janus.jcfg", &core);
-        folder.write("janus.transport.http.jcfg", &http);
-        folder
+        self.write("janus.transport.http.jcfg", &http);
+    }
+
+    /// Adds (or, written later, overrides) an item of `janus.jcfg`'s `general` category,
+    /// e.g. `set_general("log_prefix", "\"[x] \"")`; the value is written as given.
+    pub fn set_general(&mut self, name: &str, value: &str) {
+        self.general.retain(|l| l.split(" = ").next() != Some(name));
+        self.general.push(format!("{name} = {value}"));
+        self.write_core();
+    }
+
+    /// Sets `events.broadcast` (event handlers load only when it is true).
+    pub fn set_broadcast(&mut self, on: bool) {
+        self.broadcast = on;
+        self.write_core();
+    }
+
+    /// Serves the Admin API of the HTTP transport on `/admin` at a free loopback port.
+    pub fn enable_admin(&mut self) -> u16 {
+        let port = *self.admin_port.get_or_insert_with(free_port);
+        self.write_http();
+        port
     }
 
     /// Writes (or replaces) one configuration file of the folder.
@@ -180,6 +249,7 @@ impl ConfigsFolder {
 pub struct Gateway {
     child: Child,
     pub http_port: u16,
+    pub admin_port: Option<u16>,
     pub log_path: PathBuf,
 }
 
@@ -188,6 +258,11 @@ impl Gateway {
     /// answers an `info` request. Panics with the end of the log if it exits or never
     /// answers.
     pub fn start(binary: &Path, configs: &ConfigsFolder) -> Gateway {
+        Gateway::start_with(binary, configs, &["-o"])
+    }
+
+    /// As [`start`](Gateway::start), with `args` after `-F <configs folder>` instead of `-o`.
+    pub fn start_with(binary: &Path, configs: &ConfigsFolder, args: &[&str]) -> Gateway {
         let log_path = configs.dir.join("janus.log");
         let log = std::fs::File::create(&log_path).expect("log file");
         let mut command = Command::new(binary);
@@ -203,14 +278,14 @@ impl Gateway {
         let child = command
             .arg("-F")
             .arg(&configs.dir)
-            .arg("-o")
+            .args(args)
             .env("LC_ALL", "C")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log file"))
             .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
-        let mut gateway = Gateway { child, http_port: configs.http_port, log_path };
+        let mut gateway = Gateway { child, http_port: configs.http_port, admin_port: configs.admin_port, log_path };
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
             if let Ok(Some(status)) = gateway.child.try_wait() {
@@ -224,6 +299,46 @@ impl Gateway {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The gateway's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends `signal` and waits (bounded) for the process to end: its exit status, or
+    /// `None` if it had to be SIGKILLed.
+    pub fn stop_with(&mut self, signal: libc::c_int) -> Option<std::process::ExitStatus> {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            return Some(status);
+        }
+        // SAFETY: signalling the child we spawned, which has not been reaped yet.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, signal) };
+        let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        None
+    }
+
+    /// Everything the gateway printed so far (stdout and stderr).
+    pub fn log_text(&self) -> String {
+        String::from_utf8_lossy(&std::fs::read(&self.log_path).unwrap_or_default()).into_owned()
+    }
+
+    /// POSTs an Admin API request (the configs folder must have had
+    /// [`ConfigsFolder::enable_admin`]) and parses the reply.
+    pub fn admin(&self, path: &str, request: &str) -> Json {
+        let port = self.admin_port.expect("the Admin API is enabled in the configs folder");
+        let (status, body) = http_exchange(port, "POST", &format!("/admin{path}"), Some(request), REQUEST_TIMEOUT)
+            .unwrap_or_else(|e| panic!("admin POST {path}: {e}\n{}", self.log_tail()));
+        assert_eq!(status, 200, "admin POST {path} {request}: {body}");
+        parse_json(&body)
     }
 
     /// The last lines the gateway logged, for failure messages.
@@ -259,21 +374,7 @@ impl Gateway {
 
 impl Drop for Gateway {
     fn drop(&mut self) {
-        let pid = self.child.id() as libc::pid_t;
-        if let Ok(Some(_)) = self.child.try_wait() {
-            return;
-        }
-        // SAFETY: signalling the child we spawned, which has not been reaped yet.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
-        let deadline = Instant::now() + SHUTDOWN_TIMEOUT;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop_with(libc::SIGTERM);
     }
 }
 
@@ -338,7 +439,7 @@ pub fn parse_json(text: &str) -> Json {
 }
 
 /// Adds a fresh `transaction` to a Janus API request given as JSON object text.
-fn with_transaction(request: &str) -> String {
+pub fn with_transaction(request: &str) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     let t = NEXT.fetch_add(1, Ordering::Relaxed);
     let rest = request.trim_start().strip_prefix('{').expect("a JSON object");

@@ -1,0 +1,493 @@
+//! The command line and `janus.jcfg`'s logging/process settings on a running gateway,
+//! compared with `/usr/bin/janus` 1.1.2 on the same configs folder and arguments: what is
+//! printed (modulo what is not ours to print: the media plane's ICE/DTLS/SCTP lines, build
+//! banner, source tags of error lines), exit codes, PID files, daemon mode, signals, and the
+//! settings as the Janus and Admin APIs report them.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use janus::json::Json;
+use support::gateway::{binary_under_test, with_transaction, ConfigsFolder, Gateway, REFERENCE_BINARY};
+
+/// Lines Janus prints from parts that are not the control plane (ICE, DTLS, SCTP): the
+/// media plane will print them.
+const MEDIA_PLANE_LINES: &[&str] = &[
+    "Initializing ICE stuff",
+    "TURN REST API backend",
+    "Crypto: ",
+    "No cert/key specified",
+    "Fingerprint of our certificate",
+    "Freeing crypto resources",
+    "De-initializing SCTP",
+    "ICE handles watchdog",
+    "Initializing SCTP",
+    "Setting ICE nomination",
+    "Using ICE nomination",
+    "Using 'aggressive' nomination",
+    "Using libnice",
+    "ICE port range",
+    "STUN server",
+    "Testing STUN",
+    "Sending connectivity checks",
+    "DTLS ",
+    "libsrtp",
+    "Using certificates",
+    "Certificate",
+    "Private key",
+    "  -- DTLS",
+    "  -- SRTP",
+    "Starting the DTLS timeout",
+    "Data Channels",
+    "Unable to set DSCP",
+    "Local Interfaces:",
+    "[nice]",
+    // The two lines after "Using certificates:" when none is configured.
+    "\t(null)",
+];
+
+fn reference_available() -> bool {
+    Path::new(REFERENCE_BINARY).exists()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    support::scratch_dir(&format!("command-line/{name}"))
+}
+
+/// `[file:function:line] ` after a level tag names source files, which are not ours to
+/// mimic; `[Thu Jan  1 00:00:00 2026] ` timestamps differ from run to run.
+fn normalise_line(line: &str) -> String {
+    let mut line = line.to_string();
+    // `[Www Mmm dd hh:mm:ss yyyy] `, possibly after a log prefix.
+    let stamp = line.char_indices().filter(|(_, c)| *c == '[').map(|(i, _)| i).find(|&i| {
+        let b = line.as_bytes();
+        b.len() >= i + 27 && b[i + 25] == b']' && b[i + 14] == b':' && b[i + 17] == b':' && b[i + 26] == b' '
+    });
+    if let Some(i) = stamp {
+        line = format!("{}[TIME]{}", &line[..i], &line[i + 26..]);
+    }
+    // Pointers (`%p`) and session/handle ids differ from run to run.
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line.as_str();
+    while let Some(c) = rest.chars().next() {
+        let token_len = if let Some(hex) = rest.strip_prefix("0x") {
+            2 + hex.find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(hex.len())
+        } else {
+            rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len())
+        };
+        if rest.starts_with("0x") && token_len > 2 {
+            out.push_str("PTR");
+        } else if token_len >= 10 {
+            out.push_str("ID");
+        } else if token_len > 0 {
+            out.push_str(&rest[..token_len]);
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        rest = &rest[token_len..];
+    }
+    line = out;
+    for tag in ["[FATAL] ", "[ERR] ", "\x1b[35m[FATAL]\x1b[0m ", "\x1b[31m[ERR]\x1b[0m "] {
+        if let Some(at) = line.find(tag) {
+            let rest = &line[at + tag.len()..];
+            if rest.starts_with('[') {
+                if let Some(end) = rest.find("] ") {
+                    if rest[..end].matches(':').count() >= 2 {
+                        line = format!("{}{}", &line[..at + tag.len()], &rest[end + 2..]);
+                    }
+                }
+            }
+        }
+    }
+    line
+}
+
+/// The printed lines after the version banner, normalised, without the media plane's, in
+/// printing order.
+fn comparable_lines(output: &str) -> Vec<String> {
+    let body = output.split_once("\n\n").map_or("", |(_, body)| body);
+    body.lines()
+        .map(normalise_line)
+        .filter(|l| !MEDIA_PLANE_LINES.iter().any(|m| l.contains(m)))
+        .collect()
+}
+
+/// Threads print concurrently, so the order is compared only where it is Janus' sequence:
+/// here the lines as a sorted multiset, and "Bye!" last separately.
+fn assert_same_lines(reference: &str, ours: &str, what: &str) {
+    let mut theirs = comparable_lines(reference);
+    let mut mine = comparable_lines(ours);
+    // A fatal exit may come before or after a thread printed that it started.
+    if !reference.contains("Bye!") {
+        let started = |l: &String| l != "Sessions watchdog started" && l != "Joining Janus requests handler thread";
+        theirs.retain(started);
+        mine.retain(started);
+    }
+    theirs.sort();
+    mine.sort();
+    if theirs != mine {
+        let missing: Vec<_> = theirs.iter().filter(|l| !mine.contains(l)).collect();
+        let extra: Vec<_> = mine.iter().filter(|l| !theirs.contains(l)).collect();
+        panic!("{what}: printed lines differ\nonly Janus: {missing:#?}\nonly ours: {extra:#?}\n--- Janus:\n{reference}\n--- ours:\n{ours}");
+    }
+}
+
+/// Runs `binary args` to its end (bounded): exit code and everything printed.
+fn run_to_exit(binary: &Path, args: &[&str]) -> (Option<i32>, String) {
+    use std::os::unix::process::CommandExt;
+    let mut command = Command::new("timeout");
+    // SAFETY: setrlimit is async-signal-safe. No core file: Janus 1.1.2 crashes on a
+    // locked PID file, and its core would land in the working directory.
+    unsafe {
+        command.pre_exec(|| {
+            let none = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            libc::setrlimit(libc::RLIMIT_CORE, &none);
+            Ok(())
+        });
+    }
+    let out = command
+        .arg("15")
+        .arg(binary)
+        .args(args)
+        .env("LC_ALL", "C")
+        .stdin(Stdio::null())
+        .output()
+        .expect("binary runs");
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), text)
+}
+
+/// Starts `binary -F <configs> args`, runs `during` on it, stops it with `signal`, and
+/// returns what it printed; asserts a clean exit (status 0, and "Bye!" last unless stdout
+/// is disabled).
+fn serve(binary: &Path, configs: &ConfigsFolder, args: &[&str], signal: libc::c_int, during: impl FnOnce(&Gateway)) -> String {
+    let mut gateway = Gateway::start_with(binary, configs, args);
+    during(&gateway);
+    let status = gateway.stop_with(signal);
+    let log = gateway.log_text();
+    assert_eq!(status.and_then(|s| s.code()), Some(0), "{} {args:?}: exit status after signal {signal}\n{log}", binary.display());
+    if !args.contains(&"-N") {
+        assert_eq!(log.lines().last(), Some("Bye!"), "{} {args:?}: last line\n{log}", binary.display());
+    }
+    log
+}
+
+/// Runs the same scenario on the reference (when installed) and on ours, compares what
+/// they print, and returns our output.
+fn serve_both(configs: &ConfigsFolder, args: &[&str], signal: libc::c_int, during: impl Fn(&Gateway)) -> String {
+    let reference = reference_available().then(|| serve(Path::new(REFERENCE_BINARY), configs, args, signal, &during));
+    let ours = serve(&binary_under_test(), configs, args, signal, &during);
+    if let Some(reference) = reference {
+        assert_same_lines(&reference, &ours, &format!("{args:?}"));
+    }
+    ours
+}
+
+fn janus(gateway: &Gateway, path: &str, request: &str) -> Json {
+    gateway.post(path, &with_transaction(request))
+}
+
+fn str_at<'a>(v: &'a Json, path: &[&str]) -> Option<&'a str> {
+    path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
+}
+
+fn int_at(v: &Json, path: &[&str]) -> Option<i64> {
+    path.iter().try_fold(v, |v, k| v.get(k))?.as_i64()
+}
+
+#[test]
+fn plain_start_and_sigint_print_what_janus_prints() {
+    let configs = ConfigsFolder::new(&scratch("plain"), &["echotest"]);
+    serve_both(&configs, &["-o"], libc::SIGINT, |g| {
+        let session = g.create_session();
+        session.attach("janus.plugin.echotest");
+    });
+}
+
+#[test]
+fn sigterm_stops_cleanly_and_colours_timestamps_prefix_verbosity_follow_the_settings() {
+    let mut configs = ConfigsFolder::new(&scratch("looks"), &["echotest"]);
+    configs.set_general("log_prefix", "\"[gw] \"");
+    // Colours on (no -o), timestamps, verbose.
+    let out = serve_both(&configs, &["-D", "-d", "5"], libc::SIGTERM, |_| {});
+    let lines: Vec<&str> = out.split_once("\n\n").map_or("", |(_, body)| body).lines().collect();
+    assert!(lines.iter().any(|l| l.contains("\x1b[33m[WARN]\x1b[0m")), "coloured warnings:\n{out}");
+    assert!(out.contains("Debug/log colors are enabled\n") && out.contains("Debug/log timestamps are enabled\n"));
+    assert!(out.contains("Debug/log level is 5\n"));
+    let logged: Vec<&&str> = lines.iter().filter(|l| l.contains("Loading plugin")).collect();
+    assert!(!logged.is_empty() && logged.iter().all(|l| l.starts_with("[gw] [") && normalise_line(l).starts_with("[gw] [TIME]")), "prefix and timestamps: {logged:?}");
+    assert!(out.contains("\tVersion: "), "a verbose line at level 5:\n{out}");
+
+    // debug_colors = false in the file, level 4 by the command line.
+    configs.set_general("debug_colors", "false");
+    let out = serve_both(&configs, &["-d", "4"], libc::SIGINT, |_| {});
+    assert!(!out.contains('\x1b'), "no ANSI escapes with debug_colors = false:\n{out}");
+    assert!(!out.contains("\tVersion: "), "no verbose line at level 4:\n{out}");
+    assert!(out.contains("Debug/log colors are disabled\n"));
+}
+
+#[test]
+fn log_files_and_disabled_stdout() {
+    let dir = scratch("logfile");
+    let mut configs = ConfigsFolder::new(&dir, &["echotest"]);
+    let file = dir.join("by-option.log");
+    let mut files = Vec::new();
+    for binary in [Path::new(REFERENCE_BINARY).to_path_buf(), binary_under_test()] {
+        if binary.as_path() == Path::new(REFERENCE_BINARY) && !reference_available() {
+            continue;
+        }
+        let _ = std::fs::remove_file(&file);
+        let stdout = serve(&binary, &configs, &["-o", "-N", "-L", file.to_str().unwrap()], libc::SIGINT, |_| {});
+        assert_eq!(comparable_lines(&stdout), Vec::<String>::new(), "nothing on stdout after the banner with -N");
+        let text = std::fs::read_to_string(&file).expect("log file written");
+        assert!(text.contains("Loading plugin 'libjanus_echotest.so'...") && text.ends_with("Bye!\n"), "{text}");
+        files.push((stdout, text));
+    }
+    if let [(_, ref_file), (_, file_text)] = &files[..] {
+        assert_same_lines(&format!("x\n\n{ref_file}"), &format!("x\n\n{file_text}"), "-L file");
+    }
+    // log_to_file in janus.jcfg.
+    let file = dir.join("by-config.log");
+    configs.set_general("log_to_file", &format!("\"{}\"", file.display()));
+    let _ = std::fs::remove_file(&file);
+    serve_both(&configs, &["-o"], libc::SIGINT, |_| {});
+    let text = std::fs::read_to_string(&file).expect("log_to_file written");
+    assert!(text.contains("Loading plugin 'libjanus_echotest.so'...") && text.ends_with("Bye!\n"), "{text}");
+}
+
+#[test]
+fn pid_file_holds_our_pid_locks_out_a_second_instance_and_goes_at_exit() {
+    let dir = scratch("pidfile");
+    let configs = ConfigsFolder::new(&dir, &["echotest"]);
+    let pid_file = dir.join("janus.pid");
+    let pid_arg = pid_file.to_str().unwrap();
+    let mut second_outputs = Vec::new();
+    for binary in [Path::new(REFERENCE_BINARY).to_path_buf(), binary_under_test()] {
+        if binary.as_path() == Path::new(REFERENCE_BINARY) && !reference_available() {
+            continue;
+        }
+        serve(&binary, &configs, &["-o", "-p", pid_arg], libc::SIGINT, |g| {
+            let text = std::fs::read_to_string(&pid_file).expect("PID file exists while running");
+            assert_eq!(text.trim(), g.pid().to_string(), "{}", binary.display());
+            // A second instance on the same PID file gives up before serving.
+            let (code, out) = run_to_exit(&binary, &["-F", dir.to_str().unwrap(), "-o", "-p", pid_arg]);
+            // Janus 1.1.2 itself crashes there (a double free while exiting, before its
+            // log thread prints the FATAL line): only the failure is compared.
+            assert_ne!(code, Some(0), "second instance:\n{out}");
+            second_outputs.push((code, out.replace(&g.pid().to_string(), "PID")));
+        });
+        assert!(!pid_file.exists(), "{}: PID file removed at exit", binary.display());
+    }
+    let (code, ours) = second_outputs.last().unwrap();
+    assert_eq!(*code, Some(1), "{ours}");
+    // Janus truncates the file before trying the lock, so the holder's PID is gone by then;
+    // colours are on this early whatever -o says.
+    assert!(ours.contains("Error locking PID file (lock held by unknown PID?)"), "{ours}");
+    assert!(comparable_lines(ours).iter().any(|l| l.ends_with("[FATAL]\x1b[0m Error locking PID file (lock held by unknown PID?)")), "{ours}");
+}
+
+#[test]
+fn daemon_mode_parent_exits_and_the_daemon_serves() {
+    let dir = scratch("daemon");
+    let configs = ConfigsFolder::new(&dir, &["echotest"]);
+    let pid_file = dir.join("daemon.pid");
+    let log_file = dir.join("daemon.log");
+    // Ours only, whatever JANUS_UNDER_TEST says: the reference is never daemonized by tests.
+    let (code, out) = run_to_exit(
+        Path::new(env!("CARGO_BIN_EXE_janus")),
+        &["-F", dir.to_str().unwrap(), "-o", "-b", "-p", pid_file.to_str().unwrap(), "-L", log_file.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "the parent exits 0 once the daemon started:\n{out}");
+    assert!(out.contains("Running Janus as a daemon"), "{out}");
+    let pid: libc::pid_t = std::fs::read_to_string(&pid_file).expect("PID file").trim().parse().expect("a PID");
+    // From here on the daemon is ours (its PID comes from its own PID file): stop it even
+    // if an assertion fails.
+    struct Daemon(libc::pid_t);
+    impl Drop for Daemon {
+        fn drop(&mut self) {
+            // SAFETY: the PID our daemon wrote; it is still alive unless already stopped.
+            unsafe { libc::kill(self.0, libc::SIGKILL) };
+        }
+    }
+    let daemon = Daemon(pid);
+    let (status, body) = support::gateway::http_exchange(
+        configs.http_port,
+        "POST",
+        "/janus",
+        Some(r#"{"janus":"info","transaction":"d"}"#),
+        Duration::from_secs(10),
+    )
+    .expect("the daemon serves HTTP");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"janus\":\"server_info\""), "{body}");
+    // SAFETY: as above.
+    unsafe { libc::kill(daemon.0, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // SAFETY: signal 0 only probes whether the process still exists.
+    while unsafe { libc::kill(daemon.0, 0) } == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!pid_file.exists(), "PID file removed when the daemon ends");
+    let log = std::fs::read_to_string(&log_file).unwrap_or_default();
+    assert!(log.ends_with("Bye!\n"), "daemon log:\n{log}");
+}
+
+#[test]
+fn settings_from_the_command_line_reach_the_apis() {
+    let mut configs = ConfigsFolder::new(&scratch("settings"), &["echotest"]);
+    configs.enable_admin();
+    configs.set_general("admin_secret", "\"adm\"");
+    serve_both(&configs, &["-o", "-s", "123", "-m", "45", "-n", "named-by-n", "-a", "apisec"], libc::SIGINT, |g| {
+        let status = g.admin("", &with_transaction(r#"{"janus":"get_status","admin_secret":"adm"}"#));
+        assert_eq!(int_at(&status, &["status", "session_timeout"]), Some(123), "{status:?}");
+        assert_eq!(int_at(&status, &["status", "reclaim_session_timeout"]), Some(45), "{status:?}");
+        let info = janus(g, "/janus", r#"{"janus":"info"}"#);
+        assert_eq!(str_at(&info, &["server-name"]), Some("named-by-n"), "{info:?}");
+        assert_eq!(info.get("api_secret").and_then(Json::as_bool), Some(true), "{info:?}");
+        let refused = janus(g, "/janus", r#"{"janus":"create"}"#);
+        assert_eq!(int_at(&refused, &["error", "code"]), Some(403), "{refused:?}");
+        let created = janus(g, "/janus", r#"{"janus":"create","apisecret":"apisec"}"#);
+        assert_eq!(str_at(&created, &["janus"]), Some("success"), "{created:?}");
+    });
+}
+
+#[test]
+fn token_auth_stored_and_signed() {
+    let mut configs = ConfigsFolder::new(&scratch("tokens"), &["echotest"]);
+    configs.enable_admin();
+    let out = serve_both(&configs, &["-o", "-A"], libc::SIGINT, |g| {
+        let refused = janus(g, "/janus", r#"{"janus":"create"}"#);
+        assert_eq!(int_at(&refused, &["error", "code"]), Some(403), "{refused:?}");
+        let added = g.admin("", &with_transaction(r#"{"janus":"add_token","token":"tok"}"#));
+        assert_eq!(str_at(&added, &["janus"]), Some("success"), "{added:?}");
+        let created = janus(g, "/janus", r#"{"janus":"create","token":"tok"}"#);
+        assert_eq!(str_at(&created, &["janus"]), Some("success"), "{created:?}");
+    });
+    assert!(out.contains("Stored-Token based authentication enabled\n"), "{out}");
+    // Janus 1.1.2 cannot take the secret from its command line (it parses it as an
+    // integer): the file has it, which is what --token-auth-secret writes into.
+    configs.set_general("token_auth_secret", "\"hmac-secret\"");
+    let out = serve_both(&configs, &["-o", "-A"], libc::SIGINT, |g| {
+        let refused = janus(g, "/janus", r#"{"janus":"create","token":"not-signed"}"#);
+        assert_eq!(int_at(&refused, &["error", "code"]), Some(403), "{refused:?}");
+    });
+    assert!(out.contains("Signed-Token based authentication enabled\n"), "{out}");
+    // Ours only: 1.1.2 rejects a non-numeric --token-auth-secret.
+    let out = serve(Path::new(env!("CARGO_BIN_EXE_janus")), &configs, &["-o", "-A", "--token-auth-secret=other"], libc::SIGINT, |_| {});
+    assert!(out.contains("Signed-Token based authentication enabled\n"), "{out}");
+}
+
+#[test]
+fn configuration_files_explicit_ini_and_defaults() {
+    // -C naming a missing file is fatal.
+    let dir = scratch("config-files");
+    let missing = dir.join("nope.jcfg");
+    let args = ["-F", dir.to_str().unwrap(), "-C", missing.to_str().unwrap()];
+    let ours = run_to_exit(&binary_under_test(), &args);
+    assert_eq!(ours.0, Some(1), "{}", ours.1);
+    if reference_available() {
+        let theirs = run_to_exit(Path::new(REFERENCE_BINARY), &args);
+        assert_eq!(ours.0, theirs.0);
+        assert_same_lines(&theirs.1, &ours.1, "-C missing file");
+    }
+
+    // -C naming a file elsewhere is read.
+    let configs = ConfigsFolder::new(&dir, &["echotest"]);
+    let explicit = dir.join("elsewhere.jcfg");
+    let core = std::fs::read_to_string(configs.path("janus.jcfg")).unwrap();
+    std::fs::write(&explicit, core.replacen("general: {", "general: {\n\tserver_name = \"from-C\"", 1)).unwrap();
+    serve_both(&configs, &["-o", "-C", explicit.to_str().unwrap()], libc::SIGINT, |g| {
+        let info = janus(g, "/janus", r#"{"janus":"info"}"#);
+        assert_eq!(str_at(&info, &["server-name"]), Some("from-C"), "{info:?}");
+    });
+
+    // Without janus.jcfg, the legacy INI janus.cfg.
+    let ini_dir = scratch("config-ini");
+    let configs = ConfigsFolder::new(&ini_dir, &["echotest"]);
+    let jcfg = std::fs::read_to_string(configs.path("janus.jcfg")).unwrap();
+    std::fs::remove_file(configs.path("janus.jcfg")).unwrap();
+    let mut ini = String::from("[general]\nserver_name = from-ini\n");
+    for line in jcfg.lines() {
+        let line = line.trim();
+        if let Some(category) = line.strip_suffix(": {") {
+            if category != "general" {
+                ini.push_str(&format!("[{category}]\n"));
+            }
+        } else if let Some((k, v)) = line.split_once(" = ") {
+            ini.push_str(&format!("{k} = {}\n", v.trim_matches('"')));
+        }
+    }
+    configs.write("janus.cfg", &ini);
+    let out = serve_both(&configs, &["-o"], libc::SIGINT, |g| {
+        let info = janus(g, "/janus", r#"{"janus":"info"}"#);
+        assert_eq!(str_at(&info, &["server-name"]), Some("from-ini"), "{info:?}");
+    });
+    assert!(out.contains(&format!("Failed to load {}/janus.jcfg, trying the INI instead...", ini_dir.display())), "{out}");
+
+    // Neither: defaults and the command line. A PID file that cannot be created stops it
+    // right after the configuration is read, before any module or port is touched.
+    let empty = scratch("config-none");
+    let args = ["-F", empty.to_str().unwrap(), "-o", "-p", "/nonexistent-dir/janus.pid"];
+    let ours = run_to_exit(&binary_under_test(), &args);
+    assert_eq!(ours.0, Some(1), "{}", ours.1);
+    assert!(ours.1.contains("going on with the defaults and the command line arguments"), "{}", ours.1);
+    if reference_available() {
+        let theirs = run_to_exit(Path::new(REFERENCE_BINARY), &args);
+        assert_eq!(ours.0, theirs.0);
+        assert_same_lines(&theirs.1, &ours.1, "no configuration at all");
+    }
+}
+
+#[test]
+fn unloadable_module_is_reported_or_fatal_with_exit_on_dl_error() {
+    let dir = scratch("dl-error");
+    let mut configs = ConfigsFolder::new(&dir, &[]);
+    let plugins = dir.join("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    std::fs::write(plugins.join("libbogus.so"), b"not an ELF file").unwrap();
+    let plugins_arg = plugins.to_str().unwrap().to_string();
+    let out = serve_both(&configs, &["-o", "-P", &plugins_arg], libc::SIGINT, |_| {});
+    assert!(comparable_lines(&out).iter().any(|l| l.starts_with("[ERR] \tCouldn't load plugin 'libbogus.so': ")), "{out}");
+
+    configs.set_general("exit_on_dl_error", "true");
+    let args = ["-F", dir.to_str().unwrap(), "-o", "-P", &plugins_arg];
+    let ours = run_to_exit(&binary_under_test(), &args);
+    assert_eq!(ours.0, Some(1), "{}", ours.1);
+    assert!(comparable_lines(&ours.1).iter().any(|l| l.starts_with("[FATAL] \tCouldn't load plugin 'libbogus.so': ")), "{}", ours.1);
+    if reference_available() {
+        let theirs = run_to_exit(Path::new(REFERENCE_BINARY), &args);
+        assert_eq!(ours.0, theirs.0);
+        assert_same_lines(&theirs.1, &ours.1, "exit_on_dl_error");
+    }
+}
+
+#[test]
+fn signals_during_shutdown_hurry_then_force_the_exit() {
+    let configs = ConfigsFolder::new(&scratch("hurry"), &["echotest"]);
+    let mut gateway = Gateway::start_with(&binary_under_test(), &configs, &["-o"]);
+    let pid = gateway.pid() as libc::pid_t;
+    // Different signals, so that none merges with a pending one. Our shutdown takes
+    // longer than these gaps (it waits for the sessions watchdog's 2 s tick).
+    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGINT] {
+        // SAFETY: signalling the gateway we started, which is still running (it only
+        // exits at the third signal).
+        unsafe { libc::kill(pid, signal) };
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    let status = gateway.stop_with(libc::SIGKILL);
+    let log = gateway.log_text();
+    assert_eq!(status.and_then(|s| s.code()), Some(1), "exit status after three signals\n{log}");
+    let lines: Vec<&str> = log.lines().collect();
+    assert!(lines.contains(&"Stopping server, please wait..."), "{log}");
+    assert_eq!(
+        lines[lines.len() - 2..],
+        ["In a hurry? I'm trying to free resources cleanly, here!", "Ok, leaving immediately..."],
+        "{log}"
+    );
+}

@@ -1,0 +1,284 @@
+//! Event handlers and external loggers on a running gateway: the stock sampleevh (POSTing
+//! to an HTTP listener of the test) receives the core, session, handle and plugin events
+//! in Janus' JSON shape, compared with what `/usr/bin/janus` posts for the same script;
+//! the stock jsonlog logger writes the log lines to its file; the Admin API reaches both
+//! modules (`query_eventhandler`, `query_logger`).
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use janus::json::Json;
+use support::gateway::{binary_under_test, parse_json, with_transaction, ConfigsFolder, Gateway, REFERENCE_BINARY};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// An HTTP server collecting the JSON bodies POSTed to it (keep-alive connections served
+/// one request after another, each answered `200 OK`).
+struct Collector {
+    port: u16,
+    bodies: Arc<Mutex<Vec<String>>>,
+}
+
+impl Collector {
+    fn start() -> Collector {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("a loopback port");
+        let port = listener.local_addr().unwrap().port();
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let sink = bodies.clone();
+        // The thread ends with the test process; it only ever reads from loopback.
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let sink = sink.clone();
+                std::thread::spawn(move || serve(stream, &sink));
+            }
+        });
+        Collector { port, bodies }
+    }
+
+    /// The JSON events received so far, flattened (a POST may carry an array of them).
+    fn events(&self) -> Vec<Json> {
+        let bodies = self.bodies.lock().unwrap().clone();
+        let mut events = Vec::new();
+        for body in bodies {
+            match parse_json(&body) {
+                Json::Array(items) => events.extend(items),
+                event => events.push(event),
+            }
+        }
+        events
+    }
+
+    /// Waits (bounded) until an event satisfies `wanted`.
+    fn wait_for(&self, what: &str, wanted: impl Fn(&Json) -> bool) {
+        let deadline = Instant::now() + WAIT;
+        while !self.events().iter().any(&wanted) {
+            assert!(Instant::now() < deadline, "no {what} posted within {WAIT:?}: {:#?}", self.events());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+}
+
+fn serve(stream: TcpStream, sink: &Mutex<Vec<String>>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let mut writer = stream.try_clone().expect("stream clone");
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut length = 0usize;
+        let mut line = String::new();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+        }
+        let mut body = vec![0u8; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        sink.lock().unwrap().push(String::from_utf8_lossy(&body).into_owned());
+        if writer.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").is_err() {
+            return;
+        }
+    }
+}
+
+/// What one run of the script observed.
+struct Observed {
+    /// Every posted event, normalised, in arrival order.
+    events: Vec<Json>,
+    /// Admin replies to the module queries, without their transaction.
+    admin: Vec<Json>,
+    /// The jsonlog file's lines.
+    json_log: String,
+}
+
+/// Replaces what differs from run to run (ids, timestamps, pointers, build details) with
+/// placeholders, keeping the shape: keys, their order, value types and stable values.
+fn normalise(value: &Json, key: &str) -> Json {
+    match value {
+        Json::Object(members) => Json::Object(
+            members
+                .iter()
+                .map(|(k, v)| {
+                    // The server's build and host facts: only their names and types.
+                    let v = if key == "info" || k == "dependencies" { placeholder(v) } else { normalise(v, k) };
+                    (k.to_string(), v)
+                })
+                .collect(),
+        ),
+        Json::Array(items) => Json::Array(items.iter().map(|i| normalise(i, key)).collect()),
+        other if ["timestamp", "session_id", "handle_id", "id", "local-ip"].contains(&key) => placeholder(other),
+        other => other.clone(),
+    }
+}
+
+fn placeholder(value: &Json) -> Json {
+    match value {
+        Json::Str(_) => Json::Str("<string>".into()),
+        Json::Int(_) => Json::Int(0),
+        Json::Object(members) => Json::Object(members.iter().map(|(k, v)| (k.to_string(), placeholder(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+fn sampleevh_config(collector: &Collector) -> String {
+    format!(
+        "general: {{\n\tenabled = true\n\tevents = \"all\"\n\tgrouping = false\n\tjson = \"compact\"\n\
+         \tbackend = \"http://127.0.0.1:{}/events\"\n}}\n",
+        collector.port
+    )
+}
+
+fn int_at(v: &Json, path: &[&str]) -> Option<i64> {
+    path.iter().try_fold(v, |v, k| v.get(k))?.as_i64()
+}
+
+fn str_at<'a>(v: &'a Json, path: &[&str]) -> Option<&'a str> {
+    path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
+}
+
+/// Runs the script on `binary`: startup, a session with an EchoTest handle and a message,
+/// detach, destroy, module queries, shutdown.
+fn run_script(binary: &Path, name: &str) -> Observed {
+    let dir = support::scratch_dir(&format!("event-handlers/{name}"));
+    let collector = Collector::start();
+    let mut configs = ConfigsFolder::with_modules(&dir, &["echotest"], &["http"], &["sampleevh"], &["jsonlog"]);
+    configs.enable_admin();
+    configs.write("janus.eventhandler.sampleevh.jcfg", &sampleevh_config(&collector));
+    let log_file = dir.join("janus-log.json");
+    configs.write(
+        "janus.logger.jsonlog.jcfg",
+        &format!("general: {{\n\tenabled = true\n\tjson = \"compact\"\n\tfilename = \"{}\"\n}}\n", log_file.display()),
+    );
+    let mut gateway = Gateway::start_with(binary, &configs, &["-o", "-e"]);
+    collector.wait_for("core startup event", |e| int_at(e, &["type"]) == Some(256));
+
+    let session = gateway.create_session();
+    let handle = session.attach("janus.plugin.echotest");
+    handle.message(r#"{"audio":false,"video":true,"bitrate":128000}"#);
+    session.poll(WAIT);
+    let detached = gateway.post(&format!("/janus/{}/{}", session.id, handle.id), &with_transaction(r#"{"janus":"detach"}"#));
+    assert_eq!(str_at(&detached, &["janus"]), Some("success"), "{detached:?}");
+    collector.wait_for("handle detached event", |e| str_at(e, &["event", "name"]) == Some("detached"));
+    let destroyed = gateway.post(&format!("/janus/{}", session.id), &with_transaction(r#"{"janus":"destroy"}"#));
+    assert_eq!(str_at(&destroyed, &["janus"]), Some("success"), "{destroyed:?}");
+    collector.wait_for("session destroyed event", |e| str_at(e, &["event", "name"]) == Some("destroyed"));
+
+    let mut admin = Vec::new();
+    for request in [
+        r#"{"janus":"query_eventhandler","handler":"janus.eventhandler.sampleevh","request":{"request":"tweak","grouping":false}}"#,
+        r#"{"janus":"query_eventhandler","handler":"janus.eventhandler.sampleevh","request":{"request":"nothing"}}"#,
+        r#"{"janus":"query_eventhandler","handler":"janus.eventhandler.none","request":{"request":"tweak"}}"#,
+        r#"{"janus":"query_logger","logger":"janus.logger.jsonlog","request":{"request":"nothing"}}"#,
+        r#"{"janus":"query_logger","logger":"janus.logger.none","request":{}}"#,
+    ] {
+        let mut reply = gateway.admin("", &with_transaction(request));
+        if let Json::Object(members) = &mut reply {
+            members.remove("transaction");
+        }
+        admin.push(reply);
+    }
+
+    assert_eq!(gateway.stop_with(libc::SIGINT).and_then(|s| s.code()), Some(0), "{}", gateway.log_tail());
+    collector.wait_for("core shutdown event", |e| str_at(e, &["event", "status"]) == Some("shutdown"));
+    let json_log = std::fs::read_to_string(&log_file).unwrap_or_default();
+    Observed { events: collector.events().iter().map(|e| normalise(e, "")).collect(), admin, json_log }
+}
+
+
+/// Events of the script that carry these types, by Janus' event type numbers.
+const SESSION: i64 = 1;
+const HANDLE: i64 = 2;
+const PLUGIN: i64 = 64;
+const TRANSPORT: i64 = 128;
+const CORE: i64 = 256;
+
+fn of_type(events: &[Json], kind: i64) -> Vec<&Json> {
+    events.iter().filter(|e| int_at(e, &["type"]) == Some(kind)).collect()
+}
+
+fn compact(events: &[&Json]) -> Vec<String> {
+    events.iter().map(|e| e.to_compact_string()).collect()
+}
+
+#[test]
+fn sampleevh_gets_janus_events_and_jsonlog_the_log() {
+    let ours = run_script(&binary_under_test(), "ours");
+    let names = |kind| -> Vec<String> {
+        of_type(&ours.events, kind).iter().map(|e| str_at(e, &["event", "name"]).unwrap_or("-").to_string()).collect()
+    };
+    assert_eq!(names(SESSION), ["created", "destroyed"], "{:#?}", ours.events);
+    assert_eq!(names(HANDLE), ["attached", "detached"], "{:#?}", ours.events);
+    let core: Vec<&str> = of_type(&ours.events, CORE).iter().filter_map(|e| str_at(e, &["event", "status"])).collect();
+    assert_eq!(core, ["started", "shutdown"], "{:#?}", ours.events);
+    assert!(!of_type(&ours.events, PLUGIN).is_empty(), "an EchoTest event: {:#?}", ours.events);
+    assert!(!of_type(&ours.events, TRANSPORT).is_empty(), "HTTP transport events: {:#?}", ours.events);
+    // The Admin API reached both modules.
+    assert_eq!(int_at(&ours.admin[0], &["response", "result"]), Some(200), "{:?}", ours.admin[0]);
+    assert_eq!(int_at(&ours.admin[3], &["response", "error_code"]), Some(411), "{:?}", ours.admin[3]);
+    // jsonlog wrote the log lines as JSON objects.
+    let lines: Vec<Json> = ours.json_log.lines().map(|l| l.trim_matches(|c: char| c == '\0' || c.is_whitespace())).filter(|l| !l.is_empty()).map(parse_json).collect();
+    assert!(lines.iter().all(|l| int_at(l, &["timestamp"]).is_some() && str_at(l, &["line"]).is_some()), "{}", ours.json_log);
+    for expected in ["Creating new session: ", "Loading plugin 'libjanus_echotest.so'...", "Stopping server, please wait...", "Bye!"] {
+        assert!(lines.iter().any(|l| str_at(l, &["line"]).is_some_and(|t| t.starts_with(expected))), "{expected} in {}", ours.json_log);
+    }
+
+    if !Path::new(REFERENCE_BINARY).exists() {
+        return;
+    }
+    let theirs = run_script(Path::new(REFERENCE_BINARY), "reference");
+    assert_eq!(ours.admin, theirs.admin, "Admin replies of the module queries");
+    for kind in [SESSION, HANDLE, PLUGIN, CORE] {
+        assert_eq!(
+            compact(&of_type(&ours.events, kind)),
+            compact(&of_type(&theirs.events, kind)),
+            "events of type {kind}, in order"
+        );
+    }
+    // Transport events come from the transport itself, one per request: same shapes.
+    let shapes = |events: &[Json]| {
+        let mut s = compact(&of_type(events, TRANSPORT).iter().map(|e| placeholder(e)).collect::<Vec<_>>().iter().collect::<Vec<_>>());
+        s.dedup();
+        s.sort();
+        s.dedup();
+        s
+    };
+    assert_eq!(shapes(&ours.events), shapes(&theirs.events), "transport event shapes");
+    let json_log_keys = |text: &str| {
+        text.lines().map(|l| l.trim_matches(|c: char| c == '\0' || c.is_whitespace())).filter(|l| !l.is_empty()).map(parse_json).map(|l| placeholder(&l).to_compact_string()).collect::<std::collections::BTreeSet<_>>()
+    };
+    assert_eq!(json_log_keys(&ours.json_log), json_log_keys(&theirs.json_log), "jsonlog line shape");
+}
+
+#[test]
+fn broadcast_in_the_configuration_enables_event_handlers_as_e_does() {
+    let dir = support::scratch_dir("event-handlers/broadcast");
+    let collector = Collector::start();
+    let mut configs = ConfigsFolder::with_modules(&dir, &[], &["http"], &["sampleevh"], &[]);
+    configs.set_broadcast(true);
+    configs.write("janus.eventhandler.sampleevh.jcfg", &sampleevh_config(&collector));
+    let gateway = Gateway::start(&binary_under_test(), &configs);
+    collector.wait_for("core startup event", |e| str_at(e, &["event", "status"]) == Some("started"));
+    let info = gateway.post("/janus", &with_transaction(r#"{"janus":"info"}"#));
+    assert_eq!(info.get("event_handlers").and_then(Json::as_bool), Some(true), "{info:?}");
+    assert!(info.get("events").and_then(|e| e.get("janus.eventhandler.sampleevh")).is_some(), "{info:?}");
+}

@@ -1,0 +1,410 @@
+//! The Janus API over the stock transports other than HTTP, on a running gateway: the
+//! WebSockets transport (`janus-protocol` subprotocol, with a minimal client here) and the
+//! Unix-socket transport pfunix (SOCK_SEQPACKET). Sessions, handles, plugin messages and
+//! their events, keepalives, and what happens to a session when its connection goes:
+//! destroyed at once without a reclaim timeout, claimable by another connection with one.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use janus::json::Json;
+use support::gateway::{binary_under_test, free_port, parse_json, ConfigsFolder, Gateway};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// A Janus API connection that carries one JSON message per frame/packet.
+trait Channel {
+    fn send_text(&mut self, text: &str);
+    /// The next message, or `None` when nothing came within `timeout` or the peer closed.
+    fn recv_text(&mut self, timeout: Duration) -> Option<String>;
+
+    /// Sends `request` (a JSON object text without transaction) with transaction `t`.
+    fn send(&mut self, t: &str, request: &str) {
+        let rest = request.trim_start().strip_prefix('{').expect("a JSON object");
+        self.send_text(&format!(r#"{{"transaction":"{t}",{rest}"#));
+    }
+
+    /// Waits (bounded) for a message satisfying `wanted`, skipping others.
+    fn expect(&mut self, what: &str, wanted: &dyn Fn(&Json) -> bool) -> Json {
+        let deadline = Instant::now() + WAIT;
+        let mut seen = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.recv_text(left) {
+                Some(text) => {
+                    let message = parse_json(&text);
+                    if wanted(&message) {
+                        return message;
+                    }
+                    seen.push(text);
+                }
+                None => break,
+            }
+        }
+        panic!("no {what} within {WAIT:?}; got {seen:#?}");
+    }
+
+    /// Sends a request and returns the reply with the same transaction whose `janus` is
+    /// not `ack` (or the `ack` itself when `ack` is true).
+    fn call(&mut self, t: &str, request: &str, ack: bool) -> Json {
+        self.send(t, request);
+        self.expect(&format!("reply to {request}"), &|m| {
+            str_of(m, "transaction") == Some(t) && (str_of(m, "janus") == Some("ack")) == ack
+        })
+    }
+}
+
+fn str_of<'a>(v: &'a Json, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Json::as_str)
+}
+
+fn id_of(reply: &Json) -> i64 {
+    reply.get("data").and_then(|d| d.get("id")).and_then(Json::as_i64).unwrap_or_else(|| panic!("no data.id in {reply:?}"))
+}
+
+// ---- WebSockets ----
+
+/// A WebSocket client for text messages: RFC 6455 upgrade with the `janus-protocol`
+/// subprotocol, masked client frames, unmasked server frames (pings answered).
+struct WebSocket {
+    stream: TcpStream,
+    buffer: Vec<u8>,
+}
+
+impl WebSocket {
+    fn connect(port: u16) -> WebSocket {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let mut stream = TcpStream::connect_timeout(&addr, WAIT).expect("WebSocket transport listens");
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        stream.set_write_timeout(Some(WAIT)).unwrap();
+        let request = format!(
+            "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Protocol: janus-protocol\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut buffer = Vec::new();
+        let end = loop {
+            if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+            let mut chunk = [0u8; 1024];
+            let n = stream.read(&mut chunk).expect("upgrade reply");
+            assert!(n > 0, "connection closed during the upgrade");
+            buffer.extend_from_slice(&chunk[..n]);
+        };
+        let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+        assert!(head.starts_with("http/1.1 101"), "upgrade refused: {head}");
+        // The key above is RFC 6455's example, whose accept value the RFC gives.
+        assert!(head.contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="), "{head}");
+        assert!(head.contains("sec-websocket-protocol: janus-protocol"), "{head}");
+        buffer.drain(..end);
+        WebSocket { stream, buffer }
+    }
+
+    fn send_frame(&mut self, opcode: u8, payload: &[u8]) {
+        let mut frame = vec![0x80 | opcode];
+        match payload.len() {
+            n if n < 126 => frame.push(0x80 | n as u8),
+            n if n <= 0xffff => {
+                frame.push(0x80 | 126);
+                frame.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+            n => {
+                frame.push(0x80 | 127);
+                frame.extend_from_slice(&(n as u64).to_be_bytes());
+            }
+        }
+        let mask = [0x37, 0xfa, 0x21, 0x3d];
+        frame.extend_from_slice(&mask);
+        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        self.stream.write_all(&frame).expect("WebSocket write");
+    }
+
+    /// Reads until `n` bytes are buffered; false on timeout or close.
+    fn fill(&mut self, n: usize, deadline: Instant) -> bool {
+        while self.buffer.len() < n {
+            let Some(left) = deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) else { return false };
+            self.stream.set_read_timeout(Some(left)).unwrap();
+            let mut chunk = [0u8; 4096];
+            match self.stream.read(&mut chunk) {
+                Ok(0) | Err(_) => return false,
+                Ok(n) => self.buffer.extend_from_slice(&chunk[..n]),
+            }
+        }
+        true
+    }
+
+    /// One frame: (fin, opcode, payload).
+    fn read_frame(&mut self, deadline: Instant) -> Option<(bool, u8, Vec<u8>)> {
+        if !self.fill(2, deadline) {
+            return None;
+        }
+        let (b0, b1) = (self.buffer[0], self.buffer[1]);
+        assert_eq!(b1 & 0x80, 0, "server frames are not masked");
+        let (len, header) = match b1 & 0x7f {
+            126 => {
+                if !self.fill(4, deadline) {
+                    return None;
+                }
+                (u16::from_be_bytes([self.buffer[2], self.buffer[3]]) as usize, 4)
+            }
+            127 => {
+                if !self.fill(10, deadline) {
+                    return None;
+                }
+                (u64::from_be_bytes(self.buffer[2..10].try_into().unwrap()) as usize, 10)
+            }
+            n => (n as usize, 2),
+        };
+        if !self.fill(header + len, deadline) {
+            return None;
+        }
+        let payload = self.buffer[header..header + len].to_vec();
+        self.buffer.drain(..header + len);
+        Some((b0 & 0x80 != 0, b0 & 0x0f, payload))
+    }
+
+    /// Closes the connection as a browser tab going away would: close frame, then FIN.
+    fn close(mut self) {
+        self.send_frame(0x8, &1000u16.to_be_bytes());
+        let _ = self.stream.shutdown(std::net::Shutdown::Both);
+    }
+}
+
+impl Channel for WebSocket {
+    fn send_text(&mut self, text: &str) {
+        self.send_frame(0x1, text.as_bytes());
+    }
+
+    fn recv_text(&mut self, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        let mut message = Vec::new();
+        loop {
+            let (fin, opcode, payload) = self.read_frame(deadline)?;
+            match opcode {
+                0x1 | 0x0 => {
+                    message.extend_from_slice(&payload);
+                    if fin {
+                        return Some(String::from_utf8(message).expect("text frames are UTF-8"));
+                    }
+                }
+                0x9 => self.send_frame(0xA, &payload),
+                0x8 => return None,
+                _ => {}
+            }
+        }
+    }
+}
+
+// ---- Unix sockets ----
+
+/// A SOCK_SEQPACKET client of pfunix: one JSON message per packet.
+struct SeqPacket {
+    fd: OwnedFd,
+}
+
+impl SeqPacket {
+    fn connect(path: &Path) -> SeqPacket {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = path.as_os_str().as_bytes();
+        // SAFETY: plain socket calls on a descriptor we own; sockaddr_un is zeroed and the
+        // path (checked shorter than sun_path) copied in.
+        unsafe {
+            let raw = libc::socket(libc::AF_UNIX, libc::SOCK_SEQPACKET, 0);
+            assert!(raw >= 0, "socket(): {}", std::io::Error::last_os_error());
+            let fd = OwnedFd::from_raw_fd(raw);
+            let mut addr: libc::sockaddr_un = std::mem::zeroed();
+            addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+            assert!(bytes.len() < addr.sun_path.len());
+            for (d, s) in addr.sun_path.iter_mut().zip(bytes) {
+                *d = *s as libc::c_char;
+            }
+            let len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
+            let r = libc::connect(fd.as_raw_fd(), &addr as *const _ as *const libc::sockaddr, len);
+            assert_eq!(r, 0, "connect({}): {}", path.display(), std::io::Error::last_os_error());
+            SeqPacket { fd }
+        }
+    }
+}
+
+impl Channel for SeqPacket {
+    fn send_text(&mut self, text: &str) {
+        // SAFETY: sending from a live buffer on our socket.
+        let n = unsafe { libc::send(self.fd.as_raw_fd(), text.as_ptr().cast(), text.len(), 0) };
+        assert_eq!(n, text.len() as isize, "send: {}", std::io::Error::last_os_error());
+    }
+
+    fn recv_text(&mut self, timeout: Duration) -> Option<String> {
+        let mut poll = libc::pollfd { fd: self.fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        // SAFETY: one pollfd for our socket.
+        let ready = unsafe { libc::poll(&mut poll, 1, timeout.as_millis().min(i32::MAX as u128) as i32) };
+        if ready <= 0 {
+            return None;
+        }
+        let mut buffer = vec![0u8; 1 << 16];
+        // SAFETY: receiving into our buffer, within its length.
+        let n = unsafe { libc::recv(self.fd.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len(), 0) };
+        if n <= 0 {
+            return None;
+        }
+        buffer.truncate(n as usize);
+        Some(String::from_utf8(buffer).expect("UTF-8 JSON"))
+    }
+}
+
+// ---- the gateway ----
+
+struct Setup {
+    configs: ConfigsFolder,
+    ws_port: u16,
+    unix_path: std::path::PathBuf,
+}
+
+/// A configs folder with HTTP (to see the gateway is up, and to look at sessions from
+/// outside), WebSockets on a free loopback port, and pfunix on a socket in the folder.
+fn setup(name: &str) -> Setup {
+    let dir = support::scratch_dir(&format!("transports/{name}"));
+    let configs = ConfigsFolder::with_modules(&dir, &["echotest"], &["http", "websockets", "pfunix"], &[], &[]);
+    let ws_port = free_port();
+    configs.write(
+        "janus.transport.websockets.jcfg",
+        &format!(
+            "general: {{\n\tjson = \"compact\"\n\tws = true\n\tws_port = {ws_port}\n\tws_ip = \"127.0.0.1\"\n\twss = false\n}}\n\
+             admin: {{\n\tadmin_ws = false\n\tadmin_wss = false\n}}\n"
+        ),
+    );
+    let unix_path = dir.join("janus-api.sock");
+    configs.write(
+        "janus.transport.pfunix.jcfg",
+        &format!(
+            "general: {{\n\tenabled = true\n\tjson = \"compact\"\n\tpath = \"{}\"\n\ttype = \"SOCK_SEQPACKET\"\n}}\n\
+             admin: {{\n\tadmin_enabled = false\n}}\n",
+            unix_path.display()
+        ),
+    );
+    Setup { configs, ws_port, unix_path }
+}
+
+/// create, attach EchoTest, a message with its asynchronous event, keepalive, detach,
+/// destroy: the replies and events in Janus' shape. Returns nothing; panics on a mismatch.
+fn exercise(channel: &mut dyn Channel) {
+    let created = channel.call("c", r#"{"janus":"create"}"#, false);
+    assert_eq!(str_of(&created, "janus"), Some("success"), "{created:?}");
+    let session = id_of(&created);
+    let attached = channel.call("a", &format!(r#"{{"janus":"attach","session_id":{session},"plugin":"janus.plugin.echotest"}}"#), false);
+    assert_eq!(str_of(&attached, "janus"), Some("success"), "{attached:?}");
+    assert_eq!(attached.get("session_id").and_then(Json::as_i64), Some(session), "{attached:?}");
+    let handle = id_of(&attached);
+
+    let ack = channel.call("m", &format!(r#"{{"janus":"message","session_id":{session},"handle_id":{handle},"body":{{"audio":true}}}}"#), true);
+    assert_eq!(ack.get("session_id").and_then(Json::as_i64), Some(session), "{ack:?}");
+    let event = channel.expect("the EchoTest event", &|m| str_of(m, "janus") == Some("event") && str_of(m, "transaction") == Some("m"));
+    assert_eq!(event.get("sender").and_then(Json::as_i64), Some(handle), "{event:?}");
+    let plugindata = event.get("plugindata").expect("plugindata");
+    assert_eq!(str_of(plugindata, "plugin"), Some("janus.plugin.echotest"), "{event:?}");
+    let data = plugindata.get("data").expect("plugindata.data");
+    assert_eq!((str_of(data, "echotest"), str_of(data, "result")), (Some("event"), Some("ok")), "{event:?}");
+
+    let keepalive = channel.call("k", &format!(r#"{{"janus":"keepalive","session_id":{session}}}"#), true);
+    assert_eq!(keepalive.get("session_id").and_then(Json::as_i64), Some(session), "{keepalive:?}");
+
+    let detached = channel.call("d", &format!(r#"{{"janus":"detach","session_id":{session},"handle_id":{handle}}}"#), false);
+    assert_eq!(str_of(&detached, "janus"), Some("success"), "{detached:?}");
+    channel.expect("the detached event", &|m| str_of(m, "janus") == Some("detached") && m.get("sender").and_then(Json::as_i64) == Some(handle));
+    let destroyed = channel.call("x", &format!(r#"{{"janus":"destroy","session_id":{session}}}"#), false);
+    assert_eq!(str_of(&destroyed, "janus"), Some("success"), "{destroyed:?}");
+    let gone = channel.call("g", &format!(r#"{{"janus":"keepalive","session_id":{session}}}"#), false);
+    assert_eq!(gone.get("error").and_then(|e| e.get("code")).and_then(Json::as_i64), Some(458), "{gone:?}");
+}
+
+/// Whether the session exists, asked over HTTP (any transport reaches any session).
+fn session_exists(gateway: &Gateway, session: i64) -> bool {
+    let reply = gateway.post(&format!("/janus/{session}"), r#"{"janus":"keepalive","transaction":"probe"}"#);
+    match str_of(&reply, "janus") {
+        Some("ack") => true,
+        Some("error") => false,
+        _ => panic!("keepalive over HTTP: {reply:?}"),
+    }
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !done() {
+        assert!(Instant::now() < deadline, "{what} within {WAIT:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn janus_api_over_websockets_and_unix_sockets() {
+    let s = setup("api");
+    let gateway = Gateway::start(&binary_under_test(), &s.configs);
+    let mut ws = WebSocket::connect(s.ws_port);
+    exercise(&mut ws);
+    wait_until("the pfunix socket", || s.unix_path.exists());
+    let mut unix = SeqPacket::connect(&s.unix_path);
+    exercise(&mut unix);
+    // A request that is not JSON gets Janus' error on both.
+    for channel in [&mut ws as &mut dyn Channel, &mut unix] {
+        channel.send_text("not json");
+        let error = channel.expect("an error", &|m| str_of(m, "janus") == Some("error"));
+        assert_eq!(error.get("error").and_then(|e| e.get("code")).and_then(Json::as_i64), Some(454), "{error:?}");
+    }
+    ws.close();
+    drop(gateway);
+}
+
+#[test]
+fn a_closed_websocket_takes_its_sessions_without_reclaim_timeout() {
+    let s = setup("gone");
+    let gateway = Gateway::start(&binary_under_test(), &s.configs);
+    let mut ws = WebSocket::connect(s.ws_port);
+    let session = id_of(&ws.call("c", r#"{"janus":"create"}"#, false));
+    ws.call("a", &format!(r#"{{"janus":"attach","session_id":{session},"plugin":"janus.plugin.echotest"}}"#), false);
+    assert!(session_exists(&gateway, session));
+    ws.close();
+    wait_until("the session destroyed with its connection", || !session_exists(&gateway, session));
+}
+
+#[test]
+fn another_connection_claims_a_session_within_the_reclaim_timeout() {
+    let s = setup("claim");
+    let gateway = Gateway::start_with(&binary_under_test(), &s.configs, &["-o", "-m", "20"]);
+
+    // Claimed while the first connection is still open: events go to the new one, and the
+    // old one closing no longer ends the session.
+    let mut first = WebSocket::connect(s.ws_port);
+    let session = id_of(&first.call("c", r#"{"janus":"create"}"#, false));
+    let handle = id_of(&first.call("a", &format!(r#"{{"janus":"attach","session_id":{session},"plugin":"janus.plugin.echotest"}}"#), false));
+    let mut second = WebSocket::connect(s.ws_port);
+    let claimed = second.call("cl", &format!(r#"{{"janus":"claim","session_id":{session}}}"#), false);
+    assert_eq!(str_of(&claimed, "janus"), Some("success"), "{claimed:?}");
+    first.send("m1", &format!(r#"{{"janus":"message","session_id":{session},"handle_id":{handle},"body":{{"audio":false}}}}"#));
+    second.expect("the event on the claiming connection", &|m| str_of(m, "janus") == Some("event") && str_of(m, "transaction") == Some("m1"));
+    first.close();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(session_exists(&gateway, session), "the session outlives its former connection");
+
+    // Reclaimed after its connection went: kept for the reclaim timeout, then claimable.
+    let mut third = WebSocket::connect(s.ws_port);
+    let session2 = id_of(&third.call("c", r#"{"janus":"create"}"#, false));
+    let handle2 = id_of(&third.call("a", &format!(r#"{{"janus":"attach","session_id":{session2},"plugin":"janus.plugin.echotest"}}"#), false));
+    third.close();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(session_exists(&gateway, session2), "kept during the reclaim timeout");
+    let mut unix_path_client = {
+        wait_until("the pfunix socket", || s.unix_path.exists());
+        SeqPacket::connect(&s.unix_path)
+    };
+    let claimed = unix_path_client.call("cl2", &format!(r#"{{"janus":"claim","session_id":{session2}}}"#), false);
+    assert_eq!(str_of(&claimed, "janus"), Some("success"), "{claimed:?}");
+    unix_path_client.send("m2", &format!(r#"{{"janus":"message","session_id":{session2},"handle_id":{handle2},"body":{{"audio":true}}}}"#));
+    unix_path_client.expect("the event on the reclaiming connection", &|m| str_of(m, "janus") == Some("event") && str_of(m, "transaction") == Some("m2"));
+    second.close();
+    drop(gateway);
+}
