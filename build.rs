@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// System libraries whose *same instance* the core and the modules must share, plus the ones
 /// the stock modules expect to find in the executable's global scope (libsrtp2, libcurl).
-const LIBRARIES: &[&str] = &["glib-2.0", "jansson", "libconfig", "libsrtp2", "libcurl", "libssl", "libcrypto", "zlib"];
+const LIBRARIES: &[&str] = &["glib-2.0", "jansson", "libconfig", "libsrtp2", "libcurl", "libssl", "libcrypto", "zlib", "nice"];
 
 /// Libraries the core itself may not call yet but must still be NEEDED, so that modules
 /// relying on the executable's global scope resolve their symbols (see the ABI inventory 1.3).
@@ -27,10 +27,6 @@ fn main() {
         // `info` lists some dependency versions as Janus records them at build time.
         let var = lib.replace(['-', '.'], "_").to_uppercase();
         println!("cargo:rustc-env=JANUS_DEP_{var}_VERSION={}", found.version);
-    }
-    // libnice is not linked yet (the media plane will), but Janus reports its version.
-    if let Ok(nice) = pkg_config::Config::new().cargo_metadata(false).probe("nice") {
-        println!("cargo:rustc-env=JANUS_DEP_NICE_VERSION={}", nice.version);
     }
 
     generate_bindings(&out, &include_paths);
@@ -85,6 +81,28 @@ fn generate_bindings(out: &Path, include_paths: &[PathBuf]) {
             ],
         ),
         ("zlib.h", "zlib.rs", &["deflate", "deflateInit2_", "deflateEnd", "z_stream", "Z_.*", "ZLIB_VERSION"]),
+        (
+            "nice/agent.h",
+            "nice.rs",
+            &[
+                "nice_agent_.*",
+                "nice_address_.*",
+                "nice_candidate_.*",
+                "Nice.*",
+                "NICE_.*",
+                // The GLib/GObject plumbing an agent needs: its main context and loop, idle
+                // sources to run work there, signals and properties.
+                "g_main_context_(new|unref|pending|iteration)",
+                "g_main_loop_(new|run|quit|unref)",
+                "g_idle_source_new",
+                "g_source_(set_callback|attach|unref)",
+                "g_signal_connect_data",
+                "g_signal_handlers_disconnect_matched",
+                "g_object_(new|set|unref)",
+                "g_slist_(append|free)",
+                "g_free",
+            ],
+        ),
         ("openssl/ssl.h,openssl/err.h", "openssl.rs", OPENSSL_ITEMS),
     ];
     for (header, file, patterns) in jobs {

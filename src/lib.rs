@@ -11,6 +11,7 @@ pub mod config;
 pub mod dtls;
 pub mod events;
 pub mod gateway;
+pub mod ice;
 pub mod ip_utils;
 pub mod janus_api;
 pub mod json;

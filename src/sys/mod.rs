@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod glib;
 pub mod goption;
 pub mod jcfg;
+pub mod nice;
 pub mod openssl;
 pub mod process;
 pub mod srtp;
