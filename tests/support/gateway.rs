@@ -117,6 +117,8 @@ pub struct ConfigsFolder {
     enabled: [Vec<String>; 4],
     /// Extra `name = value` lines of the `general` category.
     general: Vec<String>,
+    /// Other categories of `janus.jcfg` (`nat`, `media`, ...) with their `name = value` lines.
+    categories: Vec<(String, Vec<String>)>,
     broadcast: bool,
     /// Where plugins load from (Debian's folder unless [`CoreOptions::plugins_folder`]).
     plugins_folder: PathBuf,
@@ -168,6 +170,7 @@ impl ConfigsFolder {
             admin_port: None,
             enabled: [files(plugins), files(transports), files(event_handlers), files(loggers)],
             general: vec!["debug_level = 4".into()],
+            categories: Vec::new(),
             broadcast: false,
             plugins_folder: Path::new(STOCK_MODULES).join("plugins"),
         };
@@ -219,6 +222,13 @@ impl ConfigsFolder {
             core.push_str(&format!("\t{line}\n"));
         }
         core.push_str("}\n");
+        for (category, lines) in &self.categories {
+            core.push_str(&format!("{category}: {{\n"));
+            for line in lines {
+                core.push_str(&format!("\t{line}\n"));
+            }
+            core.push_str("}\n");
+        }
         for ((folder, category), keep) in MODULE_KINDS.iter().zip(&self.enabled) {
             core.push_str(&format!("{category}: {{\n\tdisable = \"{}\"\n", disabled(folder, keep)));
             if *category == "events" {
@@ -256,6 +266,23 @@ impl ConfigsFolder {
     pub fn set_general(&mut self, name: &str, value: &str) {
         self.general.retain(|l| l.split(" = ").next() != Some(name));
         self.general.push(format!("{name} = {value}"));
+        self.write_core();
+    }
+
+    /// Adds (or, written later, overrides) an item of another `janus.jcfg` category than
+    /// `general`, e.g. `set_item("nat", "ice_enforce_list", "\"veth0\"")`; the value is
+    /// written as given.
+    pub fn set_item(&mut self, category: &str, name: &str, value: &str) {
+        let index = match self.categories.iter().position(|(c, _)| c == category) {
+            Some(index) => index,
+            None => {
+                self.categories.push((category.to_string(), Vec::new()));
+                self.categories.len() - 1
+            }
+        };
+        let lines = &mut self.categories[index].1;
+        lines.retain(|l| l.split(" = ").next() != Some(name));
+        lines.push(format!("{name} = {value}"));
         self.write_core();
     }
 
@@ -452,11 +479,38 @@ impl<'g> Session<'g> {
     /// the transport sends when nothing happened. The server holds a poll up to 30 s, so
     /// `timeout` bounds the wait on our side; a timeout is a test failure.
     pub fn poll(&self, timeout: Duration) -> Json {
+        self.try_poll(timeout).unwrap_or_else(|e| panic!("long poll: {e}\n{}", self.gateway.log_tail()))
+    }
+
+    /// As [`poll`](Session::poll), with a transport failure or timeout as an error.
+    pub fn try_poll(&self, timeout: Duration) -> std::io::Result<Json> {
         let path = format!("/janus/{}?maxev=1", self.id);
-        let (status, body) = http_exchange(self.gateway.http_port, "GET", &path, None, timeout)
-            .unwrap_or_else(|e| panic!("long poll: {e}\n{}", self.gateway.log_tail()));
+        let (status, body) = http_exchange(self.gateway.http_port, "GET", &path, None, timeout)?;
         assert_eq!(status, 200, "long poll: {body}");
-        parse_json(&body)
+        Ok(parse_json(&body))
+    }
+
+    /// Long-polls events (keepalives left out) until `done` is true of all those received
+    /// so far, and returns them; panics, listing them, if that takes more than `timeout`.
+    pub fn events_until(&self, timeout: Duration, mut done: impl FnMut(&[Json]) -> bool) -> Vec<Json> {
+        let deadline = Instant::now() + timeout;
+        let mut events = Vec::new();
+        while !done(&events) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let event = match self.try_poll(left) {
+                Ok(event) if !left.is_zero() => event,
+                _ => panic!("no such events within {timeout:?}; got {events:?}\n{}", self.gateway.log_tail()),
+            };
+            if event.get("janus").and_then(Json::as_str) != Some("keepalive") {
+                events.push(event);
+            }
+        }
+        events
+    }
+
+    /// `destroy`s the session.
+    pub fn destroy(&self) -> Json {
+        self.gateway.post(&format!("/janus/{}", self.id), &with_transaction(r#"{"janus":"destroy"}"#))
     }
 }
 
@@ -471,6 +525,36 @@ impl Handle<'_, '_> {
     /// (`success` with `plugindata` for synchronous plugin requests, `ack` otherwise).
     pub fn message(&self, body: &str) -> Json {
         let request = with_transaction(&format!(r#"{{"janus":"message","body":{body}}}"#));
+        self.session.gateway.post(&format!("/janus/{}/{}", self.session.id, self.id), &request)
+    }
+
+    /// Sends a `message` with a `jsep` (`type` is `offer` or `answer`), and returns the
+    /// whole reply (`ack` for plugins that handle it asynchronously).
+    pub fn message_with_jsep(&self, body: &str, jsep_type: &str, sdp: &str) -> Json {
+        let jsep = format!(r#"{{"type":"{jsep_type}","sdp":{}}}"#, Json::from(sdp).to_compact_string());
+        let request = with_transaction(&format!(r#"{{"janus":"message","body":{body},"jsep":{jsep}}}"#));
+        self.session.gateway.post(&format!("/janus/{}/{}", self.session.id, self.id), &request)
+    }
+
+    /// Trickles one candidate (`candidate:...` attribute text, for m-line `sdp_mid`), or
+    /// the end of candidates when `candidate` is `None`; returns the reply (`ack`).
+    pub fn trickle(&self, candidate: Option<(&str, &str)>) -> Json {
+        let candidate = match candidate {
+            Some((sdp_mid, text)) => format!(
+                r#"{{"sdpMid":{},"sdpMLineIndex":0,"candidate":{}}}"#,
+                Json::from(sdp_mid).to_compact_string(),
+                Json::from(text).to_compact_string()
+            ),
+            None => r#"{"completed":true}"#.to_string(),
+        };
+        let request = with_transaction(&format!(r#"{{"janus":"trickle","candidate":{candidate}}}"#));
+        self.session.gateway.post(&format!("/janus/{}/{}", self.session.id, self.id), &request)
+    }
+
+    /// Sends a Janus API request without a body (`hangup`, `detach`) on the handle and
+    /// returns the reply.
+    pub fn janus_request(&self, janus: &str) -> Json {
+        let request = with_transaction(&format!(r#"{{"janus":"{janus}"}}"#));
         self.session.gateway.post(&format!("/janus/{}/{}", self.session.id, self.id), &request)
     }
 

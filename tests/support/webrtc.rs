@@ -1,0 +1,415 @@
+//! A WebRTC peer that we did not write (str0m, sans-IO, with its own ICE, DTLS and SRTP)
+//! for end-to-end tests of a gateway's media plane, and the private network it runs on.
+//!
+//! Janus never gathers ICE candidates on loopback, so a test runs the gateway and the peer
+//! in a network namespace of its own ([`in_private_network`]) with a veth pair addressed in
+//! 10.199.0.0/24. The usual flow:
+//! ```ignore
+//! in_private_network(|net| {
+//!     let gateway = Gateway::start(binary, &configs);      // spawned from inside the namespace
+//!     let mut peer = Peer::new(net.peer_ip.into());
+//!     let offer = peer.create_offer(true, true);
+//!     // `message` with the offer as `jsep`, long-poll the plugin's answer, then:
+//!     peer.accept_answer(&answer_sdp);
+//!     assert!(peer.run_until(Duration::from_secs(10), Peer::is_connected));
+//!     peer.send(Kind::Audio, &opus_payload(0), false);
+//! });
+//! ```
+//! Every wait is bounded; the peer's traffic only goes to the addresses the gateway
+//! announced, which inside the namespace are the namespace's own.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use str0m::change::{SdpAnswer, SdpPendingOffer};
+use str0m::media::{Direction, MediaKind, Mid, Pt};
+use str0m::net::{Protocol, Receive};
+use str0m::rtp::{RtpWrite, SeqNo};
+use str0m::{Candidate, Event, Input, Output, Rtc};
+
+/// The network [`in_private_network`] sets up: one veth pair, both ends inside a namespace
+/// that only the calling test's thread (and the processes it starts) live in.
+pub struct PrivateNetwork {
+    /// The address of the end meant for the gateway (give it to `nat.ice_enforce_list`
+    /// through [`GATEWAY_INTERFACE`]).
+    pub gateway_ip: Ipv4Addr,
+    /// The address of the end the peer binds its socket to.
+    pub peer_ip: Ipv4Addr,
+}
+
+/// The names of the veth ends inside the namespace; the namespace is private, so fixed
+/// names cannot clash with another test's.
+pub const GATEWAY_INTERFACE: &str = "jgw0";
+pub const PEER_INTERFACE: &str = "jpeer0";
+
+/// How long the veth ends may take to come up.
+const LINK_UP_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Runs `f` on a thread of its own that first moves into a new, anonymous network
+/// namespace (`unshare(CLONE_NEWNET)`, which only affects that thread) and sets up the
+/// veth pair there. Processes spawned from `f` (the gateway, `ip`) inherit the namespace,
+/// and sockets opened by `f` live in it, so the whole exchange stays inside; nothing of it
+/// is visible from the machine's own network. The kernel frees the namespace when its last
+/// member (that thread, its children) is gone, so nothing is left behind even if the
+/// test is killed. Panics of `f` propagate. Needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN).
+pub fn in_private_network<R: Send>(f: impl FnOnce(&PrivateNetwork) -> R + Send) -> R {
+    std::thread::scope(|scope| {
+        let thread = scope.spawn(|| {
+            // SAFETY: plain syscall; CLONE_NEWNET alone is allowed in a multithreaded
+            // process and changes the calling thread only.
+            if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+                panic!("unshare(CLONE_NEWNET): {} (the WebRTC tests need root)", std::io::Error::last_os_error());
+            }
+            let net = PrivateNetwork { gateway_ip: Ipv4Addr::new(10, 199, 0, 1), peer_ip: Ipv4Addr::new(10, 199, 0, 2) };
+            ip(&["link", "add", GATEWAY_INTERFACE, "type", "veth", "peer", "name", PEER_INTERFACE]);
+            ip(&["addr", "add", &format!("{}/24", net.gateway_ip), "dev", GATEWAY_INTERFACE]);
+            ip(&["addr", "add", &format!("{}/24", net.peer_ip), "dev", PEER_INTERFACE]);
+            for link in ["lo", GATEWAY_INTERFACE, PEER_INTERFACE] {
+                ip(&["link", "set", link, "up"]);
+            }
+            // libnice sends out of the interface of its candidate, so the gateway's packets
+            // cross the veth pair and arrive with a source address that is local to the
+            // namespace: accept those (ARP and IP) instead of dropping them as martians.
+            for link in [GATEWAY_INTERFACE, PEER_INTERFACE] {
+                sysctl(&format!("net.ipv4.conf.{link}.accept_local=1"));
+            }
+            wait_links_up(&[GATEWAY_INTERFACE, PEER_INTERFACE]);
+            f(&net)
+        });
+        thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// Runs `ip ARGS` (in the calling thread's namespace) and panics with its stderr on failure.
+fn ip(args: &[&str]) -> String {
+    let out = Command::new("ip").args(args).output().expect("the ip command (iproute2) runs");
+    assert!(out.status.success(), "ip {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Sets a kernel parameter with `sysctl -w` (network ones apply to the calling thread's
+/// namespace) and panics on failure.
+fn sysctl(assignment: &str) {
+    let out = Command::new("sysctl").args(["-q", "-w", assignment]).output().expect("sysctl runs");
+    assert!(out.status.success(), "sysctl -w {assignment}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Waits (bounded) until every link of `links` has operational state UP: the gateway
+/// gathers candidates only on interfaces that are up.
+fn wait_links_up(links: &[&str]) {
+    let deadline = Instant::now() + LINK_UP_TIMEOUT;
+    loop {
+        let brief = ip(&["-br", "link", "show"]);
+        let up = |name: &str| {
+            brief.lines().any(|l| {
+                let mut columns = l.split_whitespace();
+                columns.next().is_some_and(|n| n.split('@').next() == Some(name)) && columns.next() == Some("UP")
+            })
+        };
+        if links.iter().all(|l| up(l)) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "links {links:?} not up within {LINK_UP_TIMEOUT:?}:\n{brief}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The media kinds the peer offers, one m-line each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Audio,
+    Video,
+}
+
+impl Kind {
+    /// RTP clock ticks between two consecutive packets we send: 20 ms of Opus at 48 kHz,
+    /// one frame at 30 fps of VP8 at 90 kHz.
+    fn ticks_per_packet(self) -> u32 {
+        match self {
+            Kind::Audio => 960,
+            Kind::Video => 3000,
+        }
+    }
+
+    /// The codec name in `a=rtpmap` lines.
+    fn codec(self) -> &'static str {
+        match self {
+            Kind::Audio => "opus",
+            Kind::Video => "VP8",
+        }
+    }
+}
+
+/// One RTP packet received (decrypted) from the gateway.
+#[derive(Clone, Debug)]
+pub struct ReceivedRtp {
+    pub ssrc: u32,
+    pub pt: u8,
+    pub seq: u16,
+    pub timestamp: u32,
+    pub marker: bool,
+    /// The mid header extension, when the gateway sent one.
+    pub mid: Option<String>,
+    pub payload: Vec<u8>,
+}
+
+/// What the peer sends on one m-line, fixed by the answer.
+struct Outgoing {
+    mid: Mid,
+    pt: Pt,
+    next_seq: u64,
+    next_timestamp: u32,
+}
+
+/// A WebRTC peer (the offerer) on one UDP socket, in str0m's RTP mode: RTP packets in and
+/// out as they are, so that tests see payload types, SSRCs and payloads on the wire.
+pub struct Peer {
+    rtc: Rtc,
+    socket: UdpSocket,
+    candidate: Candidate,
+    /// The m-lines of our offer, in order.
+    mids: Vec<(Kind, Mid)>,
+    pending: Option<SdpPendingOffer>,
+    outgoing: Vec<(Kind, Outgoing)>,
+    received: Vec<ReceivedRtp>,
+    connected: bool,
+    closed: bool,
+    buffer: Vec<u8>,
+}
+
+/// Largest datagram we read.
+const DATAGRAM_MAX: usize = 2000;
+
+impl Peer {
+    /// A peer with a UDP socket on `ip` (an ephemeral port) as its only, host, candidate.
+    pub fn new(ip: IpAddr) -> Peer {
+        let socket = UdpSocket::bind(SocketAddr::new(ip, 0)).unwrap_or_else(|e| panic!("binding UDP on {ip}: {e}"));
+        let local = socket.local_addr().expect("local address");
+        let mut rtc = Rtc::builder().set_rtp_mode(true).clear_codecs().enable_opus(true, false).enable_vp8(true).build(Instant::now());
+        let candidate = Candidate::host(local, "udp").expect("a host candidate");
+        rtc.add_local_candidate(candidate.clone());
+        Peer {
+            rtc,
+            socket,
+            candidate,
+            mids: Vec::new(),
+            pending: None,
+            outgoing: Vec::new(),
+            received: Vec::new(),
+            connected: false,
+            closed: false,
+            buffer: vec![0; DATAGRAM_MAX],
+        }
+    }
+
+    /// Our candidate as an `a=candidate` value (`candidate:...`), for a `trickle`.
+    pub fn candidate_attribute(&self) -> String {
+        self.candidate.to_sdp_string()
+    }
+
+    /// The mid of our first m-line, the one a trickled candidate refers to.
+    pub fn first_mid(&self) -> String {
+        self.mids.first().map(|(_, mid)| mid.to_string()).expect("an offer was created")
+    }
+
+    /// The mid str0m gave the m-line of `kind`.
+    pub fn mid(&self, kind: Kind) -> Option<String> {
+        self.mids.iter().find(|(k, _)| *k == kind).map(|(_, mid)| mid.to_string())
+    }
+
+    /// Creates the offer: a sendrecv audio (Opus) and/or video (VP8) m-line, with our
+    /// candidate in it. Returns the SDP text.
+    pub fn create_offer(&mut self, audio: bool, video: bool) -> String {
+        let mut change = self.rtc.sdp_api();
+        for (kind, wanted, media) in [(Kind::Audio, audio, MediaKind::Audio), (Kind::Video, video, MediaKind::Video)] {
+            if wanted {
+                let mid = change.add_media(media, Direction::SendRecv, None, None, None);
+                self.mids.push((kind, mid));
+            }
+        }
+        let (offer, pending) = change.apply().expect("an offer with at least one m-line");
+        self.pending = Some(pending);
+        let text = offer.to_sdp_string();
+        self.drain();
+        text
+    }
+
+    /// Applies the gateway's answer (its candidates included) and learns from it the
+    /// payload type to send on each m-line.
+    pub fn accept_answer(&mut self, sdp: &str) {
+        let pending = self.pending.take().expect("accept_answer after create_offer");
+        let answer = SdpAnswer::from_sdp_string(sdp).unwrap_or_else(|e| panic!("answer not parsed ({e}):\n{sdp}"));
+        self.rtc.sdp_api().accept_answer(pending, answer).unwrap_or_else(|e| panic!("answer not accepted ({e}):\n{sdp}"));
+        for (kind, mid) in &self.mids {
+            let pt = sdp_payload_type(sdp, &mid.to_string(), kind.codec())
+                .unwrap_or_else(|| panic!("no {} in the answer's m-line {mid}:\n{sdp}", kind.codec()));
+            self.outgoing.push((*kind, Outgoing { mid: *mid, pt: pt.into(), next_seq: 1, next_timestamp: 0 }));
+        }
+        self.drain();
+    }
+
+    /// Whether ICE and DTLS completed.
+    pub fn is_connected(&self) -> bool {
+        self.connected
+    }
+
+    /// Whether the gateway closed the DTLS connection.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Everything received so far, in arrival order.
+    pub fn received(&self) -> &[ReceivedRtp] {
+        &self.received
+    }
+
+    /// Sends one RTP packet on the m-line of `kind` with the negotiated payload type, the
+    /// next sequence number and a timestamp one packet duration after the previous one.
+    pub fn send(&mut self, kind: Kind, payload: &[u8], marker: bool) {
+        let (_, out) = self.outgoing.iter_mut().find(|(k, _)| *k == kind).expect("an answered m-line of that kind");
+        let write = RtpWrite::new(out.pt, SeqNo::from(out.next_seq), out.next_timestamp, Instant::now(), payload.to_vec())
+            .marker(marker)
+            .nackable(kind == Kind::Video);
+        out.next_seq += 1;
+        out.next_timestamp = out.next_timestamp.wrapping_add(kind.ticks_per_packet());
+        let mid = out.mid;
+        let mut api = self.rtc.direct_api();
+        let stream = api.stream_tx_by_mid(mid, None).unwrap_or_else(|| panic!("no send stream for mid {mid}"));
+        stream.write_rtp(write);
+        self.drain();
+    }
+
+    /// Runs the network and timers until `done` holds or `timeout` passes; whether it held.
+    pub fn run_until(&mut self, timeout: Duration, mut done: impl FnMut(&Peer) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if done(self) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            self.step(deadline);
+        }
+    }
+
+    /// Runs the network and timers for `duration`.
+    pub fn run_for(&mut self, duration: Duration) {
+        self.run_until(duration, |_| false);
+    }
+
+    /// Waits for one datagram or str0m's next timer (no later than `deadline`), feeds it
+    /// in and drains the output.
+    fn step(&mut self, deadline: Instant) {
+        let wake = self.drain().min(deadline);
+        let wait = wake.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
+        self.socket.set_read_timeout(Some(wait)).expect("read timeout");
+        let destination = self.candidate.addr();
+        match self.socket.recv_from(&mut self.buffer) {
+            Ok((n, source)) => {
+                // Datagrams str0m cannot classify (neither STUN, DTLS nor RTP) are dropped.
+                if let Ok(contents) = self.buffer[..n].try_into() {
+                    let input = Input::Receive(Instant::now(), Receive { proto: Protocol::Udp, source, destination, contents });
+                    self.rtc.handle_input(input).expect("str0m takes the datagram");
+                }
+            }
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                self.rtc.handle_input(Input::Timeout(Instant::now())).expect("str0m takes the timeout");
+            }
+            Err(e) => panic!("UDP receive: {e}"),
+        }
+        self.drain();
+    }
+
+    /// Polls str0m's output until its next timeout (str0m wants that after each input):
+    /// sends what it transmits, records what it reports; returns the timeout.
+    fn drain(&mut self) -> Instant {
+        loop {
+            match self.rtc.poll_output().expect("str0m output") {
+                Output::Timeout(at) => return at,
+                Output::Transmit(t) => {
+                    // A datagram the kernel refuses (the gateway's port gone) is like a lost one.
+                    let _ = self.socket.send_to(&t.contents, t.destination);
+                }
+                Output::Event(Event::Connected) => self.connected = true,
+                Output::Event(Event::Closed) => self.closed = true,
+                Output::Event(Event::RtpPacket(packet)) => self.received.push(ReceivedRtp {
+                    ssrc: *packet.header.ssrc,
+                    pt: *packet.header.payload_type,
+                    seq: packet.header.sequence_number,
+                    timestamp: packet.header.timestamp,
+                    marker: packet.header.marker,
+                    mid: packet.header.ext_vals.mid.map(|m| m.to_string()),
+                    payload: packet.payload.to_vec(),
+                }),
+                Output::Event(_) => {}
+            }
+        }
+    }
+}
+
+/// The payload type an SDP gives `codec` (case-insensitive `a=rtpmap` name) in the m-line
+/// whose `a=mid` is `mid`.
+pub fn sdp_payload_type(sdp: &str, mid: &str, codec: &str) -> Option<u8> {
+    media_section(sdp, mid)?.iter().find_map(|line| {
+        let (pt, encoding) = line.strip_prefix("a=rtpmap:")?.split_once(' ')?;
+        let name = encoding.split('/').next()?;
+        name.eq_ignore_ascii_case(codec).then(|| pt.parse().ok()).flatten()
+    })
+}
+
+/// The first `a=ssrc` of the m-line whose `a=mid` is `mid`: the SSRC the SDP's author sends
+/// that media with.
+pub fn sdp_ssrc(sdp: &str, mid: &str) -> Option<u32> {
+    media_section(sdp, mid)?
+        .iter()
+        .find_map(|line| line.strip_prefix("a=ssrc:")?.split(' ').next()?.parse().ok())
+}
+
+/// The `a=candidate` values (`candidate:...`) of an SDP.
+pub fn sdp_candidates(sdp: &str) -> Vec<String> {
+    sdp.lines().filter_map(|l| l.trim_end().strip_prefix("a=").filter(|a| a.starts_with("candidate:"))).map(String::from).collect()
+}
+
+/// The lines of the m-section whose `a=mid` is `mid`.
+fn media_section<'a>(sdp: &'a str, mid: &str) -> Option<Vec<&'a str>> {
+    let mut sections: Vec<Vec<&str>> = Vec::new();
+    for line in sdp.lines().map(str::trim_end) {
+        if line.starts_with("m=") {
+            sections.push(Vec::new());
+        }
+        if let Some(section) = sections.last_mut() {
+            section.push(line);
+        }
+    }
+    sections.into_iter().find(|s| s.iter().any(|l| l.strip_prefix("a=mid:") == Some(mid)))
+}
+
+/// A synthetic Opus packet (RFC 6716 TOC: CELT fullband, 20 ms, mono, one frame) whose
+/// body carries `index`, so that an echo can be matched to what was sent.
+pub fn opus_payload(index: u32) -> Vec<u8> {
+    let mut payload = vec![0xF8];
+    payload.extend_from_slice(&index.to_be_bytes());
+    payload.extend((0..75u8).map(|i| i.wrapping_mul(7) ^ index as u8));
+    payload
+}
+
+/// A synthetic VP8 frame in one RTP payload: the RFC 7741 descriptor (start of partition
+/// 0), a frame header (RFC 6386: a 320x240 key frame with its start code, or an inter
+/// frame) and a body that carries `index`.
+pub fn vp8_payload(index: u32, key_frame: bool) -> Vec<u8> {
+    let mut payload = vec![0x10];
+    let first_partition: u32 = 64;
+    // Frame tag: key frame bit (0 = key), version 0, show_frame, first partition size.
+    let tag = u32::from(!key_frame) | (1 << 4) | (first_partition << 5);
+    payload.extend_from_slice(&tag.to_le_bytes()[..3]);
+    if key_frame {
+        payload.extend_from_slice(&[0x9D, 0x01, 0x2A]);
+        payload.extend_from_slice(&320u16.to_le_bytes());
+        payload.extend_from_slice(&240u16.to_le_bytes());
+    }
+    payload.extend_from_slice(&index.to_be_bytes());
+    payload.extend((0..400u32).map(|i| (i.wrapping_mul(31) ^ index) as u8));
+    payload
+}

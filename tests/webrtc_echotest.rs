@@ -1,0 +1,184 @@
+//! End to end through a gateway's media plane with a WebRTC peer we did not write (str0m):
+//! the EchoTest plugin sends back the audio and video the peer sends it, and the core tells
+//! the peer about it (`webrtcup`, `media`, `hangup`) over the long poll. Run against
+//! `/usr/bin/janus` to prove the test client, and against ours.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use janus::json::Json;
+use support::gateway::{binary_under_test, ConfigsFolder, Gateway, Session, REFERENCE_BINARY};
+use support::webrtc::{
+    in_private_network, opus_payload, sdp_candidates, sdp_payload_type, sdp_ssrc, vp8_payload, Kind, Peer,
+    ReceivedRtp, GATEWAY_INTERFACE,
+};
+
+/// Packets sent per medium: one second of 20 ms audio packets and of 50 fps video frames.
+const PACKETS: u32 = 50;
+/// Pace of what the peer sends.
+const PACKET_INTERVAL: Duration = Duration::from_millis(20);
+/// Bound on each wait for the gateway (answer, connectivity, echoes, events).
+const WAIT: Duration = Duration::from_secs(10);
+
+/// The value at `path` (object keys) in `value`.
+fn at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a Json> {
+    path.iter().try_fold(value, |v, key| v.get(key))
+}
+
+fn str_at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a str> {
+    at(value, path).and_then(Json::as_str)
+}
+
+/// The Janus API event type (`event`, `webrtcup`, `media`, `hangup`, ...).
+fn kind_of(event: &Json) -> Option<&str> {
+    str_at(event, &["janus"])
+}
+
+/// Whether `event` is a `media` event about `mid` saying whether media is `receiving`.
+fn is_media(event: &Json, mid: &str, receiving: bool) -> bool {
+    kind_of(event) == Some("media")
+        && str_at(event, &["mid"]) == Some(mid)
+        && at(event, &["receiving"]).and_then(Json::as_bool) == Some(receiving)
+}
+
+/// What a `media` event for `kind` on `mid` must also say.
+fn check_media_event(events: &[Json], mid: &str, receiving: bool, kind: &str, handle_id: i64) {
+    let event = events.iter().find(|e| is_media(e, mid, receiving)).expect("checked by the caller");
+    assert_eq!(str_at(event, &["type"]), Some(kind), "{event:?}");
+    assert_eq!(at(event, &["sender"]).and_then(Json::as_i64), Some(handle_id), "{event:?}");
+}
+
+/// Asserts that what came back on one m-line is what was sent on it, as the gateway
+/// relays it: every packet, in order, with the negotiated payload type and the SSRC the
+/// gateway announced in its answer.
+fn check_echo(received: &[ReceivedRtp], sent: &[Vec<u8>], pt: u8, ssrc: u32, what: &str) {
+    let echoed: Vec<&ReceivedRtp> = received.iter().filter(|r| r.ssrc == ssrc).collect();
+    let payloads: Vec<&[u8]> = echoed.iter().map(|r| r.payload.as_slice()).collect();
+    let expected: Vec<&[u8]> = sent.iter().map(Vec::as_slice).collect();
+    assert_eq!(payloads, expected, "{what}: the echoed payloads differ from those sent (SSRC {ssrc})");
+    assert!(echoed.iter().all(|r| r.pt == pt), "{what}: payload types {:?}, negotiated {pt}", echoed.iter().map(|r| r.pt).collect::<Vec<_>>());
+    let seqs: Vec<u16> = echoed.iter().map(|r| r.seq).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0].wrapping_add(1)), "{what}: sequence numbers not consecutive: {seqs:?}");
+}
+
+/// Sends `PACKETS` audio and video packets, paced, and returns the payloads sent per medium.
+fn send_media(peer: &mut Peer) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    let mut audio = Vec::new();
+    let mut video = Vec::new();
+    for i in 0..PACKETS {
+        audio.push(opus_payload(i));
+        peer.send(Kind::Audio, audio.last().unwrap(), i == 0);
+        video.push(vp8_payload(i, i % 10 == 0));
+        peer.send(Kind::Video, video.last().unwrap(), true);
+        peer.run_for(PACKET_INTERVAL);
+    }
+    (audio, video)
+}
+
+/// Offers audio and video to the EchoTest, trickles our candidate, and returns the
+/// plugin's answer SDP after checking the event that carries it.
+fn negotiate(session: &Session, handle_id: i64, handle: &support::gateway::Handle, peer: &mut Peer) -> String {
+    let offer = peer.create_offer(true, true);
+    let reply = handle.message_with_jsep(r#"{"audio":true,"video":true}"#, "offer", &offer);
+    assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
+    let reply = handle.trickle(Some((&peer.first_mid(), &peer.candidate_attribute())));
+    assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
+    let reply = handle.trickle(None);
+    assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
+
+    let events = session.events_until(WAIT, |events| events.iter().any(|e| at(e, &["jsep"]).is_some()));
+    let event = events.last().unwrap();
+    assert_eq!(kind_of(event), Some("event"), "{event:?}");
+    assert_eq!(at(event, &["sender"]).and_then(Json::as_i64), Some(handle_id), "{event:?}");
+    assert_eq!(str_at(event, &["plugindata", "plugin"]), Some("janus.plugin.echotest"), "{event:?}");
+    assert_eq!(str_at(event, &["plugindata", "data", "echotest"]), Some("event"), "{event:?}");
+    assert_eq!(str_at(event, &["plugindata", "data", "result"]), Some("ok"), "{event:?}");
+    assert_eq!(str_at(event, &["jsep", "type"]), Some("answer"), "{event:?}");
+    str_at(event, &["jsep", "sdp"]).expect("an answer SDP").to_string()
+}
+
+fn echotest(binary: &Path, test: &str) {
+    in_private_network(|net| {
+        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
+        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
+        let gateway = Gateway::start(binary, &configs);
+        let session = gateway.create_session();
+        let handle = session.attach("janus.plugin.echotest");
+        let mut peer = Peer::new(net.peer_ip.into());
+
+        let answer = negotiate(&session, handle.id, &handle, &mut peer);
+        // Half trickle: the gateway gathered before answering, on the enforced interface only.
+        let candidates = sdp_candidates(&answer);
+        let gateway_ip = net.gateway_ip.to_string();
+        assert!(!candidates.is_empty() && candidates.iter().all(|c| c.contains(&gateway_ip)), "{answer}");
+        let audio_mid = peer.mid(Kind::Audio).unwrap();
+        let video_mid = peer.mid(Kind::Video).unwrap();
+        let audio_pt = sdp_payload_type(&answer, &audio_mid, "opus").expect("opus answered");
+        let video_pt = sdp_payload_type(&answer, &video_mid, "vp8").expect("VP8 answered");
+        let audio_ssrc = sdp_ssrc(&answer, &audio_mid).unwrap_or_else(|| panic!("no audio SSRC in\n{answer}"));
+        let video_ssrc = sdp_ssrc(&answer, &video_mid).unwrap_or_else(|| panic!("no video SSRC in\n{answer}"));
+
+        peer.accept_answer(&answer);
+        assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete\n{}", gateway.log_tail());
+
+        let (audio, video) = send_media(&mut peer);
+        let all_back = |p: &Peer| {
+            let count = |ssrc| p.received().iter().filter(|r| r.ssrc == ssrc).count();
+            count(audio_ssrc) >= audio.len() && count(video_ssrc) >= video.len()
+        };
+        let complete = peer.run_until(WAIT, all_back);
+        let ssrcs: Vec<(u32, u8)> = peer.received().iter().map(|r| (r.ssrc, r.pt)).collect();
+        assert!(complete, "not everything came back: (ssrc, pt) received {ssrcs:?}; expected {audio_ssrc}/{video_ssrc}");
+        check_echo(peer.received(), &audio, audio_pt, audio_ssrc, "audio");
+        check_echo(peer.received(), &video, video_pt, video_ssrc, "video");
+        assert!(peer.received().iter().all(|r| r.ssrc == audio_ssrc || r.ssrc == video_ssrc), "unexpected SSRCs: {ssrcs:?}");
+
+        // The core told us the PeerConnection is up and media flows on both m-lines...
+        let events = session.events_until(WAIT, |events| {
+            events.iter().any(|e| kind_of(e) == Some("webrtcup"))
+                && events.iter().any(|e| is_media(e, &audio_mid, true))
+                && events.iter().any(|e| is_media(e, &video_mid, true))
+        });
+        let up = events.iter().find(|e| kind_of(e) == Some("webrtcup")).unwrap();
+        assert_eq!(at(up, &["sender"]).and_then(Json::as_i64), Some(handle.id), "{up:?}");
+        check_media_event(&events, &audio_mid, true, "audio", handle.id);
+        check_media_event(&events, &video_mid, true, "video", handle.id);
+
+        // ... and, a second (no_media_timer) after we stopped sending, that it stopped.
+        let events = session.events_until(WAIT, |events| {
+            events.iter().any(|e| is_media(e, &audio_mid, false)) && events.iter().any(|e| is_media(e, &video_mid, false))
+        });
+        check_media_event(&events, &audio_mid, false, "audio", handle.id);
+        check_media_event(&events, &video_mid, false, "video", handle.id);
+
+        // Hanging up closes the PeerConnection: the DTLS alert reaches the peer, the
+        // `hangup` event and the plugin's `done` the long poll.
+        let reply = handle.janus_request("hangup");
+        assert_eq!(kind_of(&reply), Some("success"), "{reply:?}");
+        let events = session.events_until(WAIT, |events| {
+            events.iter().any(|e| kind_of(e) == Some("hangup"))
+                && events.iter().any(|e| str_at(e, &["plugindata", "data", "result"]) == Some("done"))
+        });
+        let hangup = events.iter().find(|e| kind_of(e) == Some("hangup")).unwrap();
+        assert_eq!(at(hangup, &["sender"]).and_then(Json::as_i64), Some(handle.id), "{hangup:?}");
+        assert_eq!(str_at(hangup, &["reason"]), Some("Janus API"), "{hangup:?}");
+        assert!(peer.run_until(WAIT, Peer::is_closed), "the gateway did not close DTLS");
+
+        let reply = session.destroy();
+        assert_eq!(kind_of(&reply), Some("success"), "{reply:?}");
+        assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
+    });
+}
+
+#[test]
+fn echotest_reference_janus() {
+    echotest(Path::new(REFERENCE_BINARY), "webrtc-echotest-reference");
+}
+
+#[test]
+#[ignore = "needs the media plane (issue 4)"]
+fn echotest_ours() {
+    echotest(&binary_under_test(), "webrtc-echotest-ours");
+}
