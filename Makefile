@@ -9,8 +9,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUILD_PACKAGES := pkg-config clang libclang-dev libglib2.0-dev libjansson-dev libconfig-dev \
 	libsrtp2-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libnice-dev
 # Tests: the reference Janus 1.1.2 (its modules are what we load, its headers what ours are
-# checked against, janus-pp-rec reads our recordings), ffmpeg/ffprobe to check media files.
-TEST_PACKAGES := janus janus-dev janus-tools binutils ffmpeg
+# checked against, janus-pp-rec reads our recordings), ffmpeg/ffprobe to check media files,
+# iproute2 (`ip`) to build the private network the WebRTC tests run in.
+TEST_PACKAGES := janus janus-dev janus-tools binutils ffmpeg iproute2
 # Running: the stock modules the bundled configuration loads.
 RUN_PACKAGES := janus
 

@@ -70,9 +70,11 @@ pub fn in_private_network<R: Send>(f: impl FnOnce(&PrivateNetwork) -> R + Send) 
             }
             // libnice sends out of the interface of its candidate, so the gateway's packets
             // cross the veth pair and arrive with a source address that is local to the
-            // namespace: accept those (ARP and IP) instead of dropping them as martians.
+            // namespace: accept those (ARP and IP) instead of dropping them as martians
+            // (/proc/sys/net shows the namespace of the thread that opens it).
             for link in [GATEWAY_INTERFACE, PEER_INTERFACE] {
-                sysctl(&format!("net.ipv4.conf.{link}.accept_local=1"));
+                let knob = format!("/proc/sys/net/ipv4/conf/{link}/accept_local");
+                std::fs::write(&knob, "1").unwrap_or_else(|e| panic!("writing {knob}: {e}"));
             }
             wait_links_up(&[GATEWAY_INTERFACE, PEER_INTERFACE]);
             f(&net)
@@ -86,13 +88,6 @@ fn ip(args: &[&str]) -> String {
     let out = Command::new("ip").args(args).output().expect("the ip command (iproute2) runs");
     assert!(out.status.success(), "ip {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Sets a kernel parameter with `sysctl -w` (network ones apply to the calling thread's
-/// namespace) and panics on failure.
-fn sysctl(assignment: &str) {
-    let out = Command::new("sysctl").args(["-q", "-w", assignment]).output().expect("sysctl runs");
-    assert!(out.status.success(), "sysctl -w {assignment}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// Waits (bounded) until every link of `links` has operational state UP: the gateway
