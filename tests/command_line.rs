@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use janus::json::Json;
-use support::gateway::{binary_under_test, with_transaction, ConfigsFolder, Gateway, REFERENCE_BINARY};
+use support::gateway::{binary_under_test, probe_plugins_folder, with_transaction, ConfigsFolder, CoreOptions, Gateway, REFERENCE_BINARY};
 
 /// Lines Janus prints from parts that are not the control plane (ICE, DTLS, SCTP): the
 /// media plane will print them.
@@ -469,16 +469,20 @@ fn unloadable_module_is_reported_or_fatal_with_exit_on_dl_error() {
 
 #[test]
 fn signals_during_shutdown_hurry_then_force_the_exit() {
-    let configs = ConfigsFolder::new(&scratch("hurry"), &["echotest"]);
+    let dir = scratch("hurry");
+    let options = CoreOptions { plugins_folder: Some(probe_plugins_folder(&dir)), ..CoreOptions::default() };
+    let configs = ConfigsFolder::with_options(&dir, &["probe"], &options);
+    // Our probe plugin takes 5 s to go away, so the later signals surely land while the
+    // gateway is still cleaning up.
+    configs.write("janus.plugin.probe.jcfg", "general: {\n\tdestroy_delay_ms = 5000\n}\n");
     let mut gateway = Gateway::start_with(&binary_under_test(), &configs, &["-o"]);
     let pid = gateway.pid() as libc::pid_t;
-    // Different signals, so that none merges with a pending one. Our shutdown takes
-    // longer than these gaps (it waits for the sessions watchdog's 2 s tick).
+    // Different signals, so that none merges with a pending one.
     for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGINT] {
         // SAFETY: signalling the gateway we started, which is still running (it only
         // exits at the third signal).
         unsafe { libc::kill(pid, signal) };
-        std::thread::sleep(Duration::from_millis(30));
+        std::thread::sleep(Duration::from_millis(100));
     }
     let status = gateway.stop_with(libc::SIGKILL);
     let log = gateway.log_text();
