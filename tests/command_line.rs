@@ -489,9 +489,8 @@ fn signals_during_shutdown_hurry_then_force_the_exit() {
     assert_eq!(status.and_then(|s| s.code()), Some(1), "exit status after three signals\n{log}");
     let lines: Vec<&str> = log.lines().collect();
     assert!(lines.contains(&"Stopping server, please wait..."), "{log}");
-    assert_eq!(
-        lines[lines.len() - 2..],
-        ["In a hurry? I'm trying to free resources cleanly, here!", "Ok, leaving immediately..."],
-        "{log}"
-    );
+    // The main thread may log a line between the two (Janus' does).
+    let hurry = lines.iter().position(|l| *l == "In a hurry? I'm trying to free resources cleanly, here!");
+    assert!(hurry.is_some_and(|i| i + 3 >= lines.len()), "{log}");
+    assert_eq!(lines.last(), Some(&"Ok, leaving immediately..."), "{log}");
 }
