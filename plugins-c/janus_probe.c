@@ -18,10 +18,14 @@
  *   "null"    return no result at all (NULL), which the core must survive
  *   "garbage" answer OK with a content that is not an object (an array)
  * Anything else fails with "Unknown request".
+ *
+ * Configuration (optional), janus.plugin.probe.jcfg: `general: { destroy_delay_ms = N }`
+ * makes destroy() wait N ms, for tests of the core's shutdown.
  */
 
 #include <jansson.h>
 
+#include "../config.h"
 #include "../debug.h"
 #include "../mutex.h"
 #include "../utils.h"
@@ -71,6 +75,7 @@ janus_plugin *create(void) {
 }
 
 static janus_callbacks *gateway = NULL;
+static int destroy_delay_ms = 0;
 
 /* Work for the plugin's own thread: events are pushed from there, as real plugins do. */
 typedef struct probe_job {
@@ -159,6 +164,16 @@ static int probe_init(janus_callbacks *callback, const char *config_path) {
 	if(callback == NULL || config_path == NULL)
 		return -1;
 	gateway = callback;
+	char *file = g_strdup_printf("%s/%s.jcfg", config_path, PROBE_PACKAGE);
+	janus_config *config = janus_config_parse(file);
+	g_free(file);
+	if(config != NULL) {
+		janus_config_category *general = janus_config_get(config, NULL, janus_config_type_category, "general");
+		janus_config_item *delay = janus_config_get(config, general, janus_config_type_item, "destroy_delay_ms");
+		if(delay != NULL && delay->value != NULL)
+			destroy_delay_ms = atoi(delay->value);
+		janus_config_destroy(config);
+	}
 	sessions = g_hash_table_new(NULL, NULL);
 	jobs = g_async_queue_new();
 	worker = g_thread_new("probe worker", probe_worker, NULL);
@@ -167,6 +182,9 @@ static int probe_init(janus_callbacks *callback, const char *config_path) {
 }
 
 static void probe_destroy(void) {
+	/* Tests of the core's shutdown need a module that takes its time going away. */
+	if(destroy_delay_ms > 0)
+		g_usleep((gulong)destroy_delay_ms * 1000);
 	if(worker == NULL)
 		return;
 	g_async_queue_push(jobs, &stop_job);

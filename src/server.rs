@@ -3,7 +3,7 @@
 //! request machinery, transports; then wait for SIGINT/SIGTERM and tear down.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
@@ -570,28 +570,26 @@ pub fn run(options: Options) -> i32 {
     crate::sys::srtp_init();
 
     // The sessions watchdog runs from here on; it starts checking once the gateway exists.
-    let stop = Arc::new(AtomicBool::new(false));
+    // Every 2 s, as Janus' watchdog source; a message (or the sender going away) stops it
+    // at once.
+    let (stop, stopped) = mpsc::channel::<()>();
     let (watched_tx, watched) = mpsc::channel::<Arc<Gateway>>();
-    let watchdog = {
-        let stop = stop.clone();
-        std::thread::Builder::new()
-            .name("timeout watchdog".into())
-            .spawn(move || {
-                janus_log!(Level::Info, "Sessions watchdog started\n");
-                let gateway = watched.recv().ok();
-                while !stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(Duration::from_secs(2));
-                    if let Some(g) = &gateway {
-                        g.check_sessions();
-                    }
+    let watchdog = std::thread::Builder::new()
+        .name("timeout watchdog".into())
+        .spawn(move || {
+            janus_log!(Level::Info, "Sessions watchdog started\n");
+            let gateway = watched.recv().ok();
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(Duration::from_secs(2)) {
+                if let Some(g) = &gateway {
+                    g.check_sessions();
                 }
-                janus_log!(Level::Info, "Sessions watchdog stopped\n");
-            })
-            .expect("thread spawns")
-    };
+            }
+            janus_log!(Level::Info, "Sessions watchdog stopped\n");
+        })
+        .expect("thread spawns");
     // Failing from here on stops the watchdog first.
     let fail = |child: Option<process::DaemonChild>, code: i32| {
-        stop.store(true, Ordering::Relaxed);
+        let _ = stop.send(());
         fail(child, code)
     };
 
@@ -732,7 +730,7 @@ pub fn run(options: Options) -> i32 {
     });
     gateway.notify(Event::CoreShutdown { signum: signal });
     janus_log!(Level::Info, "Ending sessions timeout watchdog...\n");
-    stop.store(true, Ordering::Relaxed);
+    let _ = stop.send(());
     let _ = watchdog.join();
     janus_log!(Level::Info, "Closing transport plugins:\n");
     for t in &transports {

@@ -11,12 +11,11 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use janus::json::Json;
-use support::gateway::{binary_under_test, http_exchange, parse_json, with_transaction, ConfigsFolder, CoreOptions, Gateway, STOCK_MODULES};
+use support::gateway::{binary_under_test, http_exchange, parse_json, probe_plugins_folder, with_transaction, ConfigsFolder, CoreOptions, Gateway};
 
 const PROBE: &str = "janus.plugin.probe";
 const ADMIN_SECRET: &str = "bad-input-admin";
@@ -40,15 +39,8 @@ fn error_of(reply: &Json) -> (i64, String) {
 /// A gateway with the probe and EchoTest, loaded from a folder of symlinks.
 fn start(name: &str) -> (ConfigsFolder, Gateway) {
     let dir = support::scratch_dir(name);
-    let plugins = dir.join("plugins");
-    std::fs::create_dir_all(&plugins).unwrap();
-    let probe = Path::new(env!("JANUS_PLUGINS_C_DIR")).join("libjanus_probe.so");
-    let echotest = Path::new(STOCK_MODULES).join("plugins/libjanus_echotest.so");
-    for target in [probe, echotest] {
-        std::os::unix::fs::symlink(&target, plugins.join(target.file_name().unwrap())).unwrap();
-    }
     let options = CoreOptions {
-        plugins_folder: Some(PathBuf::from(&plugins)),
+        plugins_folder: Some(probe_plugins_folder(&dir)),
         admin_secret: Some(ADMIN_SECRET.into()),
         ..CoreOptions::default()
     };

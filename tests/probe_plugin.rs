@@ -10,12 +10,11 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use janus::json::Json;
-use support::gateway::{binary_under_test, parse_json, with_transaction, ConfigsFolder, CoreOptions, Gateway, Session, STOCK_MODULES};
+use support::gateway::{binary_under_test, parse_json, probe_plugins_folder, with_transaction, ConfigsFolder, CoreOptions, Gateway, Session};
 
 const PROBE: &str = "janus.plugin.probe";
 const ADMIN_SECRET: &str = "probe-admin";
@@ -34,23 +33,11 @@ fn at<'a>(v: &'a Json, path: &[&str]) -> Option<&'a Json> {
     path.iter().try_fold(v, |v, key| v.get(key))
 }
 
-/// A plugins folder holding our probe (from the build) and Debian's EchoTest, as symlinks.
-fn plugins_folder(dir: &Path) -> PathBuf {
-    let folder = dir.join("plugins");
-    std::fs::create_dir_all(&folder).unwrap();
-    let probe = Path::new(env!("JANUS_PLUGINS_C_DIR")).join("libjanus_probe.so");
-    let echotest = Path::new(STOCK_MODULES).join("plugins/libjanus_echotest.so");
-    for target in [probe, echotest] {
-        std::os::unix::fs::symlink(&target, folder.join(target.file_name().unwrap())).unwrap();
-    }
-    folder
-}
-
 /// A configs folder for the probe and EchoTest, with the Admin API and `options`' additions.
 fn probe_configs(name: &str, options: CoreOptions) -> ConfigsFolder {
     let dir = support::scratch_dir(name);
     let options = CoreOptions {
-        plugins_folder: Some(plugins_folder(&dir)),
+        plugins_folder: Some(probe_plugins_folder(&dir)),
         admin_secret: Some(ADMIN_SECRET.into()),
         ..options
     };

@@ -4,7 +4,6 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 
 use janus::abi::rtcp::*;
 use janus::rtcp::context::{Now, RtcpContext};
@@ -12,32 +11,6 @@ use janus::rtcp::fix::{fix_report_data, fix_ssrc, SsrcFix};
 use janus::rtcp::{feedback, packet, query, twcc};
 use libc::c_char;
 
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files_under(&path, out);
-        } else {
-            out.push(path);
-        }
-    }
-}
-
-fn corpus() -> Vec<(PathBuf, Vec<u8>)> {
-    let mut files = Vec::new();
-    files_under(
-        &support::shared_dir().join("corpora/rtcp_fuzzer"),
-        &mut files,
-    );
-    files.sort();
-    files
-        .into_iter()
-        .map(|p| {
-            let b = std::fs::read(&p).unwrap();
-            (p, b)
-        })
-        .collect()
-}
 
 fn seed(name: &str) -> Vec<u8> {
     std::fs::read(
@@ -123,7 +96,7 @@ fn exercise(bytes: &[u8]) {
 
 #[test]
 fn corpus_and_every_prefix_survive_every_function() {
-    let corpus = corpus();
+    let corpus = support::corpus("rtcp_fuzzer");
     assert_eq!(corpus.len(), 89);
     for (path, bytes) in &corpus {
         for end in 0..=bytes.len() {

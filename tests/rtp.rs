@@ -5,7 +5,6 @@
 mod support;
 
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 
@@ -47,23 +46,6 @@ fn count_panics() {
     });
 }
 
-fn corpus_files() -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(&support::shared_dir().join("corpora/rtp_fuzzer"), &mut files);
-    files.sort();
-    assert!(files.len() > 10, "rtp corpus missing");
-    files
-}
 
 /// Every prefix length for the first 4 KiB, then every 1021st: the big seeds are 256 KiB, and
 /// every prefix of those through every parser would take hours in a debug build.
@@ -188,8 +170,7 @@ fn fuzz_corpus_and_every_prefix_through_every_parser() {
     let mut mutex = 0u64;
     unsafe { g_mutex_init(&mut mutex) };
     let mut runs = 0;
-    for file in corpus_files() {
-        let bytes = std::fs::read(&file).unwrap();
+    for (_, bytes) in support::corpus("rtp_fuzzer") {
         for n in prefix_lengths(bytes.len()) {
             unsafe { exercise(&bytes[..n], &mut mutex) };
             runs += 1;

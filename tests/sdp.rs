@@ -217,22 +217,9 @@ fn parse_and_write(input: &[u8]) {
 
 #[test]
 fn fuzz_corpus_survives() {
-    let dir = support::shared_dir().join("corpora/sdp_fuzzer");
-    let mut files = Vec::new();
-    let mut stack = vec![dir];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                files.push(p);
-            }
-        }
-    }
+    let files = support::corpus("sdp_fuzzer");
     assert!(files.len() > 10, "corpus found");
-    for f in &files {
-        let bytes = std::fs::read(f).unwrap();
+    for (_, bytes) in &files {
         parse_and_write(&bytes);
         // Every prefix of the smaller inputs too: cut lines, half m-lines.
         if bytes.len() < 4096 {

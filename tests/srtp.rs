@@ -5,7 +5,6 @@
 mod support;
 
 use janus::srtp::{DtlsRole, Profile, SrtpError, SrtpSession, RTCP_TRAILER_ROOM, RTP_TRAILER_ROOM};
-use std::path::{Path, PathBuf};
 
 const BUF: usize = 1500 + RTCP_TRAILER_ROOM;
 
@@ -255,23 +254,6 @@ fn bad_keying_material_and_short_buffers_are_refused() {
     assert_eq!(client.counters().unprotect_failures, 2);
 }
 
-fn corpus_files(name: &str) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else {
-                out.push(path);
-            }
-        }
-    }
-    let mut files = Vec::new();
-    walk(&support::shared_dir().join("corpora").join(name), &mut files);
-    files.sort();
-    assert!(files.len() > 10, "{name} corpus missing");
-    files
-}
 
 #[test]
 fn fuzz_corpora_and_truncations_are_rejected_without_panic() {
@@ -279,8 +261,7 @@ fn fuzz_corpora_and_truncations_are_rejected_without_panic() {
         let (mut client, mut server) = pair(profile);
         let mut rejected = 0u64;
         let mut buf = vec![0u8; 1 << 19];
-        for file in corpus_files("rtp_fuzzer").into_iter().chain(corpus_files("rtcp_fuzzer")) {
-            let data = std::fs::read(&file).unwrap();
+        for (_, data) in support::corpus("rtp_fuzzer").into_iter().chain(support::corpus("rtcp_fuzzer")) {
             let lens = (0..=data.len().min(80)).chain([data.len() / 2, data.len()]);
             for len in lens {
                 buf[..len].copy_from_slice(&data[..len]);

@@ -22,6 +22,11 @@ trait Channel {
     fn send_text(&mut self, text: &str);
     /// The next message, or `None` when nothing came within `timeout` or the peer closed.
     fn recv_text(&mut self, timeout: Duration) -> Option<String>;
+    /// Messages received while waiting for another one, kept for later [`expect`]s: an
+    /// asynchronous event may overtake the `ack` of the request that caused it.
+    ///
+    /// [`expect`]: Channel::expect
+    fn set_aside(&mut self) -> &mut Vec<Json>;
 
     /// Sends `request` (a JSON object text without transaction) with transaction `t`.
     fn send(&mut self, t: &str, request: &str) {
@@ -29,10 +34,12 @@ trait Channel {
         self.send_text(&format!(r#"{{"transaction":"{t}",{rest}"#));
     }
 
-    /// Waits (bounded) for a message satisfying `wanted`, skipping others.
+    /// Waits (bounded) for a message satisfying `wanted`, setting others aside.
     fn expect(&mut self, what: &str, wanted: &dyn Fn(&Json) -> bool) -> Json {
+        if let Some(i) = self.set_aside().iter().position(wanted) {
+            return self.set_aside().remove(i);
+        }
         let deadline = Instant::now() + WAIT;
-        let mut seen = Vec::new();
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             match self.recv_text(left) {
                 Some(text) => {
@@ -40,12 +47,12 @@ trait Channel {
                     if wanted(&message) {
                         return message;
                     }
-                    seen.push(text);
+                    self.set_aside().push(message);
                 }
                 None => break,
             }
         }
-        panic!("no {what} within {WAIT:?}; got {seen:#?}");
+        panic!("no {what} within {WAIT:?}; got {:#?}", self.set_aside());
     }
 
     /// Sends a request and returns the reply with the same transaction whose `janus` is
@@ -73,6 +80,7 @@ fn id_of(reply: &Json) -> i64 {
 struct WebSocket {
     stream: TcpStream,
     buffer: Vec<u8>,
+    aside: Vec<Json>,
 }
 
 impl WebSocket {
@@ -103,7 +111,7 @@ impl WebSocket {
         assert!(head.contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="), "{head}");
         assert!(head.contains("sec-websocket-protocol: janus-protocol"), "{head}");
         buffer.drain(..end);
-        WebSocket { stream, buffer }
+        WebSocket { stream, buffer, aside: Vec::new() }
     }
 
     fn send_frame(&mut self, opcode: u8, payload: &[u8]) {
@@ -177,6 +185,10 @@ impl WebSocket {
 }
 
 impl Channel for WebSocket {
+    fn set_aside(&mut self) -> &mut Vec<Json> {
+        &mut self.aside
+    }
+
     fn send_text(&mut self, text: &str) {
         self.send_frame(0x1, text.as_bytes());
     }
@@ -206,6 +218,7 @@ impl Channel for WebSocket {
 /// A SOCK_SEQPACKET client of pfunix: one JSON message per packet.
 struct SeqPacket {
     fd: OwnedFd,
+    aside: Vec<Json>,
 }
 
 impl SeqPacket {
@@ -227,12 +240,16 @@ impl SeqPacket {
             let len = std::mem::size_of::<libc::sockaddr_un>() as libc::socklen_t;
             let r = libc::connect(fd.as_raw_fd(), &addr as *const _ as *const libc::sockaddr, len);
             assert_eq!(r, 0, "connect({}): {}", path.display(), std::io::Error::last_os_error());
-            SeqPacket { fd }
+            SeqPacket { fd, aside: Vec::new() }
         }
     }
 }
 
 impl Channel for SeqPacket {
+    fn set_aside(&mut self) -> &mut Vec<Json> {
+        &mut self.aside
+    }
+
     fn send_text(&mut self, text: &str) {
         // SAFETY: sending from a live buffer on our socket.
         let n = unsafe { libc::send(self.fd.as_raw_fd(), text.as_ptr().cast(), text.len(), 0) };
@@ -266,7 +283,7 @@ struct Setup {
 }
 
 /// A configs folder with HTTP (to see the gateway is up, and to look at sessions from
-/// outside), WebSockets on a free loopback port, and pfunix on a socket in the folder.
+/// outside), WebSockets on a free loopback port, and pfunix on a socket under the temp dir.
 fn setup(name: &str) -> Setup {
     let dir = support::scratch_dir(&format!("transports/{name}"));
     let configs = ConfigsFolder::with_modules(&dir, &["echotest"], &["http", "websockets", "pfunix"], &[], &[]);
@@ -278,7 +295,9 @@ fn setup(name: &str) -> Setup {
              admin: {{\n\tadmin_ws = false\n\tadmin_wss = false\n}}\n"
         ),
     );
-    let unix_path = dir.join("janus-api.sock");
+    // Short, whatever the checkout's path: a Unix socket path must fit in 108 bytes.
+    let unix_path = std::env::temp_dir().join(format!("janus-rs-{}-{name}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&unix_path);
     configs.write(
         "janus.transport.pfunix.jcfg",
         &format!(

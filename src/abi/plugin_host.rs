@@ -107,6 +107,18 @@ pub fn start_plugin(module: &LoadedModule, configs_folder: &Path) -> Result<Arc<
     if result < 0 {
         return Err(StartError::Init(result));
     }
+    let package = &module.info.package;
+    match (vtable.incoming_rtp.is_some() || vtable.incoming_rtcp.is_some(), vtable.incoming_data.is_some()) {
+        (false, false) => crate::janus_log!(
+            crate::log::Level::Warn,
+            "The '{package}' plugin doesn't implement any callback for RTP/RTCP/data... is this on purpose?\n"
+        ),
+        (false, true) => crate::janus_log!(
+            crate::log::Level::Warn,
+            "The '{package}' plugin will only handle data channels (no RTP/RTCP)... is this on purpose?\n"
+        ),
+        _ => {}
+    }
     Ok(Arc::new(CPlugin { vtable, info: module.info.clone() }))
 }
 

@@ -102,6 +102,19 @@ pub fn wait_udp_drained(port: u16, timeout: Duration) {
     }
 }
 
+/// A plugins folder in `dir` holding our probe plugin (from the build, `plugins-c`) and
+/// Debian's EchoTest, as symlinks.
+pub fn probe_plugins_folder(dir: &Path) -> PathBuf {
+    let folder = dir.join("plugins");
+    std::fs::create_dir_all(&folder).unwrap();
+    let probe = Path::new(env!("JANUS_PLUGINS_C_DIR")).join("libjanus_probe.so");
+    let echotest = Path::new(STOCK_MODULES).join("plugins/libjanus_echotest.so");
+    for target in [probe, echotest] {
+        std::os::unix::fs::symlink(&target, folder.join(target.file_name().unwrap())).unwrap();
+    }
+    folder
+}
+
 /// A temporary configuration folder for one gateway: `janus.jcfg` pointing at the stock
 /// module folders with every module disabled except the HTTP transport and the plugins
 /// asked for, and `janus.transport.http.jcfg` serving the Janus API on a free loopback

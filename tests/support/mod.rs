@@ -19,6 +19,27 @@ pub fn shared_dir() -> PathBuf {
     manifest_dir().join("../shared")
 }
 
+/// Every file of one fuzzing corpus of `../shared/corpora` (`rtp_fuzzer`, `rtcp_fuzzer`,
+/// `sdp_fuzzer`), sorted, with its bytes. Panics if the corpus is missing or empty.
+pub fn corpus(name: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut folders = vec![shared_dir().join("corpora").join(name)];
+    while let Some(folder) = folders.pop() {
+        let entries = std::fs::read_dir(&folder).unwrap_or_else(|e| panic!("corpus {}: {e}", folder.display()));
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    assert!(!files.is_empty(), "corpus {name} is empty");
+    files.sort();
+    files.into_iter().map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect()
+}
+
 /// A scratch folder private to one test binary, under cargo's target dir.
 pub fn scratch_dir(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
