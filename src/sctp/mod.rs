@@ -24,6 +24,8 @@
 //! - Hang-up: [`SctpAssociation::close`], drain, and drop it.
 
 mod dcep;
+#[cfg(test)]
+mod tests;
 
 pub use dcep::{DcepError, DcepMessage, DcepOpen};
 
@@ -65,6 +67,8 @@ pub const DEFAULT_MTU: u32 = 1150;
 const PACKET_OVERHEAD: u32 = 12 + 16;
 /// The payload of an empty message (PPID 56/57) on the wire: one byte, ignored (RFC 8831 6.6).
 const EMPTY_MESSAGE_PAYLOAD: [u8; 1] = [0];
+/// The chunk type of SHUTDOWN COMPLETE, the first chunk after the 12-byte common header.
+const CHUNK_SHUTDOWN_COMPLETE: u8 = 14;
 
 /// Partial reliability of a channel (the DCEP channel type and reliability parameter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,6 +221,8 @@ pub struct SctpAssociation {
     stats: SctpStats,
     /// The latest time we were given.
     last_now: Instant,
+    /// The association announced it is drained before it was closed.
+    drain_pending: bool,
 }
 
 /// sctp-proto addresses associations by socket address; ours is one DTLS association.
@@ -280,6 +286,7 @@ impl SctpAssociation {
             sent_since_ready: false,
             stats: SctpStats::default(),
             last_now: now,
+            drain_pending: false,
         };
         if this.config.dtls_client {
             let mut client = ClientConfig::new();
@@ -288,7 +295,7 @@ impl SctpAssociation {
                 Ok(pair) => this.association = Some(pair),
                 Err(e) => this.fail(format!("cannot start the association: {e}")),
             }
-            this.collect_transmits(now);
+            this.pump(now);
         }
         this
     }
@@ -531,51 +538,72 @@ impl SctpAssociation {
     fn pump(&mut self, now: Instant) {
         self.last_now = self.last_now.max(now);
         loop {
+            self.pump_events();
+            if !self.collect_transmits(now) {
+                return;
+            }
+            // We sent the SHUTDOWN COMPLETE: sctp-proto's sans-IO side leaves the closing up
+            // to its caller there, so close it and report the end.
+            if let Some((_, assoc)) = self.association.as_mut() {
+                let _ = assoc.close();
+            }
+        }
+    }
+
+    fn pump_events(&mut self) {
+        loop {
             let Some((handle, assoc)) = self.association.as_mut() else { return };
             while let Some(event) = assoc.poll_endpoint_event() {
-                if let Some(back) = self.endpoint.handle_event(*handle, event) {
+                // sctp-proto announces "drained" as soon as a SHUTDOWN starts; the endpoint
+                // would then stop routing the peer's SHUTDOWN ACK, so it waits for the end.
+                if event.is_drained() {
+                    self.drain_pending = true;
+                } else if let Some(back) = self.endpoint.handle_event(*handle, event) {
                     assoc.handle_event(back);
                 }
+            }
+            if self.drain_pending && assoc.is_closed() {
+                self.drain_pending = false;
+                let _ = self.endpoint.handle_event(*handle, EndpointEvent::drained());
             }
             // Streams the peer starts are announced through the accept queue; we learn about
             // them from their DCEP message instead, so the queue is only emptied.
             while assoc.accept_stream().is_some() {}
-            let Some(event) = assoc.poll() else { break };
+            let Some(event) = assoc.poll() else { return };
             self.handle_stack_event(event);
         }
-        self.collect_transmits(now);
     }
 
-    fn collect_transmits(&mut self, now: Instant) {
-        let Some((_, assoc)) = self.association.as_mut() else { return };
+    /// Queue what the stack has to send; true when that included our SHUTDOWN COMPLETE.
+    fn collect_transmits(&mut self, now: Instant) -> bool {
+        let Some((_, assoc)) = self.association.as_mut() else { return false };
+        let mut shutdown_complete = false;
         while let Some(transmit) = assoc.poll_transmit(now) {
             if let Payload::RawEncode(packets) = transmit.payload {
-                self.transmits.extend(packets);
+                for packet in packets {
+                    shutdown_complete |= !assoc.is_closed() && packet.get(12) == Some(&CHUNK_SHUTDOWN_COMPLETE);
+                    self.transmits.push_back(packet);
+                }
             }
         }
+        shutdown_complete
     }
 
     fn handle_stack_event(&mut self, event: Event) {
         match event {
-            Event::Connected => {
-                if !self.connected && !self.closed {
-                    self.connected = true;
-                    self.events.push_back(SctpEvent::Connected);
-                    self.events.push_back(SctpEvent::DataReady);
-                }
+            Event::Connected if !self.connected && !self.closed => {
+                self.connected = true;
+                self.events.push_back(SctpEvent::Connected);
+                self.events.push_back(SctpEvent::DataReady);
             }
             Event::HandshakeFailed { reason } | Event::AssociationLost { reason } => self.fail(reason.to_string()),
-            Event::Stream(StreamEvent::Readable { id }) => {
-                if !self.readable.contains(&id) {
-                    self.readable.push_back(id);
-                }
-            }
+            Event::Stream(StreamEvent::Readable { id }) if !self.readable.contains(&id) => self.readable.push_back(id),
             Event::Stream(StreamEvent::Finished { id }) => self.peer_closed(id),
-            Event::Stream(StreamEvent::BufferedAmountLow { .. }) => {
-                if self.sent_since_ready && self.buffered_amount() == 0 {
-                    self.sent_since_ready = false;
-                    self.events.push_back(SctpEvent::DataReady);
-                }
+            Event::Stream(StreamEvent::BufferedAmountLow { .. })
+                if self.sent_since_ready && self.buffered_amount() == 0 =>
+            {
+                self.sent_since_ready = false;
+                self.events.push_back(SctpEvent::DataReady);
             }
             _ => {}
         }
