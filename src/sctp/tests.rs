@@ -609,10 +609,15 @@ struct RawBrowser {
 
 impl RawBrowser {
     fn connect(now: Instant) -> (RawBrowser, SctpAssociation) {
-        let mut endpoint = Endpoint::new(Arc::new(EndpointConfig::new()), None);
+        Self::connect_to(SctpConfig::default(), now)
+    }
+
+    /// The raw peer always sends its INIT, as browsers do whatever their DTLS role.
+    fn connect_to(config: SctpConfig, now: Instant) -> (RawBrowser, SctpAssociation) {
+        let mut endpoint = Endpoint::new(Arc::new(EndpointConfig::new()), Some(Arc::new(ServerConfig::new())));
         let (handle, assoc) = endpoint.connect(ClientConfig::new(), peer_address()).unwrap();
         let mut raw = RawBrowser { endpoint, handle, assoc };
-        let mut janus = SctpAssociation::new(SctpConfig::default(), now);
+        let mut janus = SctpAssociation::new(config, now);
         raw.exchange(&mut janus, now);
         assert!(janus.is_connected());
         (raw, janus)
@@ -631,10 +636,15 @@ impl RawBrowser {
             }
             while janus.poll_event().is_some() {}
             while let Some(pk) = janus.poll_transmit() {
-                if let Some((_, DatagramEvent::AssociationEvent(e))) =
-                    self.endpoint.handle(now, peer_address(), None, None, Bytes::copy_from_slice(pk))
-                {
-                    self.assoc.handle_event(e);
+                match self.endpoint.handle(now, peer_address(), None, None, Bytes::copy_from_slice(pk)) {
+                    Some((_, DatagramEvent::AssociationEvent(e))) => self.assoc.handle_event(e),
+                    // Our INIT reached the peer while its own was out: like str0m, it carries
+                    // on with the association our INIT created.
+                    Some((handle, DatagramEvent::NewAssociation(a))) => {
+                        self.handle = handle;
+                        self.assoc = a;
+                    }
+                    None => {}
                 }
                 moved = true;
             }
@@ -683,7 +693,6 @@ fn dcep_wire_format_against_a_raw_peer_and_malformed_dcep() {
     let open = [0x03, 0x80, 0x00, 0x00, 0, 0, 0, 0, 0x00, 0x03, 0x00, 0x04, b'r', b'a', b'w', b'c', b'h', b'a', b't'];
     raw.write(8, Ppid::Dcep, &open);
     raw.write(8, Ppid::String, b"hi");
-    let mut events = Vec::new();
     for _ in 0..3 {
         raw.exchange(&mut janus, now);
     }
@@ -693,9 +702,6 @@ fn dcep_wire_format_against_a_raw_peer_and_malformed_dcep() {
     assert_eq!(raw.read(8), Some((Ppid::Dcep, vec![0x02])), "DATA_CHANNEL_ACK on the same stream");
     // Janus' reply to the raw peer: PPID 51, on stream 8.
     janus.send(Some("raw"), None, false, b"welcome", now).unwrap();
-    while let Some(e) = janus.poll_event() {
-        events.push(e);
-    }
     raw.exchange(&mut janus, now);
     assert_eq!(raw.read(8), Some((Ppid::String, b"welcome".to_vec())));
     // A second OPEN on a stream already in use is refused and leaves the channel alone.
@@ -703,4 +709,16 @@ fn dcep_wire_format_against_a_raw_peer_and_malformed_dcep() {
     raw.exchange(&mut janus, now);
     assert_eq!(janus.stats().refused_opens, 1);
     assert!(janus.channel_by_label("raw").is_some());
+}
+
+#[test]
+fn both_sides_sending_init_still_associates() {
+    // Janus as DTLS client sends an INIT while the peer sends its own: we drop the peer's,
+    // the peer answers ours, and data flows.
+    let now = Instant::now();
+    let (mut raw, mut janus) = RawBrowser::connect_to(SctpConfig { dtls_client: true, ..SctpConfig::default() }, now);
+    janus.send(Some("x"), None, false, b"after collision", now).unwrap();
+    raw.exchange(&mut janus, now);
+    assert_eq!(raw.read(0), Some((Ppid::Dcep, DcepOpen { label: "x".into(), ..ChannelOptions::reliable("x", "") }.to_bytes())));
+    assert_eq!(raw.read(0), Some((Ppid::String, b"after collision".to_vec())));
 }
