@@ -23,6 +23,7 @@ pub mod plugin_host;
 pub mod record;
 pub mod rtcp;
 pub mod rtp;
+pub mod sctp;
 pub mod sdp;
 pub mod srtp;
 pub mod server;
