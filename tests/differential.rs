@@ -27,7 +27,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -71,10 +71,6 @@ impl Drop for Gateway {
 }
 
 /// A loopback port nobody listens on right now.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 fn write_configuration(dir: &Path, setup: Setup, janus_port: u16, admin_port: u16) {
     let secured = match setup {
         Setup::Open => String::new(),
@@ -134,10 +130,10 @@ fn log_tail(dir: &Path) -> String {
 }
 
 /// Starts `binary` on a fresh configuration folder and waits (bounded) until both HTTP
-/// servers accept connections. `Err` says why it did not come up.
+/// servers answer. `Err` says why it did not come up.
 fn start(binary: &str, name: &str, setup: Setup) -> Result<Gateway, String> {
     let dir = support::scratch_dir(name);
-    let (janus_port, admin_port) = (free_port(), free_port());
+    let (janus_port, admin_port) = (support::gateway::free_port(), support::gateway::free_port());
     write_configuration(&dir, setup, janus_port, admin_port);
     let child = Command::new(binary)
         .arg("-F")
@@ -159,8 +155,10 @@ fn start(binary: &str, name: &str, setup: Setup) -> Result<Gateway, String> {
                 log_tail(&gateway.dir)
             ));
         }
-        let up = |port| TcpStream::connect(("127.0.0.1", port)).is_ok();
-        if up(janus_port) && up(admin_port) {
+        // Answering, not just accepting: the first scripted request must find it serving.
+        let info = r#"{"janus":"info","transaction":"ready"}"#;
+        let up = |port, path| http(port, "POST", path, Some(info), Duration::from_secs(2)).is_ok_and(|r| r.status == 200);
+        if up(janus_port, "/janus") && up(admin_port, "/admin") {
             return Ok(gateway);
         }
         if Instant::now() > deadline {
