@@ -527,7 +527,7 @@ impl Gateway {
                 if handle.plugin_session().is_none() {
                     return call.error(ApiError::PluginDetach, Some("No plugin attached"));
                 }
-                self.hangup_webrtc(handle);
+                self.hangup_webrtc(handle, "Admin API");
                 call.reply(call.success(session_id));
             }
             "start_pcap" | "start_text2pcap" => {

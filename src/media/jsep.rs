@@ -1,0 +1,434 @@
+//! The JSEP flows of `janus.c` around a handle's PeerConnection: the peer's offer or answer
+//! in a `message` (what the plugin then sees), the plugin's offer or answer in
+//! `push_event` (what the peer then gets), trickled candidates, the hangup, and the events
+//! the PeerConnection sends the client (`webrtcup`, `media`, `trickle`, `hangup`).
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use super::{MediaEvents, PeerConnection, RtpExtensions};
+use crate::apierror::ApiError;
+use crate::gateway::{Environment, Gateway, MediaSettings};
+use crate::janus_api::create_message;
+use crate::janus_log;
+use crate::json::{Json, Object};
+use crate::log::Level;
+use crate::sdp::{self, DtlsRole, LocalTransport, PeerConnection as SdpPeer};
+use crate::session::{Handle, Session, WebrtcFlag};
+
+/// How long a new negotiation waits for a previous hangup to be cleaned up.
+const CLEANING_WAIT: Duration = Duration::from_secs(3);
+/// How long an SDP waits for candidate gathering when the peer does not trickle.
+const GATHERING_WAIT: Duration = Duration::from_secs(5);
+
+fn random() -> u32 {
+    crate::utils::random_u32()
+}
+
+/// Waits (bounded) for a previous hangup's cleanup; false if it did not end in time.
+fn wait_cleaning(handle: &Handle) -> bool {
+    let deadline = std::time::Instant::now() + CLEANING_WAIT;
+    while handle.flag(WebrtcFlag::Cleaning) {
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    true
+}
+
+/// An event about a handle, as `janus_session_notify_event` sends them.
+fn handle_event(session: &Session, handle: &Handle, kind: &str, opaque_in_api: bool) -> Object {
+    let mut event = create_message(kind, session.id, None).with("sender", handle.id);
+    if opaque_in_api {
+        if let Some(o) = &handle.opaque_id {
+            event.set("opaque_id", o.as_str());
+        }
+    }
+    event
+}
+
+fn send_to_client(session: &Session, event: Object) {
+    if session.is_destroyed() {
+        return;
+    }
+    if let Some(source) = session.source() {
+        source.send(None, false, event.into());
+    }
+}
+
+/// `janus_ice_webrtc_hangup` and what the loop then does: the PeerConnection closes, the
+/// plugin hears `hangup_media`, the client gets `hangup` with the reason (when there was a
+/// PeerConnection), the negotiation flags drop.
+pub(crate) fn hangup(env: &Arc<dyn Environment>, session: Option<Arc<Session>>, handle: &Arc<Handle>, reason: &'static str, opaque_in_api: bool) {
+    if handle.flag(WebrtcFlag::Alert) {
+        return;
+    }
+    handle.set_flag(WebrtcFlag::Alert);
+    handle.set_flag(WebrtcFlag::Cleaning);
+    for f in [WebrtcFlag::GotOffer, WebrtcFlag::GotAnswer, WebrtcFlag::Negotiated, WebrtcFlag::HasAudio, WebrtcFlag::HasVideo] {
+        handle.clear_flag(f);
+    }
+    janus_log!(Level::Verb, "[{}] Hanging up PeerConnection because of a {}\n", handle.id, reason);
+    let pc = handle.media.take();
+    let handle = handle.clone();
+    env.defer(Box::new(move || {
+        if let Some(pc) = &pc {
+            pc.close();
+        }
+        if let Some(ps) = handle.plugin_session() {
+            ps.hangup_media();
+        }
+        if pc.is_some() {
+            if let Some(session) = session {
+                let event = handle_event(&session, &handle, "hangup", opaque_in_api).with("reason", reason);
+                send_to_client(&session, event);
+            }
+        }
+        for f in [WebrtcFlag::NewDatachanSdp, WebrtcFlag::Ready, WebrtcFlag::Cleaning, WebrtcFlag::HasAgent, WebrtcFlag::E2ee] {
+            handle.clear_flag(f);
+        }
+    }));
+}
+
+/// The handle's side of its PeerConnection's events.
+struct HandleEvents {
+    session: Weak<Session>,
+    handle: Weak<Handle>,
+    env: Arc<dyn Environment>,
+    media: Arc<MediaSettings>,
+    opaque_in_api: bool,
+}
+
+impl HandleEvents {
+    fn both(&self) -> Option<(Arc<Session>, Arc<Handle>)> {
+        Some((self.session.upgrade()?, self.handle.upgrade()?))
+    }
+}
+
+impl MediaEvents for HandleEvents {
+    fn webrtc_up(&self) {
+        let Some((session, handle)) = self.both() else { return };
+        handle.set_flag(WebrtcFlag::Ready);
+        if let Some(ps) = handle.plugin_session() {
+            ps.setup_media();
+        }
+        send_to_client(&session, handle_event(&session, &handle, "webrtcup", self.opaque_in_api));
+    }
+
+    fn incoming_rtp(&self, mindex: i32, video: bool, buffer: &mut [u8], extensions: &RtpExtensions) {
+        if let Some(ps) = self.handle.upgrade().as_deref().and_then(Handle::plugin_session) {
+            ps.incoming_rtp(mindex, video, buffer, extensions);
+        }
+    }
+
+    fn incoming_rtcp(&self, mindex: i32, video: bool, buffer: &mut [u8]) {
+        if let Some(ps) = self.handle.upgrade().as_deref().and_then(Handle::plugin_session) {
+            ps.incoming_rtcp(mindex, video, buffer);
+        }
+    }
+
+    fn media_state(&self, mid: &str, video: bool, receiving: bool) {
+        let Some((session, handle)) = self.both() else { return };
+        let mut event = handle_event(&session, &handle, "media", self.opaque_in_api)
+            .with("mid", mid)
+            .with("type", if video { "video" } else { "audio" })
+            .with("receiving", receiving);
+        let seconds = self.media.no_media_timer();
+        if !receiving && seconds > 1 {
+            event.set("seconds", seconds);
+        }
+        send_to_client(&session, event);
+    }
+
+    fn local_candidate(&self, candidate: Option<&str>) {
+        let Some((session, handle)) = self.both() else { return };
+        let body = match candidate {
+            Some(c) => {
+                let mid = handle
+                    .peer_connection()
+                    .and_then(|pc| pc.signalling.lock().ok()?.as_ref()?.pc_mid.clone())
+                    .unwrap_or_default();
+                Object::new().with("sdpMid", mid).with("sdpMLineIndex", 0).with("candidate", c)
+            }
+            None => Object::new().with("completed", true),
+        };
+        send_to_client(&session, handle_event(&session, &handle, "trickle", self.opaque_in_api).with("candidate", body));
+    }
+
+    fn failed(&self, reason: &'static str) {
+        if let Some(handle) = self.handle.upgrade() {
+            hangup(&self.env, self.session.upgrade(), &handle, reason, self.opaque_in_api);
+        }
+    }
+
+    fn no_media_timer(&self) -> u32 {
+        self.media.no_media_timer()
+    }
+}
+
+/// A failed peer JSEP: the error code and reason of the reply.
+pub(crate) type JsepError = (ApiError, String);
+
+impl Gateway {
+    fn media_events(&self, session: &Arc<Session>, handle: &Arc<Handle>) -> Arc<dyn MediaEvents> {
+        Arc::new(HandleEvents {
+            session: Arc::downgrade(session),
+            handle: Arc::downgrade(handle),
+            env: self.env.clone(),
+            media: self.media.clone(),
+            opaque_in_api: self.settings.opaqueid_in_api,
+        })
+    }
+
+    /// `janus_ice_webrtc_hangup` for the Janus and Admin APIs.
+    pub fn hangup_handle(&self, session: Option<Arc<Session>>, handle: &Arc<Handle>, reason: &'static str) {
+        hangup(&self.env, session, handle, reason, self.settings.opaqueid_in_api);
+    }
+
+    /// The peer's JSEP of a `message` (already validated): sets up or updates the
+    /// PeerConnection and returns the `jsep` the plugin gets.
+    pub(crate) fn process_peer_jsep(&self, session: &Arc<Session>, handle: &Arc<Handle>, jsep: &Json) -> Result<Json, JsepError> {
+        let Some(plane) = self.media_plane().cloned() else {
+            return Err((ApiError::WebrtcState, "WebRTC negotiation is not available in this build".into()));
+        };
+        let jsep_type = jsep.get("type").and_then(Json::as_str).unwrap_or_default().to_owned();
+        let text = jsep.get("sdp").and_then(Json::as_str).unwrap_or_default();
+        let do_trickle = jsep.get("trickle").and_then(Json::as_bool).unwrap_or(true);
+        let rids_hml = !jsep.get("rid_order").and_then(Json::as_str).is_some_and(|r| r.eq_ignore_ascii_case("lmh"));
+        let e2ee = jsep.get("e2ee").and_then(Json::as_bool).unwrap_or(false);
+        if !wait_cleaning(handle) {
+            return Err((ApiError::WebrtcState, "Still cleaning a previous session".into()));
+        }
+        let renegotiation = handle.flag(WebrtcFlag::Negotiated);
+        let offer = jsep_type.eq_ignore_ascii_case("offer");
+        if offer {
+            handle.set_flag(WebrtcFlag::ProcessingOffer);
+            handle.set_flag(WebrtcFlag::GotOffer);
+            handle.clear_flag(WebrtcFlag::GotAnswer);
+        } else {
+            handle.set_flag(WebrtcFlag::GotAnswer);
+            if handle.flag(WebrtcFlag::GotOffer) {
+                handle.set_flag(WebrtcFlag::Negotiated);
+            }
+        }
+        let fail = |code: ApiError, reason: String| {
+            handle.clear_flag(WebrtcFlag::ProcessingOffer);
+            Err((code, reason))
+        };
+        let mut parsed = match sdp::preparse(text, offer && !renegotiation) {
+            Ok(p) => p,
+            Err(e) => return fail(ApiError::JsepInvalidSdp, e.error_text().to_owned()),
+        };
+        let process_error = || "Error processing SDP".to_string();
+        if !renegotiation && offer {
+            // We take the client role unless the peer wants it.
+            let role = if parsed.dtls_role == Some(DtlsRole::Client) { DtlsRole::Server } else { DtlsRole::Client };
+            let mut description = SdpPeer::new(role);
+            if sdp::process_remote(&mut description, &mut parsed.sdp, &plane.sdp, rids_hml, false, &mut random).is_err() {
+                return fail(ApiError::JsepInvalidSdp, process_error());
+            }
+            sdp::apply_remote_extensions(&mut description, text, &parsed.sdp, true);
+            let events = self.media_events(session, handle);
+            let loop_index = handle.loop_index.get().copied();
+            let pc = match PeerConnection::new(&plane, handle.id, loop_index, true, Some(description), events) {
+                Ok(pc) => pc,
+                Err(_) => return fail(ApiError::Unknown, "Error setting ICE locally".into()),
+            };
+            handle.media.set(pc);
+            handle.clear_flag(WebrtcFlag::Alert);
+            handle.set_flag(WebrtcFlag::HasAgent);
+            if do_trickle {
+                handle.set_flag(WebrtcFlag::Trickle);
+            }
+        } else {
+            let Some(pc) = handle.peer_connection() else {
+                return fail(ApiError::UnexpectedAnswer, "Unexpected ANSWER (did we offer?)".into());
+            };
+            let processed = {
+                let mut sig = pc.signalling.lock().unwrap_or_else(|e| e.into_inner());
+                match sig.as_mut() {
+                    Some(description) => {
+                        let ok = sdp::process_remote(description, &mut parsed.sdp, &plane.sdp, rids_hml, renegotiation, &mut random).is_ok();
+                        if ok && (offer || !renegotiation) {
+                            sdp::apply_remote_extensions(description, text, &parsed.sdp, offer);
+                        }
+                        ok
+                    }
+                    None => false,
+                }
+            };
+            if !processed {
+                let code = if renegotiation { ApiError::UnexpectedAnswer } else { ApiError::JsepInvalidSdp };
+                return fail(code, process_error());
+            }
+            pc.refresh_routes();
+            if !renegotiation {
+                if do_trickle {
+                    handle.set_flag(WebrtcFlag::Trickle);
+                } else {
+                    handle.clear_flag(WebrtcFlag::Trickle);
+                }
+                self.ice_handle_answer(handle, &pc);
+            } else {
+                pc.add_new_candidates();
+            }
+        }
+        sdp::anonymize(&mut parsed.sdp);
+        let stripped = String::from_utf8_lossy(&sdp::write(&mut parsed.sdp)).into_owned();
+        if e2ee {
+            handle.set_flag(WebrtcFlag::E2ee);
+        }
+        handle.clear_flag(WebrtcFlag::ProcessingOffer);
+        let mut out = Object::new().with("type", jsep_type.as_str()).with("sdp", stripped);
+        if let Some(simulcast) = handle.peer_connection().and_then(|pc| simulcast_info(&pc)) {
+            out.set("simulcast", simulcast);
+        }
+        if renegotiation {
+            out.set("update", true);
+        }
+        if handle.flag(WebrtcFlag::E2ee) {
+            out.set("e2ee", true);
+        }
+        Ok(out.into())
+    }
+
+    /// `janus_request_ice_handle_answer`: the negotiation is complete, queued trickles are
+    /// applied and connectivity checks start.
+    fn ice_handle_answer(&self, handle: &Arc<Handle>, pc: &Arc<PeerConnection>) {
+        handle.clear_flag(WebrtcFlag::ProcessingOffer);
+        let now = self.env.monotonic_us();
+        for trickle in handle.take_pending_trickles() {
+            if now - trickle.received > self.settings.candidates_timeout * 1_000_000 {
+                janus_log!(Level::Warn, "[{}] Discarding candidate (too old)\n", handle.id);
+                continue;
+            }
+            self.apply_trickle(pc, &trickle.candidate);
+        }
+        pc.start_ice();
+    }
+
+    /// A trickled candidate (object) or candidates (array) for an existing PeerConnection.
+    pub(crate) fn apply_trickle(&self, pc: &PeerConnection, candidate: &Json) {
+        let Some(plane) = self.media_plane() else { return };
+        let one = |c: &Json| {
+            if c.get("completed").and_then(Json::as_bool) == Some(true) {
+                return;
+            }
+            let Some(text) = c.get("candidate").and_then(Json::as_str) else { return };
+            let mut sig = pc.signalling.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(description) = sig.as_mut() {
+                let _ = sdp::parse_candidate(description, &plane.sdp, text);
+            }
+        };
+        match candidate {
+            Json::Array(list) => list.iter().for_each(one),
+            c => one(c),
+        }
+        pc.add_new_candidates();
+    }
+
+    /// `janus_plugin_handle_sdp`: the plugin's offer or answer, merged with our ICE and DTLS
+    /// details for the peer; the `jsep` of the event, or the code `push_event` returns.
+    pub(crate) fn process_plugin_jsep(&self, session: &Arc<Session>, handle: &Arc<Handle>, jsep: &Json) -> Result<Json, i32> {
+        let invalid = ApiError::JsepInvalidSdp.code();
+        let Some(plane) = self.media_plane().cloned() else { return Err(invalid) };
+        let kind = jsep.get("type").and_then(Json::as_str).unwrap_or_default();
+        let text = jsep.get("sdp").and_then(Json::as_str).unwrap_or_default();
+        let e2ee = jsep.get("e2ee").and_then(Json::as_bool).unwrap_or(false);
+        let offer = kind.eq_ignore_ascii_case("offer");
+        if offer {
+            handle.set_flag(WebrtcFlag::GotOffer);
+            handle.clear_flag(WebrtcFlag::GotAnswer);
+        } else if kind.eq_ignore_ascii_case("answer") {
+            handle.set_flag(WebrtcFlag::GotAnswer);
+            if handle.flag(WebrtcFlag::GotOffer) {
+                handle.set_flag(WebrtcFlag::Negotiated);
+            }
+        } else {
+            return Err(invalid);
+        }
+        if offer && !wait_cleaning(handle) {
+            return Err(invalid);
+        }
+        let pc = match handle.peer_connection() {
+            Some(pc) => pc,
+            None if offer => {
+                handle.set_flag(WebrtcFlag::Rfc4588Rtx);
+                let events = self.media_events(session, handle);
+                let loop_index = handle.loop_index.get().copied();
+                let pc = PeerConnection::new(&plane, handle.id, loop_index, false, None, events).map_err(|_| invalid)?;
+                handle.media.set(pc.clone());
+                handle.clear_flag(WebrtcFlag::Alert);
+                handle.set_flag(WebrtcFlag::HasAgent);
+                pc
+            }
+            None => return Err(invalid),
+        };
+        if !plane.ice.full_trickle && !pc.wait_gathering(GATHERING_WAIT) {
+            janus_log!(Level::Warn, "[{}] Still waiting for candidates-done callback, sending the SDP anyway\n", handle.id);
+        }
+        let (ufrag, pwd) = pc.local_credentials().unwrap_or_default();
+        let local = LocalTransport {
+            ufrag,
+            pwd,
+            fingerprint: plane.dtls.local_fingerprint().to_owned(),
+            candidates: if plane.ice.full_trickle { Vec::new() } else { pc.local_candidates() },
+        };
+        let result = {
+            let mut sig = pc.signalling.lock().unwrap_or_else(|e| e.into_inner());
+            sdp::handle_plugin_sdp(&mut sig, kind, text, &plane.sdp, &local, self.env.real_us(), &mut random)
+        };
+        let result = match result {
+            Ok(r) => r,
+            Err(_) if handle.flag(WebrtcFlag::Stop) || handle.flag(WebrtcFlag::Alert) => {
+                return Err(ApiError::HandleNotFound.code())
+            }
+            Err(_) => return Err(invalid),
+        };
+        pc.refresh_routes();
+        if !result.updating {
+            if offer {
+                handle.set_flag(WebrtcFlag::ProcessingOffer);
+            } else {
+                self.ice_handle_answer(handle, &pc);
+            }
+        }
+        if e2ee {
+            handle.set_flag(WebrtcFlag::E2ee);
+        }
+        let mut out = Object::new().with("type", result.kind.as_str()).with("sdp", result.merged.sdp);
+        if handle.flag(WebrtcFlag::E2ee) {
+            out.set("e2ee", true);
+        }
+        Ok(out.into())
+    }
+}
+
+/// The `simulcast` member of the plugin's `jsep`: per medium with rids or several SSRCs.
+fn simulcast_info(pc: &PeerConnection) -> Option<Json> {
+    let sig = pc.signalling.lock().unwrap_or_else(|e| e.into_inner());
+    let description = sig.as_ref()?;
+    let mut list = Vec::new();
+    for m in &description.media {
+        if m.ssrc_peer[1] == 0 && m.rid[0].is_none() {
+            continue;
+        }
+        let mut entry = Object::new().with("mindex", m.mindex as i64);
+        if let Some(mid) = &m.mid {
+            entry.set("mid", mid.as_str());
+        }
+        if m.rid[0].is_some() {
+            let rids: Vec<Json> = [2, 1, 0].iter().filter_map(|i| m.rid[*i].as_deref().map(Json::from)).collect();
+            entry.set("rids", rids);
+            if description.extensions.rid > 0 {
+                entry.set("rid-ext", description.extensions.rid);
+            }
+        } else {
+            let ssrcs: Vec<Json> = m.ssrc_peer.iter().take_while(|s| **s != 0).map(|s| Json::from(*s)).collect();
+            entry.set("ssrcs", ssrcs);
+        }
+        list.push(Json::from(entry));
+    }
+    (!list.is_empty()).then(|| list.into())
+}
