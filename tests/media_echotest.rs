@@ -16,7 +16,7 @@ use janus::json::Json;
 use janus::media::{classify, Datagram};
 use janus::rtp::header::RtpHeader;
 use janus::sdp::{parse_candidate, CandidateOutcome, PeerConnection as SdpPeer, SdpSettings};
-use janus::srtp::{SrtpSession, RTP_TRAILER_ROOM};
+use janus::srtp::{SrtpSession, RTCP_TRAILER_ROOM, RTP_TRAILER_ROOM};
 use support::gateway::{binary_under_test, with_transaction, ConfigsFolder, Gateway};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -100,6 +100,37 @@ fn rtp_packet(pt: u8, seq: u16, ssrc: u32, payload: &[u8]) -> Vec<u8> {
     p
 }
 
+/// Decrypts an SRTCP datagram.
+fn unprotect_rtcp(srtp: &mut SrtpSession, d: &[u8]) -> Option<Vec<u8>> {
+    let mut packet = d.to_vec();
+    packet.resize(d.len() + RTP_TRAILER_ROOM, 0);
+    let n = srtp.unprotect_rtcp(&mut packet, d.len()).ok()?;
+    packet.truncate(n);
+    Some(packet)
+}
+
+/// The RTCP that arrives within `wait` (RTP is dropped).
+fn receive_rtcp(datagrams: &Receiver<Vec<u8>>, srtp: &mut SrtpSession, wait: Duration) -> Vec<Vec<u8>> {
+    let until = Instant::now() + wait;
+    let mut out = Vec::new();
+    while let Ok(d) = datagrams.recv_timeout(until.saturating_duration_since(Instant::now())) {
+        if classify(&d) == Datagram::Rtcp {
+            out.extend(unprotect_rtcp(srtp, &d));
+        }
+    }
+    out
+}
+
+/// One more audio packet.
+fn send_rtp(agent: &IceAgent, srtp: &mut SrtpSession, seq: &mut u16) {
+    *seq = seq.wrapping_add(1);
+    let p = rtp_packet(111, *seq, AUDIO_SSRC, b"opus-frame");
+    let mut buf = [0u8; 1500 + RTP_TRAILER_ROOM];
+    buf[..p.len()].copy_from_slice(&p);
+    let n = srtp.protect_rtp(&mut buf, p.len()).unwrap();
+    agent.send(&buf[..n]);
+}
+
 #[test]
 fn echotest_audio_and_video_come_back() {
     let dir = support::scratch_dir("media_echotest");
@@ -148,12 +179,11 @@ fn echotest_audio_and_video_come_back() {
     assert!(answer.contains("a=rtcp-mux"), "{answer}");
     assert_eq!(attribute(&answer, "setup"), Some("active"), "{answer}");
     let fingerprint = attribute(&answer, "fingerprint").unwrap().strip_prefix("sha-256 ").unwrap().to_owned();
-    let gateway_audio_ssrc: u32 = answer
-        .split("m=video")
-        .next()
-        .and_then(|audio| attribute(audio, "ssrc"))
-        .and_then(|v| v.split(' ').next()?.parse().ok())
-        .expect("our audio SSRC in the answer");
+    let ssrc_of = |section: Option<&str>| -> u32 {
+        section.and_then(|s| attribute(s, "ssrc")).and_then(|v| v.split(' ').next()?.parse().ok()).expect("SSRCs in the answer")
+    };
+    let gateway_audio_ssrc = ssrc_of(answer.split("m=video").next());
+    let gateway_video_ssrc = ssrc_of(answer.split("m=video").nth(1));
 
     // ICE: the gateway's credentials and candidates (half trickle: in the answer).
     agent.set_remote_credentials(attribute(&answer, "ice-ufrag").unwrap(), attribute(&answer, "ice-pwd").unwrap());
@@ -209,6 +239,7 @@ fn echotest_audio_and_video_come_back() {
     // SRTP audio and video to EchoTest; the same payloads come back, with its SSRCs.
     let mut echoed_audio = 0;
     let mut echoed_video = 0;
+    let mut rtcp_seen: Vec<Vec<u8>> = Vec::new();
     let mut buf = [0u8; 1500 + RTP_TRAILER_ROOM];
     let deadline = Instant::now() + WAIT;
     let mut seq = 0u16;
@@ -222,6 +253,10 @@ fn echotest_audio_and_video_come_back() {
         }
         let until = Instant::now() + Duration::from_millis(20);
         while let Ok(d) = datagrams.recv_timeout(until.saturating_duration_since(Instant::now())) {
+            if classify(&d) == Datagram::Rtcp {
+                rtcp_seen.extend(unprotect_rtcp(&mut srtp, &d));
+                continue;
+            }
             if classify(&d) != Datagram::Rtp {
                 continue;
             }
@@ -249,11 +284,56 @@ fn echotest_audio_and_video_come_back() {
     assert_eq!(media.get("receiving").and_then(Json::as_bool), Some(true));
     assert_eq!(srtp.counters().auth_failures, 0);
 
+    // RTCP: the gateway reports on what it receives (an RR about our audio SSRC)...
+    let reports_about = |seen: &[Vec<u8>], ssrc: u32| {
+        seen.iter().any(|p| p.len() >= 32 && p[1] == 201 && p[8..12] == ssrc.to_be_bytes())
+    };
+    let deadline = Instant::now() + WAIT;
+    while !reports_about(&rtcp_seen, AUDIO_SSRC) {
+        assert!(Instant::now() < deadline, "no receiver report about our audio");
+        send_rtp(&agent, &mut srtp, &mut seq);
+        rtcp_seen.extend(receive_rtcp(&datagrams, &mut srtp, Duration::from_millis(50)));
+    }
+    // ... EchoTest relays our PLI back (its SSRCs ours, ours its)...
+    let mut pli = [0u8; 12 + RTCP_TRAILER_ROOM];
+    pli[..4].copy_from_slice(&[0x81, 206, 0, 2]);
+    pli[4..8].copy_from_slice(&VIDEO_SSRC.to_be_bytes());
+    pli[8..12].copy_from_slice(&gateway_video_ssrc.to_be_bytes());
+    let n = srtp.protect_rtcp(&mut pli, 12).unwrap();
+    agent.send(&pli[..n]);
+    let deadline = Instant::now() + WAIT;
+    let plis = |seen: &[Vec<u8>]| {
+        seen.iter().any(|p| {
+            janus::rtcp::query::has_pli(p) && p[4..8] == gateway_video_ssrc.to_be_bytes() && p[8..12] == VIDEO_SSRC.to_be_bytes()
+        })
+    };
+    while !plis(&rtcp_seen) {
+        assert!(Instant::now() < deadline, "our PLI did not come back ({} RTCP packets)", rtcp_seen.len());
+        rtcp_seen.extend(receive_rtcp(&datagrams, &mut srtp, Duration::from_millis(50)));
+    }
+    // ... and its `send_remb` reaches us with the bitrate asked for.
+    let reply = gateway.post(&format!("/janus/{}/{}", session.id, handle.id), &with_transaction(r#"{"janus":"message","body":{"bitrate":256000}}"#));
+    assert_eq!(kind(&reply), "ack", "{reply:?}");
+    let deadline = Instant::now() + WAIT;
+    while !rtcp_seen.iter().any(|p| janus::rtcp::feedback::get_remb(p) == 256000) {
+        assert!(Instant::now() < deadline, "no REMB of 256000 ({} RTCP packets)", rtcp_seen.len());
+        rtcp_seen.extend(receive_rtcp(&datagrams, &mut srtp, Duration::from_millis(50)));
+    }
+
+    // Media stops: after no_media_timer (1 s), `receiving: false`.
+    let stopped = wait_event(&session, &mut seen, |e| kind(e) == "media" && e.get("receiving").and_then(Json::as_bool) == Some(false));
+    assert!(stopped.get("mid").and_then(Json::as_str).is_some(), "{stopped:?}");
+
     // Hangup through the API: a `hangup` event with Janus' reason.
     let reply = gateway.post(&format!("/janus/{}/{}", session.id, handle.id), &with_transaction(r#"{"janus":"hangup"}"#));
     assert_eq!(kind(&reply), "success", "{reply:?}");
     let hangup = wait_event(&session, &mut seen, |e| kind(e) == "hangup");
     assert_eq!(hangup.get("reason").and_then(Json::as_str), Some("Janus API"));
+    // EchoTest heard hangup_media: it says it is done.
+    let done = wait_event(&session, &mut seen, |e| {
+        e.get("plugindata").and_then(|p| p.get("data")).and_then(|d| d.get("result")).and_then(Json::as_str) == Some("done")
+    });
+    assert_eq!(done.get("sender").and_then(Json::as_i64), Some(handle.id));
     drop(agent);
     assert!(client_loop.stop(Duration::from_secs(5)));
 }

@@ -446,6 +446,7 @@ impl PeerConnection {
         let packet = &mut rx.buf[..len];
         let sender = crate::rtcp::query::sender_ssrc(packet);
         let about = crate::rtcp::query::receiver_ssrc(packet);
+        // The medium whose peer SSRC sent it, else the one of ours it is about.
         let route = rx.routes.by_peer_ssrc(sender).or_else(|| rx.routes.media.iter().position(|r| r.ssrc == about && about != 0));
         let Some(i) = route.or((rx.routes.media.len() == 1).then_some(0)) else { return };
         let (mindex, video) = (rx.routes.media[i].mindex as i32, rx.routes.media[i].video);
@@ -462,6 +463,7 @@ impl PeerConnection {
         }
         let t = now();
         let mut failed = None;
+        let mut report = false;
         let mut media_changes: Vec<(String, bool)> = Vec::new();
         {
             let mut guard = lock(&self.rx);
@@ -474,6 +476,7 @@ impl PeerConnection {
             }
             if self.is_ready() && t.monotonic_us - rx.last_report_us >= 1_000_000 {
                 rx.last_report_us = t.monotonic_us;
+                report = true;
                 let timer = i64::from(self.events.no_media_timer());
                 for (i, stream) in rx.streams.iter_mut().enumerate() {
                     if timer > 0 && stream.receiving && t.monotonic_us - stream.last_packet_us >= timer * 1_000_000 {
@@ -492,7 +495,7 @@ impl PeerConnection {
         for (mid, video) in media_changes {
             self.events.media_state(&mid, video, false);
         }
-        if self.is_ready() {
+        if report {
             self.send_sender_reports(t);
         }
         true
