@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod gateway;
+pub mod webrtc_client;
 
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
