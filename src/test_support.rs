@@ -85,7 +85,10 @@ impl Plugin for EchoPlugin {
     }
 }
 impl PluginSession for EchoSession {
-    fn handle_message(&self, _t: &str, body: &Json, _jsep: Option<&Json>) -> PluginResult {
+    fn handle_message(&self, _t: &str, body: &Json, jsep: Option<&Json>) -> PluginResult {
+        if let Some(jsep) = jsep {
+            self.0.lock().unwrap().push(format!("jsep {}", jsep.to_compact_string()));
+        }
         if body.get("sync").is_some() {
             PluginResult::Ok(Some(Object::new().with("echo", body.clone()).into()))
         } else if body.get("fail").is_some() {

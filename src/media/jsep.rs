@@ -432,3 +432,148 @@ fn simulcast_info(pc: &PeerConnection) -> Option<Json> {
     }
     (!list.is_empty()).then(|| list.into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Auth;
+    use crate::dtls::{DtlsCertificate, DtlsOptions, DtlsSettings};
+    use crate::gateway::Settings;
+    use crate::ice::{EventLoops, IceSettings, InterfaceFilter};
+    use crate::media::MediaPlane;
+    use crate::sdp::SdpSettings;
+    use crate::test_support::{error_of, fixture, Fixture};
+
+    fn with_media_plane() -> Fixture {
+        let f = fixture(Settings::default(), Auth::new(false, None));
+        let certificate = DtlsCertificate::generate(false).unwrap();
+        f.gw.set_media_plane(Arc::new(MediaPlane {
+            ice: Arc::new(IceSettings {
+                filter: InterfaceFilter { enforce: vec!["lo".into()], ..InterfaceFilter::default() },
+                ..IceSettings::default()
+            }),
+            dtls: Arc::new(DtlsSettings::new(&certificate, DtlsOptions::default()).unwrap()),
+            sdp: SdpSettings::default(),
+            loops: EventLoops::new(1, false),
+        }));
+        f.send(r#"{"janus":"create","transaction":"c"}"#);
+        f.send(r#"{"janus":"attach","plugin":"janus.plugin.echo","transaction":"a","session_id":1000}"#);
+        f
+    }
+
+    const PEER_TRANSPORT: &str = "a=ice-ufrag:peer\r\na=ice-pwd:peerpasswordpeerpassword\r\n\
+        a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n";
+
+    fn peer_sdp(setup: &str) -> String {
+        format!(
+            "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n\
+             c=IN IP4 127.0.0.1\r\n{PEER_TRANSPORT}a=setup:{setup}\r\na=mid:0\r\na=sendrecv\r\na=rtcp-mux\r\n\
+             a=rtpmap:111 opus/48000/2\r\na=ssrc:4242 cname:x\r\n\
+             a=candidate:1 1 udp 2122260223 127.0.0.1 40000 typ host\r\n"
+        )
+    }
+
+    fn message_with_jsep(f: &Fixture, kind: &str, sdp: &str) -> Json {
+        let request = Object::new()
+            .with("janus", "message")
+            .with("transaction", "m")
+            .with("session_id", 1000)
+            .with("handle_id", 1001)
+            .with("body", Object::new())
+            .with("jsep", Object::new().with("type", kind).with("sdp", sdp));
+        f.send(&Json::from(request).to_compact_string())
+    }
+
+    fn handle(f: &Fixture) -> Arc<Handle> {
+        f.gw.sessions.get(1000).unwrap().handle(1001).unwrap()
+    }
+
+    fn remote_candidates(f: &Fixture) -> usize {
+        let pc = handle(f).peer_connection().unwrap();
+        let sig = pc.signalling.lock().unwrap();
+        sig.as_ref().unwrap().remote_candidates.len()
+    }
+
+    #[test]
+    fn peer_offer_plugin_answer_trickles_and_hangup() {
+        let f = with_media_plane();
+        // A trickle before any SDP is queued.
+        let trickle = r#"{"janus":"trickle","transaction":"t","session_id":1000,"handle_id":1001,
+            "candidate":{"sdpMid":"0","sdpMLineIndex":0,"candidate":"candidate:2 1 udp 2122260222 127.0.0.1 40001 typ host"}}"#;
+        assert_eq!(f.send(trickle).get("janus").and_then(Json::as_str), Some("ack"));
+        assert_eq!(handle(&f).pending_trickles().len(), 1);
+
+        // The offer: the plugin sees it anonymized, with no `update`.
+        let r = message_with_jsep(&f, "offer", &peer_sdp("actpass"));
+        assert_eq!(r.get("janus").and_then(Json::as_str), Some("ack"), "{r:?}");
+        let seen = f.plugin_log.lock().unwrap().iter().find(|l| l.starts_with("jsep ")).cloned().unwrap();
+        assert!(seen.contains(r#""type":"offer""#) && seen.contains("a=rtpmap:111 opus/48000/2"), "{seen}");
+        for hidden in ["ice-ufrag", "fingerprint", "candidate", "a=ssrc", "a=setup"] {
+            assert!(!seen.contains(hidden), "{hidden} in {seen}");
+        }
+        assert!(!seen.contains("update"), "{seen}");
+        let h = handle(&f);
+        assert!(h.peer_connection().is_some() && h.flag(WebrtcFlag::GotOffer) && !h.flag(WebrtcFlag::ProcessingOffer));
+        assert_eq!(remote_candidates(&f), 1);
+
+        // The plugin's answer, merged: our credentials, fingerprint, role and candidates;
+        // the queued trickle is applied then.
+        let answer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=echo\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n\
+                      c=IN IP4 127.0.0.1\r\na=sendrecv\r\na=rtpmap:111 opus/48000/2\r\n";
+        let jsep: Json = Object::new().with("type", "answer").with("sdp", answer).into();
+        let code = f.gw.push_event(1000, 1001, "janus.plugin.echo", Some("p"), Object::new().with("ok", 1).into(), Some(&jsep));
+        assert_eq!(code, 0);
+        let event = f.events().into_iter().find(|e| e.get("jsep").is_some()).expect("an event with the answer");
+        let sdp = event.get("jsep").and_then(|j| j.get("sdp")).and_then(Json::as_str).unwrap().to_owned();
+        let (ufrag, _) = h.peer_connection().unwrap().local_credentials().unwrap();
+        assert!(sdp.contains(&format!("a=ice-ufrag:{ufrag}")), "{sdp}");
+        let fingerprint = f.gw.media_plane().unwrap().dtls.local_fingerprint().to_owned();
+        assert!(sdp.contains(&format!("a=fingerprint:sha-256 {fingerprint}")), "{sdp}");
+        assert!(sdp.contains("a=setup:active") && sdp.contains("a=candidate:") && sdp.contains("127.0.0.1"), "{sdp}");
+        assert!(h.flag(WebrtcFlag::Negotiated));
+        assert!(h.pending_trickles().is_empty());
+        assert_eq!(remote_candidates(&f), 2);
+
+        // Now trickles apply at once.
+        let trickle3 = trickle.replace("40001", "40002");
+        f.send(&trickle3);
+        assert_eq!(remote_candidates(&f), 3);
+
+        // A new offer is an update for the plugin.
+        message_with_jsep(&f, "offer", &peer_sdp("actpass"));
+        let last = f.plugin_log.lock().unwrap().iter().rev().find(|l| l.starts_with("jsep ")).cloned().unwrap();
+        assert!(last.contains(r#""update":true"#), "{last}");
+
+        // Hangup: the PeerConnection goes, the plugin hears it, the client gets the reason.
+        let r = f.send(r#"{"janus":"hangup","transaction":"h","session_id":1000,"handle_id":1001}"#);
+        assert_eq!(r.get("janus").and_then(Json::as_str), Some("success"));
+        assert!(h.peer_connection().is_none());
+        assert!(f.plugin_log.lock().unwrap().iter().any(|l| l == "hangup"));
+        let hangup = f.events().into_iter().find(|e| e.get("janus").and_then(Json::as_str) == Some("hangup")).unwrap();
+        assert_eq!(hangup.to_compact_string(), r#"{"janus":"hangup","session_id":1000,"sender":1001,"reason":"Janus API"}"#);
+    }
+
+    #[test]
+    fn jsep_errors() {
+        let f = with_media_plane();
+        let r = message_with_jsep(&f, "answer", &peer_sdp("active"));
+        assert_eq!(error_of(&r), (469, "Unexpected ANSWER (did we offer?)".into()));
+        let r = message_with_jsep(&f, "offer", "v=0\r\nbogus");
+        assert_eq!(error_of(&r).0, 465);
+        assert!(!handle(&f).flag(WebrtcFlag::ProcessingOffer));
+        // A plugin answer without a PeerConnection, or an unknown type: 465.
+        let jsep: Json = Object::new().with("type", "answer").with("sdp", peer_sdp("active")).into();
+        assert_eq!(f.gw.push_event(1000, 1001, "janus.plugin.echo", None, Object::new().into(), Some(&jsep)), 465);
+        let jsep: Json = Object::new().with("type", "pranswer").with("sdp", peer_sdp("active")).into();
+        assert_eq!(f.gw.push_event(1000, 1001, "janus.plugin.echo", None, Object::new().into(), Some(&jsep)), 465);
+    }
+
+    #[test]
+    fn without_a_media_plane_negotiation_is_refused() {
+        let f = fixture(Settings::default(), Auth::new(false, None));
+        f.send(r#"{"janus":"create","transaction":"c"}"#);
+        f.send(r#"{"janus":"attach","plugin":"janus.plugin.echo","transaction":"a","session_id":1000}"#);
+        let r = message_with_jsep(&f, "offer", &peer_sdp("actpass"));
+        assert_eq!(error_of(&r), (471, "WebRTC negotiation is not available in this build".into()));
+    }
+}
