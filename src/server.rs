@@ -843,10 +843,19 @@ pub fn run(options: Options) -> i32 {
     janus_log!(Level::Info, "Ending requests thread...\n");
     transport_host::stop_requests();
     janus_log!(Level::Info, "Destroying sessions...\n");
+    // PeerConnections go before the plugins they talk to.
+    for session in gateway.sessions.all() {
+        for handle in session.handle_ids().into_iter().filter_map(|id| session.handle(id)) {
+            if let Some(pc) = handle.media.take() {
+                pc.close();
+            }
+        }
+    }
     janus_log!(Level::Info, "Closing plugins:\n");
     for p in &plugins {
         p.destroy();
     }
+    media_plane.loops.stop(Duration::from_secs(2));
     janus_log!(Level::Info, "Closing event handlers:\n");
     bus.shutdown();
     for h in &handlers {

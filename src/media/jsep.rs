@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::{MediaEvents, PeerConnection, RtpExtensions};
 use crate::apierror::ApiError;
+use crate::events::{Event, EventBus, HandleRef, JsepOwner, MediaSubtype, WebrtcSubtype};
 use crate::gateway::{Environment, Gateway, MediaSettings};
 use crate::janus_api::create_message;
 use crate::janus_log;
@@ -48,6 +49,17 @@ fn handle_event(session: &Session, handle: &Handle, kind: &str, opaque_in_api: b
     event
 }
 
+fn handle_ref(handle: &Handle) -> HandleRef {
+    HandleRef { session_id: handle.session_id, handle_id: handle.id, opaque_id: handle.opaque_id.clone() }
+}
+
+/// To the event handlers, when they are on.
+fn notify(bus: &Option<Arc<EventBus>>, event: impl FnOnce() -> Event) {
+    if let Some(bus) = bus.as_ref().filter(|b| b.is_enabled()) {
+        bus.notify(event());
+    }
+}
+
 fn send_to_client(session: &Session, event: Object) {
     if session.is_destroyed() {
         return;
@@ -60,7 +72,14 @@ fn send_to_client(session: &Session, event: Object) {
 /// `janus_ice_webrtc_hangup` and what the loop then does: the PeerConnection closes, the
 /// plugin hears `hangup_media`, the client gets `hangup` with the reason (when there was a
 /// PeerConnection), the negotiation flags drop.
-pub(crate) fn hangup(env: &Arc<dyn Environment>, session: Option<Arc<Session>>, handle: &Arc<Handle>, reason: &'static str, opaque_in_api: bool) {
+pub(crate) fn hangup(
+    env: &Arc<dyn Environment>,
+    bus: Option<Arc<EventBus>>,
+    session: Option<Arc<Session>>,
+    handle: &Arc<Handle>,
+    reason: &'static str,
+    opaque_in_api: bool,
+) {
     if handle.flag(WebrtcFlag::Alert) {
         return;
     }
@@ -84,6 +103,11 @@ pub(crate) fn hangup(env: &Arc<dyn Environment>, session: Option<Arc<Session>>, 
                 let event = handle_event(&session, &handle, "hangup", opaque_in_api).with("reason", reason);
                 send_to_client(&session, event);
             }
+            notify(&bus, || Event::Webrtc {
+                handle: handle_ref(&handle),
+                subtype: WebrtcSubtype::State,
+                info: Object::new().with("connection", "hangup").with("reason", reason).into(),
+            });
         }
         for f in [WebrtcFlag::NewDatachanSdp, WebrtcFlag::Ready, WebrtcFlag::Cleaning, WebrtcFlag::HasAgent, WebrtcFlag::E2ee] {
             handle.clear_flag(f);
@@ -97,6 +121,7 @@ struct HandleEvents {
     handle: Weak<Handle>,
     env: Arc<dyn Environment>,
     media: Arc<MediaSettings>,
+    bus: Option<Arc<EventBus>>,
     opaque_in_api: bool,
 }
 
@@ -114,6 +139,11 @@ impl MediaEvents for HandleEvents {
             ps.setup_media();
         }
         send_to_client(&session, handle_event(&session, &handle, "webrtcup", self.opaque_in_api));
+        notify(&self.bus, || Event::Webrtc {
+            handle: handle_ref(&handle),
+            subtype: WebrtcSubtype::State,
+            info: Object::new().with("connection", "webrtcup").into(),
+        });
     }
 
     fn incoming_rtp(&self, mindex: i32, video: bool, buffer: &mut [u8], extensions: &RtpExtensions) {
@@ -139,6 +169,13 @@ impl MediaEvents for HandleEvents {
             event.set("seconds", seconds);
         }
         send_to_client(&session, event);
+        notify(&self.bus, || {
+            let mut info = Object::new().with("media", if video { "video" } else { "audio" }).with("mid", mid).with("receiving", receiving);
+            if !receiving && seconds > 1 {
+                info.set("seconds", seconds);
+            }
+            Event::Media { handle: handle_ref(&handle), subtype: MediaSubtype::State, info: info.into() }
+        });
     }
 
     fn local_candidate(&self, candidate: Option<&str>) {
@@ -158,7 +195,7 @@ impl MediaEvents for HandleEvents {
 
     fn failed(&self, reason: &'static str) {
         if let Some(handle) = self.handle.upgrade() {
-            hangup(&self.env, self.session.upgrade(), &handle, reason, self.opaque_in_api);
+            hangup(&self.env, self.bus.clone(), self.session.upgrade(), &handle, reason, self.opaque_in_api);
         }
     }
 
@@ -177,13 +214,14 @@ impl Gateway {
             handle: Arc::downgrade(handle),
             env: self.env.clone(),
             media: self.media.clone(),
+            bus: self.event_bus().cloned(),
             opaque_in_api: self.settings.opaqueid_in_api,
         })
     }
 
     /// `janus_ice_webrtc_hangup` for the Janus and Admin APIs.
     pub fn hangup_handle(&self, session: Option<Arc<Session>>, handle: &Arc<Handle>, reason: &'static str) {
-        hangup(&self.env, session, handle, reason, self.settings.opaqueid_in_api);
+        hangup(&self.env, self.event_bus().cloned(), session, handle, reason, self.settings.opaqueid_in_api);
     }
 
     /// The peer's JSEP of a `message` (already validated): sets up or updates the
@@ -220,6 +258,12 @@ impl Gateway {
             Ok(p) => p,
             Err(e) => return fail(ApiError::JsepInvalidSdp, e.error_text().to_owned()),
         };
+        notify(&self.event_bus().cloned(), || Event::Jsep {
+            handle: handle_ref(handle),
+            owner: JsepOwner::Remote,
+            sdp_type: jsep_type.clone(),
+            sdp: text.to_owned(),
+        });
         let process_error = || "Error processing SDP".to_string();
         if !renegotiation && offer {
             // We take the client role unless the peer wants it.
@@ -397,6 +441,12 @@ impl Gateway {
         if e2ee {
             handle.set_flag(WebrtcFlag::E2ee);
         }
+        notify(&self.event_bus().cloned(), || Event::Jsep {
+            handle: handle_ref(handle),
+            owner: JsepOwner::Local,
+            sdp_type: result.kind.clone(),
+            sdp: result.merged.sdp.clone(),
+        });
         let mut out = Object::new().with("type", result.kind.as_str()).with("sdp", result.merged.sdp);
         if handle.flag(WebrtcFlag::E2ee) {
             out.set("e2ee", true);
