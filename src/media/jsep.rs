@@ -279,6 +279,7 @@ impl Gateway {
                 Ok(pc) => pc,
                 Err(_) => return fail(ApiError::Unknown, "Error setting ICE locally".into()),
             };
+            pc.set_remote_sdp(text);
             handle.media.set(pc);
             handle.clear_flag(WebrtcFlag::Alert);
             handle.set_flag(WebrtcFlag::HasAgent);
@@ -307,6 +308,7 @@ impl Gateway {
                 return fail(code, process_error());
             }
             pc.refresh_routes();
+            pc.set_remote_sdp(text);
             if !renegotiation {
                 if do_trickle {
                     handle.set_flag(WebrtcFlag::Trickle);
@@ -431,6 +433,7 @@ impl Gateway {
             Err(_) => return Err(invalid),
         };
         pc.refresh_routes();
+        pc.set_local_sdp(&result.merged.sdp);
         if !result.updating {
             if offer {
                 handle.set_flag(WebrtcFlag::ProcessingOffer);
@@ -583,6 +586,22 @@ mod tests {
         assert!(h.flag(WebrtcFlag::Negotiated));
         assert!(h.pending_trickles().is_empty());
         assert_eq!(remote_candidates(&f), 2);
+
+        // handle_info shows the PeerConnection: SDPs, ICE and DTLS.
+        let r = f.admin(r#"{"janus":"handle_info","transaction":"i","session_id":1000,"handle_id":1001}"#);
+        let info = r.get("info").unwrap_or_else(|| panic!("{r:?}"));
+        let sdps = info.get("sdps").unwrap();
+        assert_eq!(sdps.get("profile").and_then(Json::as_str), Some("UDP/TLS/RTP/SAVPF"));
+        assert_eq!(sdps.get("local").and_then(Json::as_str), Some(sdp.as_str()));
+        assert_eq!(sdps.get("remote").and_then(Json::as_str), Some(peer_sdp("actpass").as_str()));
+        let webrtc = info.get("webrtc").unwrap();
+        assert_eq!(webrtc.get("ice").and_then(|i| i.get("component_id")).and_then(Json::as_i64), Some(1));
+        assert_eq!(webrtc.get("ice").and_then(|i| i.get("ready")).and_then(Json::as_i64), Some(1));
+        let dtls = webrtc.get("dtls").unwrap();
+        assert_eq!(dtls.get("dtls-role").and_then(Json::as_str), Some("active"));
+        assert_eq!(dtls.get("fingerprint").and_then(Json::as_str), Some(fingerprint.as_str()));
+        assert_eq!(dtls.get("valid"), Some(&Json::Bool(false)));
+        assert_eq!(dtls.get("srtp-profile").and_then(Json::as_str), Some("none"));
 
         // Now trickles apply at once.
         let trickle3 = trickle.replace("40001", "40002");

@@ -18,6 +18,7 @@ use super::MediaPlane;
 use crate::dtls::{DtlsContext, DtlsEvent, DtlsRole};
 use crate::ice::{Candidate, HandleLoop, IceAgent, IceEvent, IceHandler, IceState};
 use crate::janus_log;
+use crate::json::{Json, Object};
 use crate::log::Level;
 use crate::rtcp::context::{Now, RtcpContext};
 use crate::rtcp::fix::{fix_ssrc, SsrcFix};
@@ -116,6 +117,8 @@ pub struct PeerConnection {
     closed: AtomicBool,
     events: Arc<dyn MediaEvents>,
     dtls: Arc<crate::dtls::DtlsSettings>,
+    /// The last local and remote SDPs (`handle_info`'s `sdps`).
+    sdps: Mutex<(Option<String>, Option<String>)>,
 }
 
 /// Forwards the agent's events to the PeerConnection while it exists.
@@ -176,6 +179,7 @@ impl PeerConnection {
             closed: AtomicBool::new(false),
             events,
             dtls: plane.dtls.clone(),
+            sdps: Mutex::default(),
         });
         let handler = Arc::new(AgentHandler(Arc::downgrade(&pc)));
         let agent = IceAgent::new(&handle_loop, plane.ice.clone(), got_offer, handler).map_err(|_| PeerConnectionError::Ice)?;
@@ -219,6 +223,76 @@ impl PeerConnection {
 
     pub fn local_candidates(&self) -> Vec<String> {
         self.agent.get().map(IceAgent::local_candidates).unwrap_or_default()
+    }
+
+    pub fn set_local_sdp(&self, sdp: &str) {
+        lock(&self.sdps).0 = Some(sdp.to_owned());
+    }
+
+    pub fn set_remote_sdp(&self, sdp: &str) {
+        lock(&self.sdps).1 = Some(sdp.to_owned());
+    }
+
+    /// `handle_info`'s `sdps`: the RTP profile and the last local and remote SDPs.
+    pub fn sdps_summary(&self) -> Object {
+        let mut sdps = Object::new();
+        if let Some(profile) = lock(&self.signalling).as_ref().and_then(|s| s.rtp_profile.clone()) {
+            sdps.set("profile", profile);
+        }
+        let (local, remote) = lock(&self.sdps).clone();
+        if let Some(l) = local {
+            sdps.set("local", l);
+        }
+        if let Some(r) = remote {
+            sdps.set("remote", r);
+        }
+        sdps
+    }
+
+    /// `handle_info`'s `webrtc` (`janus_admin_peerconnection_summary`): ICE and DTLS state.
+    pub fn summary(&self) -> Json {
+        let mut ice = Object::new();
+        if let Some(agent) = self.agent.get() {
+            ice.set("stream_id", agent.stream_id());
+            ice.set("component_id", 1);
+            ice.set("state", agent.state().name());
+            let local: Vec<Json> = agent.local_candidates().into_iter().map(Json::from).collect();
+            if !local.is_empty() {
+                ice.set("local-candidates", local);
+            }
+        }
+        let (remote, fingerprint, hashing, role) = match lock(&self.signalling).as_ref() {
+            Some(s) => (
+                s.remote_candidates.iter().map(|c| Json::from(c.text.trim_end())).collect::<Vec<_>>(),
+                s.remote_fingerprint.clone(),
+                s.remote_hashing.clone(),
+                s.dtls_role,
+            ),
+            None => (Vec::new(), None, None, SdpDtlsRole::Actpass),
+        };
+        if !remote.is_empty() {
+            ice.set("remote-candidates", remote);
+        }
+        if let Some(pair) = self.agent.get().and_then(IceAgent::selected_pair) {
+            ice.set("selected-pair", pair);
+        }
+        ice.set("ready", i64::from(self.ice_started.load(Ordering::Acquire)));
+        let mut dtls = Object::new().with("fingerprint", self.dtls.local_fingerprint());
+        if let Some(f) = fingerprint {
+            dtls.set("remote-fingerprint", f);
+        }
+        if let Some(h) = hashing {
+            dtls.set("remote-fingerprint-hash", h);
+        }
+        dtls.set("dtls-role", role.setup_value());
+        let rx = lock(&self.rx);
+        let state = rx.dtls.as_ref().map_or("created", |d| d.state().as_str());
+        dtls.set("dtls-state", state);
+        dtls.set("retransmissions", rx.dtls.as_ref().map_or(0, |d| d.retransmissions()));
+        dtls.set("valid", rx.srtp.is_some());
+        dtls.set("srtp-profile", rx.srtp.as_ref().map_or("none", |s| s.profile().name()));
+        dtls.set("ready", self.is_ready());
+        Object::new().with("ice", ice).with("dtls", dtls).into()
     }
 
     /// Copies what the media paths need from the signalling description (after any change
