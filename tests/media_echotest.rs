@@ -70,29 +70,95 @@ fn wait_rtcp(client: &mut Client, what: &str, mut between: impl FnMut(&mut Clien
     }
 }
 
-#[test]
-fn echotest_audio_and_video_come_back() {
-    let dir = support::scratch_dir("media_echotest");
+/// A gateway with EchoTest, a session and a handle on it, and the answer to `offer`.
+struct Negotiated {
+    gateway: Gateway,
+    session_id: i64,
+    handle_id: i64,
+    answer: String,
+}
+
+fn negotiate(test: &str, offer: impl FnOnce() -> String) -> Negotiated {
+    let dir = support::scratch_dir(test);
     let configs = ConfigsFolder::new(&dir, &["echotest"]);
     let gateway = Gateway::start_with(&binary_under_test(), &configs, &["--ice-enforce-list=lo"]);
     let session = gateway.create_session();
     let handle = session.attach("janus.plugin.echotest");
-    let path = format!("/janus/{}/{}", session.id, handle.id);
-    let mut client = Client::new(true);
-
-    // Offer through the Janus API; EchoTest answers in an event.
-    let jsep = Object::new().with("type", "offer").with("sdp", offer_sdp(&client));
+    let (session_id, handle_id) = (session.id, handle.id);
+    let jsep = Object::new().with("type", "offer").with("sdp", offer());
     let request = Object::new()
         .with("janus", "message")
         .with("body", Object::new().with("audio", true).with("video", true))
         .with("jsep", jsep);
-    let reply = gateway.post(&path, &with_transaction(&Json::from(request).to_compact_string()));
+    let reply = gateway.post(&format!("/janus/{session_id}/{handle_id}"), &with_transaction(&Json::from(request).to_compact_string()));
     assert_eq!(kind(&reply), "ack", "{reply:?}");
-    let mut seen = Vec::new();
-    let event = wait_event(&session, &mut seen, |e| kind(e) == "event" && e.get("jsep").is_some());
+    let event = wait_event(&session, &mut Vec::new(), |e| kind(e) == "event" && e.get("jsep").is_some());
     let answer_jsep = event.get("jsep").unwrap();
     assert_eq!(answer_jsep.get("type").and_then(Json::as_str), Some("answer"));
     let answer = answer_jsep.get("sdp").and_then(Json::as_str).unwrap().to_owned();
+    drop(session);
+    Negotiated { gateway, session_id, handle_id, answer }
+}
+
+/// A peer whose DTLS certificate does not match the fingerprint of its SDP: the gateway
+/// hangs the PeerConnection up ("DTLS error"); garbage from a connected peer is dropped.
+#[test]
+fn wrong_fingerprint_hangs_up_and_garbage_is_dropped() {
+    let mut client = Client::new(true);
+    let n = negotiate("media_fingerprint", || {
+        let good = offer_sdp(&client);
+        let fingerprint = attribute(&good, "fingerprint").unwrap().to_owned();
+        good.replace(&fingerprint, "sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF")
+    });
+    let session = Session { gateway: &n.gateway, id: n.session_id };
+    let _ = client.try_connect(&n.answer, DtlsRole::for_remote_setup("active").unwrap());
+    let hangup = wait_event(&session, &mut Vec::new(), |e| kind(e) == "hangup");
+    assert_eq!(hangup.get("reason").and_then(Json::as_str), Some("DTLS error"), "{hangup:?}");
+    assert_eq!(hangup.get("sender").and_then(Json::as_i64), Some(n.handle_id));
+
+    // A connected peer sending garbage: nothing breaks, the echo goes on.
+    let mut client = Client::new(true);
+    let n = negotiate("media_garbage", || offer_sdp(&client));
+    let session = Session { gateway: &n.gateway, id: n.session_id };
+    client.connect(&n.answer, DtlsRole::for_remote_setup("active").unwrap(), || n.gateway.log_tail());
+    wait_event(&session, &mut Vec::new(), |e| kind(e) == "webrtcup");
+    let garbage: [&[u8]; 8] = [
+        &[22, 254, 253, 0, 0],
+        &[23; 200],
+        &[0x80, 111, 0, 1],
+        &[0x80, 111, 0, 1, 0, 0, 0, 0, 0x11, 0x22, 0x33, 0x44, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+        &[0x81, 200, 0, 1, 0, 0, 0, 0, 1, 2, 3, 4],
+        &[0x8f, 205, 255, 255],
+        &[0xff; 1400],
+        &[0x90, 96, 0, 9, 0, 0, 0, 0, 0x55, 0x66, 0x77, 0x88, 0xbe, 0xde, 0xff, 0xff],
+    ];
+    for g in garbage {
+        client.send_raw(g);
+    }
+    let mut seq = 0u16;
+    let mut echoed = 0;
+    let deadline = Instant::now() + WAIT;
+    while echoed < 3 {
+        assert!(Instant::now() < deadline, "no echo after garbage\n{}", n.gateway.log_tail());
+        seq = seq.wrapping_add(1);
+        client.send_rtp(&rtp_packet(111, seq, u32::from(seq) * 960, AUDIO_SSRC, b"after-garbage"));
+        while let Some(r) = client.receive(Duration::from_millis(20)) {
+            if matches!(&r, Received::Rtp(p) if p.ends_with(b"after-garbage")) {
+                echoed += 1;
+            }
+        }
+    }
+    assert!(n.gateway.is_running());
+}
+
+#[test]
+fn echotest_audio_and_video_come_back() {
+    let mut client = Client::new(true);
+    let n = negotiate("media_echotest", || offer_sdp(&client));
+    let (gateway, answer) = (&n.gateway, n.answer.clone());
+    let session = Session { gateway, id: n.session_id };
+    let path = format!("/janus/{}/{}", n.session_id, n.handle_id);
+    let mut seen = Vec::new();
     // What the core merged into EchoTest's answer.
     assert!(answer.contains("a=group:BUNDLE 0 1"), "{answer}");
     assert!(answer.contains("a=rtcp-mux"), "{answer}");
@@ -103,7 +169,7 @@ fn echotest_audio_and_video_come_back() {
     // ICE and DTLS: the gateway is active, we are passive.
     client.connect(&answer, DtlsRole::for_remote_setup("active").unwrap(), || gateway.log_tail());
     let up = wait_event(&session, &mut seen, |e| kind(e) == "webrtcup");
-    assert_eq!(up.get("sender").and_then(Json::as_i64), Some(handle.id));
+    assert_eq!(up.get("sender").and_then(Json::as_i64), Some(n.handle_id));
 
     // SRTP audio and video to EchoTest; the same payloads come back, with its SSRCs.
     let (mut echoed_audio, mut echoed_video) = (0, 0);
@@ -169,5 +235,5 @@ fn echotest_audio_and_video_come_back() {
     let done = wait_event(&session, &mut seen, |e| {
         e.get("plugindata").and_then(|p| p.get("data")).and_then(|d| d.get("result")).and_then(Json::as_str) == Some("done")
     });
-    assert_eq!(done.get("sender").and_then(Json::as_i64), Some(handle.id));
+    assert_eq!(done.get("sender").and_then(Json::as_i64), Some(n.handle_id));
 }

@@ -115,6 +115,13 @@ impl Client {
     /// checks until a pair is selected, then the DTLS handshake in `role`, then SRTP.
     /// `log` gives the gateway's log for failure messages.
     pub fn connect(&mut self, remote: &str, role: DtlsRole, log: impl Fn() -> String) {
+        if let Err(e) = self.try_connect(remote, role) {
+            panic!("{e}\n{}", log());
+        }
+    }
+
+    /// As [`Client::connect`], reporting a failure instead of panicking.
+    pub fn try_connect(&mut self, remote: &str, role: DtlsRole) -> Result<(), String> {
         let agent = self.agent.as_ref().unwrap();
         agent.set_remote_credentials(attribute(remote, "ice-ufrag").unwrap(), attribute(remote, "ice-pwd").unwrap());
         let mut description = SdpPeer::default();
@@ -130,7 +137,8 @@ impl Client {
         loop {
             match self.events.recv_timeout(Duration::from_millis(100)) {
                 Ok(IceEvent::SelectedPair(_)) => break,
-                _ => assert!(Instant::now() < deadline, "ICE did not connect\n{}", log()),
+                _ if Instant::now() >= deadline => return Err("ICE did not connect".into()),
+                _ => {}
             }
         }
         let fingerprint = attribute(remote, "fingerprint").unwrap().strip_prefix("sha-256 ").unwrap();
@@ -140,13 +148,15 @@ impl Client {
         let mut app = [0u8; 1500];
         let deadline = Instant::now() + WAIT;
         let material = 'handshake: loop {
-            assert!(Instant::now() < deadline, "DTLS did not complete\n{}", log());
+            if Instant::now() >= deadline {
+                return Err("DTLS did not complete".into());
+            }
             while let Some(out) = dtls.poll_transmit() {
                 agent.send(out);
             }
             match dtls.poll_event() {
                 Some(DtlsEvent::Connected(m)) => break 'handshake m,
-                Some(other) => panic!("DTLS: {other:?}\n{}", log()),
+                Some(other) => return Err(format!("DTLS: {other:?}")),
                 None => {}
             }
             if let Ok(d) = self.datagrams.recv_timeout(Duration::from_millis(20)) {
@@ -162,6 +172,12 @@ impl Client {
         }
         self.srtp = Some(SrtpSession::new(material.profile, &material.keys).unwrap());
         self.dtls = Some(dtls);
+        Ok(())
+    }
+
+    /// Sends bytes as they are (no SRTP).
+    pub fn send_raw(&self, datagram: &[u8]) {
+        self.agent().send(datagram);
     }
 
     pub fn srtp(&self) -> &SrtpSession {
