@@ -96,7 +96,6 @@ fn negotiate(test: &str, offer: impl FnOnce() -> String) -> Negotiated {
     let answer_jsep = event.get("jsep").unwrap();
     assert_eq!(answer_jsep.get("type").and_then(Json::as_str), Some("answer"));
     let answer = answer_jsep.get("sdp").and_then(Json::as_str).unwrap().to_owned();
-    drop(session);
     Negotiated { gateway, session_id, handle_id, answer }
 }
 
