@@ -196,6 +196,36 @@ fn echotest_audio_and_video_come_back() {
         }
     }
     assert!(echoed_audio >= 5 && echoed_video >= 5, "echoed audio {echoed_audio}, video {echoed_video}\n{}", gateway.log_tail());
+    // A video packet "lost" on the way (kept aside, not decrypted): the core answers our
+    // NACK for it with the packet again, as it was sent.
+    let deadline = Instant::now() + WAIT;
+    let lost = 'lost: loop {
+        assert!(Instant::now() < deadline, "no video to lose");
+        seq = seq.wrapping_add(1);
+        client.send_rtp(&rtp_packet(96, seq, u32::from(seq) * 3000, VIDEO_SSRC, b"\x90\x80\x00vp8-frame"));
+        while let Some(d) = client.receive_raw(Duration::from_millis(20)) {
+            if d.len() > 12 && d[0] >> 6 == 2 && d[1] & 0x7f == 96 {
+                break 'lost d;
+            }
+        }
+    };
+    let lost_seq = u16::from_be_bytes([lost[2], lost[3]]);
+    let mut nack = vec![0x81, 205, 0, 3];
+    nack.extend_from_slice(&VIDEO_SSRC.to_be_bytes());
+    nack.extend_from_slice(&gateway_video_ssrc.to_be_bytes());
+    nack.extend_from_slice(&lost_seq.to_be_bytes());
+    nack.extend_from_slice(&[0, 0]);
+    client.send_rtcp(&nack);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        assert!(Instant::now() < deadline, "no retransmission of {lost_seq}");
+        if client.receive_raw(Duration::from_millis(50)).is_some_and(|d| d == lost) {
+            break;
+        }
+    }
+    let Some(Received::Rtp(recovered)) = client.unprotect(&lost) else { panic!("the retransmission decrypts") };
+    assert!(recovered.ends_with(b"vp8-frame"));
+
     let media = wait_event(&session, &mut seen, |e| kind(e) == "media");
     assert_eq!(media.get("receiving").and_then(Json::as_bool), Some(true));
     assert_eq!(client.srtp().counters().auth_failures, 0);

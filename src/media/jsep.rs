@@ -202,6 +202,10 @@ impl MediaEvents for HandleEvents {
     fn no_media_timer(&self) -> u32 {
         self.media.no_media_timer()
     }
+
+    fn min_nack_queue(&self) -> u16 {
+        self.media.min_nack_queue()
+    }
 }
 
 /// A failed peer JSEP: the error code and reason of the reply.

@@ -313,6 +313,55 @@ pub fn rewrite_outgoing(
     Some(end + body.len())
 }
 
+/// The media SSRC of the first generic NACK (RTPFB, FMT 1) of a compound packet.
+pub fn nack_media_ssrc(compound: &[u8]) -> Option<u32> {
+    let mut at = 0;
+    while let Some(header) = compound.get(at..at + 12) {
+        let len = 4 * (usize::from(u16::from_be_bytes([header[2], header[3]])) + 1);
+        if header[1] == 205 && header[0] & 0x1f == 1 {
+            return Some(u32::from_be_bytes([header[8], header[9], header[10], header[11]]));
+        }
+        at += len;
+    }
+    None
+}
+
+/// Packets sent on a medium, kept (as sent, i.e. protected) for retransmissions when the
+/// peer NACKs them: a ring indexed by sequence number, allocated once per medium.
+pub struct History {
+    /// Per slot: sequence number, length, monotonic µs when sent.
+    slots: Vec<(u16, usize, i64)>,
+    data: Vec<u8>,
+}
+
+/// Slots of a [`History`] (a power of two), and the room of each.
+const HISTORY_SLOTS: usize = 256;
+const HISTORY_ROOM: usize = 1500 + 32;
+
+impl Default for History {
+    fn default() -> Self {
+        History { slots: vec![(0, 0, 0); HISTORY_SLOTS], data: vec![0; HISTORY_SLOTS * HISTORY_ROOM] }
+    }
+}
+
+impl History {
+    pub fn store(&mut self, seq: u16, packet: &[u8], now_us: i64) {
+        if packet.len() > HISTORY_ROOM {
+            return;
+        }
+        let slot = usize::from(seq) % HISTORY_SLOTS;
+        self.data[slot * HISTORY_ROOM..slot * HISTORY_ROOM + packet.len()].copy_from_slice(packet);
+        self.slots[slot] = (seq, packet.len(), now_us);
+    }
+
+    /// The packet sent with `seq`, if still kept and not older than `max_age_us`.
+    pub fn get(&self, seq: u16, now_us: i64, max_age_us: i64) -> Option<&[u8]> {
+        let slot = usize::from(seq) % HISTORY_SLOTS;
+        let (s, len, sent) = self.slots[slot];
+        (s == seq && len > 0 && now_us - sent <= max_age_us).then(|| &self.data[slot * HISTORY_ROOM..slot * HISTORY_ROOM + len])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,6 +463,23 @@ mod tests {
         // Too small an output, or not RTP: refused, no panic.
         assert_eq!(rewrite_outgoing(&plugin, &e, &r.media[0], &r.ext, SendStamps::default(), &mut out[..14]), None);
         assert_eq!(rewrite_outgoing(&[0x80, 1], &e, &r.media[0], &r.ext, SendStamps::default(), &mut out), None);
+    }
+
+    #[test]
+    fn nack_history() {
+        let mut h = History::default();
+        h.store(10, b"ten", 1000);
+        h.store(10 + HISTORY_SLOTS as u16, b"later", 2000);
+        assert_eq!(h.get(10, 2000, 1_000_000), None, "overwritten by a newer sequence number");
+        assert_eq!(h.get(10 + HISTORY_SLOTS as u16, 2000, 1_000_000), Some(&b"later"[..]));
+        assert_eq!(h.get(10 + HISTORY_SLOTS as u16, 3_000_000, 1_000_000), None, "too old");
+        assert_eq!(h.get(11, 2000, 1_000_000), None);
+        // RR then NACK (media SSRC 0x0a0b0c0d): the NACK's media SSRC.
+        let mut compound = vec![0x80, 201, 0, 1, 0, 0, 0, 1];
+        compound.extend_from_slice(&[0x81, 205, 0, 3, 0, 0, 0, 1, 0x0a, 0x0b, 0x0c, 0x0d, 0, 10, 0, 0]);
+        assert_eq!(nack_media_ssrc(&compound), Some(0x0a0b0c0d));
+        assert_eq!(nack_media_ssrc(&compound[..8]), None);
+        assert_eq!(nack_media_ssrc(&[0x81, 205, 0xff, 0xff]), None);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-use super::packets::{classify, rewrite_outgoing, Datagram, Routes, RtpExtensions, SendStamps};
+use super::packets::{classify, nack_media_ssrc, rewrite_outgoing, Datagram, History, Routes, RtpExtensions, SendStamps};
 use super::MediaPlane;
 use crate::dtls::{DtlsContext, DtlsEvent, DtlsRole};
 use crate::ice::{Candidate, HandleLoop, IceAgent, IceEvent, IceHandler, IceState};
@@ -55,6 +55,8 @@ pub trait MediaEvents: Send + Sync {
     fn failed(&self, reason: &'static str);
     /// Seconds without media before `receiving: false` (0: never), read live.
     fn no_media_timer(&self) -> u32;
+    /// How long (ms) sent packets are kept for retransmissions (`min_nack_queue`).
+    fn min_nack_queue(&self) -> u16;
 }
 
 /// Why a PeerConnection could not be set up ("Error setting ICE locally").
@@ -72,13 +74,16 @@ struct InStream {
     receiving: bool,
 }
 
-/// Per medium, what the send side keeps for sender reports.
-#[derive(Clone, Copy, Default)]
+/// Per medium, what the send side keeps: sender report counters, and for video what was
+/// sent, for retransmissions.
+#[derive(Default)]
 struct OutStream {
     packets: u32,
     octets: u32,
     last_rtp_ts: u32,
     fir_seq: i32,
+    history: Option<Box<History>>,
+    retransmitted: u32,
 }
 
 /// The loop thread's state.
@@ -318,8 +323,13 @@ impl PeerConnection {
         }
         let mut tx = lock(&self.tx);
         let count = routes.media.len();
+        tx.streams.resize_with(count, OutStream::default);
+        for (stream, route) in tx.streams.iter_mut().zip(&routes.media) {
+            if route.video && stream.history.is_none() {
+                stream.history = Some(Box::default());
+            }
+        }
         tx.routes = routes;
-        tx.streams.resize(count, OutStream::default());
     }
 
     /// Starts connectivity checks (`janus_ice_setup_remote_candidates`): the peer's
@@ -517,6 +527,15 @@ impl PeerConnection {
         let Some(srtp) = rx.srtp.as_mut() else { return };
         rx.buf[..data.len()].copy_from_slice(data);
         let Ok(len) = srtp.unprotect_rtcp(&mut rx.buf[..], data.len()) else { return };
+        let mut len = len;
+        if let Some(ssrc) = nack_media_ssrc(&rx.buf[..len]) {
+            // NACKs are the core's business: answered here, never shown to plugins.
+            self.retransmit(ssrc, &rx.buf[..len], rx.routes.by_peer_ssrc(ssrc).is_none());
+            len = crate::rtcp::query::remove_nacks(&mut rx.buf[..len]);
+            if len == 0 {
+                return;
+            }
+        }
         let packet = &mut rx.buf[..len];
         let sender = crate::rtcp::query::sender_ssrc(packet);
         let about = crate::rtcp::query::receiver_ssrc(packet);
@@ -527,6 +546,26 @@ impl PeerConnection {
         // Statistics from SRs/RRs; the plugin sees the compound as the peer sent it.
         let _ = fix_ssrc(Some(&mut rx.streams[i].rtcp), packet, None, now());
         self.events.incoming_rtcp(mindex, video, packet);
+    }
+
+    /// Resends what a NACK (about our SSRC `ssrc`) asks for, as it was sent, if still kept
+    /// (`min_nack_queue` ms, at least 200).
+    fn retransmit(&self, ssrc: u32, compound: &[u8], ours: bool) {
+        let (Some(agent), true) = (self.agent.get(), ours) else { return };
+        let Ok(seqs) = crate::rtcp::query::get_nacks(compound) else { return };
+        let mut guard = lock(&self.tx);
+        let tx = &mut *guard;
+        let Some(i) = tx.routes.media.iter().position(|r| r.ssrc == ssrc) else { return };
+        let max_age = i64::from(self.events.min_nack_queue().max(200)) * 1000;
+        let now_us = crate::utils::monotonic_time();
+        let stream = &mut tx.streams[i];
+        let Some(history) = stream.history.as_ref() else { return };
+        for seq in seqs {
+            if let Some(packet) = history.get(seq, now_us, max_age) {
+                agent.send(packet);
+                stream.retransmitted = stream.retransmitted.wrapping_add(1);
+            }
+        }
     }
 
     /// The loop timer: DTLS retransmissions and, once a second, reports and the no-media
@@ -605,7 +644,7 @@ impl PeerConnection {
         let ntp_secs = (t.unix_us / 1_000_000) as u64 + 2_208_988_800;
         let ntp_frac = (((t.unix_us % 1_000_000) as u64) << 32) / 1_000_000;
         for i in 0..tx.streams.len() {
-            let s = tx.streams[i];
+            let s = &tx.streams[i];
             if s.packets == 0 {
                 continue;
             }
@@ -647,6 +686,7 @@ impl PeerConnection {
         };
         let Some(h) = RtpHeader::new(&tx.buf[..len]) else { return };
         let (ts, payload) = (h.timestamp(), len - h.payload_offset().unwrap_or(len));
+        let seq = h.sequence_number();
         let Some(srtp) = tx.srtp.as_mut() else { return };
         if let Ok(n) = srtp.protect_rtp(&mut tx.buf[..], len) {
             agent.send(&tx.buf[..n]);
@@ -654,6 +694,9 @@ impl PeerConnection {
             s.packets = s.packets.wrapping_add(1);
             s.octets = s.octets.wrapping_add(payload as u32);
             s.last_rtp_ts = ts;
+            if let Some(history) = s.history.as_mut() {
+                history.store(seq, &tx.buf[..n], crate::utils::monotonic_time());
+            }
         }
     }
 

@@ -201,27 +201,37 @@ impl Client {
     /// The next RTP or RTCP packet that arrives within `wait` and decrypts.
     pub fn receive(&mut self, wait: Duration) -> Option<Received> {
         let until = Instant::now() + wait;
-        let srtp = self.srtp.as_mut().expect("connected");
-        while let Ok(d) = self.datagrams.recv_timeout(until.saturating_duration_since(Instant::now())) {
-            let mut packet = d.clone();
-            packet.resize(d.len() + RTP_TRAILER_ROOM, 0);
-            match classify(&d) {
-                Datagram::Rtp => {
-                    if let Ok(n) = srtp.unprotect_rtp(&mut packet, d.len()) {
-                        packet.truncate(n);
-                        return Some(Received::Rtp(packet));
-                    }
-                }
-                Datagram::Rtcp => {
-                    if let Ok(n) = srtp.unprotect_rtcp(&mut packet, d.len()) {
-                        packet.truncate(n);
-                        return Some(Received::Rtcp(packet));
-                    }
-                }
-                _ => {}
+        while let Some(d) = self.receive_raw(until.saturating_duration_since(Instant::now())) {
+            if let Some(r) = self.unprotect(&d) {
+                return Some(r);
             }
         }
         None
+    }
+
+    /// The next datagram that arrives within `wait`, as it came (SRTP headers are clear).
+    pub fn receive_raw(&mut self, wait: Duration) -> Option<Vec<u8>> {
+        self.datagrams.recv_timeout(wait).ok()
+    }
+
+    /// Decrypts an SRTP or SRTCP datagram.
+    pub fn unprotect(&mut self, d: &[u8]) -> Option<Received> {
+        let srtp = self.srtp.as_mut().expect("connected");
+        let mut packet = d.to_vec();
+        packet.resize(d.len() + RTP_TRAILER_ROOM, 0);
+        match classify(d) {
+            Datagram::Rtp => {
+                let n = srtp.unprotect_rtp(&mut packet, d.len()).ok()?;
+                packet.truncate(n);
+                Some(Received::Rtp(packet))
+            }
+            Datagram::Rtcp => {
+                let n = srtp.unprotect_rtcp(&mut packet, d.len()).ok()?;
+                packet.truncate(n);
+                Some(Received::Rtcp(packet))
+            }
+            _ => None,
+        }
     }
 }
 
