@@ -294,6 +294,7 @@ impl Gateway {
             let Some(pc) = handle.peer_connection() else {
                 return fail(ApiError::UnexpectedAnswer, "Unexpected ANSWER (did we offer?)".into());
             };
+            let mut restart = false;
             let processed = {
                 let mut sig = pc.signalling.lock().unwrap_or_else(|e| e.into_inner());
                 match sig.as_mut() {
@@ -302,6 +303,7 @@ impl Gateway {
                         if ok && (offer || !renegotiation) {
                             sdp::apply_remote_extensions(description, text, &parsed.sdp, offer);
                         }
+                        restart = std::mem::take(&mut description.ice_restart);
                         ok
                     }
                     None => false,
@@ -320,6 +322,14 @@ impl Gateway {
                     handle.clear_flag(WebrtcFlag::Trickle);
                 }
                 self.ice_handle_answer(handle, &pc);
+            } else if restart {
+                janus_log!(Level::Info, "[{}] Restarting ICE...\n", handle.id);
+                // Our credentials change with an offer (the answer we give carries them);
+                // after our own offer, they already did.
+                if offer {
+                    handle.set_flag(WebrtcFlag::IceRestart);
+                }
+                pc.restart_ice(offer);
             } else {
                 pc.add_new_candidates();
             }
@@ -386,6 +396,7 @@ impl Gateway {
         let kind = jsep.get("type").and_then(Json::as_str).unwrap_or_default();
         let text = jsep.get("sdp").and_then(Json::as_str).unwrap_or_default();
         let e2ee = jsep.get("e2ee").and_then(Json::as_bool).unwrap_or(false);
+        let restart = jsep.get("restart").and_then(Json::as_bool).unwrap_or(false);
         let offer = kind.eq_ignore_ascii_case("offer");
         if offer {
             handle.set_flag(WebrtcFlag::GotOffer);
@@ -415,6 +426,10 @@ impl Gateway {
             }
             None => return Err(invalid),
         };
+        if offer && restart && handle.peer_connection().is_some_and(|p| p.is_ready()) {
+            handle.set_flag(WebrtcFlag::IceRestart);
+            pc.restart_ice(true);
+        }
         if !plane.ice.full_trickle && !pc.wait_gathering(GATHERING_WAIT) {
             janus_log!(Level::Warn, "[{}] Still waiting for candidates-done callback, sending the SDP anyway\n", handle.id);
         }
@@ -438,6 +453,7 @@ impl Gateway {
         };
         pc.refresh_routes();
         pc.set_local_sdp(&result.merged.sdp);
+        handle.clear_flag(WebrtcFlag::IceRestart);
         if !result.updating {
             if offer {
                 handle.set_flag(WebrtcFlag::ProcessingOffer);
@@ -616,6 +632,17 @@ mod tests {
         message_with_jsep(&f, "offer", &peer_sdp("actpass"));
         let last = f.plugin_log.lock().unwrap().iter().rev().find(|l| l.starts_with("jsep ")).cloned().unwrap();
         assert!(last.contains(r#""update":true"#), "{last}");
+        // New credentials from the peer: an ICE restart, our credentials change too.
+        message_with_jsep(&f, "offer", &peer_sdp("actpass").replace("ice-ufrag:peer", "ice-ufrag:peer2"));
+        assert!(h.flag(WebrtcFlag::IceRestart));
+        let (restarted, _) = h.peer_connection().unwrap().local_credentials().unwrap();
+        assert_ne!(restarted, ufrag);
+        let code = f.gw.push_event(1000, 1001, "janus.plugin.echo", Some("p"), Object::new().with("ok", 2).into(), Some(&jsep));
+        assert_eq!(code, 0);
+        assert!(!h.flag(WebrtcFlag::IceRestart));
+        let event = f.events().into_iter().filter(|e| e.get("jsep").is_some()).last().unwrap();
+        let sdp2 = event.get("jsep").and_then(|j| j.get("sdp")).and_then(Json::as_str).unwrap().to_owned();
+        assert!(sdp2.contains(&format!("a=ice-ufrag:{restarted}")), "{sdp2}");
 
         // Hangup: the PeerConnection goes, the plugin hears it, the client gets the reason.
         let r = f.send(r#"{"janus":"hangup","transaction":"h","session_id":1000,"handle_id":1001}"#);

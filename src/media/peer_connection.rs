@@ -345,6 +345,20 @@ impl PeerConnection {
         self.add_new_candidates();
     }
 
+    /// `janus_ice_restart` (`local`: new credentials of ours) and the peer's credentials
+    /// of the description given to the agent again.
+    pub fn restart_ice(&self, local: bool) {
+        let Some(agent) = self.agent.get() else { return };
+        if local {
+            agent.restart();
+        }
+        let creds = lock(&self.signalling).as_ref().and_then(|s| Some((s.ruser.clone()?, s.rpass.clone()?)));
+        if let Some((ufrag, pwd)) = creds {
+            agent.set_remote_credentials(&ufrag, &pwd);
+        }
+        self.add_new_candidates();
+    }
+
     /// Hands the agent the remote candidates of the description it has not seen yet.
     pub fn add_new_candidates(&self) {
         if !self.ice_started.load(Ordering::Acquire) {
