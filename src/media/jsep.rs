@@ -640,7 +640,7 @@ mod tests {
         let code = f.gw.push_event(1000, 1001, "janus.plugin.echo", Some("p"), Object::new().with("ok", 2).into(), Some(&jsep));
         assert_eq!(code, 0);
         assert!(!h.flag(WebrtcFlag::IceRestart));
-        let event = f.events().into_iter().filter(|e| e.get("jsep").is_some()).last().unwrap();
+        let event = f.events().into_iter().rev().find(|e| e.get("jsep").is_some()).unwrap();
         let sdp2 = event.get("jsep").and_then(|j| j.get("sdp")).and_then(Json::as_str).unwrap().to_owned();
         assert!(sdp2.contains(&format!("a=ice-ufrag:{restarted}")), "{sdp2}");
 
