@@ -16,24 +16,6 @@ use support::webrtc_client::{attribute, first_ssrc, rtp_packet, Client, Received
 const AUDIO_SSRC: u32 = 0x1122_3344;
 const VIDEO_SSRC: u32 = 0x5566_7788;
 
-fn offer_sdp(client: &Client) -> String {
-    let mut sdp = String::from(
-        "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\na=msid-semantic: WMS *\r\n",
-    );
-    let extras = "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\na=sendrecv\r\n";
-    sdp.push_str("m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n");
-    sdp.push_str(&client.transport_lines("0", "actpass"));
-    sdp.push_str(extras);
-    sdp.push_str("a=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1\r\n");
-    sdp.push_str(&format!("a=ssrc:{AUDIO_SSRC} cname:echotest\r\na=ssrc:{AUDIO_SSRC} msid:s a\r\n"));
-    sdp.push_str("m=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
-    sdp.push_str(&client.transport_lines("1", "actpass"));
-    sdp.push_str(extras);
-    sdp.push_str("a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\na=rtcp-fb:96 ccm fir\r\n");
-    sdp.push_str(&format!("a=ssrc:{VIDEO_SSRC} cname:echotest\r\na=ssrc:{VIDEO_SSRC} msid:s v\r\n"));
-    sdp
-}
-
 /// Events from long polls until `pred` picks one (other events are kept in `seen`).
 fn wait_event(session: &Session, seen: &mut Vec<Json>, pred: impl Fn(&Json) -> bool) -> Json {
     if let Some(i) = seen.iter().position(&pred) {
@@ -105,7 +87,7 @@ fn negotiate(test: &str, offer: impl FnOnce() -> String) -> Negotiated {
 fn wrong_fingerprint_hangs_up_and_garbage_is_dropped() {
     let mut client = Client::new(true);
     let n = negotiate("media_fingerprint", || {
-        let good = offer_sdp(&client);
+        let good = client.offer(AUDIO_SSRC, VIDEO_SSRC);
         let fingerprint = attribute(&good, "fingerprint").unwrap().to_owned();
         good.replace(&fingerprint, "sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF")
     });
@@ -117,7 +99,7 @@ fn wrong_fingerprint_hangs_up_and_garbage_is_dropped() {
 
     // A connected peer sending garbage: nothing breaks, the echo goes on.
     let mut client = Client::new(true);
-    let n = negotiate("media_garbage", || offer_sdp(&client));
+    let n = negotiate("media_garbage", || client.offer(AUDIO_SSRC, VIDEO_SSRC));
     let session = Session { gateway: &n.gateway, id: n.session_id };
     client.connect(&n.answer, DtlsRole::for_remote_setup("active").unwrap(), || n.gateway.log_tail());
     wait_event(&session, &mut Vec::new(), |e| kind(e) == "webrtcup");
@@ -153,7 +135,7 @@ fn wrong_fingerprint_hangs_up_and_garbage_is_dropped() {
 #[test]
 fn echotest_audio_and_video_come_back() {
     let mut client = Client::new(true);
-    let n = negotiate("media_echotest", || offer_sdp(&client));
+    let n = negotiate("media_echotest", || client.offer(AUDIO_SSRC, VIDEO_SSRC));
     let (gateway, answer) = (&n.gateway, n.answer.clone());
     let session = Session { gateway, id: n.session_id };
     let path = format!("/janus/{}/{}", n.session_id, n.handle_id);

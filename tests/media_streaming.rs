@@ -50,15 +50,11 @@ fn streaming_viewer_receives_the_mountpoint() {
     let offer = offer.get("sdp").and_then(Json::as_str).unwrap().to_owned();
     assert_eq!(attribute(&offer, "setup"), Some("actpass"), "{offer}");
     assert!(offer.contains("a=ice-ufrag:") && offer.contains("a=candidate:"), "{offer}");
-    let mid = attribute(&offer, "mid").expect("mid").to_owned();
     let gateway_ssrc = first_ssrc(&offer).expect("our SSRC in the offer");
 
     // The client answers (receive only) and starts the stream.
     let mut client = Client::new(false);
-    let mut answer = String::from("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n");
-    answer.push_str(&format!("a=group:BUNDLE {mid}\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"));
-    answer.push_str(&client.transport_lines(&mid, "active"));
-    answer.push_str("a=recvonly\r\na=rtpmap:111 opus/48000/2\r\n");
+    let answer = client.answer(&offer);
     let request = Object::new()
         .with("janus", "message")
         .with("body", Object::new().with("request", "start"))

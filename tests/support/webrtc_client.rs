@@ -111,6 +111,49 @@ impl Client {
         t
     }
 
+    /// A sendrecv offer of Opus audio (mid 0, `audio_ssrc`) and VP8 video (mid 1,
+    /// `video_ssrc`), bundled, with the mid extension.
+    pub fn offer(&self, audio_ssrc: u32, video_ssrc: u32) -> String {
+        let mut sdp = String::from(
+            "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\na=msid-semantic: WMS *\r\n",
+        );
+        let extras = "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\na=sendrecv\r\n";
+        sdp.push_str("m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n");
+        sdp.push_str(&self.transport_lines("0", "actpass"));
+        sdp.push_str(extras);
+        sdp.push_str("a=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1\r\n");
+        sdp.push_str(&format!("a=ssrc:{audio_ssrc} cname:client\r\na=ssrc:{audio_ssrc} msid:s a\r\n"));
+        sdp.push_str("m=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
+        sdp.push_str(&self.transport_lines("1", "actpass"));
+        sdp.push_str(extras);
+        sdp.push_str("a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\na=rtcp-fb:96 ccm fir\r\n");
+        sdp.push_str(&format!("a=ssrc:{video_ssrc} cname:client\r\na=ssrc:{video_ssrc} msid:s v\r\n"));
+        sdp
+    }
+
+    /// A receive-only answer to a gateway's offer: every m-line accepted with its first
+    /// payload type (and that type's rtpmap), bundled, DTLS active.
+    pub fn answer(&self, offer: &str) -> String {
+        let mut sections = offer.split("\r\nm=").skip(1).map(|s| format!("m={s}"));
+        let mut mids = Vec::new();
+        let mut body = String::new();
+        for section in sections.by_ref() {
+            let header = section.lines().next().unwrap();
+            let fields: Vec<&str> = header.trim_start_matches("m=").split(' ').collect();
+            let (kind, pt) = (fields[0], fields.get(3).copied().unwrap_or("0"));
+            let mid = attribute(&section, "mid").unwrap_or("0").to_owned();
+            body.push_str(&format!("m={kind} 9 UDP/TLS/RTP/SAVPF {pt}\r\n"));
+            body.push_str(&self.transport_lines(&mid, "active"));
+            body.push_str("a=recvonly\r\n");
+            let rtpmap = format!("a=rtpmap:{pt} ");
+            if let Some(line) = section.lines().find(|l| l.starts_with(&rtpmap)) {
+                body.push_str(&format!("{line}\r\n"));
+            }
+            mids.push(mid);
+        }
+        format!("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE {}\r\n{body}", mids.join(" "))
+    }
+
     /// Connects to the gateway described by `remote` (its SDP, candidates included): ICE
     /// checks until a pair is selected, then the DTLS handshake in `role`, then SRTP.
     /// `log` gives the gateway's log for failure messages.
