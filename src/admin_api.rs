@@ -527,7 +527,7 @@ impl Gateway {
                 if handle.plugin_session().is_none() {
                     return call.error(ApiError::PluginDetach, Some("No plugin attached"));
                 }
-                self.hangup_webrtc(handle);
+                self.hangup_webrtc(handle, "Admin API");
                 call.reply(call.success(session_id));
             }
             "start_pcap" | "start_text2pcap" => {
@@ -569,7 +569,8 @@ impl Gateway {
         }
     }
 
-    /// The `info` of `handle_info`, as Janus builds it for a handle without a PeerConnection.
+    /// The `info` of `handle_info`, as Janus builds it (ICE/DTLS summary and SDPs when the
+    /// handle has a PeerConnection).
     fn handle_info(&self, session: &Session, handle: &Handle, plugin_only: bool) -> Object {
         let timeout = match session.timeout() {
             -1 => self.settings.session_timeout(),
@@ -604,8 +605,8 @@ impl Gateway {
         }
         let flags: Object = WebrtcFlag::LISTED.iter().map(|(name, f)| (name.to_string(), Json::Bool(handle.flag(*f)))).collect();
         info.set("flags", flags);
-        // No ICE agent, no SDPs: the media plane does not exist yet.
-        info.set("sdps", Object::new());
+        let pc = handle.peer_connection();
+        info.set("sdps", pc.as_ref().map_or_else(Object::new, |pc| pc.sdps_summary()));
         let pending = handle.pending_trickles().len();
         if pending > 0 {
             info.set("pending-trickles", pending as u64);
@@ -616,6 +617,9 @@ impl Gateway {
             let (flag, file) = if capture.text { ("dump-to-text2pcap", "text2pcap-file") } else { ("dump-to-pcap", "pcap-file") };
             info.set(flag, true);
             info.set(file, capture.filename.as_str());
+        }
+        if let Some(pc) = pc {
+            info.set("webrtc", pc.summary());
         }
         info
     }

@@ -140,7 +140,9 @@ pub struct Gateway {
     plugins: Vec<Arc<dyn Plugin>>,
     pub info: StaticInfo,
     pub env: Arc<dyn Environment>,
-    pub media: MediaSettings,
+    pub media: Arc<MediaSettings>,
+    /// The media plane, once started (a gateway without one refuses WebRTC negotiations).
+    media_plane: std::sync::OnceLock<Arc<crate::media::MediaPlane>>,
     /// The event handlers' bus, when `events.broadcast` is on.
     events: Option<Arc<EventBus>>,
     /// Known once the transports are up (they need the gateway to start); load order.
@@ -180,7 +182,8 @@ impl Gateway {
             plugins,
             info,
             env,
-            media,
+            media: Arc::new(media),
+            media_plane: Default::default(),
             events: None,
             transports: Default::default(),
             event_handlers: Vec::new(),
@@ -194,6 +197,15 @@ impl Gateway {
         self.event_handlers = event_handlers;
         self.loggers = loggers;
         self
+    }
+
+    /// Installs the media plane PeerConnections are made from.
+    pub fn set_media_plane(&self, plane: Arc<crate::media::MediaPlane>) {
+        let _ = self.media_plane.set(plane);
+    }
+
+    pub fn media_plane(&self) -> Option<&Arc<crate::media::MediaPlane>> {
+        self.media_plane.get()
     }
 
     /// Records the transports that started (they need the gateway to start).

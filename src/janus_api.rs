@@ -206,7 +206,7 @@ impl Gateway {
                     Some("No plugin attached".into()),
                 ),
                 Some(h) => {
-                    self.hangup_webrtc(&h);
+                    self.hangup_webrtc(&h, "Janus API");
                     request.reply(create_message("success", session_id, transaction).into())
                 }
             },
@@ -309,7 +309,10 @@ impl Gateway {
             Arc::as_ptr(session),
             Arc::as_ptr(&handle)
         );
-        match plugin.create_session(session_id, handle_id) {
+        if let Some(index) = root.get("loop_index").and_then(Json::as_i64) {
+            let _ = handle.loop_index.set(index as usize);
+        }
+        match plugin.create_session(session_id, handle_id, handle.media.clone()) {
             Ok(ps) => handle.set_plugin_session(ps),
             Err(error) => {
                 let reason = format!("Couldn't attach to plugin: error '{error}'");
@@ -351,6 +354,7 @@ impl Gateway {
             return send_invalid(request, session_id, transaction, invalid);
         }
         let body = root.get("body").cloned().unwrap_or(Json::Null);
+        let mut body_jsep = None;
         if let Some(jsep) = root.get("jsep") {
             if jsep.as_object().is_none() {
                 let reason = "Invalid jsep object".to_string();
@@ -365,20 +369,21 @@ impl Gateway {
                 let reason = format!("JSEP error: unknown message type '{jsep_type}'");
                 return send_error(request, session_id, transaction, ApiError::JsepUnknownType, Some(reason));
             }
-            if let Err(reason) = crate::sdp::parse(jsep.get("sdp").and_then(Json::as_str).unwrap_or_default()) {
-                return send_error(request, session_id, transaction, ApiError::JsepInvalidSdp, Some(truncate(reason, 512)));
+            if self.media_plane().is_none() {
+                if let Err(reason) = crate::sdp::parse(jsep.get("sdp").and_then(Json::as_str).unwrap_or_default()) {
+                    return send_error(request, session_id, transaction, ApiError::JsepInvalidSdp, Some(truncate(reason, 512)));
+                }
             }
-            if jsep_type.eq_ignore_ascii_case("answer") {
-                // No PeerConnection was ever offered by us in this build.
-                let reason = "Unexpected ANSWER (did we offer?)".to_string();
-                return send_error(request, session_id, transaction, ApiError::UnexpectedAnswer, Some(reason));
+            match self.process_peer_jsep(session, handle, jsep) {
+                Ok(plugin_jsep) => body_jsep = Some(plugin_jsep),
+                Err((code, reason)) => return send_error(request, session_id, transaction, code, Some(truncate(reason, 512))),
             }
-            // Setting up a PeerConnection for a valid offer needs the media plane, which this
-            // build lacks.
-            let reason = "WebRTC negotiation is not available in this build".to_string();
-            return send_error(request, session_id, transaction, ApiError::WebrtcState, Some(reason));
         }
-        match ps.handle_message(transaction.unwrap_or_default(), &body, None) {
+        if handle.plugin_session().is_none() {
+            let reason = "No plugin to handle this message".to_string();
+            return send_error(request, session_id, transaction, ApiError::PluginMessage, Some(reason));
+        }
+        match ps.handle_message(transaction.unwrap_or_default(), &body, body_jsep.as_ref()) {
             PluginResult::Nothing => send_error(
                 request,
                 session_id,
@@ -451,12 +456,17 @@ impl Gateway {
                 ApiError::WebrtcState,
                 Some("Still cleaning a previous session".into()),
             ),
-            // No PeerConnection yet: Janus queues early candidates for when the SDP arrives
-            // and acknowledges at once.
             (c, cs) => {
                 // A trickling peer, even if it did not say so in its SDP.
                 handle.set_flag(WebrtcFlag::Trickle);
-                handle.queue_trickle(transaction.map(String::from), c.or(cs).cloned().unwrap_or(Json::Null), self.env.monotonic_us());
+                let candidate = c.or(cs).cloned().unwrap_or(Json::Null);
+                let negotiated = handle.flag(WebrtcFlag::GotOffer) || handle.flag(WebrtcFlag::GotAnswer);
+                match handle.peer_connection() {
+                    Some(pc) if negotiated && !handle.flag(WebrtcFlag::ProcessingOffer) => self.apply_trickle(&pc, &candidate),
+                    // No PeerConnection (or no SDP) yet: Janus queues early candidates for
+                    // when the SDP arrives.
+                    _ => handle.queue_trickle(transaction.map(String::from), candidate, self.env.monotonic_us()),
+                }
                 request.reply(create_message("ack", session_id, transaction).into())
             }
         }
@@ -480,6 +490,9 @@ impl Gateway {
         let session = session.clone();
         let opaque_in_api = self.settings.opaqueid_in_api;
         let events = self.event_bus().cloned();
+        if let Some(pc) = handle.media.take() {
+            pc.close();
+        }
         self.env.defer(Box::new(move || {
             if !handle.detach() {
                 return;
@@ -504,30 +517,13 @@ impl Gateway {
         }));
     }
 
-    /// `janus_ice_webrtc_hangup` for a handle without a PeerConnection: once (until a new
-    /// negotiation clears the alert), the negotiation flags drop, and off the request thread
-    /// the plugin hears `hangup_media` and the cleaning ends. No `hangup` event: there was
-    /// no ICE agent.
-    pub fn hangup_webrtc(&self, handle: &Arc<Handle>) {
-        if handle.flag(WebrtcFlag::Alert) {
-            return;
-        }
-        handle.set_flag(WebrtcFlag::Alert);
-        handle.set_flag(WebrtcFlag::Cleaning);
-        for f in [WebrtcFlag::GotOffer, WebrtcFlag::GotAnswer, WebrtcFlag::Negotiated, WebrtcFlag::HasAudio, WebrtcFlag::HasVideo] {
-            handle.clear_flag(f);
-        }
-        let handle = handle.clone();
-        self.env.defer(Box::new(move || {
-            if let Some(ps) = handle.plugin_session() {
-                ps.hangup_media();
-            }
-            for f in [WebrtcFlag::NewDatachanSdp, WebrtcFlag::Ready, WebrtcFlag::Cleaning, WebrtcFlag::HasAgent, WebrtcFlag::E2ee] {
-                handle.clear_flag(f);
-            }
-        }));
+    /// `janus_ice_webrtc_hangup` (`reason` as Janus words it): once (until a new negotiation
+    /// clears the alert), the negotiation flags drop, and off the request thread the
+    /// PeerConnection closes, the plugin hears `hangup_media` and the cleaning ends. The
+    /// client gets a `hangup` event only if there was a PeerConnection.
+    pub fn hangup_webrtc(&self, handle: &Arc<Handle>, reason: &'static str) {
+        self.hangup_handle(self.sessions.get(handle.session_id), handle, reason);
     }
-
     /// A transport session went away (`transport_gone`): its sessions are destroyed at once,
     /// or left for the watchdog to reap after `reclaim_session_timeout` unless claimed.
     pub fn transport_gone(&self, transport: &dyn TransportSession) {
@@ -589,11 +585,13 @@ impl Gateway {
             return ApiError::InvalidJsonObject.code();
         }
         let has_sdp = jsep.is_some_and(|j| j.get("type").and_then(Json::as_str).is_some() && j.get("sdp").and_then(Json::as_str).is_some());
-        if has_sdp {
-            // Merging a plugin's SDP needs the media plane, which this build lacks: Janus
-            // answers a JSEP it cannot process with this code.
-            return ApiError::JsepInvalidSdp.code();
-        }
+        let merged = match jsep.filter(|_| has_sdp) {
+            Some(jsep) => match self.process_plugin_jsep(&session, &handle, jsep) {
+                Ok(merged) => Some(merged),
+                Err(code) => return code,
+            },
+            None => None,
+        };
         let mut event = create_message("event", session_id, transaction).with("sender", handle_id);
         if self.settings.opaqueid_in_api {
             if let Some(o) = &handle.opaque_id {
@@ -601,8 +599,12 @@ impl Gateway {
             }
         }
         let plugindata = Object::new().with("plugin", package).with("data", message);
+        event.set("plugindata", plugindata);
+        if let Some(jsep) = merged {
+            event.set("jsep", jsep);
+        }
         if let Some(source) = session.source() {
-            source.send(None, false, event.with("plugindata", plugindata).into());
+            source.send(None, false, event.into());
         }
         0
     }

@@ -16,6 +16,7 @@ pub mod ip_utils;
 pub mod janus_api;
 pub mod json;
 pub mod log;
+pub mod media;
 pub mod loggers;
 pub mod modules;
 pub mod options;

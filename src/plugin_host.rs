@@ -2,7 +2,10 @@
 //! (the plugin's state for one handle). The C glue implements these over `janus_plugin` and
 //! `janus_plugin_session`; tests implement them in Rust.
 
+use std::sync::Arc;
+
 use crate::json::Json;
+use crate::media::{MediaSlot, RtpExtensions};
 use crate::modules::{AdminResponse, ModuleInfo};
 
 /// What a plugin answered to a message (`janus_plugin_result`, or NULL).
@@ -25,9 +28,9 @@ pub trait Plugin: Send + Sync {
     fn package(&self) -> &str {
         &self.description().package
     }
-    /// `create_session` for the handle `handle_id` of session `session_id`; the plugin's
-    /// error number on failure.
-    fn create_session(&self, session_id: u64, handle_id: u64) -> Result<Box<dyn PluginSession>, i32>;
+    /// `create_session` for the handle `handle_id` of session `session_id`, whose
+    /// PeerConnection (if any) lives in `media`; the plugin's error number on failure.
+    fn create_session(&self, session_id: u64, handle_id: u64, media: Arc<MediaSlot>) -> Result<Box<dyn PluginSession>, i32>;
     /// `handle_admin_message` with the Admin request's `request` member; plugins without
     /// the (optional) hook keep this default.
     fn handle_admin_message(&self, _request: Option<&Json>) -> AdminResponse {
@@ -44,4 +47,10 @@ pub trait PluginSession: Send + Sync {
     fn detach(&self);
     /// `hangup_media`: the PeerConnection is gone (or a hangup was asked for without one).
     fn hangup_media(&self);
+    /// `setup_media`: the PeerConnection is up (DTLS done).
+    fn setup_media(&self);
+    /// `incoming_rtp`, on the handle's loop thread, with the packet decrypted in `buffer`.
+    fn incoming_rtp(&self, mindex: i32, video: bool, buffer: &mut [u8], extensions: &RtpExtensions);
+    /// `incoming_rtcp`, on the handle's loop thread.
+    fn incoming_rtcp(&self, mindex: i32, video: bool, buffer: &mut [u8]);
 }

@@ -295,6 +295,100 @@ fn local_ip(interface: Option<&str>) -> String {
 /// The `[media]` and `[nat]` settings, parsed and validated as Janus does (with its warnings),
 /// into what `info` reports; returns `no_media_timer` and `slowlink_threshold` when set.
 /// They take effect with the media plane; the control plane reports them.
+/// The media plane from the `media`, `nat` and `certificates` settings (`janus_ice_init`,
+/// `janus_dtls_srtp_init`): the ICE agents' settings, the DTLS certificate and context made
+/// once, the SDP settings and the event loops.
+fn start_media_plane(config: &Config, info: &StaticInfo) -> Result<crate::media::MediaPlane, String> {
+    use crate::dtls::{DtlsCertificate, DtlsOptions, DtlsSettings};
+    use crate::ice::{parse_interface_list, EventLoops, IceSettings, InterfaceFilter, NatMapping, Nomination, TurnServer, TurnTransport};
+    let get = |category: &str, name: &str| config.get_value(category, name).map(String::from);
+    let flag = |category: &str, name: &str| get(category, name).is_some_and(|v| is_true(&v));
+    let public_ips: Vec<String> = get("nat", "nat_1_1_mapping")
+        .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
+        .unwrap_or_default();
+    let nat_1_1 = (!public_ips.is_empty())
+        .then(|| NatMapping { public_ips: public_ips.clone(), keep_private_host: flag("nat", "keep_private_host") });
+    let rtp_port_range = get("media", "rtp_port_range")
+        .and_then(|r| {
+            let (min, max) = r.split_once('-')?;
+            let (min, max) = (atoi(min).clamp(0, 65535) as u16, atoi(max).clamp(0, 65535) as u16);
+            Some(if min > max { (max, min) } else { (min, max) })
+        })
+        .unwrap_or((0, 0));
+    let turn_servers = get("nat", "turn_server")
+        .map(|server| {
+            let transport = match get("nat", "turn_type").as_deref() {
+                Some(t) if t.eq_ignore_ascii_case("tcp") => TurnTransport::Tcp,
+                Some(t) if t.eq_ignore_ascii_case("tls") => TurnTransport::Tls,
+                _ => TurnTransport::Udp,
+            };
+            TurnServer {
+                server,
+                port: get("nat", "turn_port").map_or(3478, |p| atoi(&p).clamp(0, 65535) as u16),
+                transport,
+                username: get("nat", "turn_user").unwrap_or_default(),
+                password: get("nat", "turn_pwd").unwrap_or_default(),
+            }
+        })
+        .into_iter()
+        .collect();
+    let ice = IceSettings {
+        ice_lite: info.ice_lite,
+        ice_tcp: info.ice_tcp,
+        full_trickle: info.full_trickle,
+        filter: InterfaceFilter {
+            enforce: get("nat", "ice_enforce_list").map(|v| parse_interface_list(&v)).unwrap_or_default(),
+            ignore: get("nat", "ice_ignore_list").map(|v| parse_interface_list(&v)).unwrap_or_else(|| vec!["vmnet".into()]),
+            ipv6: info.ipv6,
+            ipv6_linklocal: info.ipv6_link_local,
+        },
+        nat_1_1,
+        rtp_port_range,
+        stun_server: get("nat", "stun_server").map(|s| (s, get("nat", "stun_port").map_or(3478, |p| atoi(&p).clamp(0, 65535) as u16))),
+        turn_servers,
+        nomination: if info.ice_nomination.eq_ignore_ascii_case("regular") { Nomination::Regular } else { Nomination::Aggressive },
+        keepalive_conncheck: info.ice_keepalive_conncheck,
+        dscp: info.dscp.clamp(0, 63) as u8,
+        ..IceSettings::default()
+    };
+    let certificate = DtlsCertificate::from_settings(
+        get("certificates", "cert_pem").as_deref().map(std::path::Path::new),
+        get("certificates", "cert_key").as_deref().map(std::path::Path::new),
+        get("certificates", "cert_pwd").as_deref(),
+        flag("certificates", "rsa_private_key"),
+    )
+    .map_err(|e| format!("{e:?}"))?;
+    let mut options = DtlsOptions::default();
+    if let Some(ciphers) = get("certificates", "dtls_ciphers") {
+        options.ciphers = ciphers;
+    }
+    if let Some(v) = get("certificates", "dtls_accept_selfsigned") {
+        options.accept_selfsigned = is_true(&v);
+    }
+    if info.dtls_mtu > 0 {
+        options.mtu = info.dtls_mtu.clamp(200, 65535) as u16;
+    }
+    if let Some(t) = get("media", "dtls_timeout").map(|v| atoi(&v)).filter(|t| *t > 0) {
+        options.timeout = std::time::Duration::from_millis(t as u64);
+    }
+    let dtls = DtlsSettings::new(&certificate, options).map_err(|e| format!("{e:?}"))?;
+    let sdp = crate::sdp::SdpSettings {
+        webrtc_encryption: !flag("general", "no_webrtc_encryption"),
+        ipv6: info.ipv6,
+        mdns: info.mdns_enabled,
+        ice_tcp: info.ice_tcp,
+        ice_lite: info.ice_lite,
+        full_trickle: info.full_trickle,
+        public_ip: public_ips.first().cloned().unwrap_or_else(|| info.local_ip.clone()),
+    };
+    Ok(crate::media::MediaPlane {
+        ice: Arc::new(ice),
+        dtls: Arc::new(dtls),
+        sdp,
+        loops: EventLoops::new(info.static_event_loops, info.loop_indication),
+    })
+}
+
 fn read_media_settings(config: &Config, info: &mut StaticInfo) -> (Option<u32>, Option<u32>) {
     let media = |name: &str| config.get_value("media", name).map(String::from);
     let nat = |name: &str| config.get_value("nat", name).map(String::from);
@@ -660,6 +754,13 @@ pub fn run(options: Options) -> i32 {
         ..StaticInfo::default()
     };
     let (no_media_timer, slowlink_threshold) = read_media_settings(&config, &mut info);
+    let media_plane = match start_media_plane(&config, &info) {
+        Ok(plane) => Arc::new(plane),
+        Err(e) => {
+            janus_log!(Level::Fatal, "Error initializing the media plane (ICE/DTLS-SRTP): {e}\n");
+            return fail(daemon_child, 1);
+        }
+    };
     let env = RealEnv::start();
     let gateway = Arc::new(Gateway::new(
         settings,
@@ -679,6 +780,7 @@ pub fn run(options: Options) -> i32 {
     if let Some(t) = slowlink_threshold {
         gateway.media.set_slowlink_threshold(t);
     }
+    gateway.set_media_plane(media_plane.clone());
     plugin_host::install_gateway(gateway.clone());
 
     // Transports.
@@ -739,10 +841,19 @@ pub fn run(options: Options) -> i32 {
     janus_log!(Level::Info, "Ending requests thread...\n");
     transport_host::stop_requests();
     janus_log!(Level::Info, "Destroying sessions...\n");
+    // PeerConnections go before the plugins they talk to.
+    for session in gateway.sessions.all() {
+        for handle in session.handle_ids().into_iter().filter_map(|id| session.handle(id)) {
+            if let Some(pc) = handle.media.take() {
+                pc.close();
+            }
+        }
+    }
     janus_log!(Level::Info, "Closing plugins:\n");
     for p in &plugins {
         p.destroy();
     }
+    media_plane.loops.stop(Duration::from_secs(2));
     janus_log!(Level::Info, "Closing event handlers:\n");
     bus.shutdown();
     for h in &handlers {

@@ -144,6 +144,10 @@ pub struct Handle {
     static_loop: OnceLock<usize>,
     /// The RTP/RTCP capture started through the Admin API.
     capture: Mutex<Option<crate::text2pcap::Capture>>,
+    /// The handle's PeerConnection, when one is negotiated.
+    pub media: Arc<crate::media::MediaSlot>,
+    /// The `loop_index` of the attach request (used with `allow_loop_indication`).
+    pub loop_index: OnceLock<usize>,
 }
 
 /// The WebRTC state flags of a handle, with Janus' bit values (`JANUS_ICE_HANDLE_WEBRTC_*`).
@@ -232,7 +236,14 @@ impl Handle {
             loop_running: AtomicBool::new(true),
             static_loop: OnceLock::new(),
             capture: Mutex::default(),
+            media: Arc::default(),
+            loop_index: OnceLock::new(),
         }
+    }
+
+    /// The handle's PeerConnection, if one exists.
+    pub fn peer_connection(&self) -> Option<Arc<crate::media::PeerConnection>> {
+        self.media.get()
     }
 
     pub fn flag(&self, flag: WebrtcFlag) -> bool {
@@ -288,6 +299,11 @@ impl Handle {
 
     pub fn pending_trickles(&self) -> Vec<PendingTrickle> {
         lock(&self.pending_trickles).clone()
+    }
+
+    /// Takes the queued trickles, to apply them now that the SDP arrived.
+    pub fn take_pending_trickles(&self) -> Vec<PendingTrickle> {
+        std::mem::take(&mut *lock(&self.pending_trickles))
     }
 
     /// Detaches from the plugin once; true for the caller that did it.

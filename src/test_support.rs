@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use crate::auth::Auth;
 use crate::gateway::{Environment, Gateway, Settings};
 use crate::json::{Json, Object};
+use crate::media::{MediaSlot, RtpExtensions};
 use crate::modules::{AdminResponse, ModuleInfo, ModuleKind, QueryableModule};
 use crate::plugin_host::{Plugin, PluginResult, PluginSession};
 use crate::server_info::StaticInfo;
@@ -72,7 +73,7 @@ impl Plugin for EchoPlugin {
     fn description(&self) -> &ModuleInfo {
         &self.0
     }
-    fn create_session(&self, _session_id: u64, handle_id: u64) -> Result<Box<dyn PluginSession>, i32> {
+    fn create_session(&self, _session_id: u64, handle_id: u64, _media: Arc<MediaSlot>) -> Result<Box<dyn PluginSession>, i32> {
         self.1.lock().unwrap().push(format!("create {handle_id}"));
         Ok(Box::new(EchoSession(self.1.clone())))
     }
@@ -84,7 +85,10 @@ impl Plugin for EchoPlugin {
     }
 }
 impl PluginSession for EchoSession {
-    fn handle_message(&self, _t: &str, body: &Json, _jsep: Option<&Json>) -> PluginResult {
+    fn handle_message(&self, _t: &str, body: &Json, jsep: Option<&Json>) -> PluginResult {
+        if let Some(jsep) = jsep {
+            self.0.lock().unwrap().push(format!("jsep {}", jsep.to_compact_string()));
+        }
         if body.get("sync").is_some() {
             PluginResult::Ok(Some(Object::new().with("echo", body.clone()).into()))
         } else if body.get("fail").is_some() {
@@ -104,6 +108,15 @@ impl PluginSession for EchoSession {
     fn hangup_media(&self) {
         self.0.lock().unwrap().push("hangup".into());
     }
+    fn setup_media(&self) {
+        self.0.lock().unwrap().push("setup_media".into());
+    }
+    fn incoming_rtp(&self, mindex: i32, video: bool, buffer: &mut [u8], _extensions: &RtpExtensions) {
+        self.0.lock().unwrap().push(format!("rtp {mindex} {video} {}", buffer.len()));
+    }
+    fn incoming_rtcp(&self, mindex: i32, video: bool, buffer: &mut [u8]) {
+        self.0.lock().unwrap().push(format!("rtcp {mindex} {video} {}", buffer.len()));
+    }
 }
 
 /// A plugin without Admin API hook whose sessions answer `query_session` with a non-object.
@@ -113,7 +126,7 @@ impl Plugin for MutePlugin {
     fn description(&self) -> &ModuleInfo {
         &self.0
     }
-    fn create_session(&self, _session_id: u64, _handle_id: u64) -> Result<Box<dyn PluginSession>, i32> {
+    fn create_session(&self, _session_id: u64, _handle_id: u64, _media: Arc<MediaSlot>) -> Result<Box<dyn PluginSession>, i32> {
         Ok(Box::new(MuteSession))
     }
 }
@@ -126,6 +139,9 @@ impl PluginSession for MuteSession {
     }
     fn detach(&self) {}
     fn hangup_media(&self) {}
+    fn setup_media(&self) {}
+    fn incoming_rtp(&self, _mindex: i32, _video: bool, _buffer: &mut [u8], _extensions: &RtpExtensions) {}
+    fn incoming_rtcp(&self, _mindex: i32, _video: bool, _buffer: &mut [u8]) {}
 }
 
 /// A transport, event handler or logger whose query hook returns `answer` (`None`: no hook).

@@ -8,6 +8,7 @@ use libc::{c_char, c_int};
 use super::guard;
 use crate::log::{self, Level};
 use crate::sys::glib::{self, gboolean};
+use crate::media::RtpExtensions;
 use crate::sys::jansson::{self, json_t};
 
 /// `janus_plugin_result_type`: ERROR (-1), OK (0), OK_WAIT (1).
@@ -36,8 +37,60 @@ pub struct janus_plugin_rtp_extensions {
     pub dd_content: [u8; 256],
 }
 
+/// `janus_plugin_rtp`, 304 bytes: what `incoming_rtp` gets and `relay_rtp` takes.
+#[repr(C)]
+pub struct janus_plugin_rtp {
+    pub mindex: c_int,
+    pub video: gboolean,
+    pub buffer: *mut c_char,
+    pub length: u16,
+    pub extensions: janus_plugin_rtp_extensions,
+}
+
+/// `janus_plugin_rtcp`, 24 bytes.
+#[repr(C)]
+pub struct janus_plugin_rtcp {
+    pub mindex: c_int,
+    pub video: gboolean,
+    pub buffer: *mut c_char,
+    pub length: u16,
+}
+
+impl janus_plugin_rtp_extensions {
+    pub fn from_core(e: &RtpExtensions) -> Self {
+        janus_plugin_rtp_extensions {
+            audio_level: e.audio_level,
+            audio_level_vad: e.audio_level_vad.into(),
+            video_rotation: e.video_rotation,
+            video_back_camera: e.video_back_camera.into(),
+            video_flipped: e.video_flipped.into(),
+            min_delay: e.min_delay,
+            max_delay: e.max_delay,
+            dd_len: e.dd_len,
+            dd_content: e.dd_content,
+        }
+    }
+
+    pub fn to_core(&self) -> RtpExtensions {
+        RtpExtensions {
+            audio_level: self.audio_level,
+            audio_level_vad: self.audio_level_vad != 0,
+            video_rotation: self.video_rotation,
+            video_back_camera: self.video_back_camera != 0,
+            video_flipped: self.video_flipped != 0,
+            min_delay: self.min_delay,
+            max_delay: self.max_delay,
+            dd_len: self.dd_len,
+            dd_content: self.dd_content,
+        }
+    }
+}
+
 const _: () = {
     use std::mem::{offset_of, size_of};
+    assert!(size_of::<janus_plugin_rtp>() == 304 && offset_of!(janus_plugin_rtp, extensions) == 20);
+    assert!(offset_of!(janus_plugin_rtp, buffer) == 8 && offset_of!(janus_plugin_rtp, length) == 16);
+    assert!(size_of::<janus_plugin_rtcp>() == 24 && offset_of!(janus_plugin_rtcp, length) == 16);
     assert!(size_of::<janus_plugin_result>() == 24);
     assert!(
         offset_of!(janus_plugin_result, text) == 8

@@ -12,11 +12,12 @@ use libc::{c_char, c_int, c_void};
 
 use super::json::{from_jansson, to_jansson};
 use super::modules::{init_argument, query_hook, LoadedModule, PluginVtable, Vtable};
-use super::plugin::{janus_plugin_result, janus_plugin_result_destroy};
+use super::plugin::{janus_plugin_result, janus_plugin_result_destroy, janus_plugin_rtcp, janus_plugin_rtp, janus_plugin_rtp_extensions};
 use super::refcount::JanusRefcount;
 use super::{c_str, guard};
 use crate::gateway::Gateway;
 use crate::json::Json;
+use crate::media::{MediaSlot, PeerConnection, RtpExtensions};
 use crate::modules::{AdminResponse, ModuleInfo};
 use crate::plugin_host::{Plugin, PluginResult, PluginSession};
 use crate::sys::glib::{self, gboolean, FALSE, TRUE};
@@ -38,10 +39,12 @@ const _: () = {
     assert!(offset_of!(JanusPluginSession, stopped) == 16 && offset_of!(JanusPluginSession, ref_) == 24);
 };
 
-/// What a plugin session's `gateway_handle` leads back to.
+/// What a plugin session's `gateway_handle` leads back to: the ids for signalling, the
+/// PeerConnection slot for the media callbacks (no registry lookup per packet).
 struct HandleRef {
     session_id: u64,
     handle_id: u64,
+    media: Arc<MediaSlot>,
 }
 
 /// The gateway the callbacks serve; set once the plugins are initialised.
@@ -137,13 +140,13 @@ impl Plugin for CPlugin {
         &self.info
     }
 
-    fn create_session(&self, session_id: u64, handle_id: u64) -> Result<Box<dyn PluginSession>, i32> {
+    fn create_session(&self, session_id: u64, handle_id: u64, media: Arc<MediaSlot>) -> Result<Box<dyn PluginSession>, i32> {
         let create = self.vtable.create_session.expect("checked when loaded");
         // SAFETY: a zeroed GLib block; the plugin may only touch `plugin_handle` during the
         // call, the reference count is set up after it, as Janus does.
         unsafe {
             let ps = glib::g_malloc0(std::mem::size_of::<JanusPluginSession>()) as *mut JanusPluginSession;
-            (*ps).gateway_handle = Box::into_raw(Box::new(HandleRef { session_id, handle_id })) as *mut c_void;
+            (*ps).gateway_handle = Box::into_raw(Box::new(HandleRef { session_id, handle_id, media })) as *mut c_void;
             let mut error: c_int = 0;
             create(ps as *mut c_void, &mut error);
             if error != 0 {
@@ -224,6 +227,54 @@ impl PluginSession for CPluginSession {
         }
     }
 
+    fn setup_media(&self) {
+        // SAFETY: the core holds its reference while the handle exists.
+        unsafe {
+            if !is_alive(self.ps) {
+                return;
+            }
+            if let Some(setup) = self.vtable.setup_media {
+                setup(self.ps as *mut c_void);
+            }
+        }
+    }
+
+    fn incoming_rtp(&self, mindex: i32, video: bool, buffer: &mut [u8], extensions: &RtpExtensions) {
+        let Some(incoming) = self.vtable.incoming_rtp else { return };
+        // SAFETY: the packet lives on our stack for the call, as in Janus; the plugin may
+        // modify the buffer in place. No registry lookup: `stopped` says if it is alive.
+        unsafe {
+            if stopped(self.ps) {
+                return;
+            }
+            let mut packet = janus_plugin_rtp {
+                mindex,
+                video: video.into(),
+                buffer: buffer.as_mut_ptr() as *mut c_char,
+                length: buffer.len() as u16,
+                extensions: janus_plugin_rtp_extensions::from_core(extensions),
+            };
+            incoming(self.ps as *mut c_void, &raw mut packet as *mut c_void);
+        }
+    }
+
+    fn incoming_rtcp(&self, mindex: i32, video: bool, buffer: &mut [u8]) {
+        let Some(incoming) = self.vtable.incoming_rtcp else { return };
+        // SAFETY: as for `incoming_rtp`.
+        unsafe {
+            if stopped(self.ps) {
+                return;
+            }
+            let mut packet = janus_plugin_rtcp {
+                mindex,
+                video: video.into(),
+                buffer: buffer.as_mut_ptr() as *mut c_char,
+                length: buffer.len() as u16,
+            };
+            incoming(self.ps as *mut c_void, &raw mut packet as *mut c_void);
+        }
+    }
+
     fn detach(&self) {
         // SAFETY: the core still holds its reference until the end of this function.
         unsafe {
@@ -280,12 +331,93 @@ unsafe extern "C" fn push_event(
     })
 }
 
-/// Media callbacks: no PeerConnection exists in this build, and Janus does nothing with a
-/// packet or request for a handle without one.
-unsafe extern "C" fn relay_packet(_ps: *mut JanusPluginSession, _packet: *mut c_void) {}
-unsafe extern "C" fn on_handle(_ps: *mut JanusPluginSession) {}
-unsafe extern "C" fn send_pli_stream(_ps: *mut JanusPluginSession, _mindex: c_int) {}
-unsafe extern "C" fn send_remb(_ps: *mut JanusPluginSession, _bitrate: u32) {}
+/// Janus' check on the media paths: a plausible pointer, not stopped (no registry lookup).
+unsafe fn stopped(ps: *mut JanusPluginSession) -> bool {
+    (ps as usize) < 0x1000
+        || std::sync::atomic::AtomicI32::from_ptr(&raw mut (*ps).stopped).load(std::sync::atomic::Ordering::SeqCst) != 0
+}
+
+/// The PeerConnection behind a plugin session, for the media callbacks.
+unsafe fn peer_connection_of(ps: *mut JanusPluginSession) -> Option<Arc<PeerConnection>> {
+    if stopped(ps) || (*ps).gateway_handle.is_null() {
+        return None;
+    }
+    (*((*ps).gateway_handle as *const HandleRef)).media.get()
+}
+
+unsafe extern "C" fn relay_rtp(ps: *mut JanusPluginSession, packet: *mut janus_plugin_rtp) {
+    guard((), || {
+        let Some(p) = packet.as_ref() else { return };
+        if p.buffer.is_null() || p.length < 1 {
+            return;
+        }
+        if let Some(pc) = peer_connection_of(ps) {
+            let buffer = std::slice::from_raw_parts(p.buffer as *const u8, usize::from(p.length));
+            pc.relay_rtp(p.mindex, p.video != 0, buffer, &p.extensions.to_core());
+        }
+    })
+}
+
+unsafe extern "C" fn relay_rtcp(ps: *mut JanusPluginSession, packet: *mut janus_plugin_rtcp) {
+    guard((), || {
+        let Some(p) = packet.as_ref() else { return };
+        if p.buffer.is_null() || p.length < 1 {
+            return;
+        }
+        if let Some(pc) = peer_connection_of(ps) {
+            let buffer = std::slice::from_raw_parts(p.buffer as *const u8, usize::from(p.length));
+            pc.relay_rtcp(p.mindex, p.video != 0, buffer);
+        }
+    })
+}
+
+/// Data channels need SCTP, which this core does not carry (as a Janus built without it).
+unsafe extern "C" fn relay_data(ps: *mut JanusPluginSession, packet: *mut c_void) {
+    guard((), || {
+        if stopped(ps) || packet.is_null() {
+            return;
+        }
+        crate::janus_log!(crate::log::Level::Warn, "Asked to relay data, but Data Channels support has not been compiled...\n");
+    })
+}
+
+unsafe extern "C" fn send_pli(ps: *mut JanusPluginSession) {
+    guard((), || {
+        if let Some(pc) = peer_connection_of(ps) {
+            pc.send_pli(None);
+        }
+    })
+}
+
+unsafe extern "C" fn send_pli_stream(ps: *mut JanusPluginSession, mindex: c_int) {
+    guard((), || {
+        if let (Some(pc), Ok(mindex)) = (peer_connection_of(ps), usize::try_from(mindex)) {
+            pc.send_pli(Some(mindex));
+        }
+    })
+}
+
+unsafe extern "C" fn send_remb(ps: *mut JanusPluginSession, bitrate: u32) {
+    guard((), || {
+        if let Some(pc) = peer_connection_of(ps) {
+            pc.send_remb(bitrate);
+        }
+    })
+}
+
+/// `close_pc`: the PeerConnection is hung up ("Close PC"), off the plugin's thread.
+unsafe extern "C" fn close_pc(ps: *mut JanusPluginSession) {
+    guard((), || {
+        if let (Some((session_id, handle_id)), Some(gateway)) = (handle_of(ps), GATEWAY.get()) {
+            let gateway = gateway.clone();
+            gateway.env.clone().defer(Box::new(move || {
+                if let Some(handle) = gateway.sessions.get(session_id).and_then(|s| s.handle(handle_id)) {
+                    gateway.hangup_webrtc(&handle, "Close PC");
+                }
+            }));
+        }
+    })
+}
 
 unsafe extern "C" fn end_session(ps: *mut JanusPluginSession) {
     guard((), || {
@@ -347,8 +479,8 @@ unsafe extern "C" fn auth_signature_contains(
 #[repr(C)]
 pub struct JanusCallbacks {
     push_event: unsafe extern "C" fn(*mut JanusPluginSession, *mut PluginVtable, *const c_char, *mut json_t, *mut json_t) -> c_int,
-    relay_rtp: unsafe extern "C" fn(*mut JanusPluginSession, *mut c_void),
-    relay_rtcp: unsafe extern "C" fn(*mut JanusPluginSession, *mut c_void),
+    relay_rtp: unsafe extern "C" fn(*mut JanusPluginSession, *mut janus_plugin_rtp),
+    relay_rtcp: unsafe extern "C" fn(*mut JanusPluginSession, *mut janus_plugin_rtcp),
     relay_data: unsafe extern "C" fn(*mut JanusPluginSession, *mut c_void),
     send_pli: unsafe extern "C" fn(*mut JanusPluginSession),
     send_pli_stream: unsafe extern "C" fn(*mut JanusPluginSession, c_int),
@@ -366,13 +498,13 @@ const _: () = assert!(std::mem::size_of::<JanusCallbacks>() == 112);
 
 static CALLBACKS: JanusCallbacks = JanusCallbacks {
     push_event,
-    relay_rtp: relay_packet,
-    relay_rtcp: relay_packet,
-    relay_data: relay_packet,
-    send_pli: on_handle,
+    relay_rtp,
+    relay_rtcp,
+    relay_data,
+    send_pli,
     send_pli_stream,
     send_remb,
-    close_pc: on_handle,
+    close_pc,
     end_session,
     events_is_enabled,
     notify_event,

@@ -198,6 +198,11 @@ impl HandleLoop {
         self.main_loop.invoke(f);
     }
 
+    /// Runs `f` on the loop's thread every `interval` until it returns false.
+    pub fn add_timer(&self, interval: Duration, f: impl FnMut() -> bool + Send + 'static) {
+        self.main_loop.add_timer(interval, f);
+    }
+
     /// Releases the handle's loop: a dedicated one is quit (after the work already posted,
     /// such as agent teardowns) and its thread awaited up to `timeout`. Whether the thread
     /// ended (always true for a static loop, which keeps running).

@@ -113,6 +113,38 @@ impl MainLoop {
     }
 }
 
+impl MainLoop {
+    /// Runs `f` on the loop's thread every `interval` until it returns false (or the loop
+    /// goes away).
+    pub fn add_timer(&self, interval: std::time::Duration, f: impl FnMut() -> bool + Send + 'static) {
+        type Tick = Box<dyn FnMut() -> bool + Send>;
+        unsafe extern "C" fn run(data: gpointer) -> gboolean {
+            // SAFETY: `data` is the closure allocated below, alive until `free`.
+            let tick = &mut *(data as *mut Tick);
+            let mut again = false;
+            guarded(|| again = tick());
+            if again {
+                TRUE
+            } else {
+                FALSE
+            }
+        }
+        unsafe extern "C" fn free(data: gpointer) {
+            // SAFETY: GLib calls this once, when the source is destroyed.
+            guarded(|| drop(Box::from_raw(data as *mut Tick)));
+        }
+        let tick: Box<Tick> = Box::new(Box::new(f));
+        let ms = c_uint::try_from(interval.as_millis()).unwrap_or(c_uint::MAX).max(1);
+        // SAFETY: the source owns the closure (freed by `free`); the context keeps the source.
+        unsafe {
+            let source = g_timeout_source_new(ms);
+            g_source_set_callback(source, Some(run), Box::into_raw(tick) as gpointer, Some(free));
+            g_source_attach(source, self.ctx);
+            g_source_unref(source);
+        }
+    }
+}
+
 impl Drop for MainLoop {
     fn drop(&mut self) {
         // SAFETY: we own one reference to each.

@@ -5,6 +5,7 @@
 
 pub mod gateway;
 pub mod webrtc;
+pub mod webrtc_client;
 
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};

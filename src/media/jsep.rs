@@ -1,0 +1,679 @@
+//! The JSEP flows of `janus.c` around a handle's PeerConnection: the peer's offer or answer
+//! in a `message` (what the plugin then sees), the plugin's offer or answer in
+//! `push_event` (what the peer then gets), trickled candidates, the hangup, and the events
+//! the PeerConnection sends the client (`webrtcup`, `media`, `trickle`, `hangup`).
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use super::{MediaEvents, PeerConnection, RtpExtensions};
+use crate::apierror::ApiError;
+use crate::events::{Event, EventBus, HandleRef, JsepOwner, MediaSubtype, WebrtcSubtype};
+use crate::gateway::{Environment, Gateway, MediaSettings};
+use crate::janus_api::create_message;
+use crate::janus_log;
+use crate::json::{Json, Object};
+use crate::log::Level;
+use crate::sdp::{self, DtlsRole, LocalTransport, PeerConnection as SdpPeer};
+use crate::session::{Handle, Session, WebrtcFlag};
+
+/// How long a new negotiation waits for a previous hangup to be cleaned up.
+const CLEANING_WAIT: Duration = Duration::from_secs(3);
+/// How long an SDP waits for candidate gathering when the peer does not trickle.
+const GATHERING_WAIT: Duration = Duration::from_secs(5);
+
+fn random() -> u32 {
+    crate::utils::random_u32()
+}
+
+/// Waits (bounded) for a previous hangup's cleanup; false if it did not end in time.
+fn wait_cleaning(handle: &Handle) -> bool {
+    let deadline = std::time::Instant::now() + CLEANING_WAIT;
+    while handle.flag(WebrtcFlag::Cleaning) {
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    true
+}
+
+/// An event about a handle, as `janus_session_notify_event` sends them.
+fn handle_event(session: &Session, handle: &Handle, kind: &str, opaque_in_api: bool) -> Object {
+    let mut event = create_message(kind, session.id, None).with("sender", handle.id);
+    if opaque_in_api {
+        if let Some(o) = &handle.opaque_id {
+            event.set("opaque_id", o.as_str());
+        }
+    }
+    event
+}
+
+fn handle_ref(handle: &Handle) -> HandleRef {
+    HandleRef { session_id: handle.session_id, handle_id: handle.id, opaque_id: handle.opaque_id.clone() }
+}
+
+/// To the event handlers, when they are on.
+fn notify(bus: &Option<Arc<EventBus>>, event: impl FnOnce() -> Event) {
+    if let Some(bus) = bus.as_ref().filter(|b| b.is_enabled()) {
+        bus.notify(event());
+    }
+}
+
+fn send_to_client(session: &Session, event: Object) {
+    if session.is_destroyed() {
+        return;
+    }
+    if let Some(source) = session.source() {
+        source.send(None, false, event.into());
+    }
+}
+
+/// `janus_ice_webrtc_hangup` and what the loop then does: the PeerConnection closes, the
+/// plugin hears `hangup_media`, the client gets `hangup` with the reason (when there was a
+/// PeerConnection), the negotiation flags drop.
+pub(crate) fn hangup(
+    env: &Arc<dyn Environment>,
+    bus: Option<Arc<EventBus>>,
+    session: Option<Arc<Session>>,
+    handle: &Arc<Handle>,
+    reason: &'static str,
+    opaque_in_api: bool,
+) {
+    if handle.flag(WebrtcFlag::Alert) {
+        return;
+    }
+    handle.set_flag(WebrtcFlag::Alert);
+    handle.set_flag(WebrtcFlag::Cleaning);
+    for f in [WebrtcFlag::GotOffer, WebrtcFlag::GotAnswer, WebrtcFlag::Negotiated, WebrtcFlag::HasAudio, WebrtcFlag::HasVideo] {
+        handle.clear_flag(f);
+    }
+    janus_log!(Level::Verb, "[{}] Hanging up PeerConnection because of a {}\n", handle.id, reason);
+    let pc = handle.media.take();
+    let handle = handle.clone();
+    env.defer(Box::new(move || {
+        if let Some(pc) = &pc {
+            pc.close();
+        }
+        if let Some(ps) = handle.plugin_session() {
+            ps.hangup_media();
+        }
+        if pc.is_some() {
+            if let Some(session) = session {
+                let event = handle_event(&session, &handle, "hangup", opaque_in_api).with("reason", reason);
+                send_to_client(&session, event);
+            }
+            notify(&bus, || Event::Webrtc {
+                handle: handle_ref(&handle),
+                subtype: WebrtcSubtype::State,
+                info: Object::new().with("connection", "hangup").with("reason", reason).into(),
+            });
+        }
+        for f in [WebrtcFlag::NewDatachanSdp, WebrtcFlag::Ready, WebrtcFlag::Cleaning, WebrtcFlag::HasAgent, WebrtcFlag::E2ee] {
+            handle.clear_flag(f);
+        }
+    }));
+}
+
+/// The handle's side of its PeerConnection's events.
+struct HandleEvents {
+    session: Weak<Session>,
+    handle: Weak<Handle>,
+    env: Arc<dyn Environment>,
+    media: Arc<MediaSettings>,
+    bus: Option<Arc<EventBus>>,
+    opaque_in_api: bool,
+}
+
+impl HandleEvents {
+    fn both(&self) -> Option<(Arc<Session>, Arc<Handle>)> {
+        Some((self.session.upgrade()?, self.handle.upgrade()?))
+    }
+}
+
+impl MediaEvents for HandleEvents {
+    fn webrtc_up(&self) {
+        let Some((session, handle)) = self.both() else { return };
+        handle.set_flag(WebrtcFlag::Ready);
+        if let Some(ps) = handle.plugin_session() {
+            ps.setup_media();
+        }
+        send_to_client(&session, handle_event(&session, &handle, "webrtcup", self.opaque_in_api));
+        notify(&self.bus, || Event::Webrtc {
+            handle: handle_ref(&handle),
+            subtype: WebrtcSubtype::State,
+            info: Object::new().with("connection", "webrtcup").into(),
+        });
+    }
+
+    fn incoming_rtp(&self, mindex: i32, video: bool, buffer: &mut [u8], extensions: &RtpExtensions) {
+        if let Some(ps) = self.handle.upgrade().as_deref().and_then(Handle::plugin_session) {
+            ps.incoming_rtp(mindex, video, buffer, extensions);
+        }
+    }
+
+    fn incoming_rtcp(&self, mindex: i32, video: bool, buffer: &mut [u8]) {
+        if let Some(ps) = self.handle.upgrade().as_deref().and_then(Handle::plugin_session) {
+            ps.incoming_rtcp(mindex, video, buffer);
+        }
+    }
+
+    fn media_state(&self, mid: &str, video: bool, receiving: bool) {
+        let Some((session, handle)) = self.both() else { return };
+        let mut event = handle_event(&session, &handle, "media", self.opaque_in_api)
+            .with("mid", mid)
+            .with("type", if video { "video" } else { "audio" })
+            .with("receiving", receiving);
+        let seconds = self.media.no_media_timer();
+        if !receiving && seconds > 1 {
+            event.set("seconds", seconds);
+        }
+        send_to_client(&session, event);
+        notify(&self.bus, || {
+            let mut info = Object::new().with("media", if video { "video" } else { "audio" }).with("mid", mid).with("receiving", receiving);
+            if !receiving && seconds > 1 {
+                info.set("seconds", seconds);
+            }
+            Event::Media { handle: handle_ref(&handle), subtype: MediaSubtype::State, info: info.into() }
+        });
+    }
+
+    fn local_candidate(&self, candidate: Option<&str>) {
+        let Some((session, handle)) = self.both() else { return };
+        let body = match candidate {
+            Some(c) => {
+                let mid = handle
+                    .peer_connection()
+                    .and_then(|pc| pc.signalling.lock().ok()?.as_ref()?.pc_mid.clone())
+                    .unwrap_or_default();
+                Object::new().with("sdpMid", mid).with("sdpMLineIndex", 0).with("candidate", c)
+            }
+            None => Object::new().with("completed", true),
+        };
+        send_to_client(&session, handle_event(&session, &handle, "trickle", self.opaque_in_api).with("candidate", body));
+    }
+
+    fn failed(&self, reason: &'static str) {
+        if let Some(handle) = self.handle.upgrade() {
+            hangup(&self.env, self.bus.clone(), self.session.upgrade(), &handle, reason, self.opaque_in_api);
+        }
+    }
+
+    fn no_media_timer(&self) -> u32 {
+        self.media.no_media_timer()
+    }
+
+    fn min_nack_queue(&self) -> u16 {
+        self.media.min_nack_queue()
+    }
+}
+
+/// A failed peer JSEP: the error code and reason of the reply.
+pub(crate) type JsepError = (ApiError, String);
+
+impl Gateway {
+    fn media_events(&self, session: &Arc<Session>, handle: &Arc<Handle>) -> Arc<dyn MediaEvents> {
+        Arc::new(HandleEvents {
+            session: Arc::downgrade(session),
+            handle: Arc::downgrade(handle),
+            env: self.env.clone(),
+            media: self.media.clone(),
+            bus: self.event_bus().cloned(),
+            opaque_in_api: self.settings.opaqueid_in_api,
+        })
+    }
+
+    /// `janus_ice_webrtc_hangup` for the Janus and Admin APIs.
+    pub fn hangup_handle(&self, session: Option<Arc<Session>>, handle: &Arc<Handle>, reason: &'static str) {
+        hangup(&self.env, self.event_bus().cloned(), session, handle, reason, self.settings.opaqueid_in_api);
+    }
+
+    /// The peer's JSEP of a `message` (already validated): sets up or updates the
+    /// PeerConnection and returns the `jsep` the plugin gets.
+    pub(crate) fn process_peer_jsep(&self, session: &Arc<Session>, handle: &Arc<Handle>, jsep: &Json) -> Result<Json, JsepError> {
+        let Some(plane) = self.media_plane().cloned() else {
+            return Err((ApiError::WebrtcState, "WebRTC negotiation is not available in this build".into()));
+        };
+        let jsep_type = jsep.get("type").and_then(Json::as_str).unwrap_or_default().to_owned();
+        let text = jsep.get("sdp").and_then(Json::as_str).unwrap_or_default();
+        let do_trickle = jsep.get("trickle").and_then(Json::as_bool).unwrap_or(true);
+        let rids_hml = !jsep.get("rid_order").and_then(Json::as_str).is_some_and(|r| r.eq_ignore_ascii_case("lmh"));
+        let e2ee = jsep.get("e2ee").and_then(Json::as_bool).unwrap_or(false);
+        if !wait_cleaning(handle) {
+            return Err((ApiError::WebrtcState, "Still cleaning a previous session".into()));
+        }
+        let renegotiation = handle.flag(WebrtcFlag::Negotiated);
+        let offer = jsep_type.eq_ignore_ascii_case("offer");
+        if offer {
+            handle.set_flag(WebrtcFlag::ProcessingOffer);
+            handle.set_flag(WebrtcFlag::GotOffer);
+            handle.clear_flag(WebrtcFlag::GotAnswer);
+        } else {
+            handle.set_flag(WebrtcFlag::GotAnswer);
+            if handle.flag(WebrtcFlag::GotOffer) {
+                handle.set_flag(WebrtcFlag::Negotiated);
+            }
+        }
+        let fail = |code: ApiError, reason: String| {
+            handle.clear_flag(WebrtcFlag::ProcessingOffer);
+            Err((code, reason))
+        };
+        let mut parsed = match sdp::preparse(text, offer && !renegotiation) {
+            Ok(p) => p,
+            Err(e) => return fail(ApiError::JsepInvalidSdp, e.error_text().to_owned()),
+        };
+        notify(&self.event_bus().cloned(), || Event::Jsep {
+            handle: handle_ref(handle),
+            owner: JsepOwner::Remote,
+            sdp_type: jsep_type.clone(),
+            sdp: text.to_owned(),
+        });
+        let process_error = || "Error processing SDP".to_string();
+        if !renegotiation && offer {
+            // We take the client role unless the peer wants it.
+            let role = if parsed.dtls_role == Some(DtlsRole::Client) { DtlsRole::Server } else { DtlsRole::Client };
+            let mut description = SdpPeer::new(role);
+            if sdp::process_remote(&mut description, &mut parsed.sdp, &plane.sdp, rids_hml, false, &mut random).is_err() {
+                return fail(ApiError::JsepInvalidSdp, process_error());
+            }
+            sdp::apply_remote_extensions(&mut description, text, &parsed.sdp, true);
+            let events = self.media_events(session, handle);
+            let loop_index = handle.loop_index.get().copied();
+            let pc = match PeerConnection::new(&plane, handle.id, loop_index, true, Some(description), events) {
+                Ok(pc) => pc,
+                Err(_) => return fail(ApiError::Unknown, "Error setting ICE locally".into()),
+            };
+            pc.set_remote_sdp(text);
+            handle.media.set(pc);
+            handle.clear_flag(WebrtcFlag::Alert);
+            handle.set_flag(WebrtcFlag::HasAgent);
+            if do_trickle {
+                handle.set_flag(WebrtcFlag::Trickle);
+            }
+        } else {
+            let Some(pc) = handle.peer_connection() else {
+                return fail(ApiError::UnexpectedAnswer, "Unexpected ANSWER (did we offer?)".into());
+            };
+            let mut restart = false;
+            let processed = {
+                let mut sig = pc.signalling.lock().unwrap_or_else(|e| e.into_inner());
+                match sig.as_mut() {
+                    Some(description) => {
+                        let ok = sdp::process_remote(description, &mut parsed.sdp, &plane.sdp, rids_hml, renegotiation, &mut random).is_ok();
+                        if ok && (offer || !renegotiation) {
+                            sdp::apply_remote_extensions(description, text, &parsed.sdp, offer);
+                        }
+                        restart = std::mem::take(&mut description.ice_restart);
+                        ok
+                    }
+                    None => false,
+                }
+            };
+            if !processed {
+                let code = if renegotiation { ApiError::UnexpectedAnswer } else { ApiError::JsepInvalidSdp };
+                return fail(code, process_error());
+            }
+            pc.refresh_routes();
+            pc.set_remote_sdp(text);
+            if !renegotiation {
+                if do_trickle {
+                    handle.set_flag(WebrtcFlag::Trickle);
+                } else {
+                    handle.clear_flag(WebrtcFlag::Trickle);
+                }
+                self.ice_handle_answer(handle, &pc);
+            } else if restart {
+                janus_log!(Level::Info, "[{}] Restarting ICE...\n", handle.id);
+                // Our credentials change with an offer (the answer we give carries them);
+                // after our own offer, they already did.
+                if offer {
+                    handle.set_flag(WebrtcFlag::IceRestart);
+                }
+                pc.restart_ice(offer);
+            } else {
+                pc.add_new_candidates();
+            }
+        }
+        sdp::anonymize(&mut parsed.sdp);
+        let stripped = String::from_utf8_lossy(&sdp::write(&mut parsed.sdp)).into_owned();
+        if e2ee {
+            handle.set_flag(WebrtcFlag::E2ee);
+        }
+        handle.clear_flag(WebrtcFlag::ProcessingOffer);
+        let mut out = Object::new().with("type", jsep_type.as_str()).with("sdp", stripped);
+        if let Some(simulcast) = handle.peer_connection().and_then(|pc| simulcast_info(&pc)) {
+            out.set("simulcast", simulcast);
+        }
+        if renegotiation {
+            out.set("update", true);
+        }
+        if handle.flag(WebrtcFlag::E2ee) {
+            out.set("e2ee", true);
+        }
+        Ok(out.into())
+    }
+
+    /// `janus_request_ice_handle_answer`: the negotiation is complete, queued trickles are
+    /// applied and connectivity checks start.
+    fn ice_handle_answer(&self, handle: &Arc<Handle>, pc: &Arc<PeerConnection>) {
+        handle.clear_flag(WebrtcFlag::ProcessingOffer);
+        let now = self.env.monotonic_us();
+        for trickle in handle.take_pending_trickles() {
+            if now - trickle.received > self.settings.candidates_timeout * 1_000_000 {
+                janus_log!(Level::Warn, "[{}] Discarding candidate (too old)\n", handle.id);
+                continue;
+            }
+            self.apply_trickle(pc, &trickle.candidate);
+        }
+        pc.start_ice();
+    }
+
+    /// A trickled candidate (object) or candidates (array) for an existing PeerConnection.
+    pub(crate) fn apply_trickle(&self, pc: &PeerConnection, candidate: &Json) {
+        let Some(plane) = self.media_plane() else { return };
+        let one = |c: &Json| {
+            if c.get("completed").and_then(Json::as_bool) == Some(true) {
+                return;
+            }
+            let Some(text) = c.get("candidate").and_then(Json::as_str) else { return };
+            let mut sig = pc.signalling.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(description) = sig.as_mut() {
+                let _ = sdp::parse_candidate(description, &plane.sdp, text);
+            }
+        };
+        match candidate {
+            Json::Array(list) => list.iter().for_each(one),
+            c => one(c),
+        }
+        pc.add_new_candidates();
+    }
+
+    /// `janus_plugin_handle_sdp`: the plugin's offer or answer, merged with our ICE and DTLS
+    /// details for the peer; the `jsep` of the event, or the code `push_event` returns.
+    pub(crate) fn process_plugin_jsep(&self, session: &Arc<Session>, handle: &Arc<Handle>, jsep: &Json) -> Result<Json, i32> {
+        let invalid = ApiError::JsepInvalidSdp.code();
+        let Some(plane) = self.media_plane().cloned() else { return Err(invalid) };
+        let kind = jsep.get("type").and_then(Json::as_str).unwrap_or_default();
+        let text = jsep.get("sdp").and_then(Json::as_str).unwrap_or_default();
+        let e2ee = jsep.get("e2ee").and_then(Json::as_bool).unwrap_or(false);
+        let restart = jsep.get("restart").and_then(Json::as_bool).unwrap_or(false);
+        let offer = kind.eq_ignore_ascii_case("offer");
+        if offer {
+            handle.set_flag(WebrtcFlag::GotOffer);
+            handle.clear_flag(WebrtcFlag::GotAnswer);
+        } else if kind.eq_ignore_ascii_case("answer") {
+            handle.set_flag(WebrtcFlag::GotAnswer);
+            if handle.flag(WebrtcFlag::GotOffer) {
+                handle.set_flag(WebrtcFlag::Negotiated);
+            }
+        } else {
+            return Err(invalid);
+        }
+        if offer && !wait_cleaning(handle) {
+            return Err(invalid);
+        }
+        let pc = match handle.peer_connection() {
+            Some(pc) => pc,
+            None if offer => {
+                handle.set_flag(WebrtcFlag::Rfc4588Rtx);
+                let events = self.media_events(session, handle);
+                let loop_index = handle.loop_index.get().copied();
+                let pc = PeerConnection::new(&plane, handle.id, loop_index, false, None, events).map_err(|_| invalid)?;
+                handle.media.set(pc.clone());
+                handle.clear_flag(WebrtcFlag::Alert);
+                handle.set_flag(WebrtcFlag::HasAgent);
+                pc
+            }
+            None => return Err(invalid),
+        };
+        if offer && restart && handle.peer_connection().is_some_and(|p| p.is_ready()) {
+            handle.set_flag(WebrtcFlag::IceRestart);
+            pc.restart_ice(true);
+        }
+        if !plane.ice.full_trickle && !pc.wait_gathering(GATHERING_WAIT) {
+            janus_log!(Level::Warn, "[{}] Still waiting for candidates-done callback, sending the SDP anyway\n", handle.id);
+        }
+        let (ufrag, pwd) = pc.local_credentials().unwrap_or_default();
+        let local = LocalTransport {
+            ufrag,
+            pwd,
+            fingerprint: plane.dtls.local_fingerprint().to_owned(),
+            candidates: if plane.ice.full_trickle { Vec::new() } else { pc.local_candidates() },
+        };
+        let result = {
+            let mut sig = pc.signalling.lock().unwrap_or_else(|e| e.into_inner());
+            sdp::handle_plugin_sdp(&mut sig, kind, text, &plane.sdp, &local, self.env.real_us(), &mut random)
+        };
+        let result = match result {
+            Ok(r) => r,
+            Err(_) if handle.flag(WebrtcFlag::Stop) || handle.flag(WebrtcFlag::Alert) => {
+                return Err(ApiError::HandleNotFound.code())
+            }
+            Err(_) => return Err(invalid),
+        };
+        pc.refresh_routes();
+        pc.set_local_sdp(&result.merged.sdp);
+        handle.clear_flag(WebrtcFlag::IceRestart);
+        if !result.updating {
+            if offer {
+                handle.set_flag(WebrtcFlag::ProcessingOffer);
+            } else {
+                self.ice_handle_answer(handle, &pc);
+            }
+        }
+        if e2ee {
+            handle.set_flag(WebrtcFlag::E2ee);
+        }
+        notify(&self.event_bus().cloned(), || Event::Jsep {
+            handle: handle_ref(handle),
+            owner: JsepOwner::Local,
+            sdp_type: result.kind.clone(),
+            sdp: result.merged.sdp.clone(),
+        });
+        let mut out = Object::new().with("type", result.kind.as_str()).with("sdp", result.merged.sdp);
+        if handle.flag(WebrtcFlag::E2ee) {
+            out.set("e2ee", true);
+        }
+        Ok(out.into())
+    }
+}
+
+/// The `simulcast` member of the plugin's `jsep`: per medium with rids or several SSRCs.
+fn simulcast_info(pc: &PeerConnection) -> Option<Json> {
+    let sig = pc.signalling.lock().unwrap_or_else(|e| e.into_inner());
+    let description = sig.as_ref()?;
+    let mut list = Vec::new();
+    for m in &description.media {
+        if m.ssrc_peer[1] == 0 && m.rid[0].is_none() {
+            continue;
+        }
+        let mut entry = Object::new().with("mindex", m.mindex as i64);
+        if let Some(mid) = &m.mid {
+            entry.set("mid", mid.as_str());
+        }
+        if m.rid[0].is_some() {
+            let rids: Vec<Json> = [2, 1, 0].iter().filter_map(|i| m.rid[*i].as_deref().map(Json::from)).collect();
+            entry.set("rids", rids);
+            if description.extensions.rid > 0 {
+                entry.set("rid-ext", description.extensions.rid);
+            }
+        } else {
+            let ssrcs: Vec<Json> = m.ssrc_peer.iter().take_while(|s| **s != 0).map(|s| Json::from(*s)).collect();
+            entry.set("ssrcs", ssrcs);
+        }
+        list.push(Json::from(entry));
+    }
+    (!list.is_empty()).then(|| list.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Auth;
+    use crate::dtls::{DtlsCertificate, DtlsOptions, DtlsSettings};
+    use crate::gateway::Settings;
+    use crate::ice::{EventLoops, IceSettings, InterfaceFilter};
+    use crate::media::MediaPlane;
+    use crate::sdp::SdpSettings;
+    use crate::test_support::{error_of, fixture, Fixture};
+
+    fn with_media_plane() -> Fixture {
+        let f = fixture(Settings::default(), Auth::new(false, None));
+        let certificate = DtlsCertificate::generate(false).unwrap();
+        f.gw.set_media_plane(Arc::new(MediaPlane {
+            ice: Arc::new(IceSettings {
+                filter: InterfaceFilter { enforce: vec!["lo".into()], ..InterfaceFilter::default() },
+                ..IceSettings::default()
+            }),
+            dtls: Arc::new(DtlsSettings::new(&certificate, DtlsOptions::default()).unwrap()),
+            sdp: SdpSettings::default(),
+            loops: EventLoops::new(1, false),
+        }));
+        f.send(r#"{"janus":"create","transaction":"c"}"#);
+        f.send(r#"{"janus":"attach","plugin":"janus.plugin.echo","transaction":"a","session_id":1000}"#);
+        f
+    }
+
+    const PEER_TRANSPORT: &str = "a=ice-ufrag:peer\r\na=ice-pwd:peerpasswordpeerpassword\r\n\
+        a=fingerprint:sha-256 AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99\r\n";
+
+    fn peer_sdp(setup: &str) -> String {
+        format!(
+            "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n\
+             c=IN IP4 127.0.0.1\r\n{PEER_TRANSPORT}a=setup:{setup}\r\na=mid:0\r\na=sendrecv\r\na=rtcp-mux\r\n\
+             a=rtpmap:111 opus/48000/2\r\na=ssrc:4242 cname:x\r\n\
+             a=candidate:1 1 udp 2122260223 127.0.0.1 40000 typ host\r\n"
+        )
+    }
+
+    fn message_with_jsep(f: &Fixture, kind: &str, sdp: &str) -> Json {
+        let request = Object::new()
+            .with("janus", "message")
+            .with("transaction", "m")
+            .with("session_id", 1000)
+            .with("handle_id", 1001)
+            .with("body", Object::new())
+            .with("jsep", Object::new().with("type", kind).with("sdp", sdp));
+        f.send(&Json::from(request).to_compact_string())
+    }
+
+    fn handle(f: &Fixture) -> Arc<Handle> {
+        f.gw.sessions.get(1000).unwrap().handle(1001).unwrap()
+    }
+
+    fn remote_candidates(f: &Fixture) -> usize {
+        let pc = handle(f).peer_connection().unwrap();
+        let sig = pc.signalling.lock().unwrap();
+        sig.as_ref().unwrap().remote_candidates.len()
+    }
+
+    #[test]
+    fn peer_offer_plugin_answer_trickles_and_hangup() {
+        let f = with_media_plane();
+        // A trickle before any SDP is queued.
+        let trickle = r#"{"janus":"trickle","transaction":"t","session_id":1000,"handle_id":1001,
+            "candidate":{"sdpMid":"0","sdpMLineIndex":0,"candidate":"candidate:2 1 udp 2122260222 127.0.0.1 40001 typ host"}}"#;
+        assert_eq!(f.send(trickle).get("janus").and_then(Json::as_str), Some("ack"));
+        assert_eq!(handle(&f).pending_trickles().len(), 1);
+
+        // The offer: the plugin sees it anonymized, with no `update`.
+        let r = message_with_jsep(&f, "offer", &peer_sdp("actpass"));
+        assert_eq!(r.get("janus").and_then(Json::as_str), Some("ack"), "{r:?}");
+        let seen = f.plugin_log.lock().unwrap().iter().find(|l| l.starts_with("jsep ")).cloned().unwrap();
+        assert!(seen.contains(r#""type":"offer""#) && seen.contains("a=rtpmap:111 opus/48000/2"), "{seen}");
+        for hidden in ["ice-ufrag", "fingerprint", "candidate", "a=ssrc", "a=setup"] {
+            assert!(!seen.contains(hidden), "{hidden} in {seen}");
+        }
+        assert!(!seen.contains("update"), "{seen}");
+        let h = handle(&f);
+        assert!(h.peer_connection().is_some() && h.flag(WebrtcFlag::GotOffer) && !h.flag(WebrtcFlag::ProcessingOffer));
+        assert_eq!(remote_candidates(&f), 1);
+
+        // The plugin's answer, merged: our credentials, fingerprint, role and candidates;
+        // the queued trickle is applied then.
+        let answer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=echo\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n\
+                      c=IN IP4 127.0.0.1\r\na=sendrecv\r\na=rtpmap:111 opus/48000/2\r\n";
+        let jsep: Json = Object::new().with("type", "answer").with("sdp", answer).into();
+        let code = f.gw.push_event(1000, 1001, "janus.plugin.echo", Some("p"), Object::new().with("ok", 1).into(), Some(&jsep));
+        assert_eq!(code, 0);
+        let event = f.events().into_iter().find(|e| e.get("jsep").is_some()).expect("an event with the answer");
+        let sdp = event.get("jsep").and_then(|j| j.get("sdp")).and_then(Json::as_str).unwrap().to_owned();
+        let (ufrag, _) = h.peer_connection().unwrap().local_credentials().unwrap();
+        assert!(sdp.contains(&format!("a=ice-ufrag:{ufrag}")), "{sdp}");
+        let fingerprint = f.gw.media_plane().unwrap().dtls.local_fingerprint().to_owned();
+        assert!(sdp.contains(&format!("a=fingerprint:sha-256 {fingerprint}")), "{sdp}");
+        assert!(sdp.contains("a=setup:active") && sdp.contains("a=candidate:") && sdp.contains("127.0.0.1"), "{sdp}");
+        assert!(h.flag(WebrtcFlag::Negotiated));
+        assert!(h.pending_trickles().is_empty());
+        assert_eq!(remote_candidates(&f), 2);
+
+        // handle_info shows the PeerConnection: SDPs, ICE and DTLS.
+        let r = f.admin(r#"{"janus":"handle_info","transaction":"i","session_id":1000,"handle_id":1001}"#);
+        let info = r.get("info").unwrap_or_else(|| panic!("{r:?}"));
+        let sdps = info.get("sdps").unwrap();
+        assert_eq!(sdps.get("profile").and_then(Json::as_str), Some("UDP/TLS/RTP/SAVPF"));
+        assert_eq!(sdps.get("local").and_then(Json::as_str), Some(sdp.as_str()));
+        assert_eq!(sdps.get("remote").and_then(Json::as_str), Some(peer_sdp("actpass").as_str()));
+        let webrtc = info.get("webrtc").unwrap();
+        assert_eq!(webrtc.get("ice").and_then(|i| i.get("component_id")).and_then(Json::as_i64), Some(1));
+        assert_eq!(webrtc.get("ice").and_then(|i| i.get("ready")).and_then(Json::as_i64), Some(1));
+        let dtls = webrtc.get("dtls").unwrap();
+        assert_eq!(dtls.get("dtls-role").and_then(Json::as_str), Some("active"));
+        assert_eq!(dtls.get("fingerprint").and_then(Json::as_str), Some(fingerprint.as_str()));
+        assert_eq!(dtls.get("valid"), Some(&Json::Bool(false)));
+        assert_eq!(dtls.get("srtp-profile").and_then(Json::as_str), Some("none"));
+
+        // Now trickles apply at once.
+        let trickle3 = trickle.replace("40001", "40002");
+        f.send(&trickle3);
+        assert_eq!(remote_candidates(&f), 3);
+
+        // A new offer is an update for the plugin.
+        message_with_jsep(&f, "offer", &peer_sdp("actpass"));
+        let last = f.plugin_log.lock().unwrap().iter().rev().find(|l| l.starts_with("jsep ")).cloned().unwrap();
+        assert!(last.contains(r#""update":true"#), "{last}");
+        // New credentials from the peer: an ICE restart, our credentials change too.
+        message_with_jsep(&f, "offer", &peer_sdp("actpass").replace("ice-ufrag:peer", "ice-ufrag:peer2"));
+        assert!(h.flag(WebrtcFlag::IceRestart));
+        let (restarted, _) = h.peer_connection().unwrap().local_credentials().unwrap();
+        assert_ne!(restarted, ufrag);
+        let code = f.gw.push_event(1000, 1001, "janus.plugin.echo", Some("p"), Object::new().with("ok", 2).into(), Some(&jsep));
+        assert_eq!(code, 0);
+        assert!(!h.flag(WebrtcFlag::IceRestart));
+        let event = f.events().into_iter().rev().find(|e| e.get("jsep").is_some()).unwrap();
+        let sdp2 = event.get("jsep").and_then(|j| j.get("sdp")).and_then(Json::as_str).unwrap().to_owned();
+        assert!(sdp2.contains(&format!("a=ice-ufrag:{restarted}")), "{sdp2}");
+
+        // Hangup: the PeerConnection goes, the plugin hears it, the client gets the reason.
+        let r = f.send(r#"{"janus":"hangup","transaction":"h","session_id":1000,"handle_id":1001}"#);
+        assert_eq!(r.get("janus").and_then(Json::as_str), Some("success"));
+        assert!(h.peer_connection().is_none());
+        assert!(f.plugin_log.lock().unwrap().iter().any(|l| l == "hangup"));
+        let hangup = f.events().into_iter().find(|e| e.get("janus").and_then(Json::as_str) == Some("hangup")).unwrap();
+        assert_eq!(hangup.to_compact_string(), r#"{"janus":"hangup","session_id":1000,"sender":1001,"reason":"Janus API"}"#);
+    }
+
+    #[test]
+    fn jsep_errors() {
+        let f = with_media_plane();
+        let r = message_with_jsep(&f, "answer", &peer_sdp("active"));
+        assert_eq!(error_of(&r), (469, "Unexpected ANSWER (did we offer?)".into()));
+        let r = message_with_jsep(&f, "offer", "v=0\r\nbogus");
+        assert_eq!(error_of(&r).0, 465);
+        assert!(!handle(&f).flag(WebrtcFlag::ProcessingOffer));
+        // A plugin answer without a PeerConnection, or an unknown type: 465.
+        let jsep: Json = Object::new().with("type", "answer").with("sdp", peer_sdp("active")).into();
+        assert_eq!(f.gw.push_event(1000, 1001, "janus.plugin.echo", None, Object::new().into(), Some(&jsep)), 465);
+        let jsep: Json = Object::new().with("type", "pranswer").with("sdp", peer_sdp("active")).into();
+        assert_eq!(f.gw.push_event(1000, 1001, "janus.plugin.echo", None, Object::new().into(), Some(&jsep)), 465);
+    }
+
+    #[test]
+    fn without_a_media_plane_negotiation_is_refused() {
+        let f = fixture(Settings::default(), Auth::new(false, None));
+        f.send(r#"{"janus":"create","transaction":"c"}"#);
+        f.send(r#"{"janus":"attach","plugin":"janus.plugin.echo","transaction":"a","session_id":1000}"#);
+        let r = message_with_jsep(&f, "offer", &peer_sdp("actpass"));
+        assert_eq!(error_of(&r), (471, "WebRTC negotiation is not available in this build".into()));
+    }
+}

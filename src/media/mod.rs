@@ -1,0 +1,46 @@
+//! The media plane of a handle (Janus' `janus_ice_handle` media side): the settings every
+//! PeerConnection is made from ([`MediaPlane`], read once at startup like Janus'
+//! `janus_ice_init` and `janus_dtls_srtp_init`), and the per-handle [`PeerConnection`]
+//! that owns the ICE agent, the DTLS context and the SRTP sessions.
+
+mod jsep;
+pub mod packets;
+mod peer_connection;
+
+pub use packets::{classify, Datagram, History, Route, Routes, RtpExtensions};
+pub use peer_connection::{MediaEvents, PeerConnection, PeerConnectionError};
+
+use std::sync::{Arc, Mutex};
+
+use crate::dtls::DtlsSettings;
+use crate::ice::{EventLoops, IceSettings};
+use crate::sdp::SdpSettings;
+
+/// What every PeerConnection is made from.
+pub struct MediaPlane {
+    pub ice: Arc<IceSettings>,
+    pub dtls: Arc<DtlsSettings>,
+    pub sdp: SdpSettings,
+    pub loops: EventLoops,
+}
+
+/// A handle's PeerConnection slot, shared with the plugin glue so that the media callbacks
+/// of plugins (`relay_rtp` and friends) reach it without going through the session registry.
+#[derive(Default)]
+pub struct MediaSlot {
+    pc: Mutex<Option<Arc<PeerConnection>>>,
+}
+
+impl MediaSlot {
+    pub fn get(&self) -> Option<Arc<PeerConnection>> {
+        self.pc.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set(&self, pc: Arc<PeerConnection>) {
+        *self.pc.lock().unwrap_or_else(|e| e.into_inner()) = Some(pc);
+    }
+
+    pub fn take(&self) -> Option<Arc<PeerConnection>> {
+        self.pc.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}

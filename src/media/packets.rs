@@ -1,0 +1,500 @@
+//! The per-packet work of a PeerConnection, as pure functions over caller-provided buffers:
+//! demultiplexing a datagram (RFC 7983), finding the medium an incoming RTP packet belongs
+//! to, reading the header extensions plugins get, and rewriting a plugin's packet for the
+//! peer (our SSRC, the negotiated extension ids). Nothing here allocates.
+
+use crate::rtp::extensions as ext;
+use crate::rtp::header::{set_ssrc, RtpHeader, RTP_HEADER_SIZE};
+use crate::sdp::{ExtensionIds, MediumKind, PeerConnection as SdpPeer};
+
+/// What a datagram that is not STUN carries (libnice keeps STUN to itself).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Datagram {
+    Dtls,
+    Rtp,
+    Rtcp,
+    Unknown,
+}
+
+/// Demultiplexes by the first byte (DTLS 20..63) and, for RTP version 2, by the payload
+/// type byte: 192..223 are RTCP packet types (SR 200 .. XR 207, FIR 192) under rtcp-mux.
+pub fn classify(datagram: &[u8]) -> Datagram {
+    match datagram {
+        [first, ..] if (20..64).contains(first) => Datagram::Dtls,
+        [first, second, ..] if first >> 6 == 2 => {
+            if (192..=223).contains(second) {
+                Datagram::Rtcp
+            } else if datagram.len() >= RTP_HEADER_SIZE {
+                Datagram::Rtp
+            } else {
+                Datagram::Unknown
+            }
+        }
+        _ => Datagram::Unknown,
+    }
+}
+
+/// The longest mid Janus accepts, which is also what a one-byte extension element holds.
+const MID_CAPACITY: usize = 16;
+
+/// What the media path needs of one negotiated medium: a copy of the signalling state,
+/// taken whenever a negotiation changes it, so that packets never wait on signalling.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Route {
+    pub mindex: usize,
+    pub video: bool,
+    pub mid: Option<String>,
+    /// Our SSRC towards the peer.
+    pub ssrc: u32,
+    /// The peer's SSRCs (one per simulcast substream) and their RTX ones.
+    pub ssrc_peer: [u32; 3],
+    pub ssrc_peer_rtx: [u32; 3],
+    pub payload_types: Vec<i32>,
+    pub send: bool,
+    pub recv: bool,
+}
+
+/// Every audio/video medium of a PeerConnection, and the extension ids negotiated.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Routes {
+    pub media: Vec<Route>,
+    pub ext: ExtensionIds,
+}
+
+/// Where an incoming RTP packet goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Incoming {
+    /// Index into [`Routes::media`].
+    pub route: usize,
+    pub substream: usize,
+    pub rtx: bool,
+    /// The SSRC was not known yet: the route learnt it (from the mid extension or the
+    /// payload type), as Janus does for peers that do not signal SSRCs.
+    pub learnt: bool,
+}
+
+impl Routes {
+    pub fn from_peer(pc: &SdpPeer) -> Routes {
+        let media = pc
+            .media
+            .iter()
+            .filter(|m| matches!(m.kind, MediumKind::Audio | MediumKind::Video))
+            .map(|m| Route {
+                mindex: m.mindex,
+                video: m.kind == MediumKind::Video,
+                mid: m.mid.clone(),
+                ssrc: m.ssrc,
+                ssrc_peer: m.ssrc_peer,
+                ssrc_peer_rtx: m.ssrc_peer_rtx,
+                payload_types: m.payload_types.clone(),
+                send: m.send,
+                recv: m.recv,
+            })
+            .collect();
+        Routes { media, ext: pc.extensions }
+    }
+
+    /// The medium (and substream) of an incoming RTP packet; learns unknown SSRCs from the
+    /// mid extension, else from the payload type.
+    pub fn incoming(&mut self, packet: &[u8]) -> Option<Incoming> {
+        let rtp = RtpHeader::new(packet)?;
+        let ssrc = rtp.ssrc();
+        if ssrc == 0 {
+            return None;
+        }
+        for (i, r) in self.media.iter().enumerate() {
+            if let Some(s) = r.ssrc_peer.iter().position(|x| *x == ssrc) {
+                return Some(Incoming { route: i, substream: s, rtx: false, learnt: false });
+            }
+            if let Some(s) = r.ssrc_peer_rtx.iter().position(|x| *x == ssrc) {
+                return Some(Incoming { route: i, substream: s, rtx: true, learnt: false });
+            }
+        }
+        let by_mid = (self.ext.mid > 0)
+            .then(|| ext::element_bytes(packet, self.ext.mid).ok())
+            .flatten()
+            .and_then(|mid| self.media.iter().position(|r| r.mid.as_deref().is_some_and(|m| m.as_bytes() == mid)));
+        let pt = i32::from(rtp.payload_type());
+        let route = by_mid.or_else(|| {
+            self.media.iter().position(|r| r.ssrc_peer[0] == 0 && r.payload_types.contains(&pt))
+        })?;
+        let r = &mut self.media[route];
+        if r.ssrc_peer[0] != 0 {
+            // A new SSRC on a medium that has one: a simulcast layer or RTX we were not told.
+            return None;
+        }
+        r.ssrc_peer[0] = ssrc;
+        Some(Incoming { route, substream: 0, rtx: false, learnt: true })
+    }
+
+    /// The medium a plugin's packet is for: by mindex, or (mindex -1) the first of its kind.
+    pub fn outgoing(&self, mindex: i32, video: bool) -> Option<usize> {
+        match usize::try_from(mindex) {
+            Ok(m) => self.media.iter().position(|r| r.mindex == m),
+            Err(_) => self.media.iter().position(|r| r.video == video),
+        }
+    }
+
+    /// The medium whose peer SSRC is `ssrc` (for incoming RTCP).
+    pub fn by_peer_ssrc(&self, ssrc: u32) -> Option<usize> {
+        self.media.iter().position(|r| ssrc != 0 && (r.ssrc_peer.contains(&ssrc) || r.ssrc_peer_rtx.contains(&ssrc)))
+    }
+}
+
+/// The header extensions plugins see (`janus_plugin_rtp_extensions`): -1 where absent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RtpExtensions {
+    pub audio_level: i8,
+    pub audio_level_vad: bool,
+    pub video_rotation: i16,
+    pub video_back_camera: bool,
+    pub video_flipped: bool,
+    pub min_delay: i16,
+    pub max_delay: i16,
+    pub dd_len: u8,
+    pub dd_content: [u8; 256],
+}
+
+impl Default for RtpExtensions {
+    /// What `janus_plugin_rtp_extensions_reset` leaves.
+    fn default() -> Self {
+        RtpExtensions {
+            audio_level: -1,
+            audio_level_vad: false,
+            video_rotation: -1,
+            video_back_camera: false,
+            video_flipped: false,
+            min_delay: -1,
+            max_delay: -1,
+            dd_len: 0,
+            dd_content: [0; 256],
+        }
+    }
+}
+
+impl RtpExtensions {
+    /// Reads the extensions of an incoming packet with the negotiated ids, as Janus does
+    /// before `incoming_rtp`.
+    pub fn parse(packet: &[u8], ids: &ExtensionIds, video: bool) -> RtpExtensions {
+        let mut e = RtpExtensions::default();
+        if !video && ids.audio_level > 0 {
+            if let Some((vad, level)) = ext::audio_level(packet, ids.audio_level) {
+                e.audio_level = level as i8;
+                e.audio_level_vad = vad;
+            }
+        }
+        if video && ids.video_orientation > 0 {
+            if let Some(o) = ext::video_orientation(packet, ids.video_orientation) {
+                e.video_rotation = match (o.r1, o.r0) {
+                    (false, false) => 0,
+                    (false, true) => 90,
+                    (true, false) => 180,
+                    (true, true) => 270,
+                };
+                e.video_back_camera = o.camera;
+                e.video_flipped = o.flip;
+            }
+        }
+        if ids.playout_delay > 0 {
+            if let Ok((min, max)) = ext::playout_delay(packet, ids.playout_delay) {
+                e.min_delay = min as i16;
+                e.max_delay = max as i16;
+            }
+        }
+        if video && ids.dependency_descriptor > 0 {
+            if let Ok(n) = ext::dependency_descriptor(packet, ids.dependency_descriptor, &mut e.dd_content) {
+                e.dd_len = n.min(255) as u8;
+            }
+        }
+        e
+    }
+}
+
+/// One-byte header extension elements being appended to a block.
+struct Elements<'a> {
+    out: &'a mut [u8],
+    at: usize,
+}
+
+impl Elements<'_> {
+    fn push(&mut self, id: i32, data: &[u8]) -> Option<()> {
+        if !(1..=14).contains(&id) || data.is_empty() || data.len() > 16 {
+            return Some(());
+        }
+        let end = self.at + 1 + data.len();
+        let slot = self.out.get_mut(self.at..end)?;
+        slot[0] = ((id as u8) << 4) | (data.len() as u8 - 1);
+        slot[1..].copy_from_slice(data);
+        self.at = end;
+        Some(())
+    }
+}
+
+/// Per-packet values the sender adds: the transport-wide sequence number and the
+/// abs-send-time, when negotiated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SendStamps {
+    pub twcc_seq: Option<u16>,
+    pub abs_send_time: Option<u32>,
+}
+
+/// Rewrites a plugin's RTP packet for the peer into `out`: our SSRC, the plugin's own
+/// extension block replaced by ours (mid, audio level, video orientation, playout delay,
+/// abs-send-time, transport-wide sequence number, with the ids negotiated), the payload
+/// kept. Returns the new length, `None` if `packet` is not RTP or `out` is too small.
+pub fn rewrite_outgoing(
+    packet: &[u8],
+    extensions: &RtpExtensions,
+    route: &Route,
+    ids: &ExtensionIds,
+    stamps: SendStamps,
+    out: &mut [u8],
+) -> Option<usize> {
+    let rtp = RtpHeader::new(packet)?;
+    if rtp.version() != 2 {
+        return None;
+    }
+    let fixed = RTP_HEADER_SIZE + 4 * rtp.csrc_count();
+    let payload = rtp.payload_offset()?;
+    if payload > packet.len() || fixed > packet.len() {
+        return None;
+    }
+    out.get_mut(..fixed)?.copy_from_slice(&packet[..fixed]);
+    set_ssrc(out, route.ssrc);
+    let block = fixed + 4;
+    let mut elements = Elements { out: out.get_mut(..)?, at: block };
+    if ids.mid > 0 {
+        if let Some(mid) = route.mid.as_deref().filter(|m| m.len() <= MID_CAPACITY) {
+            elements.push(ids.mid, mid.as_bytes())?;
+        }
+    }
+    if !route.video && ids.audio_level > 0 && extensions.audio_level >= 0 {
+        let vad = if extensions.audio_level_vad { 0x80 } else { 0 };
+        elements.push(ids.audio_level, &[vad | (extensions.audio_level as u8 & 0x7f)])?;
+    }
+    if route.video && ids.video_orientation > 0 && extensions.video_rotation >= 0 {
+        let r = match extensions.video_rotation {
+            90 => 1,
+            180 => 2,
+            270 => 3,
+            _ => 0,
+        };
+        let b = (u8::from(extensions.video_back_camera) << 3) | (u8::from(extensions.video_flipped) << 2) | r;
+        elements.push(ids.video_orientation, &[b])?;
+    }
+    if ids.playout_delay > 0 && extensions.min_delay >= 0 && extensions.max_delay >= 0 {
+        let (min, max) = (extensions.min_delay as u32 & 0xfff, extensions.max_delay as u32 & 0xfff);
+        let v = (min << 12) | max;
+        elements.push(ids.playout_delay, &[(v >> 16) as u8, (v >> 8) as u8, v as u8])?;
+    }
+    if let Some(ast) = stamps.abs_send_time.filter(|_| ids.abs_send_time > 0) {
+        elements.push(ids.abs_send_time, &[(ast >> 16) as u8, (ast >> 8) as u8, ast as u8])?;
+    }
+    if let Some(seq) = stamps.twcc_seq.filter(|_| ids.transport_wide_cc > 0) {
+        elements.push(ids.transport_wide_cc, &seq.to_be_bytes())?;
+    }
+    let mut end = elements.at;
+    if end == block {
+        // No extension of ours: no block at all.
+        out[0] &= !0x10;
+        end = fixed;
+    } else {
+        while (end - block) % 4 != 0 {
+            *out.get_mut(end)? = 0;
+            end += 1;
+        }
+        let words = ((end - block) / 4) as u16;
+        out[fixed..fixed + 2].copy_from_slice(&[0xBE, 0xDE]);
+        out[fixed + 2..fixed + 4].copy_from_slice(&words.to_be_bytes());
+        out[0] |= 0x10;
+    }
+    let body = &packet[payload..];
+    out.get_mut(end..end + body.len())?.copy_from_slice(body);
+    Some(end + body.len())
+}
+
+/// The media SSRC of the first generic NACK (RTPFB, FMT 1) of a compound packet.
+pub fn nack_media_ssrc(compound: &[u8]) -> Option<u32> {
+    let mut at = 0;
+    while let Some(header) = compound.get(at..at + 12) {
+        let len = 4 * (usize::from(u16::from_be_bytes([header[2], header[3]])) + 1);
+        if header[1] == 205 && header[0] & 0x1f == 1 {
+            return Some(u32::from_be_bytes([header[8], header[9], header[10], header[11]]));
+        }
+        at += len;
+    }
+    None
+}
+
+/// Packets sent on a medium, kept (as sent, i.e. protected) for retransmissions when the
+/// peer NACKs them: a ring indexed by sequence number, allocated once per medium.
+pub struct History {
+    /// Per slot: sequence number, length, monotonic µs when sent.
+    slots: Vec<(u16, usize, i64)>,
+    data: Vec<u8>,
+}
+
+/// Slots of a [`History`] (a power of two), and the room of each.
+const HISTORY_SLOTS: usize = 256;
+const HISTORY_ROOM: usize = 1500 + 32;
+
+impl Default for History {
+    fn default() -> Self {
+        History { slots: vec![(0, 0, 0); HISTORY_SLOTS], data: vec![0; HISTORY_SLOTS * HISTORY_ROOM] }
+    }
+}
+
+impl History {
+    pub fn store(&mut self, seq: u16, packet: &[u8], now_us: i64) {
+        if packet.len() > HISTORY_ROOM {
+            return;
+        }
+        let slot = usize::from(seq) % HISTORY_SLOTS;
+        self.data[slot * HISTORY_ROOM..slot * HISTORY_ROOM + packet.len()].copy_from_slice(packet);
+        self.slots[slot] = (seq, packet.len(), now_us);
+    }
+
+    /// The packet sent with `seq`, if still kept and not older than `max_age_us`.
+    pub fn get(&self, seq: u16, now_us: i64, max_age_us: i64) -> Option<&[u8]> {
+        let slot = usize::from(seq) % HISTORY_SLOTS;
+        let (s, len, sent) = self.slots[slot];
+        (s == seq && len > 0 && now_us - sent <= max_age_us).then(|| &self.data[slot * HISTORY_ROOM..slot * HISTORY_ROOM + len])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rtp(pt: u8, ssrc: u32, ext_block: &[u8], payload: &[u8]) -> Vec<u8> {
+        let mut p = vec![0x80, pt, 0, 1, 0, 0, 0, 160];
+        p.extend_from_slice(&ssrc.to_be_bytes());
+        if !ext_block.is_empty() {
+            p[0] |= 0x10;
+            p.extend_from_slice(&[0xBE, 0xDE]);
+            p.extend_from_slice(&((ext_block.len() / 4) as u16).to_be_bytes());
+            p.extend_from_slice(ext_block);
+        }
+        p.extend_from_slice(payload);
+        p
+    }
+
+    fn routes() -> Routes {
+        Routes {
+            media: vec![
+                Route { mindex: 0, video: false, mid: Some("0".into()), ssrc: 1111, payload_types: vec![111], ..Route::default() },
+                Route { mindex: 1, video: true, mid: Some("1".into()), ssrc: 2222, payload_types: vec![96, 97], ..Route::default() },
+            ],
+            ext: ExtensionIds { mid: 4, audio_level: 1, ..ExtensionIds::default() },
+        }
+    }
+
+    #[test]
+    fn demultiplexing() {
+        assert_eq!(classify(&[22, 254, 253]), Datagram::Dtls);
+        assert_eq!(classify(&[63]), Datagram::Dtls);
+        assert_eq!(classify(&rtp(111, 5, &[], b"x")), Datagram::Rtp);
+        assert_eq!(classify(&[0x80, 200, 0, 6]), Datagram::Rtcp);
+        assert_eq!(classify(&[0x81, 223, 0, 1]), Datagram::Rtcp);
+        // Marker bit set on payload type 96: 224, RTP.
+        assert_eq!(classify(&rtp(96 | 0x80, 5, &[], b"x")), Datagram::Rtp);
+        assert_eq!(classify(&[0x80, 96]), Datagram::Unknown);
+        assert_eq!(classify(&[0, 1, 2]), Datagram::Unknown);
+        assert_eq!(classify(&[]), Datagram::Unknown);
+    }
+
+    #[test]
+    fn incoming_by_ssrc_then_learnt_by_mid_or_payload_type() {
+        let mut r = routes();
+        r.media[0].ssrc_peer[0] = 42;
+        assert_eq!(r.incoming(&rtp(111, 42, &[], b"a")), Some(Incoming { route: 0, substream: 0, rtx: false, learnt: false }));
+        // mid "1" (id 4, one byte) on an unknown SSRC: the video medium learns it.
+        let p = rtp(96, 77, &[0x40, b'1', 0, 0], b"v");
+        assert_eq!(r.incoming(&p), Some(Incoming { route: 1, substream: 0, rtx: false, learnt: true }));
+        assert_eq!(r.media[1].ssrc_peer[0], 77);
+        assert_eq!(r.by_peer_ssrc(77), Some(1));
+        // A third SSRC: nothing left to learn it.
+        assert_eq!(r.incoming(&rtp(96, 78, &[], b"v")), None);
+        let mut fresh = routes();
+        fresh.ext.mid = 0;
+        assert_eq!(fresh.incoming(&rtp(97, 9, &[], b"v")).map(|i| i.route), Some(1));
+        assert_eq!(fresh.incoming(&[0x80, 96, 0, 1]), None);
+        assert_eq!(fresh.outgoing(-1, true), Some(1));
+        assert_eq!(fresh.outgoing(0, true), Some(0));
+        assert_eq!(fresh.outgoing(5, false), None);
+    }
+
+    #[test]
+    fn extensions_for_plugins() {
+        let ids = ExtensionIds { audio_level: 1, video_orientation: 3, playout_delay: 6, ..ExtensionIds::default() };
+        let audio = rtp(111, 1, &[0x10, 0x80 | 30, 0, 0], b"a");
+        let e = RtpExtensions::parse(&audio, &ids, false);
+        assert_eq!((e.audio_level, e.audio_level_vad, e.video_rotation), (30, true, -1));
+        let video = rtp(96, 1, &[0x30, 0b1101, 0x62, 0x00, 0x10, 0x20, 0, 0], b"v");
+        let e = RtpExtensions::parse(&video, &ids, true);
+        assert_eq!((e.video_rotation, e.video_back_camera, e.video_flipped), (90, true, true));
+        let (min, max) = ext::playout_delay(&video, 6).unwrap();
+        assert_eq!((e.min_delay, e.max_delay, e.audio_level), (min as i16, max as i16, -1));
+        assert_eq!(RtpExtensions::parse(&rtp(96, 1, &[], b"v"), &ids, true), RtpExtensions::default());
+    }
+
+    #[test]
+    fn outgoing_rewrite_sets_ssrc_and_our_extensions() {
+        let r = routes();
+        // The plugin's packet carries some extension of its own (id 9), which goes.
+        let plugin = rtp(111, 999, &[0x90, 7, 0, 0], b"opus");
+        let e = RtpExtensions { audio_level: 20, ..RtpExtensions::default() };
+        let mut out = [0u8; 100];
+        let n = rewrite_outgoing(&plugin, &e, &r.media[0], &r.ext, SendStamps { twcc_seq: Some(5), ..Default::default() }, &mut out)
+            .unwrap();
+        let p = &out[..n];
+        let h = RtpHeader::new(p).unwrap();
+        assert_eq!((h.ssrc(), h.payload_type(), h.sequence_number()), (1111, 111, 1));
+        assert_eq!(ext::element_bytes(p, 4).unwrap(), b"0");
+        assert_eq!(ext::audio_level(p, 1), Some((false, 20)));
+        assert!(ext::find_element(p, 9).is_none(), "no twcc id negotiated, no plugin extension kept");
+        assert_eq!(&p[h.payload_offset().unwrap()..], b"opus");
+        // Nothing negotiated: no extension block at all.
+        let bare = Routes { ext: ExtensionIds::default(), ..routes() };
+        let n = rewrite_outgoing(&plugin, &e, &bare.media[1], &bare.ext, SendStamps::default(), &mut out).unwrap();
+        assert_eq!(n, 12 + 4);
+        assert_eq!(out[0], 0x80);
+        assert_eq!(&out[8..12], &2222u32.to_be_bytes());
+        // Too small an output, or not RTP: refused, no panic.
+        assert_eq!(rewrite_outgoing(&plugin, &e, &r.media[0], &r.ext, SendStamps::default(), &mut out[..14]), None);
+        assert_eq!(rewrite_outgoing(&[0x80, 1], &e, &r.media[0], &r.ext, SendStamps::default(), &mut out), None);
+    }
+
+    #[test]
+    fn nack_history() {
+        let mut h = History::default();
+        h.store(10, b"ten", 1000);
+        h.store(10 + HISTORY_SLOTS as u16, b"later", 2000);
+        assert_eq!(h.get(10, 2000, 1_000_000), None, "overwritten by a newer sequence number");
+        assert_eq!(h.get(10 + HISTORY_SLOTS as u16, 2000, 1_000_000), Some(&b"later"[..]));
+        assert_eq!(h.get(10 + HISTORY_SLOTS as u16, 3_000_000, 1_000_000), None, "too old");
+        assert_eq!(h.get(11, 2000, 1_000_000), None);
+        // RR then NACK (media SSRC 0x0a0b0c0d): the NACK's media SSRC.
+        let mut compound = vec![0x80, 201, 0, 1, 0, 0, 0, 1];
+        compound.extend_from_slice(&[0x81, 205, 0, 3, 0, 0, 0, 1, 0x0a, 0x0b, 0x0c, 0x0d, 0, 10, 0, 0]);
+        assert_eq!(nack_media_ssrc(&compound), Some(0x0a0b0c0d));
+        assert_eq!(nack_media_ssrc(&compound[..8]), None);
+        assert_eq!(nack_media_ssrc(&[0x81, 205, 0xff, 0xff]), None);
+    }
+
+    #[test]
+    fn rtp_corpus_survives() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/rtp_fuzzer");
+        let Ok(entries) = std::fs::read_dir(&dir) else { return };
+        let ids = ExtensionIds { mid: 1, audio_level: 2, video_orientation: 3, playout_delay: 4, dependency_descriptor: 5, ..ExtensionIds::default() };
+        let mut out = [0u8; 1600];
+        for entry in entries.flatten() {
+            let data = std::fs::read(entry.path()).unwrap_or_default();
+            let mut r = routes();
+            let _ = r.incoming(&data);
+            let _ = classify(&data);
+            let e = RtpExtensions::parse(&data, &ids, true);
+            let _ = rewrite_outgoing(&data, &e, &r.media[0], &ids, SendStamps { twcc_seq: Some(1), abs_send_time: Some(2) }, &mut out);
+        }
+    }
+}

@@ -1,0 +1,793 @@
+//! One handle's PeerConnection: its ICE agent (on the handle's event loop), DTLS context,
+//! SRTP sessions and the signalling-side description (`crate::sdp::PeerConnection`).
+//!
+//! Threads and locks: datagrams, ICE events, DTLS and the timer run on the handle's loop
+//! thread, under the receive state's lock; plugins relay from any thread under the send
+//! state's lock. The two never nest the other way round (a plugin may relay from inside
+//! `incoming_rtp`, i.e. take the send lock while the receive lock is held), so they cannot
+//! deadlock, and each is uncontended but for that one handle. Signalling (offers, answers,
+//! trickles) holds its own lock and hands the media paths a copy of what they need
+//! ([`Routes`]) when it changes. Packets use buffers allocated once per PeerConnection.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::time::{Duration, Instant};
+
+use super::packets::{classify, nack_media_ssrc, rewrite_outgoing, Datagram, History, Routes, RtpExtensions, SendStamps};
+use super::MediaPlane;
+use crate::dtls::{DtlsContext, DtlsEvent, DtlsRole};
+use crate::ice::{Candidate, HandleLoop, IceAgent, IceEvent, IceHandler, IceState};
+use crate::janus_log;
+use crate::json::{Json, Object};
+use crate::log::Level;
+use crate::rtcp::context::{Now, RtcpContext};
+use crate::rtcp::fix::{fix_ssrc, SsrcFix};
+use crate::rtcp::packet::REPORT_BLOCK_SIZE;
+use crate::rtp::header::RtpHeader;
+use crate::sdp::{DtlsRole as SdpDtlsRole, PeerConnection as SdpPeer};
+use crate::srtp::{SrtpSession, RTCP_TRAILER_ROOM, RTP_TRAILER_ROOM};
+
+/// Largest datagram handled (Janus' receive buffer is 1500 bytes; room for SRTP's tag).
+const PACKET_ROOM: usize = 1500 + RTP_TRAILER_ROOM + RTCP_TRAILER_ROOM;
+/// How often the loop timer runs: DTLS retransmissions, then once a second RTCP reports
+/// and the no-media check.
+const TICK: Duration = Duration::from_millis(50);
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn now() -> Now {
+    Now { monotonic_us: crate::utils::monotonic_time(), unix_us: crate::utils::real_time() }
+}
+
+/// What a PeerConnection tells its handle (called on the loop thread).
+pub trait MediaEvents: Send + Sync {
+    /// DTLS is up: the plugin's `setup_media` and the `webrtcup` event.
+    fn webrtc_up(&self);
+    fn incoming_rtp(&self, mindex: i32, video: bool, buffer: &mut [u8], extensions: &RtpExtensions);
+    fn incoming_rtcp(&self, mindex: i32, video: bool, buffer: &mut [u8]);
+    /// Media on `mid` started or stopped arriving (the `media` event).
+    fn media_state(&self, mid: &str, video: bool, receiving: bool);
+    /// A local candidate to trickle (full trickle), or `None` when gathering is done.
+    fn local_candidate(&self, candidate: Option<&str>);
+    /// The PeerConnection failed: the handle hangs up with Janus' reason.
+    fn failed(&self, reason: &'static str);
+    /// Seconds without media before `receiving: false` (0: never), read live.
+    fn no_media_timer(&self) -> u32;
+    /// How long (ms) sent packets are kept for retransmissions (`min_nack_queue`).
+    fn min_nack_queue(&self) -> u16;
+}
+
+/// Why a PeerConnection could not be set up ("Error setting ICE locally").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PeerConnectionError {
+    Loop(String),
+    Ice,
+}
+
+/// Per medium, what the receive side keeps.
+#[derive(Default)]
+struct InStream {
+    rtcp: RtcpContext,
+    last_packet_us: i64,
+    receiving: bool,
+}
+
+/// Per medium, what the send side keeps: sender report counters, and for video what was
+/// sent, for retransmissions.
+#[derive(Default)]
+struct OutStream {
+    packets: u32,
+    octets: u32,
+    last_rtp_ts: u32,
+    fir_seq: i32,
+    history: Option<Box<History>>,
+    retransmitted: u32,
+}
+
+/// The loop thread's state.
+struct Receiving {
+    dtls: Option<DtlsContext>,
+    srtp: Option<SrtpSession>,
+    routes: Routes,
+    streams: Vec<InStream>,
+    buf: Box<[u8; PACKET_ROOM]>,
+    app: Box<[u8; PACKET_ROOM]>,
+    last_report_us: i64,
+}
+
+/// The senders' state.
+struct Sending {
+    srtp: Option<SrtpSession>,
+    routes: Routes,
+    streams: Vec<OutStream>,
+    twcc_seq: u16,
+    buf: Box<[u8; PACKET_ROOM]>,
+}
+
+pub struct PeerConnection {
+    pub handle_id: u64,
+    agent: OnceLock<IceAgent>,
+    handle_loop: Mutex<Option<HandleLoop>>,
+    /// The signalling-side description; `None` until the first SDP made one.
+    pub signalling: Mutex<Option<SdpPeer>>,
+    rx: Mutex<Receiving>,
+    tx: Mutex<Sending>,
+    /// Remote candidates of `signalling` already handed to the agent.
+    candidates_added: AtomicU32,
+    ice_started: AtomicBool,
+    dtls_started: AtomicBool,
+    ready: AtomicBool,
+    closed: AtomicBool,
+    events: Arc<dyn MediaEvents>,
+    dtls: Arc<crate::dtls::DtlsSettings>,
+    /// The last local and remote SDPs (`handle_info`'s `sdps`).
+    sdps: Mutex<(Option<String>, Option<String>)>,
+}
+
+/// Forwards the agent's events to the PeerConnection while it exists.
+struct AgentHandler(Weak<PeerConnection>);
+
+impl IceHandler for AgentHandler {
+    fn on_event(&self, event: IceEvent) {
+        if let Some(pc) = self.0.upgrade() {
+            pc.ice_event(event);
+        }
+    }
+
+    fn on_datagram(&self, data: &[u8]) {
+        if let Some(pc) = self.0.upgrade() {
+            pc.incoming(data);
+        }
+    }
+}
+
+impl PeerConnection {
+    /// `janus_ice_setup_local`: a loop for the handle, an agent gathering on it
+    /// (controlled when the peer offered), the timer. `signalling` is the description made
+    /// so far (the peer's offer), or `None` for a plugin's offer.
+    pub fn new(
+        plane: &MediaPlane,
+        handle_id: u64,
+        loop_index: Option<usize>,
+        got_offer: bool,
+        signalling: Option<SdpPeer>,
+        events: Arc<dyn MediaEvents>,
+    ) -> Result<Arc<PeerConnection>, PeerConnectionError> {
+        let handle_loop = plane.loops.assign(handle_id, loop_index).map_err(|e| PeerConnectionError::Loop(e.to_string()))?;
+        let pc = Arc::new(PeerConnection {
+            handle_id,
+            agent: OnceLock::new(),
+            handle_loop: Mutex::new(None),
+            signalling: Mutex::new(signalling),
+            rx: Mutex::new(Receiving {
+                dtls: None,
+                srtp: None,
+                routes: Routes::default(),
+                streams: Vec::new(),
+                buf: Box::new([0; PACKET_ROOM]),
+                app: Box::new([0; PACKET_ROOM]),
+                last_report_us: 0,
+            }),
+            tx: Mutex::new(Sending {
+                srtp: None,
+                routes: Routes::default(),
+                streams: Vec::new(),
+                twcc_seq: 0,
+                buf: Box::new([0; PACKET_ROOM]),
+            }),
+            candidates_added: AtomicU32::new(0),
+            ice_started: AtomicBool::new(false),
+            dtls_started: AtomicBool::new(false),
+            ready: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            events,
+            dtls: plane.dtls.clone(),
+            sdps: Mutex::default(),
+        });
+        let handler = Arc::new(AgentHandler(Arc::downgrade(&pc)));
+        let agent = IceAgent::new(&handle_loop, plane.ice.clone(), got_offer, handler).map_err(|_| PeerConnectionError::Ice)?;
+        let _ = pc.agent.set(agent);
+        let weak = Arc::downgrade(&pc);
+        handle_loop.add_timer(TICK, move || weak.upgrade().is_some_and(|pc| pc.tick()));
+        *lock(&pc.handle_loop) = Some(handle_loop);
+        pc.refresh_routes();
+        Ok(pc)
+    }
+
+    pub fn agent(&self) -> Option<&IceAgent> {
+        self.agent.get()
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Our ICE credentials.
+    pub fn local_credentials(&self) -> Option<(String, String)> {
+        self.agent.get()?.local_credentials()
+    }
+
+    /// Waits (bounded) until the agent has gathered its candidates, as Janus does before
+    /// an SDP goes out when the peer does not trickle.
+    pub fn wait_gathering(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.agent.get() {
+                Some(a) if a.gathering_done() => return true,
+                Some(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+                _ => return false,
+            }
+        }
+    }
+
+    pub fn local_candidates(&self) -> Vec<String> {
+        self.agent.get().map(IceAgent::local_candidates).unwrap_or_default()
+    }
+
+    pub fn set_local_sdp(&self, sdp: &str) {
+        lock(&self.sdps).0 = Some(sdp.to_owned());
+    }
+
+    pub fn set_remote_sdp(&self, sdp: &str) {
+        lock(&self.sdps).1 = Some(sdp.to_owned());
+    }
+
+    /// `handle_info`'s `sdps`: the RTP profile and the last local and remote SDPs.
+    pub fn sdps_summary(&self) -> Object {
+        let mut sdps = Object::new();
+        if let Some(profile) = lock(&self.signalling).as_ref().and_then(|s| s.rtp_profile.clone()) {
+            sdps.set("profile", profile);
+        }
+        let (local, remote) = lock(&self.sdps).clone();
+        if let Some(l) = local {
+            sdps.set("local", l);
+        }
+        if let Some(r) = remote {
+            sdps.set("remote", r);
+        }
+        sdps
+    }
+
+    /// `handle_info`'s `webrtc` (`janus_admin_peerconnection_summary`): ICE and DTLS state.
+    pub fn summary(&self) -> Json {
+        let mut ice = Object::new();
+        if let Some(agent) = self.agent.get() {
+            ice.set("stream_id", agent.stream_id());
+            ice.set("component_id", 1);
+            ice.set("state", agent.state().name());
+            let local: Vec<Json> = agent.local_candidates().into_iter().map(Json::from).collect();
+            if !local.is_empty() {
+                ice.set("local-candidates", local);
+            }
+        }
+        let (remote, fingerprint, hashing, role) = match lock(&self.signalling).as_ref() {
+            Some(s) => (
+                s.remote_candidates.iter().map(|c| Json::from(c.text.trim_end())).collect::<Vec<_>>(),
+                s.remote_fingerprint.clone(),
+                s.remote_hashing.clone(),
+                s.dtls_role,
+            ),
+            None => (Vec::new(), None, None, SdpDtlsRole::Actpass),
+        };
+        if !remote.is_empty() {
+            ice.set("remote-candidates", remote);
+        }
+        if let Some(pair) = self.agent.get().and_then(IceAgent::selected_pair) {
+            ice.set("selected-pair", pair);
+        }
+        ice.set("ready", i64::from(self.ice_started.load(Ordering::Acquire)));
+        let mut dtls = Object::new().with("fingerprint", self.dtls.local_fingerprint());
+        if let Some(f) = fingerprint {
+            dtls.set("remote-fingerprint", f);
+        }
+        if let Some(h) = hashing {
+            dtls.set("remote-fingerprint-hash", h);
+        }
+        dtls.set("dtls-role", role.setup_value());
+        let rx = lock(&self.rx);
+        let state = rx.dtls.as_ref().map_or("created", |d| d.state().as_str());
+        dtls.set("dtls-state", state);
+        dtls.set("retransmissions", rx.dtls.as_ref().map_or(0, |d| d.retransmissions()));
+        dtls.set("valid", rx.srtp.is_some());
+        dtls.set("srtp-profile", rx.srtp.as_ref().map_or("none", |s| s.profile().name()));
+        dtls.set("ready", self.is_ready());
+        Object::new().with("ice", ice).with("dtls", dtls).into()
+    }
+
+    /// Copies what the media paths need from the signalling description (after any change
+    /// to it), keeping the SSRCs the receive side learnt from packets.
+    pub fn refresh_routes(&self) {
+        let routes = match lock(&self.signalling).as_ref() {
+            Some(sdp) => Routes::from_peer(sdp),
+            None => Routes::default(),
+        };
+        {
+            let mut rx = lock(&self.rx);
+            let mut fresh = routes.clone();
+            for r in &mut fresh.media {
+                if r.ssrc_peer[0] == 0 {
+                    if let Some(old) = rx.routes.media.iter().find(|o| o.mindex == r.mindex) {
+                        r.ssrc_peer[0] = old.ssrc_peer[0];
+                    }
+                }
+            }
+            let count = fresh.media.len();
+            rx.routes = fresh;
+            rx.streams.resize_with(count, InStream::default);
+        }
+        let mut tx = lock(&self.tx);
+        let count = routes.media.len();
+        tx.streams.resize_with(count, OutStream::default);
+        for (stream, route) in tx.streams.iter_mut().zip(&routes.media) {
+            if route.video && stream.history.is_none() {
+                stream.history = Some(Box::default());
+            }
+        }
+        tx.routes = routes;
+    }
+
+    /// Starts connectivity checks (`janus_ice_setup_remote_candidates`): the peer's
+    /// credentials and every candidate known so far go to the agent; later ones are added
+    /// as they are trickled.
+    pub fn start_ice(&self) {
+        let Some(agent) = self.agent.get() else { return };
+        let creds = lock(&self.signalling).as_ref().and_then(|s| Some((s.ruser.clone()?, s.rpass.clone()?)));
+        if let Some((ufrag, pwd)) = creds {
+            agent.set_remote_credentials(&ufrag, &pwd);
+        }
+        self.ice_started.store(true, Ordering::Release);
+        self.add_new_candidates();
+    }
+
+    /// `janus_ice_restart` (`local`: new credentials of ours) and the peer's credentials
+    /// of the description given to the agent again.
+    pub fn restart_ice(&self, local: bool) {
+        let Some(agent) = self.agent.get() else { return };
+        if local {
+            agent.restart();
+        }
+        let creds = lock(&self.signalling).as_ref().and_then(|s| Some((s.ruser.clone()?, s.rpass.clone()?)));
+        if let Some((ufrag, pwd)) = creds {
+            agent.set_remote_credentials(&ufrag, &pwd);
+        }
+        self.add_new_candidates();
+    }
+
+    /// Hands the agent the remote candidates of the description it has not seen yet.
+    pub fn add_new_candidates(&self) {
+        if !self.ice_started.load(Ordering::Acquire) {
+            return;
+        }
+        let Some(agent) = self.agent.get() else { return };
+        let fresh: Vec<Candidate> = {
+            let sig = lock(&self.signalling);
+            let Some(sdp) = sig.as_ref() else { return };
+            let from = self.candidates_added.swap(sdp.remote_candidates.len() as u32, Ordering::AcqRel) as usize;
+            sdp.remote_candidates.iter().skip(from).filter_map(Candidate::from_remote).collect()
+        };
+        agent.add_remote_candidates(fresh);
+    }
+
+    /// Tears the PeerConnection down: DTLS says goodbye, the agent goes, the loop is
+    /// released. Idempotent.
+    pub fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.ready.store(false, Ordering::Release);
+        {
+            let mut rx = lock(&self.rx);
+            if let Some(dtls) = rx.dtls.as_mut() {
+                dtls.send_close_notify();
+            }
+            rx.srtp = None;
+        }
+        lock(&self.tx).srtp = None;
+        // The agent (silenced by `closed`) and then the loop go when the PeerConnection
+        // is dropped: fields drop in declaration order, the agent before its loop.
+    }
+
+    fn ice_event(&self, event: IceEvent) {
+        if self.is_closed() {
+            return;
+        }
+        match event {
+            IceEvent::LocalCandidate(c) => self.events.local_candidate(Some(&c)),
+            IceEvent::GatheringDone => {
+                if self.agent.get().is_some() {
+                    self.events.local_candidate(None);
+                }
+            }
+            IceEvent::StateChanged(IceState::Failed) => self.events.failed("ICE failed"),
+            IceEvent::StateChanged(_) | IceEvent::PeerReflexiveRemote(_) => {}
+            IceEvent::SelectedPair(pair) => {
+                janus_log!(Level::Info, "[{}] New selected pair: {}\n", self.handle_id, pair.text);
+                if !self.dtls_started.swap(true, Ordering::AcqRel) {
+                    self.start_dtls();
+                }
+            }
+        }
+    }
+
+    fn start_dtls(&self) {
+        let role = match lock(&self.signalling).as_ref().map(|s| s.dtls_role) {
+            Some(SdpDtlsRole::Server) => DtlsRole::Server,
+            _ => DtlsRole::Client,
+        };
+        let remote = lock(&self.signalling).as_ref().and_then(|s| Some((s.remote_hashing.clone()?, s.remote_fingerprint.clone()?)));
+        let mut rx = lock(&self.rx);
+        let Some(mut dtls) = DtlsContext::new(&self.dtls, role) else {
+            drop(rx);
+            return self.events.failed("DTLS-SRTP stack error");
+        };
+        if let Some((hash, value)) = remote {
+            dtls.set_remote_fingerprint(&hash, &value);
+        }
+        dtls.start(Instant::now());
+        rx.dtls = Some(dtls);
+        let failed = self.flush_dtls(&mut rx);
+        drop(rx);
+        if let Some(reason) = failed {
+            self.events.failed(reason);
+        }
+    }
+
+    /// Sends what DTLS has to send and acts on its events; a hangup reason on failure.
+    fn flush_dtls(&self, rx: &mut Receiving) -> Option<&'static str> {
+        let agent = self.agent.get()?;
+        let dtls = rx.dtls.as_mut()?;
+        while let Some(datagram) = dtls.poll_transmit() {
+            agent.send(datagram);
+        }
+        let mut failed = None;
+        while let Some(event) = dtls.poll_event() {
+            match event {
+                DtlsEvent::Connected(material) => {
+                    let sessions = SrtpSession::new(material.profile, &material.keys)
+                        .and_then(|a| SrtpSession::new(material.profile, &material.keys).map(|b| (a, b)));
+                    match sessions {
+                        // One session per direction, so that receiving and sending never
+                        // share a lock.
+                        Ok((inbound, outbound)) => {
+                            rx.srtp = Some(inbound);
+                            lock(&self.tx).srtp = Some(outbound);
+                            janus_log!(Level::Info, "[{}] The DTLS handshake has been completed\n", self.handle_id);
+                        }
+                        Err(_) => failed = Some("DTLS-SRTP stack error"),
+                    }
+                }
+                DtlsEvent::Alert { .. } | DtlsEvent::Closed => failed = failed.or(Some("DTLS alert")),
+                DtlsEvent::Failed(crate::dtls::DtlsFailure::Timeout) => failed = Some("DTLS timeout"),
+                DtlsEvent::Failed(_) => failed = Some("DTLS error"),
+            }
+        }
+        failed
+    }
+
+    /// A datagram from the peer (STUN already consumed by libnice).
+    fn incoming(&self, data: &[u8]) {
+        if self.is_closed() || data.len() > 1500 {
+            return;
+        }
+        match classify(data) {
+            Datagram::Dtls => self.incoming_dtls(data),
+            Datagram::Rtp => self.incoming_rtp(data),
+            Datagram::Rtcp => self.incoming_rtcp(data),
+            Datagram::Unknown => {}
+        }
+    }
+
+    fn incoming_dtls(&self, data: &[u8]) {
+        let mut guard = lock(&self.rx);
+        let rx = &mut *guard;
+        let Some(dtls) = rx.dtls.as_mut() else { return };
+        // Application data would be SCTP (data channels), which this core does not carry.
+        dtls.handle_incoming(data, Instant::now(), &mut rx.app[..]);
+        let was_ready = rx.srtp.is_some();
+        let failed = self.flush_dtls(rx);
+        let up = !was_ready && rx.srtp.is_some();
+        drop(guard);
+        if let Some(reason) = failed {
+            return self.events.failed(reason);
+        }
+        if up && !self.ready.swap(true, Ordering::AcqRel) {
+            self.events.webrtc_up();
+        }
+    }
+
+    fn incoming_rtp(&self, data: &[u8]) {
+        if !self.is_ready() {
+            return;
+        }
+        let mut guard = lock(&self.rx);
+        let rx = &mut *guard;
+        let Some(srtp) = rx.srtp.as_mut() else { return };
+        rx.buf[..data.len()].copy_from_slice(data);
+        let Ok(len) = srtp.unprotect_rtp(&mut rx.buf[..], data.len()) else { return };
+        let packet = &mut rx.buf[..len];
+        let Some(incoming) = rx.routes.incoming(packet) else { return };
+        if incoming.rtx {
+            // RFC 4588 retransmissions are only useful with a NACK queue, which is not here.
+            return;
+        }
+        let route = &rx.routes.media[incoming.route];
+        let (mindex, video) = (route.mindex as i32, route.video);
+        let t = now();
+        let stream = &mut rx.streams[incoming.route];
+        let _ = stream.rtcp.process_incoming_rtp(packet, false, false, true, if video { 90000 } else { 48000 }, t.monotonic_us);
+        stream.last_packet_us = t.monotonic_us;
+        let started = !stream.receiving;
+        stream.receiving = true;
+        if started {
+            let mid = route.mid.clone().unwrap_or_default();
+            self.events.media_state(&mid, video, true);
+        }
+        let extensions = RtpExtensions::parse(packet, &rx.routes.ext, video);
+        self.events.incoming_rtp(mindex, video, packet, &extensions);
+    }
+
+    fn incoming_rtcp(&self, data: &[u8]) {
+        if !self.is_ready() {
+            return;
+        }
+        let mut guard = lock(&self.rx);
+        let rx = &mut *guard;
+        let Some(srtp) = rx.srtp.as_mut() else { return };
+        rx.buf[..data.len()].copy_from_slice(data);
+        let Ok(len) = srtp.unprotect_rtcp(&mut rx.buf[..], data.len()) else { return };
+        let mut len = len;
+        if let Some(ssrc) = nack_media_ssrc(&rx.buf[..len]) {
+            // NACKs are the core's business: answered here, never shown to plugins.
+            self.retransmit(ssrc, &rx.buf[..len], rx.routes.by_peer_ssrc(ssrc).is_none());
+            len = crate::rtcp::query::remove_nacks(&mut rx.buf[..len]);
+            if len == 0 {
+                return;
+            }
+        }
+        let packet = &mut rx.buf[..len];
+        let sender = crate::rtcp::query::sender_ssrc(packet);
+        let about = crate::rtcp::query::receiver_ssrc(packet);
+        // The medium whose peer SSRC sent it, else the one of ours it is about.
+        let route = rx.routes.by_peer_ssrc(sender).or_else(|| rx.routes.media.iter().position(|r| r.ssrc == about && about != 0));
+        let Some(i) = route.or((rx.routes.media.len() == 1).then_some(0)) else { return };
+        let (mindex, video) = (rx.routes.media[i].mindex as i32, rx.routes.media[i].video);
+        // Statistics from SRs/RRs; the plugin sees the compound as the peer sent it.
+        let _ = fix_ssrc(Some(&mut rx.streams[i].rtcp), packet, None, now());
+        self.events.incoming_rtcp(mindex, video, packet);
+    }
+
+    /// Resends what a NACK (about our SSRC `ssrc`) asks for, as it was sent, if still kept
+    /// (`min_nack_queue` ms, at least 200).
+    fn retransmit(&self, ssrc: u32, compound: &[u8], ours: bool) {
+        let (Some(agent), true) = (self.agent.get(), ours) else { return };
+        let Ok(seqs) = crate::rtcp::query::get_nacks(compound) else { return };
+        let mut guard = lock(&self.tx);
+        let tx = &mut *guard;
+        let Some(i) = tx.routes.media.iter().position(|r| r.ssrc == ssrc) else { return };
+        let max_age = i64::from(self.events.min_nack_queue().max(200)) * 1000;
+        let now_us = crate::utils::monotonic_time();
+        let stream = &mut tx.streams[i];
+        let Some(history) = stream.history.as_ref() else { return };
+        for seq in seqs {
+            if let Some(packet) = history.get(seq, now_us, max_age) {
+                agent.send(packet);
+                stream.retransmitted = stream.retransmitted.wrapping_add(1);
+            }
+        }
+    }
+
+    /// The loop timer: DTLS retransmissions and, once a second, reports and the no-media
+    /// check. False once closed (the timer then goes).
+    fn tick(&self) -> bool {
+        if self.is_closed() {
+            return false;
+        }
+        let t = now();
+        let mut failed = None;
+        let mut report = false;
+        let mut media_changes: Vec<(String, bool)> = Vec::new();
+        {
+            let mut guard = lock(&self.rx);
+            let rx = &mut *guard;
+            if let Some(dtls) = rx.dtls.as_mut() {
+                if rx.srtp.is_none() {
+                    dtls.handle_timeout(Instant::now());
+                    failed = self.flush_dtls(rx);
+                }
+            }
+            if self.is_ready() && t.monotonic_us - rx.last_report_us >= 1_000_000 {
+                rx.last_report_us = t.monotonic_us;
+                report = true;
+                let timer = i64::from(self.events.no_media_timer());
+                for (i, stream) in rx.streams.iter_mut().enumerate() {
+                    if timer > 0 && stream.receiving && t.monotonic_us - stream.last_packet_us >= timer * 1_000_000 {
+                        stream.receiving = false;
+                        let r = &rx.routes.media[i];
+                        media_changes.push((r.mid.clone().unwrap_or_default(), r.video));
+                    }
+                }
+                self.send_receiver_reports(rx, t);
+            }
+        }
+        if let Some(reason) = failed {
+            self.events.failed(reason);
+            return false;
+        }
+        for (mid, video) in media_changes {
+            self.events.media_state(&mid, video, false);
+        }
+        if report {
+            self.send_sender_reports(t);
+        }
+        true
+    }
+
+    /// An RR per medium we receive on (RFC 3550 6.4.2): our SSRC, one report block.
+    fn send_receiver_reports(&self, rx: &mut Receiving, t: Now) {
+        let Some(agent) = self.agent.get() else { return };
+        for i in 0..rx.streams.len() {
+            let (ssrc, peer) = (rx.routes.media[i].ssrc, rx.routes.media[i].ssrc_peer[0]);
+            if peer == 0 || rx.streams[i].rtcp.rtp_recvd & 1 == 0 {
+                continue;
+            }
+            let mut rr = [0u8; 8 + REPORT_BLOCK_SIZE + RTCP_TRAILER_ROOM];
+            rr[..4].copy_from_slice(&[0x81, 201, 0, 7]);
+            rr[4..8].copy_from_slice(&ssrc.to_be_bytes());
+            let mut block = [0u8; REPORT_BLOCK_SIZE];
+            rx.streams[i].rtcp.report_block(&mut block, t.monotonic_us);
+            block[..4].copy_from_slice(&peer.to_be_bytes());
+            rr[8..8 + REPORT_BLOCK_SIZE].copy_from_slice(&block);
+            let Some(srtp) = rx.srtp.as_mut() else { return };
+            if let Ok(n) = srtp.protect_rtcp(&mut rr, 8 + REPORT_BLOCK_SIZE) {
+                agent.send(&rr[..n]);
+            }
+        }
+    }
+
+    /// An SR per medium we sent on since the last one.
+    fn send_sender_reports(&self, t: Now) {
+        let Some(agent) = self.agent.get() else { return };
+        let mut guard = lock(&self.tx);
+        let tx = &mut *guard;
+        let ntp_secs = (t.unix_us / 1_000_000) as u64 + 2_208_988_800;
+        let ntp_frac = (((t.unix_us % 1_000_000) as u64) << 32) / 1_000_000;
+        for i in 0..tx.streams.len() {
+            let s = &tx.streams[i];
+            if s.packets == 0 {
+                continue;
+            }
+            let mut sr = [0u8; 28 + RTCP_TRAILER_ROOM];
+            sr[..4].copy_from_slice(&[0x80, 200, 0, 6]);
+            sr[4..8].copy_from_slice(&tx.routes.media[i].ssrc.to_be_bytes());
+            sr[8..12].copy_from_slice(&(ntp_secs as u32).to_be_bytes());
+            sr[12..16].copy_from_slice(&(ntp_frac as u32).to_be_bytes());
+            sr[16..20].copy_from_slice(&s.last_rtp_ts.to_be_bytes());
+            sr[20..24].copy_from_slice(&s.packets.to_be_bytes());
+            sr[24..28].copy_from_slice(&s.octets.to_be_bytes());
+            let Some(srtp) = tx.srtp.as_mut() else { return };
+            if let Ok(n) = srtp.protect_rtcp(&mut sr, 28) {
+                agent.send(&sr[..n]);
+            }
+        }
+    }
+
+    /// A plugin's `relay_rtp`: rewritten for the peer, protected, sent.
+    pub fn relay_rtp(&self, mindex: i32, video: bool, packet: &[u8], extensions: &RtpExtensions) {
+        if !self.is_ready() || packet.len() > 1500 {
+            return;
+        }
+        let Some(agent) = self.agent.get() else { return };
+        let mut guard = lock(&self.tx);
+        let tx = &mut *guard;
+        let Some(i) = tx.routes.outgoing(mindex, video) else { return };
+        if !tx.routes.media[i].send {
+            return;
+        }
+        let twcc_seq = (tx.routes.ext.transport_wide_cc > 0).then(|| {
+            tx.twcc_seq = tx.twcc_seq.wrapping_add(1);
+            tx.twcc_seq
+        });
+        let stamps = SendStamps { twcc_seq, abs_send_time: None };
+        let room = tx.buf.len() - RTP_TRAILER_ROOM;
+        let Some(len) = rewrite_outgoing(packet, extensions, &tx.routes.media[i], &tx.routes.ext, stamps, &mut tx.buf[..room]) else {
+            return;
+        };
+        let Some(h) = RtpHeader::new(&tx.buf[..len]) else { return };
+        let (ts, payload) = (h.timestamp(), len - h.payload_offset().unwrap_or(len));
+        let seq = h.sequence_number();
+        let Some(srtp) = tx.srtp.as_mut() else { return };
+        if let Ok(n) = srtp.protect_rtp(&mut tx.buf[..], len) {
+            agent.send(&tx.buf[..n]);
+            let s = &mut tx.streams[i];
+            s.packets = s.packets.wrapping_add(1);
+            s.octets = s.octets.wrapping_add(payload as u32);
+            s.last_rtp_ts = ts;
+            if let Some(history) = s.history.as_mut() {
+                history.store(seq, &tx.buf[..n], crate::utils::monotonic_time());
+            }
+        }
+    }
+
+    /// A plugin's `relay_rtcp`: SR/RR/SDES are ours to send and are filtered out, the
+    /// rest (feedback) gets our SSRC and the peer's, then goes out.
+    pub fn relay_rtcp(&self, mindex: i32, video: bool, packet: &[u8]) {
+        if !self.is_ready() || packet.len() > 1500 {
+            return;
+        }
+        let mut guard = lock(&self.tx);
+        let tx = &mut *guard;
+        let Some(i) = tx.routes.outgoing(mindex, video) else { return };
+        let (ssrc, peer) = (tx.routes.media[i].ssrc, tx.routes.media[i].ssrc_peer[0]);
+        let room = tx.buf.len() - RTCP_TRAILER_ROOM;
+        let Some(len) = crate::rtcp::query::filter(packet, &mut tx.buf[..room]) else { return };
+        if len == 0 {
+            return;
+        }
+        self.send_rtcp_locked(tx, len, SsrcFix { local: ssrc, remote: peer });
+    }
+
+    /// `send_pli`/`send_pli_stream`: a PLI to the peer on each video medium (or `mindex`).
+    pub fn send_pli(&self, mindex: Option<usize>) {
+        self.send_feedback(mindex, |buf, _| crate::rtcp::feedback::pli(&mut buf[..12]));
+    }
+
+    /// A FIR (with the stream's sequence number) on each video medium (or `mindex`).
+    pub fn send_fir(&self, mindex: Option<usize>) {
+        self.send_feedback(mindex, |buf, seq| crate::rtcp::feedback::fir(&mut buf[..20], seq));
+    }
+
+    /// `send_remb`: a REMB with `bitrate` on the first video medium.
+    pub fn send_remb(&self, bitrate: u32) {
+        if !self.is_ready() {
+            return;
+        }
+        let mut guard = lock(&self.tx);
+        let tx = &mut *guard;
+        let Some(i) = tx.routes.media.iter().position(|r| r.video) else { return };
+        let (ssrc, peer) = (tx.routes.media[i].ssrc, tx.routes.media[i].ssrc_peer[0]);
+        let Some(len) = crate::rtcp::feedback::remb_for(&mut tx.buf[..24], bitrate, &[peer]) else { return };
+        self.send_rtcp_locked(tx, len, SsrcFix { local: ssrc, remote: 0 });
+    }
+
+    fn send_feedback(&self, mindex: Option<usize>, build: impl Fn(&mut [u8], &mut i32) -> Option<usize>) {
+        if !self.is_ready() {
+            return;
+        }
+        let mut guard = lock(&self.tx);
+        let tx = &mut *guard;
+        for i in 0..tx.routes.media.len() {
+            let r = &tx.routes.media[i];
+            if !r.video || mindex.is_some_and(|m| m != r.mindex) || r.ssrc_peer[0] == 0 {
+                continue;
+            }
+            let fix = SsrcFix { local: r.ssrc, remote: r.ssrc_peer[0] };
+            let mut seq = tx.streams[i].fir_seq;
+            let Some(len) = build(&mut tx.buf[..], &mut seq) else { continue };
+            tx.streams[i].fir_seq = seq;
+            self.send_rtcp_locked(tx, len, fix);
+        }
+    }
+
+    fn send_rtcp_locked(&self, tx: &mut Sending, len: usize, fix: SsrcFix) {
+        let Some(agent) = self.agent.get() else { return };
+        if fix_ssrc(None, &mut tx.buf[..len], Some(fix), now()).is_err() {
+            return;
+        }
+        let Some(srtp) = tx.srtp.as_mut() else { return };
+        if let Ok(n) = srtp.protect_rtcp(&mut tx.buf[..], len) {
+            agent.send(&tx.buf[..n]);
+        }
+    }
+}
+
+impl Drop for PeerConnection {
+    fn drop(&mut self) {
+        self.closed.store(true, Ordering::Release);
+    }
+}
