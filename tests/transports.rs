@@ -351,6 +351,17 @@ fn session_exists(gateway: &Gateway, session: i64) -> bool {
     }
 }
 
+/// Waits (bounded) for the pfunix transport's socket; the gateway's log on failure.
+#[track_caller]
+fn wait_for_socket(s: &Setup, gateway: &Gateway) {
+    let deadline = Instant::now() + WAIT;
+    while !s.unix_path.exists() {
+        assert!(Instant::now() < deadline, "no pfunix socket at {} within {WAIT:?}:\n{}", s.unix_path.display(), gateway.log_tail());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[track_caller]
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + WAIT;
     while !done() {
@@ -365,7 +376,7 @@ fn janus_api_over_websockets_and_unix_sockets() {
     let gateway = Gateway::start(&binary_under_test(), &s.configs);
     let mut ws = WebSocket::connect(s.ws_port);
     exercise(&mut ws);
-    wait_until("the pfunix socket", || s.unix_path.exists());
+    wait_for_socket(&s, &gateway);
     let mut unix = SeqPacket::connect(&s.unix_path);
     exercise(&mut unix);
     // A request that is not JSON gets Janus' error on both.
@@ -417,7 +428,7 @@ fn another_connection_claims_a_session_within_the_reclaim_timeout() {
     std::thread::sleep(Duration::from_millis(500));
     assert!(session_exists(&gateway, session2), "kept during the reclaim timeout");
     let mut unix_path_client = {
-        wait_until("the pfunix socket", || s.unix_path.exists());
+        wait_for_socket(&s, &gateway);
         SeqPacket::connect(&s.unix_path)
     };
     let claimed = unix_path_client.call("cl2", &format!(r#"{{"janus":"claim","session_id":{session2}}}"#), false);
