@@ -208,6 +208,17 @@ fn echotest_audio_and_video_come_back() {
     let Some(Received::Rtp(recovered)) = client.unprotect(&lost) else { panic!("the retransmission decrypts") };
     assert!(recovered.ends_with(b"vp8-frame"));
 
+    // And the other way round: a video packet of ours goes missing, the core NACKs it.
+    let missing = seq.wrapping_add(2);
+    for s in [seq.wrapping_add(1), seq.wrapping_add(3)] {
+        client.send_rtp(&rtp_packet(96, s, u32::from(s) * 3000, VIDEO_SSRC, b"\x90\x80\x00vp8-frame"));
+    }
+    seq = seq.wrapping_add(3);
+    wait_rtcp(&mut client, "NACK for our missing packet", |_| {}, |p| {
+        let nack_at = janus::rtcp::query::get_nacks(p).ok().and_then(|mut n| n.next());
+        nack_at == Some(missing) && janus::media::packets::nack_media_ssrc(p) == Some(VIDEO_SSRC)
+    });
+
     let media = wait_event(&session, &mut seen, |e| kind(e) == "media");
     assert_eq!(media.get("receiving").and_then(Json::as_bool), Some(true));
     assert_eq!(client.srtp().counters().auth_failures, 0);

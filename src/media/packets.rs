@@ -52,6 +52,8 @@ pub struct Route {
     pub payload_types: Vec<i32>,
     pub send: bool,
     pub recv: bool,
+    /// The peer does NACKs (`a=rtcp-fb:<pt> nack`): we ask it for lost packets.
+    pub do_nacks: bool,
 }
 
 /// Every audio/video medium of a PeerConnection, and the extension ids negotiated.
@@ -89,6 +91,7 @@ impl Routes {
                 payload_types: m.payload_types.clone(),
                 send: m.send,
                 recv: m.recv,
+                do_nacks: m.do_nacks,
             })
             .collect();
         Routes { media, ext: pc.extensions }
@@ -313,6 +316,40 @@ pub fn rewrite_outgoing(
     Some(end + body.len())
 }
 
+/// Tracks the highest sequence number received on a stream and reports the ones skipped,
+/// for NACKs: a jump forward of up to [`MAX_GAP`] is a loss, a larger one (or a step back)
+/// is a restart or reordering and is not reported.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LossDetector {
+    highest: Option<u16>,
+}
+
+/// The largest gap NACKed at once.
+pub const MAX_GAP: u16 = 32;
+
+impl LossDetector {
+    /// Accounts `seq`; the sequence numbers it skipped go into `missing` (returns how many).
+    pub fn received(&mut self, seq: u16, missing: &mut [u16; MAX_GAP as usize]) -> usize {
+        let Some(highest) = self.highest else {
+            self.highest = Some(seq);
+            return 0;
+        };
+        let ahead = seq.wrapping_sub(highest);
+        if ahead == 0 || ahead > 0x8000 {
+            return 0;
+        }
+        self.highest = Some(seq);
+        if ahead == 1 || ahead > MAX_GAP {
+            return 0;
+        }
+        let lost = usize::from(ahead - 1);
+        for (i, slot) in missing.iter_mut().take(lost).enumerate() {
+            *slot = highest.wrapping_add(1 + i as u16);
+        }
+        lost
+    }
+}
+
 /// The media SSRC of the first generic NACK (RTPFB, FMT 1) of a compound packet.
 pub fn nack_media_ssrc(compound: &[u8]) -> Option<u32> {
     let mut at = 0;
@@ -463,6 +500,21 @@ mod tests {
         // Too small an output, or not RTP: refused, no panic.
         assert_eq!(rewrite_outgoing(&plugin, &e, &r.media[0], &r.ext, SendStamps::default(), &mut out[..14]), None);
         assert_eq!(rewrite_outgoing(&[0x80, 1], &e, &r.media[0], &r.ext, SendStamps::default(), &mut out), None);
+    }
+
+    #[test]
+    fn losses_for_nacks() {
+        let mut d = LossDetector::default();
+        let mut missing = [0u16; MAX_GAP as usize];
+        assert_eq!(d.received(65534, &mut missing), 0);
+        assert_eq!(d.received(65535, &mut missing), 0);
+        assert_eq!(d.received(2, &mut missing), 2, "across the wrap");
+        assert_eq!(&missing[..2], &[0, 1]);
+        assert_eq!(d.received(1, &mut missing), 0, "late (a retransmission)");
+        assert_eq!(d.received(2, &mut missing), 0, "duplicate");
+        assert_eq!(d.received(2 + MAX_GAP + 1, &mut missing), 0, "too far: a jump, not a loss");
+        assert_eq!(d.received(2 + MAX_GAP + 3, &mut missing), 1);
+        assert_eq!(missing[0], 2 + MAX_GAP + 2);
     }
 
     #[test]

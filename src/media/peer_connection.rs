@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-use super::packets::{classify, nack_media_ssrc, rewrite_outgoing, Datagram, History, Routes, RtpExtensions, SendStamps};
+use super::packets::{classify, nack_media_ssrc, rewrite_outgoing, Datagram, History, LossDetector, Routes, RtpExtensions, SendStamps, MAX_GAP};
 use super::MediaPlane;
 use crate::dtls::{DtlsContext, DtlsEvent, DtlsRole};
 use crate::ice::{Candidate, HandleLoop, IceAgent, IceEvent, IceHandler, IceState};
@@ -72,6 +72,7 @@ struct InStream {
     rtcp: RtcpContext,
     last_packet_us: i64,
     receiving: bool,
+    losses: LossDetector,
 }
 
 /// Per medium, what the send side keeps: sender report counters, and for video what was
@@ -322,6 +323,14 @@ impl PeerConnection {
             rx.streams.resize_with(count, InStream::default);
         }
         let mut tx = lock(&self.tx);
+        let mut routes = routes;
+        for r in &mut routes.media {
+            if r.ssrc_peer[0] == 0 {
+                if let Some(old) = tx.routes.media.iter().find(|o| o.mindex == r.mindex) {
+                    r.ssrc_peer[0] = old.ssrc_peer[0];
+                }
+            }
+        }
         let count = routes.media.len();
         tx.streams.resize_with(count, OutStream::default);
         for (stream, route) in tx.streams.iter_mut().zip(&routes.media) {
@@ -513,8 +522,15 @@ impl PeerConnection {
         let packet = &mut rx.buf[..len];
         let Some(incoming) = rx.routes.incoming(packet) else { return };
         if incoming.rtx {
-            // RFC 4588 retransmissions are only useful with a NACK queue, which is not here.
+            // RFC 4588 retransmissions would need unwrapping, which is not done here.
             return;
+        }
+        let peer_ssrc = RtpHeader::new(packet).map_or(0, |h| h.ssrc());
+        if incoming.learnt {
+            // The send side addresses feedback (PLI, NACK) to this SSRC too.
+            if let Some(r) = lock(&self.tx).routes.media.get_mut(incoming.route) {
+                r.ssrc_peer[0] = peer_ssrc;
+            }
         }
         let route = &rx.routes.media[incoming.route];
         let (mindex, video) = (route.mindex as i32, route.video);
@@ -527,6 +543,14 @@ impl PeerConnection {
         if started {
             let mid = route.mid.clone().unwrap_or_default();
             self.events.media_state(&mid, video, true);
+        }
+        if route.do_nacks && video {
+            let mut missing = [0u16; MAX_GAP as usize];
+            let seq = RtpHeader::new(packet).map_or(0, |h| h.sequence_number());
+            let lost = stream.losses.received(seq, &mut missing);
+            if lost > 0 {
+                self.send_nacks(incoming.route, peer_ssrc, &missing[..lost]);
+            }
         }
         let extensions = RtpExtensions::parse(packet, &rx.routes.ext, video);
         self.events.incoming_rtp(mindex, video, packet, &extensions);
@@ -560,6 +584,18 @@ impl PeerConnection {
         // Statistics from SRs/RRs; the plugin sees the compound as the peer sent it.
         let _ = fix_ssrc(Some(&mut rx.streams[i].rtcp), packet, None, now());
         self.events.incoming_rtcp(mindex, video, packet);
+    }
+
+    /// Asks the peer for the packets `seqs` of medium `route`, sent by `peer_ssrc` (a
+    /// generic NACK).
+    fn send_nacks(&self, route: usize, peer_ssrc: u32, seqs: &[u16]) {
+        let mut guard = lock(&self.tx);
+        let tx = &mut *guard;
+        let Some(r) = tx.routes.media.get(route) else { return };
+        let fix = SsrcFix { local: r.ssrc, remote: peer_ssrc };
+        let room = tx.buf.len() - RTCP_TRAILER_ROOM;
+        let Some(len) = crate::rtcp::feedback::nacks(&mut tx.buf[..room.min(12 + 4 * MAX_GAP as usize)], seqs) else { return };
+        self.send_rtcp_locked(tx, len, fix);
     }
 
     /// Resends what a NACK (about our SSRC `ssrc`) asks for, as it was sent, if still kept
