@@ -13,7 +13,10 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-use super::packets::{classify, nack_media_ssrc, rewrite_outgoing, Datagram, History, LossDetector, Routes, RtpExtensions, SendStamps, MAX_GAP};
+use super::packets::{
+    classify, nack_media_ssrc, rewrite_outgoing, unwrap_rtx, Datagram, History, LossDetector, Routes, RtpExtensions, SendStamps,
+    MAX_GAP,
+};
 use super::MediaPlane;
 use crate::dtls::{DtlsContext, DtlsEvent, DtlsRole};
 use crate::ice::{Candidate, HandleLoop, IceAgent, IceEvent, IceHandler, IceState};
@@ -519,12 +522,18 @@ impl PeerConnection {
         let Some(srtp) = rx.srtp.as_mut() else { return };
         rx.buf[..data.len()].copy_from_slice(data);
         let Ok(len) = srtp.unprotect_rtp(&mut rx.buf[..], data.len()) else { return };
-        let packet = &mut rx.buf[..len];
-        let Some(incoming) = rx.routes.incoming(packet) else { return };
-        if incoming.rtx {
-            // RFC 4588 retransmissions would need unwrapping, which is not done here.
-            return;
-        }
+        let Some(incoming) = rx.routes.incoming(&rx.buf[..len]) else { return };
+        let packet = if incoming.rtx {
+            // An RFC 4588 retransmission (of a packet we NACKed): back to the original.
+            let r = &rx.routes.media[incoming.route];
+            let primary = r.ssrc_peer[incoming.substream];
+            match unwrap_rtx(&mut rx.buf[..len], r, primary) {
+                Some((at, n)) => &mut rx.buf[at..at + n],
+                None => return,
+            }
+        } else {
+            &mut rx.buf[..len]
+        };
         let peer_ssrc = RtpHeader::new(packet).map_or(0, |h| h.ssrc());
         if incoming.learnt {
             // The send side addresses feedback (PLI, NACK) to this SSRC too.
@@ -536,7 +545,9 @@ impl PeerConnection {
         let (mindex, video) = (route.mindex as i32, route.video);
         let t = now();
         let stream = &mut rx.streams[incoming.route];
-        let _ = stream.rtcp.process_incoming_rtp(packet, false, false, true, if video { 90000 } else { 48000 }, t.monotonic_us);
+        let rtx_enabled = !route.rtx_payload_types.is_empty();
+        let clock_rate = if video { 90000 } else { 48000 };
+        let _ = stream.rtcp.process_incoming_rtp(packet, incoming.rtx, rtx_enabled, false, clock_rate, t.monotonic_us);
         stream.last_packet_us = t.monotonic_us;
         let started = !stream.receiving;
         stream.receiving = true;
