@@ -654,6 +654,20 @@ mod tests {
     }
 
     #[test]
+    fn detach_with_a_peer_connection_hangs_up_first() {
+        let f = with_media_plane();
+        message_with_jsep(&f, "offer", &peer_sdp("actpass"));
+        let pc = handle(&f).peer_connection().unwrap();
+        let r = f.send(r#"{"janus":"detach","transaction":"d","session_id":1000,"handle_id":1001}"#);
+        assert_eq!(r.get("janus").and_then(Json::as_str), Some("success"));
+        let kinds: Vec<String> = f.events().iter().filter_map(|e| e.get("janus").and_then(Json::as_str).map(String::from)).collect();
+        assert_eq!(kinds, ["hangup", "detached"]);
+        assert_eq!(f.events()[0].get("reason").and_then(Json::as_str), Some("Detach"));
+        assert!(pc.is_closed());
+        assert_eq!(f.plugin_log.lock().unwrap().iter().filter(|l| !l.starts_with("jsep")).cloned().collect::<Vec<_>>(), ["create 1001", "hangup", "detach"]);
+    }
+
+    #[test]
     fn jsep_errors() {
         let f = with_media_plane();
         let r = message_with_jsep(&f, "answer", &peer_sdp("active"));
