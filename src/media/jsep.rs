@@ -518,15 +518,20 @@ mod tests {
     use crate::test_support::{error_of, fixture, Fixture};
 
     fn with_media_plane() -> Fixture {
+        with_media_plane_trickling(false)
+    }
+
+    fn with_media_plane_trickling(full_trickle: bool) -> Fixture {
         let f = fixture(Settings::default(), Auth::new(false, None));
         let certificate = DtlsCertificate::generate(false).unwrap();
         f.gw.set_media_plane(Arc::new(MediaPlane {
             ice: Arc::new(IceSettings {
                 filter: InterfaceFilter { enforce: vec!["lo".into()], ..InterfaceFilter::default() },
+                full_trickle,
                 ..IceSettings::default()
             }),
             dtls: Arc::new(DtlsSettings::new(&certificate, DtlsOptions::default()).unwrap()),
-            sdp: SdpSettings::default(),
+            sdp: SdpSettings { full_trickle, ..SdpSettings::default() },
             loops: EventLoops::new(1, false),
         }));
         f.send(r#"{"janus":"create","transaction":"c"}"#);
@@ -665,6 +670,35 @@ mod tests {
         assert_eq!(f.events()[0].get("reason").and_then(Json::as_str), Some("Detach"));
         assert!(pc.is_closed());
         assert_eq!(f.plugin_log.lock().unwrap().iter().filter(|l| !l.starts_with("jsep")).cloned().collect::<Vec<_>>(), ["create 1001", "hangup", "detach"]);
+    }
+
+    #[test]
+    fn full_trickle_sends_our_candidates_as_trickle_events() {
+        let f = with_media_plane_trickling(true);
+        message_with_jsep(&f, "offer", &peer_sdp("actpass"));
+        let trickles = || {
+            f.events().into_iter().filter(|e| e.get("janus").and_then(Json::as_str) == Some("trickle")).collect::<Vec<_>>()
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !trickles().iter().any(|t| t.get("candidate").and_then(|c| c.get("completed")).is_some()) {
+            assert!(std::time::Instant::now() < deadline, "no end of candidates: {:?}", f.events());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let all = trickles();
+        let first = all[0].get("candidate").unwrap();
+        assert_eq!(first.get("sdpMid").and_then(Json::as_str), Some("0"), "{first:?}");
+        assert_eq!(first.get("sdpMLineIndex").and_then(Json::as_i64), Some(0));
+        let text = first.get("candidate").and_then(Json::as_str).unwrap();
+        assert!(text.starts_with("candidate:") && text.contains(" 127.0.0.1 "), "{text}");
+        assert_eq!(all.last().unwrap().get("candidate").unwrap().to_compact_string(), r#"{"completed":true}"#);
+        // The answer then goes without candidates.
+        let answer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=echo\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n\
+                      c=IN IP4 127.0.0.1\r\na=sendrecv\r\na=rtpmap:111 opus/48000/2\r\n";
+        let jsep: Json = Object::new().with("type", "answer").with("sdp", answer).into();
+        assert_eq!(f.gw.push_event(1000, 1001, "janus.plugin.echo", None, Object::new().into(), Some(&jsep)), 0);
+        let event = f.events().into_iter().find(|e| e.get("jsep").is_some()).unwrap();
+        let sdp = event.get("jsep").and_then(|j| j.get("sdp")).and_then(Json::as_str).unwrap().to_owned();
+        assert!(!sdp.contains("a=candidate") && sdp.contains("a=ice-ufrag"), "{sdp}");
     }
 
     #[test]
