@@ -61,9 +61,15 @@ struct Negotiated {
 }
 
 fn negotiate(test: &str, offer: impl FnOnce() -> String) -> Negotiated {
+    negotiate_with(test, &[], offer)
+}
+
+/// As [`negotiate`], the gateway started with `args` too.
+fn negotiate_with(test: &str, args: &[&str], offer: impl FnOnce() -> String) -> Negotiated {
     let dir = support::scratch_dir(test);
     let configs = ConfigsFolder::new(&dir, &["echotest"]);
-    let gateway = Gateway::start_with(&binary_under_test(), &configs, &["--ice-enforce-list=lo"]);
+    let args: Vec<&str> = ["--ice-enforce-list=lo"].iter().chain(args).copied().collect();
+    let gateway = Gateway::start_with(&binary_under_test(), &configs, &args);
     let session = gateway.create_session();
     let handle = session.attach("janus.plugin.echotest");
     let (session_id, handle_id) = (session.id, handle.id);
@@ -79,6 +85,30 @@ fn negotiate(test: &str, offer: impl FnOnce() -> String) -> Negotiated {
     assert_eq!(answer_jsep.get("type").and_then(Json::as_str), Some("answer"));
     let answer = answer_jsep.get("sdp").and_then(Json::as_str).unwrap().to_owned();
     Negotiated { gateway, session_id, handle_id, answer }
+}
+
+/// `-w` (no WebRTC encryption, for debugging): no DTLS, plain RTP both ways once ICE is up.
+#[test]
+fn unencrypted_with_no_webrtc_encryption() {
+    let mut client = Client::new(true);
+    let n = negotiate_with("media_unencrypted", &["--no-webrtc-encryption"], || client.offer(AUDIO_SSRC, VIDEO_SSRC));
+    assert!(n.answer.contains("RTP/AVPF") && !n.answer.contains("a=fingerprint"), "{}", n.answer);
+    let session = Session { gateway: &n.gateway, id: n.session_id };
+    client.connect_ice(&n.answer).unwrap_or_else(|e| panic!("{e}\n{}", n.gateway.log_tail()));
+    wait_event(&session, &mut Vec::new(), |e| kind(e) == "webrtcup");
+    let mut seq = 0u16;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        assert!(Instant::now() < deadline, "no plain echo\n{}", n.gateway.log_tail());
+        seq = seq.wrapping_add(1);
+        client.send_raw(&rtp_packet(111, seq, u32::from(seq) * 960, AUDIO_SSRC, b"in-the-clear"));
+        if let Some(d) = client.receive_raw(Duration::from_millis(20)) {
+            if d.ends_with(b"in-the-clear") {
+                assert_eq!(RtpHeader::new(&d).unwrap().payload_type(), 111);
+                break;
+            }
+        }
+    }
 }
 
 /// A peer whose DTLS certificate does not match the fingerprint of its SDP: the gateway

@@ -40,6 +40,17 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+type Transform = fn(&mut SrtpSession, &mut [u8], usize) -> Result<usize, crate::srtp::SrtpError>;
+
+/// SRTP in or out of `buf[..len]`, or the packet as it is when WebRTC encryption is off
+/// (`-w`); `None` if it did not pass.
+fn transform(srtp: Option<&mut SrtpSession>, encryption: bool, buf: &mut [u8], len: usize, f: Transform) -> Option<usize> {
+    if !encryption {
+        return Some(len);
+    }
+    f(srtp?, buf, len).ok()
+}
+
 fn now() -> Now {
     Now { monotonic_us: crate::utils::monotonic_time(), unix_us: crate::utils::real_time() }
 }
@@ -126,6 +137,8 @@ pub struct PeerConnection {
     closed: AtomicBool,
     events: Arc<dyn MediaEvents>,
     dtls: Arc<crate::dtls::DtlsSettings>,
+    /// WebRTC encryption (DTLS-SRTP); off with `-w`, for debugging.
+    encryption: bool,
     /// The last local and remote SDPs (`handle_info`'s `sdps`).
     sdps: Mutex<(Option<String>, Option<String>)>,
 }
@@ -188,6 +201,7 @@ impl PeerConnection {
             closed: AtomicBool::new(false),
             events,
             dtls: plane.dtls.clone(),
+            encryption: plane.sdp.webrtc_encryption,
             sdps: Mutex::default(),
         });
         let handler = Arc::new(AgentHandler(Arc::downgrade(&pc)));
@@ -428,6 +442,13 @@ impl PeerConnection {
     }
 
     fn start_dtls(&self) {
+        if !self.encryption {
+            janus_log!(Level::Warn, "[{}] WebRTC encryption disabled, skipping DTLS handshake\n", self.handle_id);
+            if !self.ready.swap(true, Ordering::AcqRel) {
+                self.events.webrtc_up();
+            }
+            return;
+        }
         let role = match lock(&self.signalling).as_ref().map(|s| s.dtls_role) {
             Some(SdpDtlsRole::Server) => DtlsRole::Server,
             _ => DtlsRole::Client,
@@ -519,9 +540,10 @@ impl PeerConnection {
         }
         let mut guard = lock(&self.rx);
         let rx = &mut *guard;
-        let Some(srtp) = rx.srtp.as_mut() else { return };
         rx.buf[..data.len()].copy_from_slice(data);
-        let Ok(len) = srtp.unprotect_rtp(&mut rx.buf[..], data.len()) else { return };
+        let Some(len) = transform(rx.srtp.as_mut(), self.encryption, &mut rx.buf[..], data.len(), SrtpSession::unprotect_rtp) else {
+            return;
+        };
         let Some(incoming) = rx.routes.incoming(&rx.buf[..len]) else { return };
         let packet = if incoming.rtx {
             // An RFC 4588 retransmission (of a packet we NACKed): back to the original.
@@ -573,9 +595,10 @@ impl PeerConnection {
         }
         let mut guard = lock(&self.rx);
         let rx = &mut *guard;
-        let Some(srtp) = rx.srtp.as_mut() else { return };
         rx.buf[..data.len()].copy_from_slice(data);
-        let Ok(len) = srtp.unprotect_rtcp(&mut rx.buf[..], data.len()) else { return };
+        let Some(len) = transform(rx.srtp.as_mut(), self.encryption, &mut rx.buf[..], data.len(), SrtpSession::unprotect_rtcp) else {
+            return;
+        };
         let mut len = len;
         if let Some(ssrc) = nack_media_ssrc(&rx.buf[..len]) {
             // NACKs are the core's business: answered here, never shown to plugins.
@@ -690,8 +713,9 @@ impl PeerConnection {
             rx.streams[i].rtcp.report_block(&mut block, t.monotonic_us);
             block[..4].copy_from_slice(&peer.to_be_bytes());
             rr[8..8 + REPORT_BLOCK_SIZE].copy_from_slice(&block);
-            let Some(srtp) = rx.srtp.as_mut() else { return };
-            if let Ok(n) = srtp.protect_rtcp(&mut rr, 8 + REPORT_BLOCK_SIZE) {
+            // Everything we send goes through the one outbound session (one SRTCP index).
+            let mut tx = lock(&self.tx);
+            if let Some(n) = transform(tx.srtp.as_mut(), self.encryption, &mut rr, 8 + REPORT_BLOCK_SIZE, SrtpSession::protect_rtcp) {
                 agent.send(&rr[..n]);
             }
         }
@@ -717,8 +741,7 @@ impl PeerConnection {
             sr[16..20].copy_from_slice(&s.last_rtp_ts.to_be_bytes());
             sr[20..24].copy_from_slice(&s.packets.to_be_bytes());
             sr[24..28].copy_from_slice(&s.octets.to_be_bytes());
-            let Some(srtp) = tx.srtp.as_mut() else { return };
-            if let Ok(n) = srtp.protect_rtcp(&mut sr, 28) {
+            if let Some(n) = transform(tx.srtp.as_mut(), self.encryption, &mut sr, 28, SrtpSession::protect_rtcp) {
                 agent.send(&sr[..n]);
             }
         }
@@ -748,8 +771,7 @@ impl PeerConnection {
         let Some(h) = RtpHeader::new(&tx.buf[..len]) else { return };
         let (ts, payload) = (h.timestamp(), len - h.payload_offset().unwrap_or(len));
         let seq = h.sequence_number();
-        let Some(srtp) = tx.srtp.as_mut() else { return };
-        if let Ok(n) = srtp.protect_rtp(&mut tx.buf[..], len) {
+        if let Some(n) = transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtp) {
             agent.send(&tx.buf[..n]);
             let s = &mut tx.streams[i];
             s.packets = s.packets.wrapping_add(1);
@@ -826,8 +848,7 @@ impl PeerConnection {
         if fix_ssrc(None, &mut tx.buf[..len], Some(fix), now()).is_err() {
             return;
         }
-        let Some(srtp) = tx.srtp.as_mut() else { return };
-        if let Ok(n) = srtp.protect_rtcp(&mut tx.buf[..], len) {
+        if let Some(n) = transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtcp) {
             agent.send(&tx.buf[..n]);
         }
     }
