@@ -491,7 +491,8 @@ impl Gateway {
         let opaque_in_api = self.settings.opaqueid_in_api;
         let events = self.event_bus().cloned();
         if handle.peer_connection().is_some() {
-            // The PeerConnection goes first, with a `hangup` ("Detach") while the session lives.
+            // The PeerConnection goes first ("Detach"); a stopping handle sends no `hangup`.
+            handle.set_flag(WebrtcFlag::Stop);
             self.hangup_handle(Some(session.clone()), &handle, "Detach");
         }
         self.env.defer(Box::new(move || {
