@@ -207,6 +207,12 @@ impl MediaEvents for HandleEvents {
     fn min_nack_queue(&self) -> u16 {
         self.media.min_nack_queue()
     }
+
+    fn webrtc_event(&self, subtype: WebrtcSubtype, info: Json) {
+        if let Some(handle) = self.handle.upgrade() {
+            notify(&self.bus, || Event::Webrtc { handle: handle_ref(&handle), subtype, info });
+        }
+    }
 }
 
 /// A failed peer JSEP: the error code and reason of the reply.
@@ -523,7 +529,10 @@ mod tests {
     }
 
     fn with_media_plane_trickling(full_trickle: bool) -> Fixture {
-        let f = fixture(Settings::default(), Auth::new(false, None));
+        install_media_plane(fixture(Settings::default(), Auth::new(false, None)), full_trickle)
+    }
+
+    fn install_media_plane(f: Fixture, full_trickle: bool) -> Fixture {
         let certificate = DtlsCertificate::generate(false).unwrap();
         f.gw.set_media_plane(Arc::new(MediaPlane {
             ice: Arc::new(IceSettings {
@@ -699,6 +708,52 @@ mod tests {
         let event = f.events().into_iter().find(|e| e.get("jsep").is_some()).unwrap();
         let sdp = event.get("jsep").and_then(|j| j.get("sdp")).and_then(Json::as_str).unwrap().to_owned();
         assert!(!sdp.contains("a=candidate") && sdp.contains("a=ice-ufrag"), "{sdp}");
+    }
+
+    /// An event handler that forwards what it gets.
+    struct Handler(std::sync::Mutex<std::sync::mpsc::Sender<Json>>);
+    impl crate::events::EventHandler for Handler {
+        fn package(&self) -> String {
+            "janus.eventhandler.fake".into()
+        }
+        fn mask(&self) -> u64 {
+            crate::events::ALL
+        }
+        fn incoming_event(&self, event: &Json) {
+            let _ = self.0.lock().unwrap().send(event.clone());
+        }
+    }
+
+    #[test]
+    fn jsep_and_webrtc_events_reach_the_event_handlers() {
+        let (tx, got) = std::sync::mpsc::channel();
+        let bus = Arc::new(EventBus::start(true, "srv", vec![Arc::new(Handler(std::sync::Mutex::new(tx)))]).unwrap());
+        let f = crate::test_support::fixture_with(Settings::default(), Auth::new(false, None), move |gw| gw.with_event_bus(bus));
+        let f = install_media_plane(f, false);
+        message_with_jsep(&f, "offer", &peer_sdp("actpass"));
+        let answer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=echo\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n\
+                      c=IN IP4 127.0.0.1\r\na=sendrecv\r\na=rtpmap:111 opus/48000/2\r\n";
+        let jsep: Json = Object::new().with("type", "answer").with("sdp", answer).into();
+        assert_eq!(f.gw.push_event(1000, 1001, "janus.plugin.echo", None, Object::new().into(), Some(&jsep)), 0);
+        f.send(r#"{"janus":"hangup","transaction":"h","session_id":1000,"handle_id":1001}"#);
+        let mut seen = Vec::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let wanted = |seen: &[Json]| {
+            let has = |pred: &dyn Fn(&Json) -> bool| seen.iter().any(|e| e.get("event").is_some_and(pred));
+            has(&|e| e.get("owner").and_then(Json::as_str) == Some("remote"))
+                && has(&|e| e.get("owner").and_then(Json::as_str) == Some("local"))
+                && has(&|e| e.get("ice").and_then(Json::as_str).is_some() && e.get("component_id").and_then(Json::as_i64) == Some(1))
+                && has(&|e| e.get("connection").and_then(Json::as_str) == Some("hangup"))
+        };
+        while !wanted(&seen) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match got.recv_timeout(left) {
+                Ok(e) => seen.push(e),
+                Err(_) => panic!("events seen: {seen:#?}"),
+            }
+        }
+        let hangup = seen.iter().find(|e| e.get("event").and_then(|e| e.get("connection")).is_some()).unwrap();
+        assert_eq!(hangup.get("event").and_then(|e| e.get("reason")).and_then(Json::as_str), Some("Janus API"));
     }
 
     #[test]

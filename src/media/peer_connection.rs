@@ -20,6 +20,7 @@ use super::packets::{
 use super::MediaPlane;
 use crate::dtls::{DtlsContext, DtlsEvent, DtlsRole};
 use crate::ice::{Candidate, HandleLoop, IceAgent, IceEvent, IceHandler, IceState};
+use crate::events::WebrtcSubtype;
 use crate::janus_log;
 use crate::json::{Json, Object};
 use crate::log::Level;
@@ -71,6 +72,8 @@ pub trait MediaEvents: Send + Sync {
     fn no_media_timer(&self) -> u32;
     /// How long (ms) sent packets are kept for retransmissions (`min_nack_queue`).
     fn min_nack_queue(&self) -> u16;
+    /// An ICE or DTLS state change for the event handlers (`info` as Janus builds it).
+    fn webrtc_event(&self, subtype: crate::events::WebrtcSubtype, info: Json);
 }
 
 /// Why a PeerConnection could not be set up ("Error setting ICE locally").
@@ -430,15 +433,34 @@ impl PeerConnection {
                     self.events.local_candidate(None);
                 }
             }
-            IceEvent::StateChanged(IceState::Failed) => self.events.failed("ICE failed"),
-            IceEvent::StateChanged(_) | IceEvent::PeerReflexiveRemote(_) => {}
+            IceEvent::StateChanged(state) => {
+                self.webrtc_event(WebrtcSubtype::Ice, Object::new().with("ice", state.name()));
+                if state == IceState::Failed {
+                    self.events.failed("ICE failed");
+                }
+            }
+            IceEvent::PeerReflexiveRemote(_) => {}
             IceEvent::SelectedPair(pair) => {
                 janus_log!(Level::Info, "[{}] New selected pair: {}\n", self.handle_id, pair.text);
+                self.webrtc_event(WebrtcSubtype::SelectedPair, Object::new().with("selected-pair", pair.text.as_str()));
                 if !self.dtls_started.swap(true, Ordering::AcqRel) {
                     self.start_dtls();
                 }
             }
         }
+    }
+
+    /// `info` with the stream and component ids, to the event handlers.
+    fn webrtc_event(&self, subtype: WebrtcSubtype, info: Object) {
+        let stream_id = self.agent.get().map_or(0, IceAgent::stream_id);
+        self.events.webrtc_event(subtype, info.with("stream_id", stream_id).with("component_id", 1).into());
+    }
+
+    fn dtls_event(&self, state: crate::dtls::DtlsState, retransmissions: u32) {
+        let info = Object::new().with("dtls", state.as_str());
+        let stream_id = self.agent.get().map_or(0, IceAgent::stream_id);
+        let info = info.with("stream_id", stream_id).with("component_id", 1).with("retransmissions", retransmissions);
+        self.events.webrtc_event(WebrtcSubtype::Dtls, info.into());
     }
 
     fn start_dtls(&self) {
@@ -463,7 +485,9 @@ impl PeerConnection {
             dtls.set_remote_fingerprint(&hash, &value);
         }
         dtls.start(Instant::now());
+        let state = dtls.state();
         rx.dtls = Some(dtls);
+        self.dtls_event(state, 0);
         let failed = self.flush_dtls(&mut rx);
         drop(rx);
         if let Some(reason) = failed {
@@ -479,6 +503,7 @@ impl PeerConnection {
             agent.send(datagram);
         }
         let mut failed = None;
+        let before = dtls.state();
         while let Some(event) = dtls.poll_event() {
             match event {
                 DtlsEvent::Connected(material) => {
@@ -499,6 +524,9 @@ impl PeerConnection {
                 DtlsEvent::Failed(crate::dtls::DtlsFailure::Timeout) => failed = Some("DTLS timeout"),
                 DtlsEvent::Failed(_) => failed = Some("DTLS error"),
             }
+        }
+        if let Some(dtls) = rx.dtls.as_ref().filter(|d| d.state() != before) {
+            self.dtls_event(dtls.state(), dtls.retransmissions());
         }
         failed
     }
