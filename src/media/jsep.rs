@@ -179,16 +179,10 @@ impl MediaEvents for HandleEvents {
         });
     }
 
-    fn local_candidate(&self, candidate: Option<&str>) {
+    fn local_candidate(&self, candidate: Option<(&str, &str)>) {
         let Some((session, handle)) = self.both() else { return };
         let body = match candidate {
-            Some(c) => {
-                let mid = handle
-                    .peer_connection()
-                    .and_then(|pc| pc.signalling.lock().ok()?.as_ref()?.pc_mid.clone())
-                    .unwrap_or_default();
-                Object::new().with("sdpMid", mid).with("sdpMLineIndex", 0).with("candidate", c)
-            }
+            Some((mid, c)) => Object::new().with("sdpMid", mid).with("sdpMLineIndex", 0).with("candidate", c),
             None => Object::new().with("completed", true),
         };
         send_to_client(&session, handle_event(&session, &handle, "trickle", self.opaque_in_api).with("candidate", body));

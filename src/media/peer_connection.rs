@@ -64,8 +64,9 @@ pub trait MediaEvents: Send + Sync {
     fn incoming_rtcp(&self, mindex: i32, video: bool, buffer: &mut [u8]);
     /// Media on `mid` started or stopped arriving (the `media` event).
     fn media_state(&self, mid: &str, video: bool, receiving: bool);
-    /// A local candidate to trickle (full trickle), or `None` when gathering is done.
-    fn local_candidate(&self, candidate: Option<&str>);
+    /// A local candidate to trickle (full trickle) as (mid, candidate), or `None` when
+    /// gathering is done.
+    fn local_candidate(&self, candidate: Option<(&str, &str)>);
     /// The PeerConnection failed: the handle hangs up with Janus' reason.
     fn failed(&self, reason: &'static str);
     /// Seconds without media before `receiving: false` (0: never), read live.
@@ -142,6 +143,8 @@ pub struct PeerConnection {
     dtls: Arc<crate::dtls::DtlsSettings>,
     /// WebRTC encryption (DTLS-SRTP); off with `-w`, for debugging.
     encryption: bool,
+    /// Our candidates are trickled (and their end announced), not put in the SDP.
+    full_trickle: bool,
     /// The last local and remote SDPs (`handle_info`'s `sdps`).
     sdps: Mutex<(Option<String>, Option<String>)>,
 }
@@ -205,6 +208,7 @@ impl PeerConnection {
             events,
             dtls: plane.dtls.clone(),
             encryption: plane.sdp.webrtc_encryption,
+            full_trickle: plane.ice.full_trickle,
             sdps: Mutex::default(),
         });
         let handler = Arc::new(AgentHandler(Arc::downgrade(&pc)));
@@ -427,12 +431,13 @@ impl PeerConnection {
             return;
         }
         match event {
-            IceEvent::LocalCandidate(c) => self.events.local_candidate(Some(&c)),
-            IceEvent::GatheringDone => {
-                if self.agent.get().is_some() {
-                    self.events.local_candidate(None);
-                }
+            // Full trickle (gathering may end before `new` has returned).
+            IceEvent::LocalCandidate(c) => {
+                let mid = lock(&self.signalling).as_ref().and_then(|s| s.pc_mid.clone()).unwrap_or_default();
+                self.events.local_candidate(Some((&mid, &c)));
             }
+            IceEvent::GatheringDone if self.full_trickle => self.events.local_candidate(None),
+            IceEvent::GatheringDone => {}
             IceEvent::StateChanged(state) => {
                 self.webrtc_event(WebrtcSubtype::Ice, Object::new().with("ice", state.name()));
                 if state == IceState::Failed {
