@@ -490,8 +490,10 @@ impl Gateway {
         let session = session.clone();
         let opaque_in_api = self.settings.opaqueid_in_api;
         let events = self.event_bus().cloned();
-        if let Some(pc) = handle.media.take() {
-            pc.close();
+        if handle.peer_connection().is_some() {
+            // The PeerConnection goes first ("Detach"); a stopping handle sends no `hangup`.
+            handle.set_flag(WebrtcFlag::Stop);
+            self.hangup_handle(Some(session.clone()), &handle, "Detach");
         }
         self.env.defer(Box::new(move || {
             if !handle.detach() {

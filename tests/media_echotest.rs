@@ -61,9 +61,15 @@ struct Negotiated {
 }
 
 fn negotiate(test: &str, offer: impl FnOnce() -> String) -> Negotiated {
+    negotiate_with(test, &[], offer)
+}
+
+/// As [`negotiate`], the gateway started with `args` too.
+fn negotiate_with(test: &str, args: &[&str], offer: impl FnOnce() -> String) -> Negotiated {
     let dir = support::scratch_dir(test);
     let configs = ConfigsFolder::new(&dir, &["echotest"]);
-    let gateway = Gateway::start_with(&binary_under_test(), &configs, &["--ice-enforce-list=lo"]);
+    let args: Vec<&str> = ["--ice-enforce-list=lo"].iter().chain(args).copied().collect();
+    let gateway = Gateway::start_with(&binary_under_test(), &configs, &args);
     let session = gateway.create_session();
     let handle = session.attach("janus.plugin.echotest");
     let (session_id, handle_id) = (session.id, handle.id);
@@ -79,6 +85,30 @@ fn negotiate(test: &str, offer: impl FnOnce() -> String) -> Negotiated {
     assert_eq!(answer_jsep.get("type").and_then(Json::as_str), Some("answer"));
     let answer = answer_jsep.get("sdp").and_then(Json::as_str).unwrap().to_owned();
     Negotiated { gateway, session_id, handle_id, answer }
+}
+
+/// `-w` (no WebRTC encryption, for debugging): no DTLS, plain RTP both ways once ICE is up.
+#[test]
+fn unencrypted_with_no_webrtc_encryption() {
+    let mut client = Client::new(true);
+    let n = negotiate_with("media_unencrypted", &["--no-webrtc-encryption"], || client.offer(AUDIO_SSRC, VIDEO_SSRC));
+    assert!(n.answer.contains("RTP/AVPF") && !n.answer.contains("a=fingerprint"), "{}", n.answer);
+    let session = Session { gateway: &n.gateway, id: n.session_id };
+    client.connect_ice(&n.answer).unwrap_or_else(|e| panic!("{e}\n{}", n.gateway.log_tail()));
+    wait_event(&session, &mut Vec::new(), |e| kind(e) == "webrtcup");
+    let mut seq = 0u16;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        assert!(Instant::now() < deadline, "no plain echo\n{}", n.gateway.log_tail());
+        seq = seq.wrapping_add(1);
+        client.send_raw(&rtp_packet(111, seq, u32::from(seq) * 960, AUDIO_SSRC, b"in-the-clear"));
+        if let Some(d) = client.receive_raw(Duration::from_millis(20)) {
+            if d.ends_with(b"in-the-clear") {
+                assert_eq!(RtpHeader::new(&d).unwrap().payload_type(), 111);
+                break;
+            }
+        }
+    }
 }
 
 /// A peer whose DTLS certificate does not match the fingerprint of its SDP: the gateway
@@ -207,6 +237,17 @@ fn echotest_audio_and_video_come_back() {
     }
     let Some(Received::Rtp(recovered)) = client.unprotect(&lost) else { panic!("the retransmission decrypts") };
     assert!(recovered.ends_with(b"vp8-frame"));
+
+    // And the other way round: a video packet of ours goes missing, the core NACKs it.
+    let missing = seq.wrapping_add(2);
+    for s in [seq.wrapping_add(1), seq.wrapping_add(3)] {
+        client.send_rtp(&rtp_packet(96, s, u32::from(s) * 3000, VIDEO_SSRC, b"\x90\x80\x00vp8-frame"));
+    }
+    seq = seq.wrapping_add(3);
+    wait_rtcp(&mut client, "NACK for our missing packet", |_| {}, |p| {
+        let nack_at = janus::rtcp::query::get_nacks(p).ok().and_then(|mut n| n.next());
+        nack_at == Some(missing) && janus::media::packets::nack_media_ssrc(p) == Some(VIDEO_SSRC)
+    });
 
     let media = wait_event(&session, &mut seen, |e| kind(e) == "media");
     assert_eq!(media.get("receiving").and_then(Json::as_bool), Some(true));

@@ -98,7 +98,8 @@ pub(crate) fn hangup(
         if let Some(ps) = handle.plugin_session() {
             ps.hangup_media();
         }
-        if pc.is_some() {
+        // A handle being destroyed (Stop) does not tell the client about the hangup.
+        if pc.is_some() && !handle.flag(WebrtcFlag::Stop) {
             if let Some(session) = session {
                 let event = handle_event(&session, &handle, "hangup", opaque_in_api).with("reason", reason);
                 send_to_client(&session, event);
@@ -178,16 +179,10 @@ impl MediaEvents for HandleEvents {
         });
     }
 
-    fn local_candidate(&self, candidate: Option<&str>) {
+    fn local_candidate(&self, candidate: Option<(&str, &str)>) {
         let Some((session, handle)) = self.both() else { return };
         let body = match candidate {
-            Some(c) => {
-                let mid = handle
-                    .peer_connection()
-                    .and_then(|pc| pc.signalling.lock().ok()?.as_ref()?.pc_mid.clone())
-                    .unwrap_or_default();
-                Object::new().with("sdpMid", mid).with("sdpMLineIndex", 0).with("candidate", c)
-            }
+            Some((mid, c)) => Object::new().with("sdpMid", mid).with("sdpMLineIndex", 0).with("candidate", c),
             None => Object::new().with("completed", true),
         };
         send_to_client(&session, handle_event(&session, &handle, "trickle", self.opaque_in_api).with("candidate", body));
@@ -205,6 +200,12 @@ impl MediaEvents for HandleEvents {
 
     fn min_nack_queue(&self) -> u16 {
         self.media.min_nack_queue()
+    }
+
+    fn webrtc_event(&self, subtype: WebrtcSubtype, info: Json) {
+        if let Some(handle) = self.handle.upgrade() {
+            notify(&self.bus, || Event::Webrtc { handle: handle_ref(&handle), subtype, info });
+        }
     }
 }
 
@@ -518,15 +519,23 @@ mod tests {
     use crate::test_support::{error_of, fixture, Fixture};
 
     fn with_media_plane() -> Fixture {
-        let f = fixture(Settings::default(), Auth::new(false, None));
+        with_media_plane_trickling(false)
+    }
+
+    fn with_media_plane_trickling(full_trickle: bool) -> Fixture {
+        install_media_plane(fixture(Settings::default(), Auth::new(false, None)), full_trickle)
+    }
+
+    fn install_media_plane(f: Fixture, full_trickle: bool) -> Fixture {
         let certificate = DtlsCertificate::generate(false).unwrap();
         f.gw.set_media_plane(Arc::new(MediaPlane {
             ice: Arc::new(IceSettings {
                 filter: InterfaceFilter { enforce: vec!["lo".into()], ..InterfaceFilter::default() },
+                full_trickle,
                 ..IceSettings::default()
             }),
             dtls: Arc::new(DtlsSettings::new(&certificate, DtlsOptions::default()).unwrap()),
-            sdp: SdpSettings::default(),
+            sdp: SdpSettings { full_trickle, ..SdpSettings::default() },
             loops: EventLoops::new(1, false),
         }));
         f.send(r#"{"janus":"create","transaction":"c"}"#);
@@ -651,6 +660,94 @@ mod tests {
         assert!(f.plugin_log.lock().unwrap().iter().any(|l| l == "hangup"));
         let hangup = f.events().into_iter().find(|e| e.get("janus").and_then(Json::as_str) == Some("hangup")).unwrap();
         assert_eq!(hangup.to_compact_string(), r#"{"janus":"hangup","session_id":1000,"sender":1001,"reason":"Janus API"}"#);
+    }
+
+    #[test]
+    fn detach_with_a_peer_connection_closes_it_silently() {
+        let f = with_media_plane();
+        message_with_jsep(&f, "offer", &peer_sdp("actpass"));
+        let pc = handle(&f).peer_connection().unwrap();
+        let r = f.send(r#"{"janus":"detach","transaction":"d","session_id":1000,"handle_id":1001}"#);
+        assert_eq!(r.get("janus").and_then(Json::as_str), Some("success"));
+        let kinds: Vec<String> = f.events().iter().filter_map(|e| e.get("janus").and_then(Json::as_str).map(String::from)).collect();
+        assert_eq!(kinds, ["detached"], "no hangup event for a handle going away");
+        assert!(pc.is_closed());
+        assert_eq!(f.plugin_log.lock().unwrap().iter().filter(|l| !l.starts_with("jsep")).cloned().collect::<Vec<_>>(), ["create 1001", "hangup", "detach"]);
+    }
+
+    #[test]
+    fn full_trickle_sends_our_candidates_as_trickle_events() {
+        let f = with_media_plane_trickling(true);
+        message_with_jsep(&f, "offer", &peer_sdp("actpass"));
+        let trickles = || {
+            f.events().into_iter().filter(|e| e.get("janus").and_then(Json::as_str) == Some("trickle")).collect::<Vec<_>>()
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !trickles().iter().any(|t| t.get("candidate").and_then(|c| c.get("completed")).is_some()) {
+            assert!(std::time::Instant::now() < deadline, "no end of candidates: {:?}", f.events());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let all = trickles();
+        let first = all[0].get("candidate").unwrap();
+        assert_eq!(first.get("sdpMid").and_then(Json::as_str), Some("0"), "{first:?}");
+        assert_eq!(first.get("sdpMLineIndex").and_then(Json::as_i64), Some(0));
+        let text = first.get("candidate").and_then(Json::as_str).unwrap();
+        assert!(text.starts_with("candidate:") && text.contains(" 127.0.0.1 "), "{text}");
+        assert_eq!(all.last().unwrap().get("candidate").unwrap().to_compact_string(), r#"{"completed":true}"#);
+        // The answer then goes without candidates.
+        let answer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=echo\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n\
+                      c=IN IP4 127.0.0.1\r\na=sendrecv\r\na=rtpmap:111 opus/48000/2\r\n";
+        let jsep: Json = Object::new().with("type", "answer").with("sdp", answer).into();
+        assert_eq!(f.gw.push_event(1000, 1001, "janus.plugin.echo", None, Object::new().into(), Some(&jsep)), 0);
+        let event = f.events().into_iter().find(|e| e.get("jsep").is_some()).unwrap();
+        let sdp = event.get("jsep").and_then(|j| j.get("sdp")).and_then(Json::as_str).unwrap().to_owned();
+        assert!(!sdp.contains("a=candidate") && sdp.contains("a=ice-ufrag"), "{sdp}");
+    }
+
+    /// An event handler that forwards what it gets.
+    struct Handler(std::sync::Mutex<std::sync::mpsc::Sender<Json>>);
+    impl crate::events::EventHandler for Handler {
+        fn package(&self) -> String {
+            "janus.eventhandler.fake".into()
+        }
+        fn mask(&self) -> u64 {
+            crate::events::ALL
+        }
+        fn incoming_event(&self, event: &Json) {
+            let _ = self.0.lock().unwrap().send(event.clone());
+        }
+    }
+
+    #[test]
+    fn jsep_and_webrtc_events_reach_the_event_handlers() {
+        let (tx, got) = std::sync::mpsc::channel();
+        let bus = Arc::new(EventBus::start(true, "srv", vec![Arc::new(Handler(std::sync::Mutex::new(tx)))]).unwrap());
+        let f = crate::test_support::fixture_with(Settings::default(), Auth::new(false, None), move |gw| gw.with_event_bus(bus));
+        let f = install_media_plane(f, false);
+        message_with_jsep(&f, "offer", &peer_sdp("actpass"));
+        let answer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=echo\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n\
+                      c=IN IP4 127.0.0.1\r\na=sendrecv\r\na=rtpmap:111 opus/48000/2\r\n";
+        let jsep: Json = Object::new().with("type", "answer").with("sdp", answer).into();
+        assert_eq!(f.gw.push_event(1000, 1001, "janus.plugin.echo", None, Object::new().into(), Some(&jsep)), 0);
+        f.send(r#"{"janus":"hangup","transaction":"h","session_id":1000,"handle_id":1001}"#);
+        let mut seen = Vec::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let wanted = |seen: &[Json]| {
+            let has = |pred: &dyn Fn(&Json) -> bool| seen.iter().any(|e| e.get("event").is_some_and(pred));
+            has(&|e| e.get("owner").and_then(Json::as_str) == Some("remote"))
+                && has(&|e| e.get("owner").and_then(Json::as_str) == Some("local"))
+                && has(&|e| e.get("ice").and_then(Json::as_str).is_some() && e.get("component_id").and_then(Json::as_i64) == Some(1))
+                && has(&|e| e.get("connection").and_then(Json::as_str) == Some("hangup"))
+        };
+        while !wanted(&seen) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match got.recv_timeout(left) {
+                Ok(e) => seen.push(e),
+                Err(_) => panic!("events seen: {seen:#?}"),
+            }
+        }
+        let hangup = seen.iter().find(|e| e.get("event").and_then(|e| e.get("connection")).is_some()).unwrap();
+        assert_eq!(hangup.get("event").and_then(|e| e.get("reason")).and_then(Json::as_str), Some("Janus API"));
     }
 
     #[test]

@@ -7,7 +7,7 @@ mod jsep;
 pub mod packets;
 mod peer_connection;
 
-pub use packets::{classify, Datagram, History, Route, Routes, RtpExtensions};
+pub use packets::{classify, unwrap_rtx, Datagram, History, LossDetector, Route, Routes, RtpExtensions};
 pub use peer_connection::{MediaEvents, PeerConnection, PeerConnectionError};
 
 use std::sync::{Arc, Mutex};

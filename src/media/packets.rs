@@ -52,6 +52,10 @@ pub struct Route {
     pub payload_types: Vec<i32>,
     pub send: bool,
     pub recv: bool,
+    /// The peer does NACKs (`a=rtcp-fb:<pt> nack`): we ask it for lost packets.
+    pub do_nacks: bool,
+    /// RFC 4588: (rtx payload type, the payload type it repairs).
+    pub rtx_payload_types: Vec<(i32, i32)>,
 }
 
 /// Every audio/video medium of a PeerConnection, and the extension ids negotiated.
@@ -89,6 +93,8 @@ impl Routes {
                 payload_types: m.payload_types.clone(),
                 send: m.send,
                 recv: m.recv,
+                do_nacks: m.do_nacks,
+                rtx_payload_types: m.rtx_payload_types.iter().flatten().map(|(pt, rtx)| (*rtx, *pt)).collect(),
             })
             .collect();
         Routes { media, ext: pc.extensions }
@@ -313,6 +319,61 @@ pub fn rewrite_outgoing(
     Some(end + body.len())
 }
 
+/// Unwraps an RFC 4588 retransmission in place: the original sequence number (the first two
+/// payload bytes) and payload type come back, with the primary `ssrc`. The original packet
+/// starts two bytes into `packet`; returns that offset and its length, `None` if this is
+/// not an RTX packet of `route` or it carries no original sequence number.
+pub fn unwrap_rtx(packet: &mut [u8], route: &Route, ssrc: u32) -> Option<(usize, usize)> {
+    let h = RtpHeader::new(packet)?;
+    let rtx_pt = i32::from(h.payload_type());
+    let (_, apt) = route.rtx_payload_types.iter().find(|(rtx, _)| *rtx == rtx_pt)?;
+    let payload = h.payload_offset()?;
+    if packet.len() < payload + 2 {
+        return None;
+    }
+    let osn = [packet[payload], packet[payload + 1]];
+    packet.copy_within(0..payload, 2);
+    let original = &mut packet[2..];
+    original[1] = (original[1] & 0x80) | (*apt as u8 & 0x7f);
+    original[2..4].copy_from_slice(&osn);
+    set_ssrc(original, ssrc);
+    Some((2, original.len()))
+}
+
+/// Tracks the highest sequence number received on a stream and reports the ones skipped,
+/// for NACKs: a jump forward of up to [`MAX_GAP`] is a loss, a larger one (or a step back)
+/// is a restart or reordering and is not reported.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LossDetector {
+    highest: Option<u16>,
+}
+
+/// The largest gap NACKed at once.
+pub const MAX_GAP: u16 = 32;
+
+impl LossDetector {
+    /// Accounts `seq`; the sequence numbers it skipped go into `missing` (returns how many).
+    pub fn received(&mut self, seq: u16, missing: &mut [u16; MAX_GAP as usize]) -> usize {
+        let Some(highest) = self.highest else {
+            self.highest = Some(seq);
+            return 0;
+        };
+        let ahead = seq.wrapping_sub(highest);
+        if ahead == 0 || ahead > 0x8000 {
+            return 0;
+        }
+        self.highest = Some(seq);
+        if ahead == 1 || ahead > MAX_GAP {
+            return 0;
+        }
+        let lost = usize::from(ahead - 1);
+        for (i, slot) in missing.iter_mut().take(lost).enumerate() {
+            *slot = highest.wrapping_add(1 + i as u16);
+        }
+        lost
+    }
+}
+
 /// The media SSRC of the first generic NACK (RTPFB, FMT 1) of a compound packet.
 pub fn nack_media_ssrc(compound: &[u8]) -> Option<u32> {
     let mut at = 0;
@@ -463,6 +524,38 @@ mod tests {
         // Too small an output, or not RTP: refused, no panic.
         assert_eq!(rewrite_outgoing(&plugin, &e, &r.media[0], &r.ext, SendStamps::default(), &mut out[..14]), None);
         assert_eq!(rewrite_outgoing(&[0x80, 1], &e, &r.media[0], &r.ext, SendStamps::default(), &mut out), None);
+    }
+
+    #[test]
+    fn rtx_unwrapped() {
+        let route = Route { video: true, ssrc_peer: [100, 0, 0], ssrc_peer_rtx: [200, 0, 0], rtx_payload_types: vec![(97, 96)], ..Route::default() };
+        // RTX (pt 97, marker set, seq 9, SSRC 200) carrying original seq 0x1234.
+        let mut p = rtp(97 | 0x80, 200, &[0x40, b'1', 0, 0], &[0x12, 0x34, b'v', b'p', b'8']);
+        p[2..4].copy_from_slice(&[0, 9]);
+        let (at, len) = unwrap_rtx(&mut p, &route, 100).unwrap();
+        let original = &p[at..at + len];
+        let h = RtpHeader::new(original).unwrap();
+        assert_eq!((h.payload_type(), h.marker(), h.sequence_number(), h.ssrc()), (96, true, 0x1234, 100));
+        assert_eq!(&original[h.payload_offset().unwrap()..], b"vp8");
+        assert_eq!(ext::element_bytes(original, 4).unwrap(), b"1");
+        // Not an rtx type of the route, or no room for the original sequence number.
+        assert_eq!(unwrap_rtx(&mut rtp(96, 200, &[], b"xx"), &route, 100), None);
+        assert_eq!(unwrap_rtx(&mut rtp(97, 200, &[], b"x"), &route, 100), None);
+    }
+
+    #[test]
+    fn losses_for_nacks() {
+        let mut d = LossDetector::default();
+        let mut missing = [0u16; MAX_GAP as usize];
+        assert_eq!(d.received(65534, &mut missing), 0);
+        assert_eq!(d.received(65535, &mut missing), 0);
+        assert_eq!(d.received(2, &mut missing), 2, "across the wrap");
+        assert_eq!(&missing[..2], &[0, 1]);
+        assert_eq!(d.received(1, &mut missing), 0, "late (a retransmission)");
+        assert_eq!(d.received(2, &mut missing), 0, "duplicate");
+        assert_eq!(d.received(2 + MAX_GAP + 1, &mut missing), 0, "too far: a jump, not a loss");
+        assert_eq!(d.received(2 + MAX_GAP + 3, &mut missing), 1);
+        assert_eq!(missing[0], 2 + MAX_GAP + 2);
     }
 
     #[test]

@@ -13,10 +13,14 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-use super::packets::{classify, nack_media_ssrc, rewrite_outgoing, Datagram, History, Routes, RtpExtensions, SendStamps};
+use super::packets::{
+    classify, nack_media_ssrc, rewrite_outgoing, unwrap_rtx, Datagram, History, LossDetector, Routes, RtpExtensions, SendStamps,
+    MAX_GAP,
+};
 use super::MediaPlane;
 use crate::dtls::{DtlsContext, DtlsEvent, DtlsRole};
 use crate::ice::{Candidate, HandleLoop, IceAgent, IceEvent, IceHandler, IceState};
+use crate::events::WebrtcSubtype;
 use crate::janus_log;
 use crate::json::{Json, Object};
 use crate::log::Level;
@@ -37,6 +41,17 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+type Transform = fn(&mut SrtpSession, &mut [u8], usize) -> Result<usize, crate::srtp::SrtpError>;
+
+/// SRTP in or out of `buf[..len]`, or the packet as it is when WebRTC encryption is off
+/// (`-w`); `None` if it did not pass.
+fn transform(srtp: Option<&mut SrtpSession>, encryption: bool, buf: &mut [u8], len: usize, f: Transform) -> Option<usize> {
+    if !encryption {
+        return Some(len);
+    }
+    f(srtp?, buf, len).ok()
+}
+
 fn now() -> Now {
     Now { monotonic_us: crate::utils::monotonic_time(), unix_us: crate::utils::real_time() }
 }
@@ -49,14 +64,17 @@ pub trait MediaEvents: Send + Sync {
     fn incoming_rtcp(&self, mindex: i32, video: bool, buffer: &mut [u8]);
     /// Media on `mid` started or stopped arriving (the `media` event).
     fn media_state(&self, mid: &str, video: bool, receiving: bool);
-    /// A local candidate to trickle (full trickle), or `None` when gathering is done.
-    fn local_candidate(&self, candidate: Option<&str>);
+    /// A local candidate to trickle (full trickle) as (mid, candidate), or `None` when
+    /// gathering is done.
+    fn local_candidate(&self, candidate: Option<(&str, &str)>);
     /// The PeerConnection failed: the handle hangs up with Janus' reason.
     fn failed(&self, reason: &'static str);
     /// Seconds without media before `receiving: false` (0: never), read live.
     fn no_media_timer(&self) -> u32;
     /// How long (ms) sent packets are kept for retransmissions (`min_nack_queue`).
     fn min_nack_queue(&self) -> u16;
+    /// An ICE or DTLS state change for the event handlers (`info` as Janus builds it).
+    fn webrtc_event(&self, subtype: crate::events::WebrtcSubtype, info: Json);
 }
 
 /// Why a PeerConnection could not be set up ("Error setting ICE locally").
@@ -72,6 +90,7 @@ struct InStream {
     rtcp: RtcpContext,
     last_packet_us: i64,
     receiving: bool,
+    losses: LossDetector,
 }
 
 /// Per medium, what the send side keeps: sender report counters, and for video what was
@@ -122,6 +141,10 @@ pub struct PeerConnection {
     closed: AtomicBool,
     events: Arc<dyn MediaEvents>,
     dtls: Arc<crate::dtls::DtlsSettings>,
+    /// WebRTC encryption (DTLS-SRTP); off with `-w`, for debugging.
+    encryption: bool,
+    /// Our candidates are trickled (and their end announced), not put in the SDP.
+    full_trickle: bool,
     /// The last local and remote SDPs (`handle_info`'s `sdps`).
     sdps: Mutex<(Option<String>, Option<String>)>,
 }
@@ -184,6 +207,8 @@ impl PeerConnection {
             closed: AtomicBool::new(false),
             events,
             dtls: plane.dtls.clone(),
+            encryption: plane.sdp.webrtc_encryption,
+            full_trickle: plane.ice.full_trickle,
             sdps: Mutex::default(),
         });
         let handler = Arc::new(AgentHandler(Arc::downgrade(&pc)));
@@ -322,6 +347,14 @@ impl PeerConnection {
             rx.streams.resize_with(count, InStream::default);
         }
         let mut tx = lock(&self.tx);
+        let mut routes = routes;
+        for r in &mut routes.media {
+            if r.ssrc_peer[0] == 0 {
+                if let Some(old) = tx.routes.media.iter().find(|o| o.mindex == r.mindex) {
+                    r.ssrc_peer[0] = old.ssrc_peer[0];
+                }
+            }
+        }
         let count = routes.media.len();
         tx.streams.resize_with(count, OutStream::default);
         for (stream, route) in tx.streams.iter_mut().zip(&routes.media) {
@@ -398,16 +431,23 @@ impl PeerConnection {
             return;
         }
         match event {
-            IceEvent::LocalCandidate(c) => self.events.local_candidate(Some(&c)),
-            IceEvent::GatheringDone => {
-                if self.agent.get().is_some() {
-                    self.events.local_candidate(None);
+            // Full trickle (gathering may end before `new` has returned).
+            IceEvent::LocalCandidate(c) => {
+                let mid = lock(&self.signalling).as_ref().and_then(|s| s.pc_mid.clone()).unwrap_or_default();
+                self.events.local_candidate(Some((&mid, &c)));
+            }
+            IceEvent::GatheringDone if self.full_trickle => self.events.local_candidate(None),
+            IceEvent::GatheringDone => {}
+            IceEvent::StateChanged(state) => {
+                self.webrtc_event(WebrtcSubtype::Ice, Object::new().with("ice", state.name()));
+                if state == IceState::Failed {
+                    self.events.failed("ICE failed");
                 }
             }
-            IceEvent::StateChanged(IceState::Failed) => self.events.failed("ICE failed"),
-            IceEvent::StateChanged(_) | IceEvent::PeerReflexiveRemote(_) => {}
+            IceEvent::PeerReflexiveRemote(_) => {}
             IceEvent::SelectedPair(pair) => {
                 janus_log!(Level::Info, "[{}] New selected pair: {}\n", self.handle_id, pair.text);
+                self.webrtc_event(WebrtcSubtype::SelectedPair, Object::new().with("selected-pair", pair.text.as_str()));
                 if !self.dtls_started.swap(true, Ordering::AcqRel) {
                     self.start_dtls();
                 }
@@ -415,7 +455,27 @@ impl PeerConnection {
         }
     }
 
+    /// `info` with the stream and component ids, to the event handlers.
+    fn webrtc_event(&self, subtype: WebrtcSubtype, info: Object) {
+        let stream_id = self.agent.get().map_or(0, IceAgent::stream_id);
+        self.events.webrtc_event(subtype, info.with("stream_id", stream_id).with("component_id", 1).into());
+    }
+
+    fn dtls_event(&self, state: crate::dtls::DtlsState, retransmissions: u32) {
+        let info = Object::new().with("dtls", state.as_str());
+        let stream_id = self.agent.get().map_or(0, IceAgent::stream_id);
+        let info = info.with("stream_id", stream_id).with("component_id", 1).with("retransmissions", retransmissions);
+        self.events.webrtc_event(WebrtcSubtype::Dtls, info.into());
+    }
+
     fn start_dtls(&self) {
+        if !self.encryption {
+            janus_log!(Level::Warn, "[{}] WebRTC encryption disabled, skipping DTLS handshake\n", self.handle_id);
+            if !self.ready.swap(true, Ordering::AcqRel) {
+                self.events.webrtc_up();
+            }
+            return;
+        }
         let role = match lock(&self.signalling).as_ref().map(|s| s.dtls_role) {
             Some(SdpDtlsRole::Server) => DtlsRole::Server,
             _ => DtlsRole::Client,
@@ -430,7 +490,9 @@ impl PeerConnection {
             dtls.set_remote_fingerprint(&hash, &value);
         }
         dtls.start(Instant::now());
+        let state = dtls.state();
         rx.dtls = Some(dtls);
+        self.dtls_event(state, 0);
         let failed = self.flush_dtls(&mut rx);
         drop(rx);
         if let Some(reason) = failed {
@@ -446,6 +508,7 @@ impl PeerConnection {
             agent.send(datagram);
         }
         let mut failed = None;
+        let before = dtls.state();
         while let Some(event) = dtls.poll_event() {
             match event {
                 DtlsEvent::Connected(material) => {
@@ -466,6 +529,9 @@ impl PeerConnection {
                 DtlsEvent::Failed(crate::dtls::DtlsFailure::Timeout) => failed = Some("DTLS timeout"),
                 DtlsEvent::Failed(_) => failed = Some("DTLS error"),
             }
+        }
+        if let Some(dtls) = rx.dtls.as_ref().filter(|d| d.state() != before) {
+            self.dtls_event(dtls.state(), dtls.retransmissions());
         }
         failed
     }
@@ -507,26 +573,50 @@ impl PeerConnection {
         }
         let mut guard = lock(&self.rx);
         let rx = &mut *guard;
-        let Some(srtp) = rx.srtp.as_mut() else { return };
         rx.buf[..data.len()].copy_from_slice(data);
-        let Ok(len) = srtp.unprotect_rtp(&mut rx.buf[..], data.len()) else { return };
-        let packet = &mut rx.buf[..len];
-        let Some(incoming) = rx.routes.incoming(packet) else { return };
-        if incoming.rtx {
-            // RFC 4588 retransmissions are only useful with a NACK queue, which is not here.
+        let Some(len) = transform(rx.srtp.as_mut(), self.encryption, &mut rx.buf[..], data.len(), SrtpSession::unprotect_rtp) else {
             return;
+        };
+        let Some(incoming) = rx.routes.incoming(&rx.buf[..len]) else { return };
+        let packet = if incoming.rtx {
+            // An RFC 4588 retransmission (of a packet we NACKed): back to the original.
+            let r = &rx.routes.media[incoming.route];
+            let primary = r.ssrc_peer[incoming.substream];
+            match unwrap_rtx(&mut rx.buf[..len], r, primary) {
+                Some((at, n)) => &mut rx.buf[at..at + n],
+                None => return,
+            }
+        } else {
+            &mut rx.buf[..len]
+        };
+        let peer_ssrc = RtpHeader::new(packet).map_or(0, |h| h.ssrc());
+        if incoming.learnt {
+            // The send side addresses feedback (PLI, NACK) to this SSRC too.
+            if let Some(r) = lock(&self.tx).routes.media.get_mut(incoming.route) {
+                r.ssrc_peer[0] = peer_ssrc;
+            }
         }
         let route = &rx.routes.media[incoming.route];
         let (mindex, video) = (route.mindex as i32, route.video);
         let t = now();
         let stream = &mut rx.streams[incoming.route];
-        let _ = stream.rtcp.process_incoming_rtp(packet, false, false, true, if video { 90000 } else { 48000 }, t.monotonic_us);
+        let rtx_enabled = !route.rtx_payload_types.is_empty();
+        let clock_rate = if video { 90000 } else { 48000 };
+        let _ = stream.rtcp.process_incoming_rtp(packet, incoming.rtx, rtx_enabled, false, clock_rate, t.monotonic_us);
         stream.last_packet_us = t.monotonic_us;
         let started = !stream.receiving;
         stream.receiving = true;
         if started {
             let mid = route.mid.clone().unwrap_or_default();
             self.events.media_state(&mid, video, true);
+        }
+        if route.do_nacks && video {
+            let mut missing = [0u16; MAX_GAP as usize];
+            let seq = RtpHeader::new(packet).map_or(0, |h| h.sequence_number());
+            let lost = stream.losses.received(seq, &mut missing);
+            if lost > 0 {
+                self.send_nacks(incoming.route, peer_ssrc, &missing[..lost]);
+            }
         }
         let extensions = RtpExtensions::parse(packet, &rx.routes.ext, video);
         self.events.incoming_rtp(mindex, video, packet, &extensions);
@@ -538,9 +628,10 @@ impl PeerConnection {
         }
         let mut guard = lock(&self.rx);
         let rx = &mut *guard;
-        let Some(srtp) = rx.srtp.as_mut() else { return };
         rx.buf[..data.len()].copy_from_slice(data);
-        let Ok(len) = srtp.unprotect_rtcp(&mut rx.buf[..], data.len()) else { return };
+        let Some(len) = transform(rx.srtp.as_mut(), self.encryption, &mut rx.buf[..], data.len(), SrtpSession::unprotect_rtcp) else {
+            return;
+        };
         let mut len = len;
         if let Some(ssrc) = nack_media_ssrc(&rx.buf[..len]) {
             // NACKs are the core's business: answered here, never shown to plugins.
@@ -560,6 +651,18 @@ impl PeerConnection {
         // Statistics from SRs/RRs; the plugin sees the compound as the peer sent it.
         let _ = fix_ssrc(Some(&mut rx.streams[i].rtcp), packet, None, now());
         self.events.incoming_rtcp(mindex, video, packet);
+    }
+
+    /// Asks the peer for the packets `seqs` of medium `route`, sent by `peer_ssrc` (a
+    /// generic NACK).
+    fn send_nacks(&self, route: usize, peer_ssrc: u32, seqs: &[u16]) {
+        let mut guard = lock(&self.tx);
+        let tx = &mut *guard;
+        let Some(r) = tx.routes.media.get(route) else { return };
+        let fix = SsrcFix { local: r.ssrc, remote: peer_ssrc };
+        let room = tx.buf.len() - RTCP_TRAILER_ROOM;
+        let Some(len) = crate::rtcp::feedback::nacks(&mut tx.buf[..room.min(12 + 4 * MAX_GAP as usize)], seqs) else { return };
+        self.send_rtcp_locked(tx, len, fix);
     }
 
     /// Resends what a NACK (about our SSRC `ssrc`) asks for, as it was sent, if still kept
@@ -643,8 +746,9 @@ impl PeerConnection {
             rx.streams[i].rtcp.report_block(&mut block, t.monotonic_us);
             block[..4].copy_from_slice(&peer.to_be_bytes());
             rr[8..8 + REPORT_BLOCK_SIZE].copy_from_slice(&block);
-            let Some(srtp) = rx.srtp.as_mut() else { return };
-            if let Ok(n) = srtp.protect_rtcp(&mut rr, 8 + REPORT_BLOCK_SIZE) {
+            // Everything we send goes through the one outbound session (one SRTCP index).
+            let mut tx = lock(&self.tx);
+            if let Some(n) = transform(tx.srtp.as_mut(), self.encryption, &mut rr, 8 + REPORT_BLOCK_SIZE, SrtpSession::protect_rtcp) {
                 agent.send(&rr[..n]);
             }
         }
@@ -670,8 +774,7 @@ impl PeerConnection {
             sr[16..20].copy_from_slice(&s.last_rtp_ts.to_be_bytes());
             sr[20..24].copy_from_slice(&s.packets.to_be_bytes());
             sr[24..28].copy_from_slice(&s.octets.to_be_bytes());
-            let Some(srtp) = tx.srtp.as_mut() else { return };
-            if let Ok(n) = srtp.protect_rtcp(&mut sr, 28) {
+            if let Some(n) = transform(tx.srtp.as_mut(), self.encryption, &mut sr, 28, SrtpSession::protect_rtcp) {
                 agent.send(&sr[..n]);
             }
         }
@@ -701,8 +804,7 @@ impl PeerConnection {
         let Some(h) = RtpHeader::new(&tx.buf[..len]) else { return };
         let (ts, payload) = (h.timestamp(), len - h.payload_offset().unwrap_or(len));
         let seq = h.sequence_number();
-        let Some(srtp) = tx.srtp.as_mut() else { return };
-        if let Ok(n) = srtp.protect_rtp(&mut tx.buf[..], len) {
+        if let Some(n) = transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtp) {
             agent.send(&tx.buf[..n]);
             let s = &mut tx.streams[i];
             s.packets = s.packets.wrapping_add(1);
@@ -779,8 +881,7 @@ impl PeerConnection {
         if fix_ssrc(None, &mut tx.buf[..len], Some(fix), now()).is_err() {
             return;
         }
-        let Some(srtp) = tx.srtp.as_mut() else { return };
-        if let Ok(n) = srtp.protect_rtcp(&mut tx.buf[..], len) {
+        if let Some(n) = transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtcp) {
             agent.send(&tx.buf[..n]);
         }
     }

@@ -165,25 +165,8 @@ impl Client {
 
     /// As [`Client::connect`], reporting a failure instead of panicking.
     pub fn try_connect(&mut self, remote: &str, role: DtlsRole) -> Result<(), String> {
+        self.connect_ice(remote)?;
         let agent = self.agent.as_ref().unwrap();
-        agent.set_remote_credentials(attribute(remote, "ice-ufrag").unwrap(), attribute(remote, "ice-pwd").unwrap());
-        let mut description = SdpPeer::default();
-        let mut candidates = Vec::new();
-        for line in remote.lines().filter_map(|l| l.strip_prefix("a=candidate:")) {
-            if let Ok(CandidateOutcome::Added(i)) = parse_candidate(&mut description, &SdpSettings::default(), line) {
-                candidates.extend(Candidate::from_remote(&description.remote_candidates[i]));
-            }
-        }
-        assert!(!candidates.is_empty(), "no candidates in {remote}");
-        agent.add_remote_candidates(candidates);
-        let deadline = Instant::now() + WAIT;
-        loop {
-            match self.events.recv_timeout(Duration::from_millis(100)) {
-                Ok(IceEvent::SelectedPair(_)) => break,
-                _ if Instant::now() >= deadline => return Err("ICE did not connect".into()),
-                _ => {}
-            }
-        }
         let fingerprint = attribute(remote, "fingerprint").unwrap().strip_prefix("sha-256 ").unwrap();
         let mut dtls = DtlsContext::new(&self.dtls_settings, role).unwrap();
         dtls.set_remote_fingerprint("sha-256", fingerprint);
@@ -216,6 +199,29 @@ impl Client {
         self.srtp = Some(SrtpSession::new(material.profile, &material.keys).unwrap());
         self.dtls = Some(dtls);
         Ok(())
+    }
+
+    /// ICE only: the gateway's credentials and candidates, checks until a pair is selected.
+    pub fn connect_ice(&mut self, remote: &str) -> Result<(), String> {
+        let agent = self.agent.as_ref().unwrap();
+        agent.set_remote_credentials(attribute(remote, "ice-ufrag").unwrap(), attribute(remote, "ice-pwd").unwrap());
+        let mut description = SdpPeer::default();
+        let mut candidates = Vec::new();
+        for line in remote.lines().filter_map(|l| l.strip_prefix("a=candidate:")) {
+            if let Ok(CandidateOutcome::Added(i)) = parse_candidate(&mut description, &SdpSettings::default(), line) {
+                candidates.extend(Candidate::from_remote(&description.remote_candidates[i]));
+            }
+        }
+        assert!(!candidates.is_empty(), "no candidates in {remote}");
+        agent.add_remote_candidates(candidates);
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.events.recv_timeout(Duration::from_millis(100)) {
+                Ok(IceEvent::SelectedPair(_)) => return Ok(()),
+                _ if Instant::now() >= deadline => return Err("ICE did not connect".into()),
+                _ => {}
+            }
+        }
     }
 
     /// Sends bytes as they are (no SRTP).
