@@ -178,7 +178,6 @@ fn echotest_reference_janus() {
 }
 
 #[test]
-#[ignore = "needs the media plane (issue 4)"]
 fn echotest_ours() {
     echotest(&binary_under_test(), "webrtc-echotest-ours");
 }

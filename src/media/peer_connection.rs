@@ -418,6 +418,12 @@ impl PeerConnection {
             let mut rx = lock(&self.rx);
             if let Some(dtls) = rx.dtls.as_mut() {
                 dtls.send_close_notify();
+                // The alert must leave before the agent goes.
+                if let Some(agent) = self.agent.get() {
+                    while let Some(datagram) = dtls.poll_transmit() {
+                        agent.send(datagram);
+                    }
+                }
             }
             rx.srtp = None;
         }
