@@ -303,18 +303,9 @@ fn start_media_plane(config: &Config, info: &StaticInfo) -> Result<crate::media:
     use crate::ice::{parse_interface_list, EventLoops, IceSettings, InterfaceFilter, NatMapping, Nomination, TurnServer, TurnTransport};
     let get = |category: &str, name: &str| config.get_value(category, name).map(String::from);
     let flag = |category: &str, name: &str| get(category, name).is_some_and(|v| is_true(&v));
-    let public_ips: Vec<String> = get("nat", "nat_1_1_mapping")
-        .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
-        .unwrap_or_default();
+    let public_ips = info.public_ips.clone();
     let nat_1_1 = (!public_ips.is_empty())
         .then(|| NatMapping { public_ips: public_ips.clone(), keep_private_host: flag("nat", "keep_private_host") });
-    let rtp_port_range = get("media", "rtp_port_range")
-        .and_then(|r| {
-            let (min, max) = r.split_once('-')?;
-            let (min, max) = (atoi(min).clamp(0, 65535) as u16, atoi(max).clamp(0, 65535) as u16);
-            Some(if min > max { (max, min) } else { (min, max) })
-        })
-        .unwrap_or((0, 0));
     let turn_servers = get("nat", "turn_server")
         .map(|server| {
             let transport = match get("nat", "turn_type").as_deref() {
@@ -343,7 +334,7 @@ fn start_media_plane(config: &Config, info: &StaticInfo) -> Result<crate::media:
             ipv6_linklocal: info.ipv6_link_local,
         },
         nat_1_1,
-        rtp_port_range,
+        rtp_port_range: info.rtp_port_range,
         stun_server: get("nat", "stun_server").map(|s| (s, get("nat", "stun_port").map_or(3478, |p| atoi(&p).clamp(0, 65535) as u16))),
         turn_servers,
         nomination: if info.ice_nomination.eq_ignore_ascii_case("regular") { Nomination::Regular } else { Nomination::Aggressive },
@@ -389,16 +380,66 @@ fn start_media_plane(config: &Config, info: &StaticInfo) -> Result<crate::media:
     })
 }
 
+/// `rtp_port_range` as Janus reads it: split at the last `-`, a side that is not a port
+/// counts as 0 (with a warning), the bounds are swapped if reversed, and 0 as the maximum
+/// means 65535.
+fn read_rtp_port_range(range: &str) -> (u16, u16) {
+    let (mut min, mut max) = (0u16, 0u16);
+    if let Some((low, high)) = range.rsplit_once('-') {
+        for (side, text, port) in [("min", low, &mut min), ("max", high, &mut max)] {
+            match crate::utils::string_to_unsigned::<u16>(text.as_bytes()) {
+                Ok(v) => *port = v,
+                Err(_) => janus_log!(Level::Warn, "Invalid RTP {} port value: {} (assuming 0)\n", side, text),
+            }
+        }
+    }
+    if min > max {
+        std::mem::swap(&mut min, &mut max);
+    }
+    if max == 0 {
+        max = u16::MAX;
+    }
+    janus_log!(Level::Info, "RTP port range: {} -- {}\n", min, max);
+    (min, max)
+}
+
+/// `nat_1_1_mapping` as Janus reads it: comma-separated, entries taken as written (no
+/// trimming), invalid addresses skipped with a warning, duplicates dropped. Janus keeps them
+/// as the keys of a GLib string hash table listed with `g_hash_table_get_keys`, which
+/// prepends while walking the table: the reverse of the table's walking order.
+fn read_nat_1_1_mapping(mapping: &str) -> Vec<String> {
+    janus_log!(Level::Info, "Using nat_1_1_mapping for public IP: {}\n", mapping);
+    let mut valid: Vec<&str> = Vec::new();
+    for address in mapping.split(',').filter(|a| !a.is_empty()) {
+        if address.parse::<std::net::IpAddr>().is_err() {
+            janus_log!(Level::Warn, "Invalid nat_1_1_mapping address {}, skipping...\n", address);
+        } else if !valid.contains(&address) {
+            valid.push(address);
+        }
+    }
+    let order = crate::sys::glib::string_hash_table_order(&valid);
+    order.into_iter().rev().map(|i| valid[i].to_string()).collect()
+}
+
 fn read_media_settings(config: &Config, info: &mut StaticInfo) -> (Option<u32>, Option<u32>) {
     let media = |name: &str| config.get_value("media", name).map(String::from);
     let nat = |name: &str| config.get_value("nat", name).map(String::from);
     let flag = |v: Option<String>| v.is_some_and(|v| is_true(&v));
     info.ipv6 = flag(media("ipv6"));
     info.ipv6_link_local = info.ipv6 && flag(media("ipv6_linklocal"));
+    if let Some(range) = media("rtp_port_range") {
+        info.rtp_port_range = read_rtp_port_range(&range);
+    }
     info.ice_lite = flag(nat("ice_lite"));
     info.ice_tcp = flag(nat("ice_tcp"));
     info.full_trickle = flag(nat("full_trickle"));
     info.mdns_enabled = !flag(nat("ignore_mdns"));
+    if let Some(mapping) = nat("nat_1_1_mapping") {
+        info.public_ips = read_nat_1_1_mapping(&mapping);
+        if !info.public_ips.is_empty() && flag(nat("keep_private_host")) {
+            janus_log!(Level::Info, "  -- Going to keep the private host too (separate candidates)\n");
+        }
+    }
     if flag(nat("allow_force_relay")) {
         janus_log!(Level::Warn, "Note: applications/users will be allowed to force Janus to use TURN. Make sure you know what you're doing!\n");
         info.allow_force_relay = true;
@@ -866,4 +907,29 @@ pub fn run(options: Options) -> i32 {
         l.destroy();
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rtp_port_range_reads_as_janus() {
+        assert_eq!(read_rtp_port_range("20000-40000"), (20000, 40000));
+        assert_eq!(read_rtp_port_range("40000-20000"), (20000, 40000));
+        // strtol reads "abc" as 0, which is a valid port for Janus.
+        assert_eq!(read_rtp_port_range("abc-2000"), (0, 2000));
+        assert_eq!(read_rtp_port_range("70000-1000"), (0, 1000));
+        assert_eq!(read_rtp_port_range("5000"), (0, u16::MAX));
+        // Split at the last dash; strtol reads "1-2" as 1.
+        assert_eq!(read_rtp_port_range("1-2-3"), (1, 3));
+    }
+
+    #[test]
+    fn nat_1_1_mapping_skips_invalid_and_duplicate_addresses() {
+        // The order was checked against /usr/bin/janus' `info` for this same input.
+        let ips = read_nat_1_1_mapping("1.2.3.4,5.6.7.8,bad,1.2.3.4,2001:db8::1,7.7.7.7, 9.9.9.9,,");
+        assert_eq!(ips, ["7.7.7.7", "1.2.3.4", "5.6.7.8", "2001:db8::1"]);
+        assert!(read_nat_1_1_mapping("bad,,").is_empty());
+    }
 }

@@ -16,7 +16,10 @@ pub struct StaticInfo {
     /// The log file, when logging to one.
     pub log_path: Option<String>,
     pub local_ip: String,
+    /// The valid `nat_1_1_mapping` addresses, deduplicated, in the order Janus keeps them.
     pub public_ips: Vec<String>,
+    /// `rtp_port_range` as Janus reads it; (0, 0) when not configured.
+    pub rtp_port_range: (u16, u16),
     pub ipv6: bool,
     pub ipv6_link_local: bool,
     pub ice_lite: bool,
@@ -52,6 +55,7 @@ impl Default for StaticInfo {
             log_path: None,
             local_ip: String::new(),
             public_ips: Vec::new(),
+            rtp_port_range: (0, 0),
             ipv6: false,
             ipv6_link_local: false,
             ice_lite: false,
