@@ -306,8 +306,10 @@ fn start_media_plane(config: &Config, info: &StaticInfo) -> Result<crate::media:
     let public_ips = info.public_ips.clone();
     let nat_1_1 = (!public_ips.is_empty())
         .then(|| NatMapping { public_ips: public_ips.clone(), keep_private_host: flag("nat", "keep_private_host") });
-    let turn_servers = get("nat", "turn_server")
-        .map(|server| {
+    let turn_servers = info
+        .turn_server
+        .clone()
+        .map(|(server, port)| {
             let transport = match get("nat", "turn_type").as_deref() {
                 Some(t) if t.eq_ignore_ascii_case("tcp") => TurnTransport::Tcp,
                 Some(t) if t.eq_ignore_ascii_case("tls") => TurnTransport::Tls,
@@ -315,7 +317,7 @@ fn start_media_plane(config: &Config, info: &StaticInfo) -> Result<crate::media:
             };
             TurnServer {
                 server,
-                port: get("nat", "turn_port").map_or(3478, |p| atoi(&p).clamp(0, 65535) as u16),
+                port,
                 transport,
                 username: get("nat", "turn_user").unwrap_or_default(),
                 password: get("nat", "turn_pwd").unwrap_or_default(),
@@ -335,7 +337,7 @@ fn start_media_plane(config: &Config, info: &StaticInfo) -> Result<crate::media:
         },
         nat_1_1,
         rtp_port_range: info.rtp_port_range,
-        stun_server: get("nat", "stun_server").map(|s| (s, get("nat", "stun_port").map_or(3478, |p| atoi(&p).clamp(0, 65535) as u16))),
+        stun_server: info.stun_server.clone(),
         turn_servers,
         nomination: if info.ice_nomination.eq_ignore_ascii_case("regular") { Nomination::Regular } else { Nomination::Aggressive },
         keepalive_conncheck: info.ice_keepalive_conncheck,
@@ -421,6 +423,22 @@ fn read_nat_1_1_mapping(mapping: &str) -> Vec<String> {
     order.into_iter().rev().map(|i| valid[i].to_string()).collect()
 }
 
+/// A STUN or TURN server and its port as Janus reads them: a port that is not one disables
+/// the server with a warning, a missing or 0 port is 3478.
+fn read_ice_server(server: Option<String>, port: Option<String>, what: &str) -> Option<(String, u16)> {
+    let port = match port {
+        None => 0,
+        Some(text) => match crate::utils::string_to_unsigned::<u16>(text.as_bytes()) {
+            Ok(port) => port,
+            Err(_) => {
+                janus_log!(Level::Warn, "Invalid {} port: {} (disabling {})\n", what, text, what);
+                return None;
+            }
+        },
+    };
+    server.map(|server| (server, if port == 0 { 3478 } else { port }))
+}
+
 fn read_media_settings(config: &Config, info: &mut StaticInfo) -> (Option<u32>, Option<u32>) {
     let media = |name: &str| config.get_value("media", name).map(String::from);
     let nat = |name: &str| config.get_value("nat", name).map(String::from);
@@ -454,14 +472,8 @@ fn read_media_settings(config: &Config, info: &mut StaticInfo) -> (Option<u32>, 
     if let Some(v) = nat("ice_keepalive_conncheck") {
         info.ice_keepalive_conncheck = is_true(&v);
     }
-    if let Some(server) = nat("stun_server") {
-        let port = nat("stun_port").map_or(3478, |p| atoi(&p));
-        info.stun_server = Some(format!("{server}:{port}"));
-    }
-    if let Some(server) = nat("turn_server") {
-        let port = nat("turn_port").map_or(3478, |p| atoi(&p));
-        info.turn_server = Some(format!("{server}:{port}"));
-    }
+    info.stun_server = read_ice_server(nat("stun_server"), nat("stun_port"), "STUN");
+    info.turn_server = read_ice_server(nat("turn_server"), nat("turn_port"), "TURN");
     if let Some(dscp) = media("dscp").or_else(|| media("dscp_tos")).map(|v| atoi(&v)) {
         if dscp < 0 {
             janus_log!(Level::Warn, "Ignoring dscp value as it's not a positive integer\n");
@@ -931,5 +943,15 @@ mod tests {
         let ips = read_nat_1_1_mapping("1.2.3.4,5.6.7.8,bad,1.2.3.4,2001:db8::1,7.7.7.7, 9.9.9.9,,");
         assert_eq!(ips, ["7.7.7.7", "1.2.3.4", "5.6.7.8", "2001:db8::1"]);
         assert!(read_nat_1_1_mapping("bad,,").is_empty());
+    }
+
+    #[test]
+    fn ice_server_ports_read_as_janus() {
+        let server = || Some("stun.example.org".to_string());
+        assert_eq!(read_ice_server(server(), None, "STUN"), Some(("stun.example.org".into(), 3478)));
+        assert_eq!(read_ice_server(server(), Some("0".into()), "STUN"), Some(("stun.example.org".into(), 3478)));
+        assert_eq!(read_ice_server(server(), Some("19302".into()), "STUN"), Some(("stun.example.org".into(), 19302)));
+        assert_eq!(read_ice_server(server(), Some("99999".into()), "STUN"), None);
+        assert_eq!(read_ice_server(None, Some("3478".into()), "TURN"), None);
     }
 }

@@ -34,8 +34,9 @@ pub struct StaticInfo {
     pub twcc_period: i64,
     pub dscp: i64,
     pub dtls_mtu: i64,
-    pub stun_server: Option<String>,
-    pub turn_server: Option<String>,
+    /// STUN and TURN servers with their ports (a missing or 0 port is 3478, as in Janus).
+    pub stun_server: Option<(String, u16)>,
+    pub turn_server: Option<(String, u16)>,
     pub allow_force_relay: bool,
     pub static_event_loops: i64,
     pub loop_indication: bool,
@@ -141,11 +142,11 @@ pub fn build(gateway: &Gateway, transaction: Option<&str>) -> Json {
         o.set("dscp", i.dscp);
     }
     o.set("dtls-mtu", i.dtls_mtu);
-    if let Some(stun) = &i.stun_server {
-        o.set("stun-server", stun.as_str());
+    if let Some((server, port)) = &i.stun_server {
+        o.set("stun-server", format!("{server}:{port}").as_str());
     }
-    if let Some(turn) = &i.turn_server {
-        o.set("turn-server", turn.as_str());
+    if let Some((server, port)) = &i.turn_server {
+        o.set("turn-server", format!("{server}:{port}").as_str());
     }
     if i.allow_force_relay {
         o.set("allow-force-relay", true);
