@@ -303,9 +303,8 @@ fn start_media_plane(config: &Config, info: &StaticInfo) -> Result<crate::media:
     use crate::ice::{parse_interface_list, EventLoops, IceSettings, InterfaceFilter, NatMapping, Nomination, TurnServer, TurnTransport};
     let get = |category: &str, name: &str| config.get_value(category, name).map(String::from);
     let flag = |category: &str, name: &str| get(category, name).is_some_and(|v| is_true(&v));
-    let public_ips = info.public_ips.clone();
-    let nat_1_1 = (!public_ips.is_empty())
-        .then(|| NatMapping { public_ips: public_ips.clone(), keep_private_host: flag("nat", "keep_private_host") });
+    let nat_1_1 = (!info.public_ips.is_empty())
+        .then(|| NatMapping { public_ips: info.public_ips.clone(), keep_private_host: flag("nat", "keep_private_host") });
     let turn_servers = info
         .turn_server
         .clone()
@@ -372,7 +371,7 @@ fn start_media_plane(config: &Config, info: &StaticInfo) -> Result<crate::media:
         ice_tcp: info.ice_tcp,
         ice_lite: info.ice_lite,
         full_trickle: info.full_trickle,
-        public_ip: public_ips.first().cloned().unwrap_or_else(|| info.local_ip.clone()),
+        public_ip: info.public_ips.first().cloned().unwrap_or_else(|| info.local_ip.clone()),
     };
     Ok(crate::media::MediaPlane {
         ice: Arc::new(ice),

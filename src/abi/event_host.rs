@@ -22,11 +22,28 @@ use crate::loggers::Logger;
 use crate::modules::{AdminResponse, ModuleInfo, QueryableModule};
 use crate::sys::jansson::json_decref;
 
+/// A module's `destroy()`, let through once: Janus destroys event handlers and loggers at
+/// shutdown, and the core may reach that point from more than one path.
+#[derive(Default)]
+struct DestroyOnce(AtomicBool);
+
+impl DestroyOnce {
+    fn call(&self, destroy: Option<unsafe extern "C" fn()>) {
+        if self.0.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if let Some(destroy) = destroy {
+            // SAFETY: a mandatory method of a module whose vtable passed the load checks.
+            unsafe { destroy() }
+        }
+    }
+}
+
 /// A loaded, `init`ed event handler module.
 pub struct EventHandlerModule {
     info: ModuleInfo,
     vtable: *const EventHandlerVtable,
-    destroyed: AtomicBool,
+    destroyed: DestroyOnce,
 }
 
 // The vtable is the module's static data; its functions are callable from any thread (Janus
@@ -55,7 +72,7 @@ pub fn start_event_handler(
     Some(Arc::new(EventHandlerModule {
         info: module.info.clone(),
         vtable,
-        destroyed: AtomicBool::new(false),
+        destroyed: DestroyOnce::default(),
     }))
 }
 
@@ -68,15 +85,8 @@ impl EventHandlerModule {
     /// `destroy()`, as Janus calls it at shutdown after the event bus stopped. Only the
     /// first call reaches the module.
     pub fn destroy(&self) {
-        if self.destroyed.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        // SAFETY: mandatory method of a checked vtable.
-        unsafe {
-            if let Some(destroy) = (*self.vtable).destroy {
-                destroy();
-            }
-        }
+        // SAFETY: the vtable was checked at load time and is the module's static data.
+        self.destroyed.call(unsafe { (*self.vtable).destroy });
     }
 }
 
@@ -112,7 +122,7 @@ impl EventHandler for EventHandlerModule {
 pub struct LoggerModule {
     info: ModuleInfo,
     vtable: *const LoggerVtable,
-    destroyed: AtomicBool,
+    destroyed: DestroyOnce,
 }
 
 // As for event handlers: static module data, thread-safe entry points.
@@ -142,7 +152,7 @@ pub fn start_logger(
     Some(Arc::new(LoggerModule {
         info: module.info.clone(),
         vtable,
-        destroyed: AtomicBool::new(false),
+        destroyed: DestroyOnce::default(),
     }))
 }
 
@@ -155,15 +165,8 @@ impl LoggerModule {
     /// `destroy()`, as Janus calls it at exit once the log pipeline stopped (shut the log
     /// thread down and clear the sinks first). Only the first call reaches the module.
     pub fn destroy(&self) {
-        if self.destroyed.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        // SAFETY: mandatory method of a checked vtable.
-        unsafe {
-            if let Some(destroy) = (*self.vtable).destroy {
-                destroy();
-            }
-        }
+        // SAFETY: the vtable was checked at load time and is the module's static data.
+        self.destroyed.call(unsafe { (*self.vtable).destroy });
     }
 }
 
