@@ -230,3 +230,24 @@ pub(crate) fn error_of(reply: &Json) -> (i64, String) {
     let e = reply.get("error").expect("an error reply");
     (e.get("code").unwrap().as_i64().unwrap(), e.get("reason").unwrap().as_str().unwrap().to_string())
 }
+
+/// Every file of one fuzzing corpus of `../shared/corpora` (`rtp_fuzzer`, `sdp_fuzzer`, ...),
+/// through all its subfolders, sorted. Panics if the corpus is missing or empty, so that a
+/// test over it cannot pass having read nothing.
+pub(crate) fn corpus_files(name: &str) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut folders = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora").join(name)];
+    while let Some(folder) = folders.pop() {
+        let entries = std::fs::read_dir(&folder).unwrap_or_else(|e| panic!("corpus {}: {e}", folder.display()));
+        for path in entries.map(|entry| entry.expect("corpus entry").path()) {
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    assert!(!files.is_empty(), "corpus {name} is empty");
+    files.sort();
+    files
+}

@@ -577,12 +577,10 @@ mod tests {
 
     #[test]
     fn rtp_corpus_survives() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/rtp_fuzzer");
-        let Ok(entries) = std::fs::read_dir(&dir) else { return };
         let ids = ExtensionIds { mid: 1, audio_level: 2, video_orientation: 3, playout_delay: 4, dependency_descriptor: 5, ..ExtensionIds::default() };
         let mut out = [0u8; 1600];
-        for entry in entries.flatten() {
-            let data = std::fs::read(entry.path()).unwrap_or_default();
+        for path in crate::test_support::corpus_files("rtp_fuzzer") {
+            let data = std::fs::read(&path).expect("corpus file");
             let mut r = routes();
             let _ = r.incoming(&data);
             let _ = classify(&data);

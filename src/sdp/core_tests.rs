@@ -226,12 +226,7 @@ fn plugin_sdp_errors_and_settings() {
 
 #[test]
 fn fuzz_corpus_survives() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/sdp_fuzzer");
-    let mut files = Vec::new();
-    for dir in std::fs::read_dir(&root).expect("sdp_fuzzer corpus").flatten() {
-        files.extend(std::fs::read_dir(dir.path()).into_iter().flatten().flatten().map(|e| e.path()));
-    }
-    assert!(!files.is_empty());
+    let files = crate::test_support::corpus_files("sdp_fuzzer");
     let settings = SdpSettings::default();
     for path in files {
         let Ok(bytes) = std::fs::read(&path) else { continue };
