@@ -238,7 +238,10 @@ fn sampleevh_gets_janus_events_and_jsonlog_the_log() {
     // jsonlog wrote the log lines as JSON objects.
     let lines: Vec<Json> = ours.json_log.lines().map(|l| l.trim_matches(|c: char| c == '\0' || c.is_whitespace())).filter(|l| !l.is_empty()).map(parse_json).collect();
     assert!(lines.iter().all(|l| int_at(l, &["timestamp"]).is_some() && str_at(l, &["line"]).is_some()), "{}", ours.json_log);
-    for expected in ["Creating new session: ", "Loading plugin 'libjanus_echotest.so'...", "Stopping server, please wait...", "Bye!"] {
+    // Not the last lines ("Bye!"): they reach jsonlog just before its destroy(), which raises
+    // its stopping flag before queueing the exit marker, so its thread may drop lines still
+    // queued, under /usr/bin/janus as under ours.
+    for expected in ["Creating new session: ", "Loading plugin 'libjanus_echotest.so'...", "Stopping server, please wait..."] {
         assert!(lines.iter().any(|l| str_at(l, &["line"]).is_some_and(|t| t.starts_with(expected))), "{expected} in {}", ours.json_log);
     }
 
