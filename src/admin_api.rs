@@ -7,11 +7,11 @@
 //! There is no media plane yet, so handle requests answer what Janus answers for a handle
 //! without a PeerConnection.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::apierror::ApiError;
+use crate::ice::servers::{resolve, test_stun_server, STUN_TEST_TIMEOUT};
 use crate::gateway::Gateway;
 use crate::janus_api::{create_message, send_error, send_invalid};
 use crate::json::{validate, Json, JsonType, Object, Param, JSON_PARAM_POSITIVE, JSON_PARAM_REQUIRED};
@@ -88,9 +88,6 @@ fn global_params(verb: &str) -> &'static [Param] {
     }
 }
 
-/// How long `test_stun` waits for the server's answer (Janus' `select` timeout).
-const STUN_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// One Admin request being answered: where replies go and what they carry.
 struct Call<'a> {
     request: &'a Request,
@@ -145,29 +142,6 @@ fn ids(ids: impl IntoIterator<Item = u64>) -> Json {
 
 fn strings(items: impl IntoIterator<Item = String>) -> Json {
     Json::Array(items.into_iter().map(Json::from).collect())
-}
-
-/// The first address `address` resolves to (`getaddrinfo`, first result).
-fn resolve(address: &str) -> Option<IpAddr> {
-    (address, 0).to_socket_addrs().ok()?.next().map(|a| a.ip())
-}
-
-/// `janus_ice_test_stun_server`: one Binding Request from `local_port` (any address of the
-/// server's family) to the server, and the address the answer maps us to.
-pub fn test_stun_server(server: SocketAddr, local_port: u16, timeout: Duration) -> Option<SocketAddr> {
-    let any = match server {
-        SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        SocketAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-    };
-    let socket = UdpSocket::bind((any, local_port)).ok()?;
-    let mut transaction_id = [0u8; 12];
-    transaction_id[..8].copy_from_slice(&crate::utils::random_u64().to_ne_bytes());
-    transaction_id[8..].copy_from_slice(&crate::utils::random_u32().to_ne_bytes());
-    socket.send_to(&crate::stun::binding_request(&transaction_id), server).ok()?;
-    socket.set_read_timeout(Some(timeout)).ok()?;
-    let mut buf = [0u8; 1500];
-    let (len, _) = socket.recv_from(&mut buf).ok()?;
-    crate::stun::parse_binding_response(&buf[..len], &transaction_id).ok()
 }
 
 impl Gateway {
@@ -376,7 +350,7 @@ impl Gateway {
                 let Some(ip) = resolve(call.str("address").unwrap_or_default()) else {
                     return call.error(ApiError::Unknown, Some("Could not resolve address"));
                 };
-                let Some(public) = test_stun_server(SocketAddr::new(ip, port), local_port, STUN_TIMEOUT) else {
+                let Some(public) = test_stun_server(SocketAddr::new(ip, port), local_port, STUN_TEST_TIMEOUT) else {
                     return call.error(ApiError::Unknown, Some("STUN request failed"));
                 };
                 let elapsed = self.env.monotonic_us() - start;
@@ -654,6 +628,8 @@ mod tests {
     use crate::gateway::Settings;
     use crate::modules::ModuleKind;
     use crate::test_support::{error_of, fixture, fixture_with, module_info, FakeModule, Fixture};
+    use std::net::UdpSocket;
+    use std::time::Duration;
 
     const FLAGS_OFF: &str = r#"{"got-offer":false,"got-answer":false,"negotiated":false,"processing-offer":false,"starting":false,"ice-restart":false,"ready":false,"stopped":false,"alert":false,"trickle":false,"all-trickles":false,"resend-trickles":false,"trickle-synced":false,"data-channels":false,"has-audio":false,"has-video":false,"new-datachan-sdp":false,"rfc4588-rtx":false,"cleaning":false,"e2ee":false}"#;
 
@@ -1151,16 +1127,5 @@ mod tests {
         assert_eq!(error_of(&r), (456, "Missing mandatory element (port)".into()));
         let r = f.admin(r#"{"janus":"test_stun","transaction":"t","address":"127.0.0.1","port":1,"localport":-1}"#);
         assert_eq!(error_of(&r), (467, "Invalid element type (localport should be a positive integer)".into()));
-    }
-
-    #[test]
-    fn test_stun_gives_up_without_an_answer() {
-        let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let server = silent.local_addr().unwrap();
-        assert_eq!(test_stun_server(server, 0, Duration::from_millis(100)), None);
-        let (port, thread) = stun_responder(mapped_answer);
-        let mapped = test_stun_server(SocketAddr::from(([127, 0, 0, 1], port)), 0, Duration::from_secs(5)).unwrap();
-        thread.join().unwrap();
-        assert_eq!(mapped.ip(), IpAddr::V4(Ipv4Addr::LOCALHOST));
     }
 }

@@ -300,24 +300,20 @@ fn local_ip(interface: Option<&str>) -> String {
 /// once, the SDP settings and the event loops.
 fn start_media_plane(config: &Config, info: &StaticInfo) -> Result<crate::media::MediaPlane, String> {
     use crate::dtls::{DtlsCertificate, DtlsOptions, DtlsSettings};
-    use crate::ice::{parse_interface_list, EventLoops, IceSettings, InterfaceFilter, NatMapping, Nomination, TurnServer, TurnTransport};
+    use crate::ice::{parse_interface_list, EventLoops, IceSettings, InterfaceFilter, NatMapping, Nomination, TurnServer};
     let get = |category: &str, name: &str| config.get_value(category, name).map(String::from);
     let flag = |category: &str, name: &str| get(category, name).is_some_and(|v| is_true(&v));
-    let nat_1_1 = (!info.public_ips.is_empty())
+    let nat_1_1 = info
+        .nat_1_1
         .then(|| NatMapping { public_ips: info.public_ips.clone(), keep_private_host: flag("nat", "keep_private_host") });
     let turn_servers = info
         .turn_server
         .clone()
         .map(|(server, port)| {
-            let transport = match get("nat", "turn_type").as_deref() {
-                Some(t) if t.eq_ignore_ascii_case("tcp") => TurnTransport::Tcp,
-                Some(t) if t.eq_ignore_ascii_case("tls") => TurnTransport::Tls,
-                _ => TurnTransport::Udp,
-            };
             TurnServer {
                 server,
                 port,
-                transport,
+                transport: info.turn_transport,
                 username: get("nat", "turn_user").unwrap_or_default(),
                 password: get("nat", "turn_pwd").unwrap_or_default(),
             }
@@ -418,12 +414,89 @@ fn read_nat_1_1_mapping(mapping: &str) -> Vec<String> {
             valid.push(address);
         }
     }
-    let order = crate::sys::glib::string_hash_table_order(&valid);
-    order.into_iter().rev().map(|i| valid[i].to_string()).collect()
+    valid.into_iter().map(String::from).collect()
+}
+
+/// The public IPs in the order Janus lists them (the keys of its GLib hash table), from
+/// the order they were added in.
+fn public_ips_in_janus_order(added: &[String]) -> Vec<String> {
+    let keys: Vec<&str> = added.iter().map(String::as_str).collect();
+    let order = crate::sys::glib::string_hash_table_order(&keys);
+    order.into_iter().rev().map(|i| added[i].clone()).collect()
+}
+
+/// The STUN, TURN and TURN REST API servers of the `nat` settings, taken as Janus takes
+/// them after `janus_ice_init`: a STUN server must answer a Binding test (its answer adds
+/// our public address), a TURN server must resolve and have a known `turn_type`; an
+/// unusable one is fatal unless `ignore_unreachable_ice_server`. Warns when a gateway on
+/// a private address has neither. `Err` when startup must stop.
+fn set_ice_servers(config: &Config, info: &mut StaticInfo) -> Result<(), ()> {
+    use crate::ice::servers;
+    let nat = |name: &str| config.get_value("nat", name);
+    let ignore_unreachable = nat("ignore_unreachable_ice_server").is_some_and(is_true);
+    let (stun, turn) = (info.stun_server.take(), info.turn_server.take());
+    if let Some((server, port)) = &stun {
+        match servers::set_stun_server(server, *port) {
+            Some(found) => {
+                if !info.public_ips.contains(&found.public_ip) {
+                    info.public_ips.push(found.public_ip);
+                }
+                info.stun_server = Some((found.address, found.port));
+            }
+            None if ignore_unreachable => janus_log!(Level::Err, "Invalid STUN address {}:{}. STUN will be disabled\n", server, port),
+            None => {
+                janus_log!(Level::Fatal, "Invalid STUN address {}:{}\n", server, port);
+                return Err(());
+            }
+        }
+    }
+    info.public_ips = public_ips_in_janus_order(&info.public_ips);
+    if let Some((server, port)) = &turn {
+        match servers::set_turn_server(server, *port, nat("turn_type")) {
+            Some((address, port, transport)) => {
+                info.turn_server = Some((address, port));
+                info.turn_transport = transport;
+            }
+            None if ignore_unreachable => janus_log!(Level::Err, "Invalid TURN address {}:{}. TURN will be disabled\n", server, port),
+            None => {
+                janus_log!(Level::Fatal, "Invalid TURN address {}:{}\n", server, port);
+                return Err(());
+            }
+        }
+    }
+    if let Some(timeout) = nat("turn_rest_api_timeout") {
+        if atoi(timeout) <= 0 {
+            janus_log!(Level::Warn, "Ignoring turn_rest_api_timeout as it's not a positive integer, leaving at default (10 seconds)\n");
+        }
+    }
+    let rest_api = nat("turn_rest_api");
+    if !servers::set_turn_rest_api(rest_api) {
+        let or_null = |v: Option<&str>| v.unwrap_or("(null)").to_string();
+        janus_log!(
+            Level::Fatal,
+            "Invalid TURN REST API configuration: {} ({}, {})\n",
+            or_null(rest_api),
+            or_null(nat("turn_rest_api_key")),
+            or_null(nat("turn_rest_api_method"))
+        );
+        return Err(());
+    }
+    if stun.is_none() && turn.is_none() {
+        let local = [info.local_ip.clone()];
+        let ips = if info.public_ips.is_empty() { &local[..] } else { &info.public_ips[..] };
+        for ip in ips {
+            if ip.parse::<std::net::IpAddr>().is_err() {
+                janus_log!(Level::Err, "Invalid address {}..?\n", ip);
+            } else if servers::is_private_address(ip) {
+                janus_log!(Level::Warn, "Janus is deployed on a private address ({}) but you didn't specify any STUN server! Expect trouble if this is supposed to work over the internet and not just in a LAN...\n", ip);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A STUN or TURN server and its port as Janus reads them: a port that is not one disables
-/// the server with a warning, a missing or 0 port is 3478.
+/// the server with a warning; a missing port reads 0 (3478 once the server is set).
 fn read_ice_server(server: Option<String>, port: Option<String>, what: &str) -> Option<(String, u16)> {
     let port = match port {
         None => 0,
@@ -435,7 +508,7 @@ fn read_ice_server(server: Option<String>, port: Option<String>, what: &str) -> 
             }
         },
     };
-    server.map(|server| (server, if port == 0 { 3478 } else { port }))
+    server.map(|server| (server, port))
 }
 
 fn read_media_settings(config: &Config, info: &mut StaticInfo) -> (Option<u32>, Option<u32>) {
@@ -453,7 +526,8 @@ fn read_media_settings(config: &Config, info: &mut StaticInfo) -> (Option<u32>, 
     info.mdns_enabled = !flag(nat("ignore_mdns"));
     if let Some(mapping) = nat("nat_1_1_mapping") {
         info.public_ips = read_nat_1_1_mapping(&mapping);
-        if !info.public_ips.is_empty() && flag(nat("keep_private_host")) {
+        info.nat_1_1 = !info.public_ips.is_empty();
+        if info.nat_1_1 && flag(nat("keep_private_host")) {
             janus_log!(Level::Info, "  -- Going to keep the private host too (separate candidates)\n");
         }
     }
@@ -715,6 +789,30 @@ pub fn run(options: Options) -> i32 {
     }
     crate::sys::srtp_init();
 
+    // The media plane (ICE, DTLS-SRTP) before anything that could use it, as Janus does.
+    let broadcast = config.get_value("events", "broadcast").is_some_and(is_true);
+    let mut info = StaticInfo {
+        commit_hash: env!("JANUS_BUILD_GIT_SHA").into(),
+        compile_time: env!("JANUS_BUILD_TIME").into(),
+        log_to_stdout: use_stdout,
+        log_path: log_file.clone(),
+        event_handlers: broadcast,
+        local_ip,
+        dependencies: (!general("hide_dependencies").is_some_and(|v| is_true(&v))).then(crate::sys::dependency_versions),
+        ..StaticInfo::default()
+    };
+    let (no_media_timer, slowlink_threshold) = read_media_settings(&config, &mut info);
+    if set_ice_servers(&config, &mut info).is_err() {
+        return fail(daemon_child, 1);
+    }
+    let media_plane = match start_media_plane(&config, &info) {
+        Ok(plane) => Arc::new(plane),
+        Err(e) => {
+            janus_log!(Level::Fatal, "Error initializing the media plane (ICE/DTLS-SRTP): {e}\n");
+            return fail(daemon_child, 1);
+        }
+    };
+
     // The sessions watchdog runs from here on; it starts checking once the gateway exists.
     // Every 2 s, as Janus' watchdog source; a message (or the sender going away) stops it
     // at once.
@@ -762,7 +860,6 @@ pub fn run(options: Options) -> i32 {
     let dispatcher = Dispatcher::start(janus, admin, workers);
 
     // Event handlers, when broadcasting is on.
-    let broadcast = config.get_value("events", "broadcast").is_some_and(is_true);
     let mut handlers = Vec::new();
     if broadcast {
         let events_folder = module_folder(&config, ModuleKind::EventHandler);
@@ -795,24 +892,6 @@ pub fn run(options: Options) -> i32 {
         return fail(daemon_child, 1);
     }
 
-    let mut info = StaticInfo {
-        commit_hash: env!("JANUS_BUILD_GIT_SHA").into(),
-        compile_time: env!("JANUS_BUILD_TIME").into(),
-        log_to_stdout: use_stdout,
-        log_path: log_file.clone(),
-        event_handlers: broadcast,
-        local_ip,
-        dependencies: (!general("hide_dependencies").is_some_and(|v| is_true(&v))).then(crate::sys::dependency_versions),
-        ..StaticInfo::default()
-    };
-    let (no_media_timer, slowlink_threshold) = read_media_settings(&config, &mut info);
-    let media_plane = match start_media_plane(&config, &info) {
-        Ok(plane) => Arc::new(plane),
-        Err(e) => {
-            janus_log!(Level::Fatal, "Error initializing the media plane (ICE/DTLS-SRTP): {e}\n");
-            return fail(daemon_child, 1);
-        }
-    };
     let env = RealEnv::start();
     let gateway = Arc::new(Gateway::new(
         settings,
@@ -940,15 +1019,16 @@ mod tests {
     fn nat_1_1_mapping_skips_invalid_and_duplicate_addresses() {
         // The order was checked against /usr/bin/janus' `info` for this same input.
         let ips = read_nat_1_1_mapping("1.2.3.4,5.6.7.8,bad,1.2.3.4,2001:db8::1,7.7.7.7, 9.9.9.9,,");
-        assert_eq!(ips, ["7.7.7.7", "1.2.3.4", "5.6.7.8", "2001:db8::1"]);
+        assert_eq!(ips, ["1.2.3.4", "5.6.7.8", "2001:db8::1", "7.7.7.7"]);
+        assert_eq!(public_ips_in_janus_order(&ips), ["7.7.7.7", "1.2.3.4", "5.6.7.8", "2001:db8::1"]);
         assert!(read_nat_1_1_mapping("bad,,").is_empty());
     }
 
     #[test]
     fn ice_server_ports_read_as_janus() {
         let server = || Some("stun.example.org".to_string());
-        assert_eq!(read_ice_server(server(), None, "STUN"), Some(("stun.example.org".into(), 3478)));
-        assert_eq!(read_ice_server(server(), Some("0".into()), "STUN"), Some(("stun.example.org".into(), 3478)));
+        assert_eq!(read_ice_server(server(), None, "STUN"), Some(("stun.example.org".into(), 0)));
+        assert_eq!(read_ice_server(server(), Some("0".into()), "STUN"), Some(("stun.example.org".into(), 0)));
         assert_eq!(read_ice_server(server(), Some("19302".into()), "STUN"), Some(("stun.example.org".into(), 19302)));
         assert_eq!(read_ice_server(server(), Some("99999".into()), "STUN"), None);
         assert_eq!(read_ice_server(None, Some("3478".into()), "TURN"), None);

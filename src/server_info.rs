@@ -18,6 +18,9 @@ pub struct StaticInfo {
     pub local_ip: String,
     /// The valid `nat_1_1_mapping` addresses, deduplicated, in the order Janus keeps them.
     pub public_ips: Vec<String>,
+    /// Whether `nat_1_1_mapping` gave addresses: the public IPs then stand in for the host
+    /// candidates' (a STUN server's answer only adds to the list).
+    pub nat_1_1: bool,
     /// `rtp_port_range` as Janus reads it; (0, 0) when not configured.
     pub rtp_port_range: (u16, u16),
     pub ipv6: bool,
@@ -34,9 +37,10 @@ pub struct StaticInfo {
     pub twcc_period: i64,
     pub dscp: i64,
     pub dtls_mtu: i64,
-    /// STUN and TURN servers with their ports (a missing or 0 port is 3478, as in Janus).
+    /// STUN and TURN servers with their ports, once resolved (`turn_type` for TURN).
     pub stun_server: Option<(String, u16)>,
     pub turn_server: Option<(String, u16)>,
+    pub turn_transport: crate::ice::TurnTransport,
     pub allow_force_relay: bool,
     pub static_event_loops: i64,
     pub loop_indication: bool,
@@ -56,6 +60,7 @@ impl Default for StaticInfo {
             log_path: None,
             local_ip: String::new(),
             public_ips: Vec::new(),
+            nat_1_1: false,
             rtp_port_range: (0, 0),
             ipv6: false,
             ipv6_link_local: false,
@@ -72,6 +77,7 @@ impl Default for StaticInfo {
             dtls_mtu: 1200,
             stun_server: None,
             turn_server: None,
+            turn_transport: crate::ice::TurnTransport::Udp,
             allow_force_relay: false,
             static_event_loops: 0,
             loop_indication: false,

@@ -1,5 +1,6 @@
 //! The little of STUN (RFC 5389) the core speaks itself: a Binding Request and the address
-//! a Binding success response maps us to, for the Admin API's `test_stun`. Sans-IO.
+//! a Binding success response maps us to, for the STUN server test of startup and of the
+//! Admin API's `test_stun`. Sans-IO.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -68,6 +69,18 @@ pub fn parse_binding_response(packet: &[u8], transaction_id: &[u8; 12]) -> Resul
         rest = &rest[4 + padded..];
     }
     xor_mapped.or(mapped).ok_or(BindingError::NoAddress)
+}
+
+/// The class and method of a STUN message (libnice's numbering: class 0 request, 1
+/// indication, 2 success, 3 error), from the bits RFC 5389 interleaves in its type.
+pub fn class_and_method(packet: &[u8]) -> (u16, u16) {
+    let t = match packet {
+        [a, b, ..] => u16::from_be_bytes([*a, *b]),
+        _ => 0,
+    };
+    let class = ((t >> 7) & 0x2) | ((t >> 4) & 0x1);
+    let method = (t & 0x000F) | ((t >> 1) & 0x0070) | ((t >> 2) & 0x0F80);
+    (class, method)
 }
 
 /// An address attribute value; XOR-ed with the cookie (and transaction id) when `xor` is given.
@@ -183,5 +196,18 @@ mod tests {
         for n in 0..good.len() {
             let _ = parse_binding_response(&good[..n], &TID);
         }
+    }
+
+    #[test]
+    fn classes_and_methods() {
+        assert_eq!(class_and_method(&binding_request(&TID)), (0, 1));
+        assert_eq!(class_and_method(&0x0101u16.to_be_bytes()), (2, 1));
+        assert_eq!(class_and_method(&0x0111u16.to_be_bytes()), (3, 1));
+        // TURN Allocate error response (method 3) and a ChannelBind indication (method 9).
+        assert_eq!(class_and_method(&0x0113u16.to_be_bytes()), (3, 3));
+        assert_eq!(class_and_method(&0x0019u16.to_be_bytes()), (1, 9));
+        assert_eq!(class_and_method(&[0x3F, 0xFF]), (3, 0xFFF));
+        assert_eq!(class_and_method(&[0x3E, 0xEF]), (0, 0xFFF));
+        assert_eq!(class_and_method(&[1]), (0, 0));
     }
 }

@@ -50,6 +50,15 @@ fn random_bytes<const N: usize>() -> [u8; N] {
     buf
 }
 
+/// `strerror` text of an I/O error, without the " (os error N)" std appends.
+pub fn strerror(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
 /// A random 32-bit number from OpenSSL's CSPRNG.
 pub fn random_u32() -> u32 {
     u32::from_ne_bytes(random_bytes())

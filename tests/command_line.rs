@@ -17,7 +17,6 @@ use support::gateway::{binary_under_test, probe_plugins_folder, with_transaction
 /// media plane will print them.
 const MEDIA_PLANE_LINES: &[&str] = &[
     "Initializing ICE stuff",
-    "TURN REST API backend",
     "Crypto: ",
     "No cert/key specified",
     "Fingerprint of our certificate",
@@ -30,8 +29,6 @@ const MEDIA_PLANE_LINES: &[&str] = &[
     "Using 'aggressive' nomination",
     "Using libnice",
     "ICE port range",
-    "STUN server",
-    "Testing STUN",
     "Sending connectivity checks",
     "DTLS ",
     "libsrtp",
@@ -326,6 +323,7 @@ fn daemon_mode_parent_exits_and_the_daemon_serves() {
     .expect("the daemon serves HTTP");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"janus\":\"server_info\""), "{body}");
+    support::gateway::wait_until_idle(daemon.0 as u32);
     // SAFETY: as above.
     unsafe { libc::kill(daemon.0, libc::SIGTERM) };
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -333,8 +331,8 @@ fn daemon_mode_parent_exits_and_the_daemon_serves() {
     while unsafe { libc::kill(daemon.0, 0) } == 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(!pid_file.exists(), "PID file removed when the daemon ends");
     let log = std::fs::read_to_string(&log_file).unwrap_or_default();
+    assert!(!pid_file.exists(), "PID file removed when the daemon ends\n{}\ndaemon log:\n{log}", support::process_threads(daemon.0));
     assert!(log.ends_with("Bye!\n"), "daemon log:\n{log}");
 }
 
@@ -489,8 +487,145 @@ fn signals_during_shutdown_hurry_then_force_the_exit() {
     assert_eq!(status.and_then(|s| s.code()), Some(1), "exit status after three signals\n{log}");
     let lines: Vec<&str> = log.lines().collect();
     assert!(lines.contains(&"Stopping server, please wait..."), "{log}");
-    // The main thread may log a line between the two (Janus' does).
+    // The main thread goes on cleaning up between the signals (Janus' does too), at most
+    // until the probe plugin's slow destroy: the third signal ends the process there.
     let hurry = lines.iter().position(|l| *l == "In a hurry? I'm trying to free resources cleanly, here!");
-    assert!(hurry.is_some_and(|i| i + 3 >= lines.len()), "{log}");
+    assert!(hurry.is_some(), "{log}");
     assert_eq!(lines.last(), Some(&"Ok, leaving immediately..."), "{log}");
+    assert!(!lines.contains(&"Closing event handlers:") && !lines.contains(&"Bye!"), "{log}");
+}
+
+/// A STUN server on loopback answering every Binding Request with the sender's address as
+/// XOR-MAPPED-ADDRESS, until dropped.
+struct StunResponder {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl StunResponder {
+    fn start() -> StunResponder {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut buf = [0u8; 1500];
+            while !stopped.load(Ordering::Relaxed) {
+                let Ok((len, std::net::SocketAddr::V4(from))) = socket.recv_from(&mut buf) else { continue };
+                if len < 20 || buf[0..2] != [0, 1] {
+                    continue;
+                }
+                let cookie = [0x21, 0x12, 0xA4, 0x42];
+                let mut answer = vec![0x01, 0x01, 0, 12];
+                answer.extend_from_slice(&buf[4..20]);
+                answer.extend_from_slice(&[0x00, 0x20, 0, 8, 0, 1]);
+                let port = from.port().to_be_bytes();
+                answer.extend_from_slice(&[port[0] ^ cookie[0], port[1] ^ cookie[1]]);
+                answer.extend(from.ip().octets().iter().zip(cookie).map(|(b, c)| b ^ c));
+                let _ = socket.send_to(&answer, from);
+            }
+        });
+        StunResponder { port, stop, thread: Some(thread) }
+    }
+}
+
+impl Drop for StunResponder {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Runs `args` on both binaries at once (each to its end) and compares exit codes and output;
+/// returns ours.
+fn run_both_to_exit(args: &[&str], what: &str) -> (Option<i32>, String) {
+    let (ours, theirs) = std::thread::scope(|s| {
+        let theirs = reference_available().then(|| s.spawn(|| run_to_exit(Path::new(REFERENCE_BINARY), args)));
+        let ours = run_to_exit(&binary_under_test(), args);
+        (ours, theirs.map(|t| t.join().unwrap()))
+    });
+    if let Some(theirs) = theirs {
+        assert_eq!(ours.0, theirs.0, "{what}: exit codes\n--- Janus:\n{}\n--- ours:\n{}", theirs.1, ours.1);
+        assert_same_lines(&theirs.1, &ours.1, what);
+    }
+    ours
+}
+
+#[test]
+fn stun_server_is_tested_at_startup_and_adds_our_public_address() {
+    let stun = StunResponder::start();
+    let mut configs = ConfigsFolder::new(&scratch("stun"), &["echotest"]);
+    configs.set_item("nat", "stun_server", "\"localhost\"");
+    configs.set_item("nat", "stun_port", &stun.port.to_string());
+    let out = serve_both(&configs, &["-o"], libc::SIGINT, |g| {
+        let info = janus(g, "/janus", r#"{"janus":"info"}"#);
+        assert_eq!(str_at(&info, &["stun-server"]), Some(format!("127.0.0.1:{}", stun.port).as_str()), "{info:?}");
+        assert_eq!(str_at(&info, &["public-ip"]), Some("127.0.0.1"), "{info:?}");
+    });
+    assert!(out.contains("  >> Our public address is 127.0.0.1\n"), "{out}");
+}
+
+#[test]
+fn unreachable_stun_server_is_fatal_unless_ignored() {
+    let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port().to_string();
+    let dir = scratch("stun-unreachable");
+    let mut configs = ConfigsFolder::new(&dir, &["echotest"]);
+    configs.set_item("nat", "stun_server", "\"127.0.0.1\"");
+    configs.set_item("nat", "stun_port", &port);
+    let (code, out) = run_both_to_exit(&["-F", dir.to_str().unwrap(), "-o"], "unreachable STUN server");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("No response to our STUN BINDING test\n"), "{out}");
+    assert!(out.contains(&format!("Invalid STUN address 127.0.0.1:{port}\n")), "{out}");
+
+    configs.set_item("nat", "ignore_unreachable_ice_server", "true");
+    let out = serve_both(&configs, &["-o"], libc::SIGINT, |g| {
+        let info = janus(g, "/janus", r#"{"janus":"info"}"#);
+        assert_eq!(info.get("stun-server"), None, "{info:?}");
+    });
+    assert!(out.contains(&format!("Invalid STUN address 127.0.0.1:{port}. STUN will be disabled\n")), "{out}");
+}
+
+#[test]
+fn turn_server_and_turn_rest_api_settings_as_janus_checks_them() {
+    let dir = scratch("turn");
+    let mut configs = ConfigsFolder::new(&dir, &["echotest"]);
+    let args = ["-F", dir.to_str().unwrap(), "-o"];
+    configs.set_item("nat", "turn_server", "\"127.0.0.1\"");
+    configs.set_item("nat", "turn_type", "\"sctp\"");
+    let (code, out) = run_both_to_exit(&args, "unsupported turn_type");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("Unsupported relay type 'sctp'...\n") && out.contains("Invalid TURN address 127.0.0.1:0\n"), "{out}");
+
+    configs.set_item("nat", "turn_type", "\"TCP\"");
+    configs.set_item("nat", "turn_port", "3479");
+    configs.set_item("nat", "turn_rest_api", "\"ftp://127.0.0.1/api\"");
+    let (code, out) = run_both_to_exit(&args, "TURN REST API not over HTTP");
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("Invalid TURN REST API configuration: ftp://127.0.0.1/api ((null), (null))\n"), "{out}");
+
+    configs.set_item("nat", "turn_rest_api", "\"https://127.0.0.1/api\"");
+    configs.set_item("nat", "turn_rest_api_timeout", "0");
+    let out = serve_both(&configs, &["-o"], libc::SIGINT, |g| {
+        let info = janus(g, "/janus", r#"{"janus":"info"}"#);
+        assert_eq!(str_at(&info, &["turn-server"]), Some("127.0.0.1:3479"), "{info:?}");
+    });
+    assert!(out.contains("TURN REST API backend: https://127.0.0.1/api\n"), "{out}");
+    assert!(out.contains("Ignoring turn_rest_api_timeout as it's not a positive integer"), "{out}");
+}
+
+#[test]
+fn private_address_without_stun_or_turn_is_warned_about() {
+    let mut configs = ConfigsFolder::new(&scratch("private"), &["echotest"]);
+    configs.set_item("nat", "nat_1_1_mapping", "\"10.1.2.3,192.0.2.9,172.20.0.1\"");
+    let out = serve_both(&configs, &["-o"], libc::SIGINT, |_| {});
+    for ip in ["10.1.2.3", "172.20.0.1"] {
+        assert!(out.contains(&format!("Janus is deployed on a private address ({ip}) but you didn't specify any STUN server!")), "{out}");
+    }
+    assert!(!out.contains("private address (192.0.2.9)"), "{out}");
 }

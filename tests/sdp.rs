@@ -220,7 +220,7 @@ fn fuzz_corpus_survives() {
     let files = support::corpus("sdp_fuzzer");
     assert!(files.len() > 10, "corpus found");
     for (_, bytes) in &files {
-        parse_and_write(&bytes);
+        parse_and_write(bytes);
         // Every prefix of the smaller inputs too: cut lines, half m-lines.
         if bytes.len() < 4096 {
             for cut in (0..bytes.len()).step_by(13) {

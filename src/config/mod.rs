@@ -254,7 +254,7 @@ impl Config {
         let file = File::open(path).map_err(|e| ParseError::Open {
             file: name.clone(),
             errno: e.raw_os_error().unwrap_or(0),
-            reason: os_reason(&e),
+            reason: crate::utils::strerror(&e),
         })?;
         let mut config = Config::new(name);
         config.entries = if config.is_jcfg {
@@ -357,15 +357,6 @@ impl Config {
 fn file_name(path: &Path) -> String {
     let name = path.file_name().unwrap_or(path.as_os_str());
     String::from_utf8_lossy(name.as_bytes()).into_owned()
-}
-
-/// `strerror` text of an I/O error, without the " (os error N)" std appends.
-fn os_reason(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.rfind(" (os error ") {
-        Some(at) => text[..at].to_string(),
-        None => text,
-    }
 }
 
 /// `mkdir -p` as `janus_mkdir`: each prefix is created, anything already existing under that

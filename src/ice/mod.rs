@@ -15,6 +15,7 @@
 pub mod candidate;
 pub mod interfaces;
 pub mod loops;
+pub mod servers;
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{channel, Receiver};

@@ -323,6 +323,37 @@ impl ConfigsFolder {
     }
 }
 
+/// Waits (bounded) until every thread of process `pid` sleeps, twice in a row: the gateway
+/// has settled after startup. Signalled earlier, it may wait forever for a thread that had
+/// not yet reached its GLib main loop when the loop was told to quit (a quit before the run
+/// is lost): Janus 1.1.2's sessions watchdog, and the stock HTTP transport's timer thread
+/// under any core. On a loaded machine that window is wide enough to hit.
+pub fn wait_until_idle(pid: u32) {
+    let states = || -> Option<Vec<(String, char)>> {
+        let mut all = Vec::new();
+        for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+            let task = task.ok()?;
+            let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
+            // The state follows the parenthesised command name, which may hold spaces.
+            let state = stat.rsplit_once(") ")?.1.chars().next()?;
+            all.push((task.file_name().to_string_lossy().into_owned(), state));
+        }
+        all.sort();
+        Some(all)
+    };
+    let deadline = Instant::now() + STARTUP_TIMEOUT;
+    let mut previous = None;
+    while Instant::now() < deadline {
+        let now = states();
+        let idle = now.as_ref().is_some_and(|s| s.iter().all(|(_, state)| *state == 'S'));
+        if idle && now == previous {
+            return;
+        }
+        previous = now.filter(|_| idle);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// A running gateway process, stopped (SIGTERM, then SIGKILL after a bounded wait) when
 /// dropped. Its stdout and stderr go to `janus.log` in the configs folder.
 pub struct Gateway {
@@ -372,6 +403,7 @@ impl Gateway {
                 panic!("{} exited ({status}) before serving:\n{}", binary.display(), gateway.log_tail());
             }
             if let Ok((200, _)) = gateway.http("POST", "/janus", Some(r#"{"janus":"info","transaction":"ready"}"#)) {
+                wait_until_idle(gateway.pid());
                 return gateway;
             }
             if Instant::now() > deadline {

@@ -121,3 +121,32 @@ impl Module {
         (!p.is_null()).then_some(p)
     }
 }
+
+/// What each thread of process `pid` is doing (name, state, kernel wait channel, and the
+/// user stacks when gdb is installed): the diagnosis attached to a test's failure when a
+/// process it started does not end in time.
+pub fn process_threads(pid: i32) -> String {
+    let mut out = String::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return format!("process {pid} is gone");
+    };
+    for task in tasks.flatten() {
+        let read = |name: &str| std::fs::read_to_string(task.path().join(name)).unwrap_or_default();
+        let stat = read("stat");
+        let state = stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next()).unwrap_or('?');
+        out.push_str(&format!(
+            "thread {} '{}' state {state} wchan {}\n",
+            task.file_name().to_string_lossy(),
+            read("comm").trim(),
+            read("wchan")
+        ));
+    }
+    let gdb = Command::new("timeout")
+        .args(["20", "gdb", "-p", &pid.to_string(), "-batch", "-ex", "thread apply all bt"])
+        .stdin(std::process::Stdio::null())
+        .output();
+    if let Ok(gdb) = gdb {
+        out.push_str(&String::from_utf8_lossy(&gdb.stdout));
+    }
+    out
+}
