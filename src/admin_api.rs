@@ -515,8 +515,7 @@ impl Gateway {
                     return call.error(ApiError::Unknown, Some(reason));
                 }
                 let truncate = call.int("truncate") as i32;
-                let folders = &self.settings.protected_folders;
-                match Capture::create(call.str("folder"), call.str("filename"), truncate, text, folders, crate::utils::random_u32()) {
+                match Capture::create(call.str("folder"), call.str("filename"), truncate, text, crate::utils::random_u32()) {
                     Ok(c) => *capture = Some(c),
                     Err(_) => {
                         let reason = if text { "Error starting text2pcap dump" } else { "Error starting pcap dump" };
@@ -992,8 +991,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let protected = dir.join("protected");
         std::fs::create_dir_all(&protected).unwrap();
-        let settings = Settings { protected_folders: vec![protected.canonicalize().unwrap().to_string_lossy().into_owned()], ..Settings::default() };
-        let f = fixture(settings, Auth::new(false, None));
+        crate::utils::protected_folder_add(&protected.canonicalize().unwrap().to_string_lossy());
+        let f = fixture(Settings::default(), Auth::new(false, None));
         let h = with_handle(&f);
         let folder = dir.to_string_lossy().into_owned();
         let req = |verb: &str, extra: &str| f.admin(&format!(r#"{{"janus":"{verb}","transaction":"t","session_id":5,"handle_id":{h}{extra}}}"#));

@@ -26,8 +26,6 @@ pub struct Settings {
     pub accept_new_sessions: AtomicBool,
     /// Whether replies and events carry the handle's `opaque_id`.
     pub opaqueid_in_api: bool,
-    /// `general.protected_folders`: where captures (and recordings) may not be written.
-    pub protected_folders: Vec<String>,
 }
 
 impl Default for Settings {
@@ -41,7 +39,6 @@ impl Default for Settings {
             candidates_timeout: 45,
             accept_new_sessions: AtomicBool::new(true),
             opaqueid_in_api: false,
-            protected_folders: Vec::new(),
         }
     }
 }

@@ -495,6 +495,15 @@ impl Gateway {
             handle.set_flag(WebrtcFlag::Stop);
             self.hangup_handle(Some(session.clone()), &handle, "Detach");
         }
+        janus_log!(
+            Level::Info,
+            "Detaching handle from {}; {:p} {:p} {:p} {:p}\n",
+            handle.plugin.description().name,
+            Arc::as_ptr(&handle),
+            Arc::as_ptr(&handle.plugin) as *const (),
+            Arc::as_ptr(&handle),
+            Arc::as_ptr(&handle.media)
+        );
         self.env.defer(Box::new(move || {
             if !handle.detach() {
                 return;

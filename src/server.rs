@@ -11,7 +11,7 @@ use crate::abi::modules::{load, LoadedModule};
 use crate::abi::{event_host, plugin_host, transport_host};
 use crate::events::{Event, EventBus, EventHandler};
 use crate::auth::Auth;
-use crate::config::{Config, Kind};
+use crate::config::{Config, Entry, Kind, Node};
 use crate::gateway::{Environment, Gateway, Settings};
 use crate::janus_log;
 use crate::log::Level;
@@ -617,6 +617,13 @@ pub fn run(options: Options) -> i32 {
 
     if let Some(prefix) = general("log_prefix") {
         crate::log::set_global_prefix(Some(&prefix));
+    }
+    // Folders no recording or capture may be written in.
+    let protected = config.get(Kind::Category, "general").and_then(|g| g.get(Kind::Array, "protected_folders"));
+    for folder in protected.map(Entry::members).unwrap_or_default() {
+        if let (Node::Item(Some(path)), None) = (&folder.node, &folder.name) {
+            crate::utils::protected_folder_add(path);
+        }
     }
     let use_stdout = !options.disable_stdout
         && (options.log_stdout || general("log_to_stdout").is_none_or(|v| is_true(&v)));

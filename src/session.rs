@@ -213,6 +213,20 @@ pub struct PendingTrickle {
     pub received: i64,
 }
 
+impl Drop for Handle {
+    fn drop(&mut self) {
+        // Janus prints its handle and session pointers; a handle here has no pointer back
+        // to its session, so the plugin's stands in for it.
+        crate::janus_log!(
+            crate::log::Level::Info,
+            "[{}] Handle and related resources freed; {:p} {:p}\n",
+            self.id,
+            self as *const Handle,
+            Arc::as_ptr(&self.plugin) as *const ()
+        );
+    }
+}
+
 impl Handle {
     pub fn new(
         id: u64,

@@ -4,7 +4,6 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
 
 /// libpcap's global header: magic, version 2.4, GMT offset 0, accuracy 0, snaplen 65535,
 /// link type Ethernet, in host byte order as Janus writes it.
@@ -39,7 +38,6 @@ impl Capture {
         filename: Option<&str>,
         truncate: i32,
         text: bool,
-        protected_folders: &[String],
         random: u32,
     ) -> io::Result<Capture> {
         let truncate = u32::try_from(truncate).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
@@ -54,7 +52,8 @@ impl Capture {
             Some(dir) => format!("{dir}/{name}"),
             None => name,
         };
-        if is_folder_protected(&path, protected_folders) {
+        if crate::utils::is_folder_protected(&path) {
+            crate::janus_log!(crate::log::Level::Err, "Target capture path '{}' is in protected folder...\n", path);
             return Err(io::Error::from(io::ErrorKind::PermissionDenied));
         }
         let mut file = OpenOptions::new().append(true).create(true).open(&path)?;
@@ -74,38 +73,10 @@ impl Capture {
     }
 }
 
-/// `janus_is_folder_protected`: a path starting with a blank, or one that cannot be
-/// resolved, is protected; else it is if its resolved form starts with a protected folder.
-/// A file that does not exist yet resolves through its parent.
-pub fn is_folder_protected(path: &str, protected_folders: &[String]) -> bool {
-    if path.starts_with(' ') {
-        return true;
-    }
-    let resolved = match resolve(Path::new(path)) {
-        Some(p) => p,
-        None => return true,
-    };
-    let resolved = resolved.to_string_lossy();
-    protected_folders.iter().any(|f| resolved.starts_with(f.as_str()))
-}
-
-fn resolve(path: &Path) -> Option<PathBuf> {
-    match path.canonicalize() {
-        Ok(p) => Some(p),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let parent = match path.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-                _ => PathBuf::from("."),
-            };
-            Some(resolve(&parent)?.join(path.file_name()?))
-        }
-        Err(_) => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn temp_dir(tag: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("janus-text2pcap-{tag}-{}", std::process::id()));
@@ -117,7 +88,7 @@ mod tests {
     fn pcap_files_start_with_the_global_header_and_append() {
         let dir = temp_dir("pcap");
         let folder = dir.join("sub").to_string_lossy().into_owned();
-        let mut c = Capture::create(Some(&folder), Some("a.pcap"), 0, false, &[], 1).unwrap();
+        let mut c = Capture::create(Some(&folder), Some("a.pcap"), 0, false, 1).unwrap();
         assert_eq!(c.filename, format!("{folder}/a.pcap"));
         assert!(c.is_open());
         c.close();
@@ -125,7 +96,7 @@ mod tests {
         let bytes = std::fs::read(&c.filename).unwrap();
         assert_eq!(bytes.len(), 24);
         assert_eq!(bytes[..4], 0xa1b2_c3d4u32.to_ne_bytes());
-        Capture::create(Some(&folder), Some("a.pcap"), 0, false, &[], 1).unwrap();
+        Capture::create(Some(&folder), Some("a.pcap"), 0, false, 1).unwrap();
         assert_eq!(std::fs::read(&c.filename).unwrap().len(), 48, "appended");
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -134,11 +105,11 @@ mod tests {
     fn text_dumps_have_no_header_and_get_a_random_name() {
         let dir = temp_dir("text");
         let folder = dir.to_string_lossy().into_owned();
-        let c = Capture::create(Some(&folder), None, 5, true, &[], 42).unwrap();
+        let c = Capture::create(Some(&folder), None, 5, true, 42).unwrap();
         assert_eq!(c.filename, format!("{folder}/janus-text2pcap-42.txt"));
         assert_eq!((c.text, c.truncate), (true, 5));
         assert!(std::fs::read(&c.filename).unwrap().is_empty());
-        assert!(Capture::create(Some(&folder), None, -1, true, &[], 1).is_err(), "negative truncate");
+        assert!(Capture::create(Some(&folder), None, -1, true, 1).is_err(), "negative truncate");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -146,13 +117,11 @@ mod tests {
     fn protected_folders_refuse_captures() {
         let dir = temp_dir("protected");
         std::fs::create_dir_all(&dir).unwrap();
-        let resolved = dir.canonicalize().unwrap().to_string_lossy().into_owned();
+        crate::utils::protected_folder_add(&dir.canonicalize().unwrap().to_string_lossy());
         let folder = dir.to_string_lossy().into_owned();
-        let err = Capture::create(Some(&folder), Some("x.pcap"), 0, false, std::slice::from_ref(&resolved), 1).unwrap_err();
+        let err = Capture::create(Some(&folder), Some("x.pcap"), 0, false, 1).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::PermissionDenied);
         assert!(!dir.join("x.pcap").exists());
-        assert!(is_folder_protected(" x", &[]));
-        assert!(is_folder_protected(&format!("{folder}/new/file"), &[resolved]));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -379,9 +379,68 @@ pub fn gzip_compress(level: i32, text: &[u8], out: &mut [u8]) -> Option<usize> {
     }
 }
 
+/// `general.protected_folders`: folders recordings and packet captures may not be written
+/// in. Process-wide as in Janus, since recorders are created by plugins through the ABI.
+static PROTECTED_FOLDERS: std::sync::RwLock<Vec<String>> = std::sync::RwLock::new(Vec::new());
+
+/// `janus_protected_folder_add`.
+pub fn protected_folder_add(folder: &str) {
+    PROTECTED_FOLDERS.write().unwrap_or_else(|e| e.into_inner()).push(folder.to_string());
+}
+
+/// `janus_is_folder_protected`: a path starting with a blank, or one that cannot be
+/// resolved, is protected; else it is if its resolved form starts with a protected folder.
+/// A file that does not exist yet resolves through its parent.
+pub fn is_folder_protected(path: &str) -> bool {
+    if path.starts_with(' ') {
+        return true;
+    }
+    let resolved = match resolve_path(Path::new(path)) {
+        Ok(p) => p,
+        Err(e) => {
+            let errno = e.raw_os_error().unwrap_or(0);
+            crate::janus_log!(crate::log::Level::Err, "Error resolving path '{}'... {} ({})\n", path, errno, strerror(&e));
+            return true;
+        }
+    };
+    let resolved = resolved.to_string_lossy();
+    PROTECTED_FOLDERS.read().unwrap_or_else(|e| e.into_inner()).iter().any(|f| resolved.starts_with(f.as_str()))
+}
+
+/// `realpath`, except that missing trailing components are kept as they are.
+fn resolve_path(path: &Path) -> io::Result<std::path::PathBuf> {
+    match path.canonicalize() {
+        Ok(p) => Ok(p),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let parent = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => std::path::PathBuf::from("."),
+            };
+            let name = path.file_name().ok_or(e)?;
+            Ok(resolve_path(&parent)?.join(name))
+        }
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn protected_folders_cover_what_resolves_into_them() {
+        let dir = std::env::temp_dir().join(format!("janus-protected-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("inside")).unwrap();
+        let resolved = dir.canonicalize().unwrap();
+        assert!(!is_folder_protected(&resolved.join("inside/x.mjr").to_string_lossy()));
+        protected_folder_add(&resolved.join("inside").to_string_lossy());
+        for path in ["inside/x.mjr", "inside/new/deeper/x.mjr", "inside/../inside/x"] {
+            assert!(is_folder_protected(&dir.join(path).to_string_lossy()), "{path}");
+        }
+        assert!(!is_folder_protected(&dir.join("outside.mjr").to_string_lossy()));
+        assert!(is_folder_protected(" leading-blank"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn truth_values() {

@@ -629,3 +629,38 @@ fn private_address_without_stun_or_turn_is_warned_about() {
     }
     assert!(!out.contains("private address (192.0.2.9)"), "{out}");
 }
+
+#[test]
+fn protected_folders_refuse_captures() {
+    let dir = scratch("protected");
+    let mut configs = ConfigsFolder::new(&dir, &["echotest"]);
+    configs.enable_admin();
+    configs.set_general("admin_secret", "\"adm\"");
+    let root = dir.canonicalize().unwrap();
+    let protected = root.join("protected");
+    std::fs::create_dir_all(&protected).unwrap();
+    configs.set_general("protected_folders", &format!("[\"/nonexistent\", \"{}\"]", protected.display()));
+    let out = serve_both(&configs, &["-o"], libc::SIGINT, |g| {
+        let session = g.create_session();
+        let handle = session.attach("janus.plugin.echotest");
+        let pcap = |folder: &Path| {
+            let request = format!(
+                r#"{{"janus":"start_pcap","admin_secret":"adm","session_id":{},"handle_id":{},"folder":"{}","filename":"h.pcap"}}"#,
+                session.id,
+                handle.id,
+                folder.display()
+            );
+            g.admin("", &with_transaction(&request))
+        };
+        let refused = pcap(&protected.join("deeper"));
+        assert_eq!(int_at(&refused, &["error", "code"]), Some(490), "{refused:?}");
+        assert_eq!(str_at(&refused, &["error", "reason"]), Some("Error starting pcap dump"), "{refused:?}");
+        let allowed = pcap(&root.join("captures"));
+        assert_eq!(str_at(&allowed, &["janus"]), Some("success"), "{allowed:?}");
+        let stop = format!(r#"{{"janus":"stop_pcap","admin_secret":"adm","session_id":{},"handle_id":{}}}"#, session.id, handle.id);
+        g.admin("", &with_transaction(&stop));
+        session.destroy();
+    });
+    assert!(out.contains(&format!("Target capture path '{}/deeper/h.pcap' is in protected folder...", protected.display())), "{out}");
+    assert!(!protected.join("deeper/h.pcap").exists());
+}

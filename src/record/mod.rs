@@ -194,8 +194,8 @@ impl Recorder {
             }
             None => filename.clone(),
         };
-        // Janus refuses paths starting with a space (it does not trim).
-        if path.as_bytes().first() == Some(&b' ') {
+        if crate::utils::is_folder_protected(&path.to_string_lossy()) {
+            crate::janus_log!(crate::log::Level::Err, "Target recording path '{}' is in protected folder...\n", path.to_string_lossy());
             return Err(CreateError::Protected);
         }
         let mut file = BufWriter::new(File::create(&path).map_err(CreateError::Open)?);
@@ -504,6 +504,13 @@ mod tests {
             Recorder::create(Target { dir: Some(&dir.join("file")), ..target }, 0, 0, compact),
             Err(CreateError::NotAFolder)
         ));
+        // general.protected_folders.
+        let protected = dir.join("protected");
+        std::fs::create_dir_all(&protected).unwrap();
+        crate::utils::protected_folder_add(&protected.canonicalize().unwrap().to_string_lossy());
+        let inside = Target { dir: Some(&protected.join("sub")), codec: "opus", fmtp: None, filename: Some(Path::new("p")) };
+        assert!(matches!(Recorder::create(inside, 0, 0, compact), Err(CreateError::Protected)));
+        assert!(!protected.join("sub/p.mjr").exists());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
