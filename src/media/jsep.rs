@@ -159,6 +159,18 @@ impl MediaEvents for HandleEvents {
         }
     }
 
+    fn incoming_data(&self, label: &str, protocol: Option<&str>, binary: bool, buffer: &mut [u8]) {
+        if let Some(ps) = self.handle.upgrade().as_deref().and_then(Handle::plugin_session) {
+            ps.incoming_data(label, protocol, binary, buffer);
+        }
+    }
+
+    fn data_ready(&self) {
+        if let Some(ps) = self.handle.upgrade().as_deref().and_then(Handle::plugin_session) {
+            ps.data_ready();
+        }
+    }
+
     fn media_state(&self, mid: &str, video: bool, receiving: bool) {
         let Some((session, handle)) = self.both() else { return };
         let mut event = handle_event(&session, &handle, "media", self.opaque_in_api)
