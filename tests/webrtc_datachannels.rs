@@ -1,7 +1,9 @@
 //! Data channels end to end (SCTP over DTLS, DCEP) with a WebRTC peer we did not write
 //! (str0m), through stock plugins: the EchoTest bounces text (with its prefix) and binary
 //! messages back on the peer's channel; two TextRoom participants (the plugin offers, the
-//! gateway opens its own channel to answer) join, talk to the room and privately, leave.
+//! gateway opens its own channel to answer) join, talk to the room and privately, leave;
+//! a VideoRoom publisher's messages reach a subscriber on a channel the gateway opens
+//! with the publisher's id as label (after the subscriber's `data_ready`).
 //! Run against `/usr/bin/janus` to prove the test client, and against ours.
 
 mod support;
@@ -260,6 +262,126 @@ fn textroom(binary: &Path, test: &str) {
         }
         assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
     });
+}
+
+/// Drives every peer in turn until `done` holds or WAIT passes; whether it held.
+fn run_peers(peers: &mut [&mut Peer], done: impl Fn(&[&mut Peer]) -> bool) -> bool {
+    let deadline = std::time::Instant::now() + WAIT;
+    while !done(peers) {
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        for peer in peers.iter_mut() {
+            peer.run_for(Duration::from_millis(5));
+        }
+    }
+    true
+}
+
+/// The next event of `session` with a JSEP; checks the plugin's event name.
+fn jsep_event(session: &Session, videoroom: &str) -> (String, String) {
+    let events = session.events_until(WAIT, |events| events.iter().any(|e| at(e, &["jsep"]).is_some()));
+    let event = events.iter().find(|e| at(e, &["jsep"]).is_some()).unwrap();
+    assert_eq!(str_at(event, &["plugindata", "data", "videoroom"]), Some(videoroom), "{event:?}");
+    (str_at(event, &["jsep", "type"]).unwrap().to_string(), str_at(event, &["jsep", "sdp"]).unwrap().to_string())
+}
+
+fn videoroom_data(binary: &Path, test: &str) {
+    const PUBLISHER_ID: i64 = 11;
+    in_private_network(|net| {
+        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["videoroom"]);
+        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
+        configs.write("janus.plugin.videoroom.jcfg", &format!("room-{ROOM}: {{\n\tdescription = \"Data\"\n\tpublishers = 2\n}}\n"));
+        let gateway = Gateway::start(binary, &configs);
+
+        // The publisher offers a data channel only.
+        let pub_session = gateway.create_session();
+        let pub_handle = pub_session.attach("janus.plugin.videoroom");
+        let reply = pub_handle.message(&format!(r#"{{"request":"join","ptype":"publisher","room":{ROOM},"id":{PUBLISHER_ID}}}"#));
+        assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
+        pub_session.events_until(WAIT, |events| events.iter().any(|e| str_at(e, &["plugindata", "data", "videoroom"]) == Some("joined")));
+        let mut publisher = Peer::new(net.peer_ip.into());
+        let offer = publisher.create_offer_with_channel(false, false, Some("pub"));
+        let reply = pub_handle.message_with_jsep(r#"{"request":"publish"}"#, "offer", &offer);
+        assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
+        let (kind, answer) = jsep_event(&pub_session, "event");
+        assert_eq!(kind, "answer");
+        assert!(answer.lines().any(|l| l.starts_with("m=application ") && !l.starts_with("m=application 0 ")), "{answer}");
+        publisher.accept_answer(&answer);
+        assert!(publisher.run_until(WAIT, |p| p.is_connected() && p.is_channel_open("pub")), "publisher not up\n{}", gateway.log_tail());
+
+        // The subscriber answers the plugin's offer, which carries the publisher's data.
+        let sub_session = gateway.create_session();
+        let sub_handle = sub_session.attach("janus.plugin.videoroom");
+        let join = format!(r#"{{"request":"join","ptype":"subscriber","room":{ROOM},"streams":[{{"feed":{PUBLISHER_ID}}}]}}"#);
+        let reply = sub_handle.message(&join);
+        assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
+        let (kind, offer) = jsep_event(&sub_session, "attached");
+        assert_eq!(kind, "offer");
+        assert!(offer.lines().any(|l| l.trim_end().ends_with("UDP/DTLS/SCTP webrtc-datachannel")), "{offer}");
+        let mut subscriber = Peer::new(net.peer_ip.into());
+        let answer = subscriber.accept_offer(&offer);
+        let reply = sub_handle.message_with_jsep(r#"{"request":"start"}"#, "answer", &answer);
+        assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
+        assert!(subscriber.run_until(WAIT, Peer::is_connected), "subscriber not up\n{}", gateway.log_tail());
+        // The plugin relays to the subscriber only once told data may flow (data_ready),
+        // which Janus does once the association carried something of its own: nothing
+        // yet, while the subscriber has no channel.
+        for _ in 0..5 {
+            publisher.send_data("pub", false, b"early");
+            for _ in 0..20 {
+                publisher.run_for(Duration::from_millis(5));
+                subscriber.run_for(Duration::from_millis(5));
+            }
+        }
+        assert_eq!(subscriber.data_received(), [], "relayed before data_ready");
+        // As janus.js does, the subscriber opens a channel of its own; the gateway's DCEP
+        // ACK goes out and, acknowledged, makes the association "dry".
+        subscriber.open_channel("sub");
+        assert!(subscriber.run_until(WAIT, |p| p.is_channel_open("sub")), "subscriber channel not open\n{}", gateway.log_tail());
+
+        // Probes until the first one gets through, then the messages.
+        let label = PUBLISHER_ID.to_string();
+        let mut probes = 0;
+        let deadline = std::time::Instant::now() + WAIT;
+        while subscriber.data_received().is_empty() && std::time::Instant::now() < deadline {
+            publisher.send_data("pub", false, b"probe");
+            probes += 1;
+            for _ in 0..20 {
+                publisher.run_for(Duration::from_millis(5));
+                subscriber.run_for(Duration::from_millis(5));
+            }
+        }
+        assert!(!subscriber.data_received().is_empty(), "no data reached the subscriber after {probes} probes\n{}", gateway.log_tail());
+        let before = subscriber.data_received().len();
+        let messages = [(false, b"to the subscribers".to_vec()), (true, binary_message(4, 5000)), (false, b"last".to_vec())];
+        for (is_binary, data) in &messages {
+            publisher.send_data("pub", *is_binary, data);
+        }
+        let complete = run_peers(&mut [&mut publisher, &mut subscriber], |peers| peers[1].data_received().len() >= before + messages.len());
+        let received = &subscriber.data_received()[before..];
+        assert!(complete, "relayed messages missing: {received:?}\n{}", gateway.log_tail());
+        let wanted: Vec<ReceivedData> =
+            messages.iter().map(|(b, d)| ReceivedData { label: label.clone(), binary: *b, data: d.clone() }).collect();
+        assert_eq!(received, &wanted[..]);
+        assert!(subscriber.data_received()[..before].iter().all(|d| d.label == label && d.data == b"probe"));
+
+        for session in [&sub_session, &pub_session] {
+            let reply = session.destroy();
+            assert_eq!(kind_of(&reply), Some("success"), "{reply:?}");
+        }
+        assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
+    });
+}
+
+#[test]
+fn videoroom_data_reference_janus() {
+    videoroom_data(Path::new(REFERENCE_BINARY), "webrtc-datachannels-videoroom-reference");
+}
+
+#[test]
+fn videoroom_data_ours() {
+    videoroom_data(&binary_under_test(), "webrtc-datachannels-videoroom-ours");
 }
 
 #[test]

@@ -266,9 +266,13 @@ mod tests {
     }
 
     #[test]
-    fn connection_tells_the_plugin_data_is_ready() {
-        let link = Link::new(None);
-        assert_eq!(link.delivered.first(), Some(&DataDelivery::Ready));
+    fn data_is_ready_once_something_of_ours_was_delivered() {
+        let mut link = Link::new(None);
+        // Connected, nothing sent: Janus (usrsctp) does not call data_ready yet.
+        assert_eq!(link.delivered, []);
+        link.ours.relay(&relay(Some("first"), false, b"x"), link.now);
+        link.settle();
+        assert_eq!(link.delivered, [DataDelivery::Ready]);
     }
 
     #[test]
