@@ -347,6 +347,9 @@ impl Gateway {
                 pc.add_new_candidates();
             }
         }
+        if let Some(pc) = handle.peer_connection() {
+            sync_data_flags(handle, &pc);
+        }
         sdp::anonymize(&mut parsed.sdp);
         let stripped = String::from_utf8_lossy(&sdp::write(&mut parsed.sdp)).into_owned();
         if e2ee {
@@ -465,6 +468,7 @@ impl Gateway {
             Err(_) => return Err(invalid),
         };
         pc.refresh_routes();
+        sync_data_flags(handle, &pc);
         pc.set_local_sdp(&result.merged.sdp);
         handle.clear_flag(WebrtcFlag::IceRestart);
         if !result.updating {
@@ -488,6 +492,21 @@ impl Gateway {
             out.set("e2ee", true);
         }
         Ok(out.into())
+    }
+}
+
+/// `data-channels` and `new-datachan-sdp` of the handle's flags, from the description.
+fn sync_data_flags(handle: &Handle, pc: &PeerConnection) {
+    let (data, new_syntax) = match pc.signalling.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        Some(d) => (d.data_channels, d.new_datachan_sdp),
+        None => return,
+    };
+    for (flag, on) in [(WebrtcFlag::DataChannels, data), (WebrtcFlag::NewDatachanSdp, new_syntax)] {
+        if on {
+            handle.set_flag(flag);
+        } else {
+            handle.clear_flag(flag);
+        }
     }
 }
 
