@@ -32,6 +32,7 @@ fn main() {
         let mut routes = Routes {
             media: vec![Route { mindex: 0, video: true, mid: Some("1".into()), ssrc: 1234, payload_types: vec![96], ..Route::default() }],
             ext: ExtensionIds { mid: 4, transport_wide_cc: 5, ..ExtensionIds::default() },
+            ..Routes::default()
         };
         // The peer's packets, protected beforehand.
         let wire: Vec<Vec<u8>> = (0..ROUNDS as u16)

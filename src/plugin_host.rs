@@ -53,4 +53,9 @@ pub trait PluginSession: Send + Sync {
     fn incoming_rtp(&self, mindex: i32, video: bool, buffer: &mut [u8], extensions: &RtpExtensions);
     /// `incoming_rtcp`, on the handle's loop thread.
     fn incoming_rtcp(&self, mindex: i32, video: bool, buffer: &mut [u8]);
+    /// `incoming_data`: a message on the data channel `label` (never empty), on the
+    /// handle's loop thread; the plugin may relay from it.
+    fn incoming_data(&self, label: &str, protocol: Option<&str>, binary: bool, buffer: &mut [u8]);
+    /// `data_ready`: what the plugin relayed has all been delivered.
+    fn data_ready(&self);
 }

@@ -117,6 +117,12 @@ impl PluginSession for EchoSession {
     fn incoming_rtcp(&self, mindex: i32, video: bool, buffer: &mut [u8]) {
         self.0.lock().unwrap().push(format!("rtcp {mindex} {video} {}", buffer.len()));
     }
+    fn incoming_data(&self, label: &str, protocol: Option<&str>, binary: bool, buffer: &mut [u8]) {
+        self.0.lock().unwrap().push(format!("data {label} {protocol:?} {binary} {}", buffer.len()));
+    }
+    fn data_ready(&self) {
+        self.0.lock().unwrap().push("data_ready".into());
+    }
 }
 
 /// A plugin without Admin API hook whose sessions answer `query_session` with a non-object.
@@ -142,6 +148,8 @@ impl PluginSession for MuteSession {
     fn setup_media(&self) {}
     fn incoming_rtp(&self, _mindex: i32, _video: bool, _buffer: &mut [u8], _extensions: &RtpExtensions) {}
     fn incoming_rtcp(&self, _mindex: i32, _video: bool, _buffer: &mut [u8]) {}
+    fn incoming_data(&self, _label: &str, _protocol: Option<&str>, _binary: bool, _buffer: &mut [u8]) {}
+    fn data_ready(&self) {}
 }
 
 /// A transport, event handler or logger whose query hook returns `answer` (`None`: no hook).

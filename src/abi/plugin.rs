@@ -56,6 +56,16 @@ pub struct janus_plugin_rtcp {
     pub length: u16,
 }
 
+/// `janus_plugin_data`, 40 bytes: what `incoming_data` gets and `relay_data` takes.
+#[repr(C)]
+pub struct janus_plugin_data {
+    pub label: *mut c_char,
+    pub protocol: *mut c_char,
+    pub binary: gboolean,
+    pub buffer: *mut c_char,
+    pub length: u16,
+}
+
 impl janus_plugin_rtp_extensions {
     pub fn from_core(e: &RtpExtensions) -> Self {
         janus_plugin_rtp_extensions {
@@ -91,6 +101,9 @@ const _: () = {
     assert!(size_of::<janus_plugin_rtp>() == 304 && offset_of!(janus_plugin_rtp, extensions) == 20);
     assert!(offset_of!(janus_plugin_rtp, buffer) == 8 && offset_of!(janus_plugin_rtp, length) == 16);
     assert!(size_of::<janus_plugin_rtcp>() == 24 && offset_of!(janus_plugin_rtcp, length) == 16);
+    assert!(size_of::<janus_plugin_data>() == 40 && offset_of!(janus_plugin_data, protocol) == 8);
+    assert!(offset_of!(janus_plugin_data, binary) == 16 && offset_of!(janus_plugin_data, buffer) == 24);
+    assert!(offset_of!(janus_plugin_data, length) == 32);
     assert!(size_of::<janus_plugin_result>() == 24);
     assert!(
         offset_of!(janus_plugin_result, text) == 8

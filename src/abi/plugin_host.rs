@@ -12,12 +12,14 @@ use libc::{c_char, c_int, c_void};
 
 use super::json::{from_jansson, to_jansson};
 use super::modules::{init_argument, query_hook, LoadedModule, PluginVtable, Vtable};
-use super::plugin::{janus_plugin_result, janus_plugin_result_destroy, janus_plugin_rtcp, janus_plugin_rtp, janus_plugin_rtp_extensions};
+use super::plugin::{
+    janus_plugin_data, janus_plugin_result, janus_plugin_result_destroy, janus_plugin_rtcp, janus_plugin_rtp, janus_plugin_rtp_extensions,
+};
 use super::refcount::JanusRefcount;
 use super::{c_str, guard};
 use crate::gateway::Gateway;
 use crate::json::Json;
-use crate::media::{MediaSlot, PeerConnection, RtpExtensions};
+use crate::media::{MediaSlot, OutgoingData, PeerConnection, RtpExtensions};
 use crate::modules::{AdminResponse, ModuleInfo};
 use crate::plugin_host::{Plugin, PluginResult, PluginSession};
 use crate::sys::glib::{self, gboolean, FALSE, TRUE};
@@ -275,6 +277,44 @@ impl PluginSession for CPluginSession {
         }
     }
 
+    fn incoming_data(&self, label: &str, protocol: Option<&str>, binary: bool, buffer: &mut [u8]) {
+        let Some(incoming) = self.vtable.incoming_data else { return };
+        // Janus hands over the channel's NUL-terminated label and protocol (C strings
+        // cannot carry a NUL: such a label is cut there, as in Janus' fixed buffers).
+        let c_string = |s: &str| std::ffi::CString::new(s.split('\0').next().unwrap_or_default()).unwrap_or_default();
+        let label = c_string(label);
+        let protocol = protocol.map(c_string);
+        let Ok(length) = u16::try_from(buffer.len()) else {
+            crate::janus_log!(crate::log::Level::Warn, "Dropping a data channel message of {} bytes: plugins take at most 65535\n", buffer.len());
+            return;
+        };
+        // SAFETY: everything lives on our stack for the call, as in Janus; the plugin may
+        // modify the buffer in place but not keep any of it.
+        unsafe {
+            if stopped(self.ps) {
+                return;
+            }
+            let mut data = janus_plugin_data {
+                label: label.as_ptr() as *mut c_char,
+                protocol: protocol.as_ref().map_or(std::ptr::null_mut(), |p| p.as_ptr() as *mut c_char),
+                binary: binary.into(),
+                buffer: buffer.as_mut_ptr() as *mut c_char,
+                length,
+            };
+            incoming(self.ps as *mut c_void, &raw mut data as *mut c_void);
+        }
+    }
+
+    fn data_ready(&self) {
+        let Some(ready) = self.vtable.data_ready else { return };
+        // SAFETY: as for `incoming_data`.
+        unsafe {
+            if !stopped(self.ps) {
+                ready(self.ps as *mut c_void);
+            }
+        }
+    }
+
     fn detach(&self) {
         // SAFETY: the core still holds its reference until the end of this function.
         unsafe {
@@ -371,13 +411,18 @@ unsafe extern "C" fn relay_rtcp(ps: *mut JanusPluginSession, packet: *mut janus_
     })
 }
 
-/// Data channels need SCTP, which this core does not carry (as a Janus built without it).
-unsafe extern "C" fn relay_data(ps: *mut JanusPluginSession, packet: *mut c_void) {
+/// `relay_data`: copied (as Janus queues a copy) and sent on the channel with its label.
+unsafe extern "C" fn relay_data(ps: *mut JanusPluginSession, packet: *mut janus_plugin_data) {
     guard((), || {
-        if stopped(ps) || packet.is_null() {
+        let Some(p) = packet.as_ref() else { return };
+        if p.buffer.is_null() || p.length < 1 {
             return;
         }
-        crate::janus_log!(crate::log::Level::Warn, "Asked to relay data, but Data Channels support has not been compiled...\n");
+        if let Some(pc) = peer_connection_of(ps) {
+            let text = |s: *mut c_char| super::c_bytes(s).map(|b| String::from_utf8_lossy(b).into_owned());
+            let data = std::slice::from_raw_parts(p.buffer as *const u8, usize::from(p.length)).to_vec();
+            pc.relay_data(OutgoingData { label: text(p.label), protocol: text(p.protocol), binary: p.binary != 0, data });
+        }
     })
 }
 
@@ -481,7 +526,7 @@ pub struct JanusCallbacks {
     push_event: unsafe extern "C" fn(*mut JanusPluginSession, *mut PluginVtable, *const c_char, *mut json_t, *mut json_t) -> c_int,
     relay_rtp: unsafe extern "C" fn(*mut JanusPluginSession, *mut janus_plugin_rtp),
     relay_rtcp: unsafe extern "C" fn(*mut JanusPluginSession, *mut janus_plugin_rtcp),
-    relay_data: unsafe extern "C" fn(*mut JanusPluginSession, *mut c_void),
+    relay_data: unsafe extern "C" fn(*mut JanusPluginSession, *mut janus_plugin_data),
     send_pli: unsafe extern "C" fn(*mut JanusPluginSession),
     send_pli_stream: unsafe extern "C" fn(*mut JanusPluginSession, c_int),
     send_remb: unsafe extern "C" fn(*mut JanusPluginSession, u32),

@@ -159,6 +159,18 @@ impl MediaEvents for HandleEvents {
         }
     }
 
+    fn incoming_data(&self, label: &str, protocol: Option<&str>, binary: bool, buffer: &mut [u8]) {
+        if let Some(ps) = self.handle.upgrade().as_deref().and_then(Handle::plugin_session) {
+            ps.incoming_data(label, protocol, binary, buffer);
+        }
+    }
+
+    fn data_ready(&self) {
+        if let Some(ps) = self.handle.upgrade().as_deref().and_then(Handle::plugin_session) {
+            ps.data_ready();
+        }
+    }
+
     fn media_state(&self, mid: &str, video: bool, receiving: bool) {
         let Some((session, handle)) = self.both() else { return };
         let mut event = handle_event(&session, &handle, "media", self.opaque_in_api)
@@ -335,6 +347,9 @@ impl Gateway {
                 pc.add_new_candidates();
             }
         }
+        if let Some(pc) = handle.peer_connection() {
+            sync_data_flags(handle, &pc);
+        }
         sdp::anonymize(&mut parsed.sdp);
         let stripped = String::from_utf8_lossy(&sdp::write(&mut parsed.sdp)).into_owned();
         if e2ee {
@@ -453,6 +468,7 @@ impl Gateway {
             Err(_) => return Err(invalid),
         };
         pc.refresh_routes();
+        sync_data_flags(handle, &pc);
         pc.set_local_sdp(&result.merged.sdp);
         handle.clear_flag(WebrtcFlag::IceRestart);
         if !result.updating {
@@ -476,6 +492,21 @@ impl Gateway {
             out.set("e2ee", true);
         }
         Ok(out.into())
+    }
+}
+
+/// `data-channels` and `new-datachan-sdp` of the handle's flags, from the description.
+fn sync_data_flags(handle: &Handle, pc: &PeerConnection) {
+    let (data, new_syntax) = match pc.signalling.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        Some(d) => (d.data_channels, d.new_datachan_sdp),
+        None => return,
+    };
+    for (flag, on) in [(WebrtcFlag::DataChannels, data), (WebrtcFlag::NewDatachanSdp, new_syntax)] {
+        if on {
+            handle.set_flag(flag);
+        } else {
+            handle.clear_flag(flag);
+        }
     }
 }
 

@@ -3,10 +3,12 @@
 //! `janus_ice_init` and `janus_dtls_srtp_init`), and the per-handle [`PeerConnection`]
 //! that owns the ICE agent, the DTLS context and the SRTP sessions.
 
+mod data;
 mod jsep;
 pub mod packets;
 mod peer_connection;
 
+pub use data::{DataChannels, DataDelivery, OutgoingData, Outbox, Queued};
 pub use packets::{classify, unwrap_rtx, Datagram, History, LossDetector, Route, Routes, RtpExtensions};
 pub use peer_connection::{MediaEvents, PeerConnection, PeerConnectionError};
 

@@ -63,6 +63,10 @@ pub struct Route {
 pub struct Routes {
     pub media: Vec<Route>,
     pub ext: ExtensionIds,
+    /// Data channels were negotiated (an SCTP m-line is enabled).
+    pub data_channels: bool,
+    /// The peer's `a=max-message-size`.
+    pub remote_max_message_size: Option<u32>,
 }
 
 /// Where an incoming RTP packet goes.
@@ -97,7 +101,7 @@ impl Routes {
                 rtx_payload_types: m.rtx_payload_types.iter().flatten().map(|(pt, rtx)| (*rtx, *pt)).collect(),
             })
             .collect();
-        Routes { media, ext: pc.extensions }
+        Routes { media, ext: pc.extensions, data_channels: pc.data_channels, remote_max_message_size: pc.remote_max_message_size }
     }
 
     /// The medium (and substream) of an incoming RTP packet; learns unknown SSRCs from the
@@ -447,6 +451,7 @@ mod tests {
                 Route { mindex: 1, video: true, mid: Some("1".into()), ssrc: 2222, payload_types: vec![96, 97], ..Route::default() },
             ],
             ext: ExtensionIds { mid: 4, audio_level: 1, ..ExtensionIds::default() },
+            ..Routes::default()
         }
     }
 

@@ -8,6 +8,12 @@
 //! deadlock, and each is uncontended but for that one handle. Signalling (offers, answers,
 //! trickles) holds its own lock and hands the media paths a copy of what they need
 //! ([`Routes`]) when it changes. Packets use buffers allocated once per PeerConnection.
+//!
+//! Data channels ride on DTLS: their SCTP association lives with the DTLS context on the
+//! loop thread. Plugins' `relay_data` goes through an outbox the loop drains (as Janus
+//! queues it for the handle's loop), so a plugin may relay from any callback; the plugin
+//! hears of incoming messages after the receive lock is released, so it may relay from
+//! `incoming_data` too.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
@@ -17,6 +23,7 @@ use super::packets::{
     classify, nack_media_ssrc, rewrite_outgoing, unwrap_rtx, Datagram, History, LossDetector, Routes, RtpExtensions, SendStamps,
     MAX_GAP,
 };
+use super::data::{DataChannels, DataDelivery, OutgoingData, Outbox, Queued};
 use super::MediaPlane;
 use crate::dtls::{DtlsContext, DtlsEvent, DtlsRole};
 use crate::ice::{Candidate, HandleLoop, IceAgent, IceEvent, IceHandler, IceState};
@@ -75,6 +82,10 @@ pub trait MediaEvents: Send + Sync {
     fn min_nack_queue(&self) -> u16;
     /// An ICE or DTLS state change for the event handlers (`info` as Janus builds it).
     fn webrtc_event(&self, subtype: crate::events::WebrtcSubtype, info: Json);
+    /// A message on a data channel: the plugin's `incoming_data`.
+    fn incoming_data(&self, label: &str, protocol: Option<&str>, binary: bool, buffer: &mut [u8]);
+    /// The plugin's `data_ready`: what it relayed has all been delivered.
+    fn data_ready(&self);
 }
 
 /// Why a PeerConnection could not be set up ("Error setting ICE locally").
@@ -114,6 +125,10 @@ struct Receiving {
     buf: Box<[u8; PACKET_ROOM]>,
     app: Box<[u8; PACKET_ROOM]>,
     last_report_us: i64,
+    /// The SCTP association, once DTLS is up with data channels negotiated.
+    data: Option<DataChannels>,
+    /// Relayed data dropped for want of an association was logged (Janus logs it once).
+    data_missing_logged: bool,
 }
 
 /// The senders' state.
@@ -147,6 +162,8 @@ pub struct PeerConnection {
     full_trickle: bool,
     /// The last local and remote SDPs (`handle_info`'s `sdps`).
     sdps: Mutex<(Option<String>, Option<String>)>,
+    /// Data the plugin relays, for the loop thread.
+    outbox: Mutex<Outbox>,
 }
 
 /// Forwards the agent's events to the PeerConnection while it exists.
@@ -192,6 +209,8 @@ impl PeerConnection {
                 buf: Box::new([0; PACKET_ROOM]),
                 app: Box::new([0; PACKET_ROOM]),
                 last_report_us: 0,
+                data: None,
+                data_missing_logged: false,
             }),
             tx: Mutex::new(Sending {
                 srtp: None,
@@ -210,6 +229,7 @@ impl PeerConnection {
             encryption: plane.sdp.webrtc_encryption,
             full_trickle: plane.ice.full_trickle,
             sdps: Mutex::default(),
+            outbox: Mutex::default(),
         });
         let handler = Arc::new(AgentHandler(Arc::downgrade(&pc)));
         let agent = IceAgent::new(&handle_loop, plane.ice.clone(), got_offer, handler).map_err(|_| PeerConnectionError::Ice)?;
@@ -327,7 +347,7 @@ impl PeerConnection {
 
     /// Copies what the media paths need from the signalling description (after any change
     /// to it), keeping the SSRCs the receive side learnt from packets.
-    pub fn refresh_routes(&self) {
+    pub fn refresh_routes(self: &Arc<Self>) {
         let routes = match lock(&self.signalling).as_ref() {
             Some(sdp) => Routes::from_peer(sdp),
             None => Routes::default(),
@@ -345,6 +365,18 @@ impl PeerConnection {
             let count = fresh.media.len();
             rx.routes = fresh;
             rx.streams.resize_with(count, InStream::default);
+            if rx.data.is_none() && rx.routes.data_channels && rx.srtp.is_some() {
+                // A renegotiation added data channels to a PeerConnection that is up: the
+                // association starts on the loop thread (the plugin hears of it there).
+                let weak = Arc::downgrade(self);
+                if let Some(handle_loop) = lock(&self.handle_loop).as_ref() {
+                    handle_loop.invoke(move || {
+                        if let Some(pc) = weak.upgrade() {
+                            pc.add_data_channels();
+                        }
+                    });
+                }
+            }
         }
         let mut tx = lock(&self.tx);
         let mut routes = routes;
@@ -416,6 +448,12 @@ impl PeerConnection {
         self.ready.store(false, Ordering::Release);
         {
             let mut rx = lock(&self.rx);
+            if let Some(data) = rx.data.as_mut() {
+                // The association ends before DTLS does; the plugin hears nothing more.
+                data.close(Instant::now());
+                self.flush_data(&mut rx, &mut Vec::new());
+                rx.data = None;
+            }
             if let Some(dtls) = rx.dtls.as_mut() {
                 dtls.send_close_notify();
                 // The alert must leave before the agent goes.
@@ -514,6 +552,7 @@ impl PeerConnection {
             agent.send(datagram);
         }
         let mut failed = None;
+        let mut connected = false;
         let before = dtls.state();
         while let Some(event) = dtls.poll_event() {
             match event {
@@ -527,6 +566,7 @@ impl PeerConnection {
                             rx.srtp = Some(inbound);
                             lock(&self.tx).srtp = Some(outbound);
                             janus_log!(Level::Info, "[{}] The DTLS handshake has been completed\n", self.handle_id);
+                            connected = true;
                         }
                         Err(_) => failed = Some("DTLS-SRTP stack error"),
                     }
@@ -538,6 +578,9 @@ impl PeerConnection {
         }
         if let Some(dtls) = rx.dtls.as_ref().filter(|d| d.state() != before) {
             self.dtls_event(dtls.state(), dtls.retransmissions());
+        }
+        if connected && failed.is_none() && rx.routes.data_channels {
+            self.create_data_channels(rx);
         }
         failed
     }
@@ -559,11 +602,21 @@ impl PeerConnection {
         let mut guard = lock(&self.rx);
         let rx = &mut *guard;
         let Some(dtls) = rx.dtls.as_mut() else { return };
-        // Application data would be SCTP (data channels), which this core does not carry.
-        dtls.handle_incoming(data, Instant::now(), &mut rx.app[..]);
+        let now = Instant::now();
+        let mut read = dtls.handle_incoming(data, now, &mut rx.app[..]);
         let was_ready = rx.srtp.is_some();
+        // The handshake may complete here, creating the association the records go to.
         let failed = self.flush_dtls(rx);
         let up = !was_ready && rx.srtp.is_some();
+        let mut deliveries = Vec::new();
+        // Application data is SCTP, one packet per record.
+        while read > 0 {
+            if let Some(data) = rx.data.as_mut() {
+                data.incoming(&rx.app[..read], now);
+            }
+            read = rx.dtls.as_mut().map_or(0, |d| d.read_application_data(&mut rx.app[..]));
+        }
+        self.flush_data(rx, &mut deliveries);
         drop(guard);
         if let Some(reason) = failed {
             return self.events.failed(reason);
@@ -571,6 +624,118 @@ impl PeerConnection {
         if up && !self.ready.swap(true, Ordering::AcqRel) {
             self.events.webrtc_up();
         }
+        self.deliver(deliveries);
+    }
+
+    /// Data channels negotiated after DTLS came up ("Creating datachannels...").
+    fn add_data_channels(&self) {
+        if self.is_closed() {
+            return;
+        }
+        let mut deliveries = Vec::new();
+        {
+            let mut guard = lock(&self.rx);
+            let rx = &mut *guard;
+            if rx.data.is_some() || rx.srtp.is_none() {
+                return;
+            }
+            janus_log!(Level::Verb, "[{}] Creating datachannels...\n", self.handle_id);
+            self.create_data_channels(rx);
+            self.flush_data(rx, &mut deliveries);
+        }
+        self.deliver(deliveries);
+    }
+
+    /// `janus_dtls_srtp_create_sctp`: the association over this DTLS, as the client when
+    /// we are the DTLS client.
+    fn create_data_channels(&self, rx: &mut Receiving) {
+        let Some(dtls) = rx.dtls.as_ref() else { return };
+        let client = dtls.role() == DtlsRole::Client;
+        rx.data = Some(DataChannels::new(self.handle_id, client, rx.routes.remote_max_message_size, Instant::now()));
+    }
+
+    /// Sends what the SCTP association has to send, encrypted by DTLS, and collects what
+    /// the plugin must hear (handed over by [`Self::deliver`] once the lock is released).
+    fn flush_data(&self, rx: &mut Receiving, deliveries: &mut Vec<DataDelivery>) {
+        let (Some(data), Some(dtls), Some(agent)) = (rx.data.as_mut(), rx.dtls.as_mut(), self.agent.get()) else { return };
+        data.drain(deliveries, |packet| {
+            if !dtls.send(packet) {
+                janus_log!(Level::Err, "[{}] Error sending data: DTLS refused {} bytes\n", self.handle_id, packet.len());
+            }
+        });
+        while let Some(datagram) = dtls.poll_transmit() {
+            agent.send(datagram);
+        }
+    }
+
+    /// `incoming_data` and `data_ready` for the plugin; called without locks held, so that
+    /// the plugin may relay from them.
+    fn deliver(&self, deliveries: Vec<DataDelivery>) {
+        for delivery in deliveries {
+            if self.is_closed() {
+                return;
+            }
+            match delivery {
+                DataDelivery::Message { label, protocol, binary, mut data } => {
+                    self.events.incoming_data(&label, protocol.as_deref(), binary, &mut data)
+                }
+                DataDelivery::Ready => self.events.data_ready(),
+            }
+        }
+    }
+
+    /// A plugin's `relay_data` (`janus_ice_relay_data`): queued for the loop thread, which
+    /// sends it on the channel with that label. Dropped before the PeerConnection is up,
+    /// as Janus drops queued packets then.
+    pub fn relay_data(self: &Arc<Self>, message: OutgoingData) {
+        if !self.is_ready() || message.data.is_empty() {
+            return;
+        }
+        match lock(&self.outbox).push(message) {
+            Queued::Queued => {}
+            Queued::Dropped => {
+                janus_log!(Level::Warn, "[{}] Too much data waiting to be sent, dropping a message\n", self.handle_id)
+            }
+            Queued::Wake => {
+                let weak = Arc::downgrade(self);
+                if let Some(handle_loop) = lock(&self.handle_loop).as_ref() {
+                    handle_loop.invoke(move || {
+                        if let Some(pc) = weak.upgrade() {
+                            pc.send_relayed_data();
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    /// On the loop thread: what plugins relayed goes into the SCTP association.
+    fn send_relayed_data(&self) {
+        let messages = lock(&self.outbox).take();
+        if self.is_closed() || !self.is_ready() {
+            return;
+        }
+        let mut deliveries = Vec::new();
+        {
+            let mut guard = lock(&self.rx);
+            let rx = &mut *guard;
+            let now = Instant::now();
+            match rx.data.as_mut() {
+                Some(data) => {
+                    rx.data_missing_logged = false;
+                    for message in &messages {
+                        data.relay(message, now);
+                    }
+                }
+                None if !rx.data_missing_logged => {
+                    rx.data_missing_logged = true;
+                    janus_log!(Level::Warn, "[{}] SCTP stream component has no valid DTLS session (yet?)\n", self.handle_id);
+                }
+                None => {}
+            }
+            self.flush_data(rx, &mut deliveries);
+        }
+        self.deliver(deliveries);
     }
 
     fn incoming_rtp(&self, data: &[u8]) {
@@ -701,6 +866,7 @@ impl PeerConnection {
         let mut failed = None;
         let mut report = false;
         let mut media_changes: Vec<(String, bool)> = Vec::new();
+        let mut deliveries = Vec::new();
         {
             let mut guard = lock(&self.rx);
             let rx = &mut *guard;
@@ -709,6 +875,10 @@ impl PeerConnection {
                     dtls.handle_timeout(Instant::now());
                     failed = self.flush_dtls(rx);
                 }
+            }
+            if let Some(data) = rx.data.as_mut() {
+                data.handle_timeout(Instant::now());
+                self.flush_data(rx, &mut deliveries);
             }
             if self.is_ready() && t.monotonic_us - rx.last_report_us >= 1_000_000 {
                 rx.last_report_us = t.monotonic_us;
@@ -731,6 +901,7 @@ impl PeerConnection {
         for (mid, video) in media_changes {
             self.events.media_state(&mid, video, false);
         }
+        self.deliver(deliveries);
         if report {
             self.send_sender_reports(t);
         }

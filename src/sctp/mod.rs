@@ -123,7 +123,8 @@ pub enum SctpEvent {
     /// A channel is gone: the peer reset its stream, or we refused its DATA_CHANNEL_OPEN.
     ChannelClosed { stream_id: u16, label: String },
     /// Nothing we sent is waiting any more (Janus' `SCTP_SENDER_DRY_EVENT`, after which it
-    /// calls the plugin's `data_ready`); also once at connection.
+    /// calls the plugin's `data_ready`). As with usrsctp, that takes something sent (a DCEP
+    /// message counts): an association that never carried anything of ours is not "dry".
     DataReady,
     /// The association is over (shutdown, abort, timeout, or a protocol violation).
     Closed { reason: String },
@@ -444,6 +445,7 @@ impl SctpAssociation {
             janus_log!(Level::Err, "[{}] Couldn't open channel...\n", self.config.handle_id);
             return Err(SendError::NoFreeChannel);
         };
+        self.sent_since_ready = true;
         janus_log!(Level::Verb, "[{}] Creating channel '{}'...\n", self.config.handle_id, label);
         self.channels.insert(
             stream_id,
@@ -594,7 +596,6 @@ impl SctpAssociation {
             Event::Connected if !self.connected && !self.closed => {
                 self.connected = true;
                 self.events.push_back(SctpEvent::Connected);
-                self.events.push_back(SctpEvent::DataReady);
             }
             Event::HandshakeFailed { reason } | Event::AssociationLost { reason } => self.fail(reason.to_string()),
             Event::Stream(StreamEvent::Readable { id }) if !self.readable.contains(&id) => self.readable.push_back(id),
@@ -723,6 +724,7 @@ impl SctpAssociation {
             self.stats.refused_opens += 1;
             return;
         }
+        self.sent_since_ready = true;
         let info = ChannelInfo {
             stream_id,
             label: janus_label(&open.label),

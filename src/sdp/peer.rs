@@ -197,6 +197,8 @@ pub struct PeerConnection {
     pub extensions: ExtensionIds,
     /// `JANUS_ICE_HANDLE_WEBRTC_DATA_CHANNELS`.
     pub data_channels: bool,
+    /// The peer's `a=max-message-size` for data channels (RFC 8841), if it gave one.
+    pub remote_max_message_size: Option<u32>,
     /// `JANUS_ICE_HANDLE_WEBRTC_NEW_DATACHAN_SDP`: `UDP/DTLS/SCTP` + `a=sctp-port` syntax.
     pub new_datachan_sdp: bool,
     /// `JANUS_ICE_HANDLE_WEBRTC_RFC4588_RTX`.

@@ -167,6 +167,8 @@ pub fn process_remote(
                 let (msid, mstid) = parse_msid(value).ok_or(ProcessError::InvalidMsid { index })?;
                 medium.remote_msid = Some(msid);
                 medium.remote_mstid = Some(mstid);
+            } else if name.eq_ignore_ascii_case("max-message-size") && m.mtype == MediaType::Application {
+                pc.remote_max_message_size = value.trim().parse().ok();
             } else if name.eq_ignore_ascii_case("setup") {
                 if !update {
                     if value.eq_ignore_ascii_case("actpass") || value.eq_ignore_ascii_case("passive") {

@@ -22,7 +22,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use str0m::change::{SdpAnswer, SdpPendingOffer};
+use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
+use str0m::channel::ChannelId;
 use str0m::media::{Direction, MediaKind, Mid, Pt};
 use str0m::net::{Protocol, Receive};
 use str0m::rtp::{RtpWrite, SeqNo};
@@ -149,6 +150,14 @@ pub struct ReceivedRtp {
     pub payload: Vec<u8>,
 }
 
+/// One message received on a data channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceivedData {
+    pub label: String,
+    pub binary: bool,
+    pub data: Vec<u8>,
+}
+
 /// What the peer sends on one m-line, fixed by the answer.
 struct Outgoing {
     mid: Mid,
@@ -171,6 +180,9 @@ pub struct Peer {
     connected: bool,
     closed: bool,
     buffer: Vec<u8>,
+    /// Open data channels: ours once str0m opened them, the gateway's once it did.
+    channels: Vec<(ChannelId, String)>,
+    data_received: Vec<ReceivedData>,
 }
 
 /// Largest datagram we read.
@@ -195,6 +207,8 @@ impl Peer {
             connected: false,
             closed: false,
             buffer: vec![0; DATAGRAM_MAX],
+            channels: Vec::new(),
+            data_received: Vec::new(),
         }
     }
 
@@ -216,12 +230,21 @@ impl Peer {
     /// Creates the offer: a sendrecv audio (Opus) and/or video (VP8) m-line, with our
     /// candidate in it. Returns the SDP text.
     pub fn create_offer(&mut self, audio: bool, video: bool) -> String {
+        self.create_offer_with_channel(audio, video, None)
+    }
+
+    /// [`Peer::create_offer`], with an `m=application` line and a data channel labelled
+    /// `channel` (opened with DCEP once connected) when one is given.
+    pub fn create_offer_with_channel(&mut self, audio: bool, video: bool, channel: Option<&str>) -> String {
         let mut change = self.rtc.sdp_api();
         for (kind, wanted, media) in [(Kind::Audio, audio, MediaKind::Audio), (Kind::Video, video, MediaKind::Video)] {
             if wanted {
                 let mid = change.add_media(media, Direction::SendRecv, None, None, None);
                 self.mids.push((kind, mid));
             }
+        }
+        if let Some(label) = channel {
+            change.add_channel(label.to_string());
         }
         let (offer, pending) = change.apply().expect("an offer with at least one m-line");
         self.pending = Some(pending);
@@ -242,6 +265,40 @@ impl Peer {
             self.outgoing.push((*kind, Outgoing { mid: *mid, pt: pt.into(), next_seq: 1, next_timestamp: 0 }));
         }
         self.drain();
+    }
+
+    /// Answers the gateway's offer (a plugin's, with the core's candidates): returns the
+    /// answer's SDP, our candidate in it.
+    pub fn accept_offer(&mut self, sdp: &str) -> String {
+        let offer = SdpOffer::from_sdp_string(sdp).unwrap_or_else(|e| panic!("offer not parsed ({e}):\n{sdp}"));
+        let answer = self.rtc.sdp_api().accept_offer(offer).unwrap_or_else(|e| panic!("offer not accepted ({e}):\n{sdp}"));
+        self.drain();
+        answer.to_sdp_string()
+    }
+
+    /// Opens a data channel labelled `label` (DCEP) on the connected PeerConnection.
+    pub fn open_channel(&mut self, label: &str) {
+        let config = str0m::channel::ChannelConfig { label: label.to_string(), ..Default::default() };
+        self.rtc.direct_api().create_data_channel(config);
+        self.drain();
+    }
+
+    /// Whether a data channel labelled `label` is open.
+    pub fn is_channel_open(&self, label: &str) -> bool {
+        self.channels.iter().any(|(_, l)| l == label)
+    }
+
+    /// Sends one message on the open data channel labelled `label`.
+    pub fn send_data(&mut self, label: &str, binary: bool, data: &[u8]) {
+        let id = self.channels.iter().find(|(_, l)| l == label).map(|(id, _)| *id).unwrap_or_else(|| panic!("no open channel '{label}'"));
+        let mut channel = self.rtc.channel(id).expect("an open channel");
+        assert!(channel.write(binary, data).expect("str0m takes the message"), "str0m's send buffer is full");
+        self.drain();
+    }
+
+    /// Every data channel message received so far, in arrival order.
+    pub fn data_received(&self) -> &[ReceivedData] {
+        &self.data_received
     }
 
     /// Whether ICE and DTLS completed.
@@ -328,6 +385,12 @@ impl Peer {
                     let _ = self.socket.send_to(&t.contents, t.destination);
                 }
                 Output::Event(Event::Connected) => self.connected = true,
+                Output::Event(Event::ChannelOpen(id, label)) => self.channels.push((id, label)),
+                Output::Event(Event::ChannelClose(id)) => self.channels.retain(|(o, _)| *o != id),
+                Output::Event(Event::ChannelData(d)) => {
+                    let label = self.channels.iter().find(|(o, _)| *o == d.id).map(|(_, l)| l.clone()).unwrap_or_default();
+                    self.data_received.push(ReceivedData { label, binary: d.binary, data: d.data });
+                }
                 Output::Event(Event::Closed) => self.closed = true,
                 Output::Event(Event::RtpPacket(packet)) => self.received.push(ReceivedRtp {
                     ssrc: *packet.header.ssrc,
