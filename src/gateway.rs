@@ -64,6 +64,12 @@ pub struct MediaSettings {
     /// Lost packets per second that make a `slowlink` event (0 = never).
     slowlink_threshold: AtomicU32,
     libnice_debug: AtomicBool,
+    /// Seconds between the media statistics events sent to event handlers (`stats_period`,
+    /// 0 = none).
+    event_stats_period: AtomicU32,
+    /// One statistics event per PeerConnection rather than one per medium
+    /// (`combine_media_stats`).
+    combine_media_stats: AtomicBool,
 }
 
 /// `DEFAULT_MAX_NACK_QUEUE`: the cap of `min_nack_queue`.
@@ -77,6 +83,8 @@ impl Default for MediaSettings {
             no_media_timer: AtomicU32::new(1),
             slowlink_threshold: AtomicU32::new(0),
             libnice_debug: AtomicBool::new(false),
+            event_stats_period: AtomicU32::new(1),
+            combine_media_stats: AtomicBool::new(false),
         }
     }
 }
@@ -113,6 +121,18 @@ impl MediaSettings {
     }
     pub fn set_libnice_debug(&self, on: bool) {
         self.libnice_debug.store(on, Ordering::Relaxed);
+    }
+    pub fn event_stats_period(&self) -> u32 {
+        self.event_stats_period.load(Ordering::Relaxed)
+    }
+    pub fn set_event_stats_period(&self, seconds: u32) {
+        self.event_stats_period.store(seconds, Ordering::Relaxed);
+    }
+    pub fn combine_media_stats(&self) -> bool {
+        self.combine_media_stats.load(Ordering::Relaxed)
+    }
+    pub fn set_combine_media_stats(&self, on: bool) {
+        self.combine_media_stats.store(on, Ordering::Relaxed);
     }
 }
 

@@ -588,6 +588,36 @@ fn read_media_settings(config: &Config, info: &mut StaticInfo) -> (Option<u32>, 
     (no_media_timer, slowlink_threshold)
 }
 
+/// `events.stats_period` and `events.combine_media_stats`: how media statistics reach
+/// event handlers.
+#[derive(Default)]
+struct EventStats {
+    period: Option<u32>,
+    combine: bool,
+}
+
+fn read_event_stats(config: &Config) -> EventStats {
+    let mut stats = EventStats::default();
+    if let Some(period) = config.get_value("events", "stats_period").map(atoi) {
+        if period < 0 {
+            janus_log!(Level::Warn, "Invalid event handlers statistics period, using default value (1 second)\n");
+        } else if period == 0 {
+            stats.period = Some(0);
+            janus_log!(Level::Warn, "Disabling event handlers statistics period, no media statistics will be pushed to event handlers\n");
+        } else {
+            stats.period = Some(period.min(i64::from(u32::MAX)) as u32);
+            janus_log!(Level::Info, "Setting event handlers statistics period to {} seconds\n", period);
+        }
+    }
+    if let Some(combine) = config.get_value("events", "combine_media_stats") {
+        stats.combine = is_true(combine);
+        if stats.combine {
+            janus_log!(Level::Info, "Event handler configured to send media stats combined in a single event\n");
+        }
+    }
+    stats
+}
+
 /// Keeps a module whose `init` succeeded, with the extra lines Janus logs about it;
 /// Janus' warning for one that refused.
 fn started<T, E>(list: &mut Vec<T>, module: &LoadedModule, init: Result<T, E>, details: impl Fn(&T) -> Vec<String>) -> Option<Vec<String>> {
@@ -868,9 +898,14 @@ pub fn run(options: Options) -> i32 {
 
     // Event handlers, when broadcasting is on.
     let mut handlers = Vec::new();
+    let mut event_stats = EventStats::default();
     if broadcast {
         let events_folder = module_folder(&config, ModuleKind::EventHandler);
         janus_log!(Level::Info, "Event handler plugins folder: {}\n", events_folder.display());
+        // Janus reads these only when the folder can be listed.
+        if std::fs::read_dir(&events_folder).is_ok() {
+            event_stats = read_event_stats(&config);
+        }
         let loaded = load_modules(ModuleKind::EventHandler, &events_folder, disabled(&config, "events"), exit_on_dl_error, |m| {
             event_host::start_event_handler(m, &configs_folder).map(|h| handlers.push(h)).map(|_| Vec::new())
         });
@@ -918,6 +953,10 @@ pub fn run(options: Options) -> i32 {
     if let Some(t) = slowlink_threshold {
         gateway.media.set_slowlink_threshold(t);
     }
+    if let Some(period) = event_stats.period {
+        gateway.media.set_event_stats_period(period);
+    }
+    gateway.media.set_combine_media_stats(event_stats.combine);
     gateway.set_media_plane(media_plane.clone());
     plugin_host::install_gateway(gateway.clone());
 

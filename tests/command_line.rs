@@ -664,3 +664,21 @@ fn protected_folders_refuse_captures() {
     assert!(out.contains(&format!("Target capture path '{}/deeper/h.pcap' is in protected folder...", protected.display())), "{out}");
     assert!(!protected.join("deeper/h.pcap").exists());
 }
+
+#[test]
+fn event_statistics_settings_as_janus_reads_them() {
+    let mut configs = ConfigsFolder::new(&scratch("event-stats"), &["echotest"]);
+    configs.set_broadcast(true);
+    for (period, expected) in [
+        ("-3", "[WARN] Invalid event handlers statistics period, using default value (1 second)"),
+        ("0", "[WARN] Disabling event handlers statistics period, no media statistics will be pushed to event handlers"),
+        ("5", "Setting event handlers statistics period to 5 seconds"),
+    ] {
+        configs.set_item("events", "stats_period", period);
+        configs.set_item("events", "combine_media_stats", if period == "5" { "true" } else { "false" });
+        let out = serve_both(&configs, &["-o"], libc::SIGINT, |_| {});
+        assert!(comparable_lines(&out).iter().any(|l| l == expected), "{expected}\n{out}");
+        let combined = out.contains("Event handler configured to send media stats combined in a single event\n");
+        assert_eq!(combined, period == "5", "{out}");
+    }
+}

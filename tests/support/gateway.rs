@@ -235,7 +235,8 @@ impl ConfigsFolder {
             core.push_str(&format!("\t{line}\n"));
         }
         core.push_str("}\n");
-        for (category, lines) in &self.categories {
+        let module_category = |c: &str| MODULE_KINDS.iter().any(|(_, category)| *category == c);
+        for (category, lines) in self.categories.iter().filter(|(c, _)| !module_category(c)) {
             core.push_str(&format!("{category}: {{\n"));
             for line in lines {
                 core.push_str(&format!("\t{line}\n"));
@@ -246,6 +247,12 @@ impl ConfigsFolder {
             core.push_str(&format!("{category}: {{\n\tdisable = \"{}\"\n", disabled(folder, keep)));
             if *category == "events" {
                 core.push_str(&format!("\tbroadcast = {}\n", self.broadcast));
+            }
+            // Items set with `set_item` in a module category go in the same category.
+            for (_, lines) in self.categories.iter().filter(|(c, _)| c == category) {
+                for line in lines {
+                    core.push_str(&format!("\t{line}\n"));
+                }
             }
             core.push_str("}\n");
         }
