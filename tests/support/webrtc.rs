@@ -22,7 +22,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use str0m::change::{SdpAnswer, SdpPendingOffer};
+use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::media::{Direction, MediaKind, Mid, Pt};
 use str0m::net::{Protocol, Receive};
 use str0m::rtp::{RtpWrite, SeqNo};
@@ -244,6 +244,32 @@ impl Peer {
         self.drain();
     }
 
+    /// Answers an offer of the gateway (a plugin that offers: VideoRoom subscriber,
+    /// Streaming viewer, ...), its candidates included; the answer takes the direction
+    /// str0m chooses for each m-line and, where it sends, the offer's payload type.
+    /// Returns the answer's SDP text.
+    pub fn accept_offer(&mut self, sdp: &str) -> String {
+        let offer = SdpOffer::from_sdp_string(sdp).unwrap_or_else(|e| panic!("offer not parsed ({e}):\n{sdp}"));
+        let answer = self.rtc.sdp_api().accept_offer(offer).unwrap_or_else(|e| panic!("offer not accepted ({e}):\n{sdp}"));
+        let text = answer.to_sdp_string();
+        for section in media_sections(sdp) {
+            let kind = match section.first().and_then(|m| m.strip_prefix("m=")?.split(' ').next()) {
+                Some("audio") => Kind::Audio,
+                Some("video") => Kind::Video,
+                _ => continue,
+            };
+            let Some(mid_text) = section.iter().find_map(|l| l.strip_prefix("a=mid:")) else { continue };
+            let mid = Mid::from(mid_text);
+            self.mids.push((kind, mid));
+            let sending = self.rtc.direct_api().stream_tx_by_mid(mid, None).is_some();
+            if let (true, Some(pt)) = (sending, sdp_payload_type(&text, mid_text, kind.codec())) {
+                self.outgoing.push((kind, Outgoing { mid, pt: pt.into(), next_seq: 1, next_timestamp: 0 }));
+            }
+        }
+        self.drain();
+        text
+    }
+
     /// Whether ICE and DTLS completed.
     pub fn is_connected(&self) -> bool {
         self.connected
@@ -292,6 +318,24 @@ impl Peer {
     /// Runs the network and timers for `duration`.
     pub fn run_for(&mut self, duration: Duration) {
         self.run_until(duration, |_| false);
+    }
+
+    /// Takes in every datagram already queued on the socket, without waiting, then
+    /// str0m's timers: a peer run among others ([`run_peers_until`]) keeps up with its
+    /// traffic even though it only gets short turns.
+    fn receive_queued(&mut self) {
+        self.socket.set_nonblocking(true).expect("non-blocking socket");
+        let destination = self.candidate.addr();
+        while let Ok((n, source)) = self.socket.recv_from(&mut self.buffer) {
+            if let Ok(contents) = self.buffer[..n].try_into() {
+                let input = Input::Receive(Instant::now(), Receive { proto: Protocol::Udp, source, destination, contents });
+                self.rtc.handle_input(input).expect("str0m takes the datagram");
+            }
+            self.drain();
+        }
+        self.socket.set_nonblocking(false).expect("blocking socket");
+        self.rtc.handle_input(Input::Timeout(Instant::now())).expect("str0m takes the timeout");
+        self.drain();
     }
 
     /// Waits for one datagram or str0m's next timer (no later than `deadline`), feeds it
@@ -344,6 +388,48 @@ impl Peer {
     }
 }
 
+/// How long each peer of [`run_peers_until`] may wait for its socket in one turn.
+const PEER_TURN: Duration = Duration::from_millis(2);
+
+/// Runs several peers (each in short turns) until `done` holds of them or `timeout`
+/// passes; whether it held. Tests where the gateway relays between peers need them all
+/// alive at once.
+pub fn run_peers_until(peers: &mut [&mut Peer], timeout: Duration, mut done: impl FnMut(&[&mut Peer]) -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if done(peers) {
+            return true;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return false;
+        }
+        for peer in peers.iter_mut() {
+            peer.step((now + PEER_TURN).min(deadline));
+            peer.receive_queued();
+        }
+    }
+}
+
+/// Runs several peers for `duration` (see [`run_peers_until`]).
+pub fn run_peers_for(peers: &mut [&mut Peer], duration: Duration) {
+    run_peers_until(peers, duration, |_| false);
+}
+
+/// Asserts that what a peer received with `ssrc` is exactly `sent` (payloads, in order),
+/// relayed with payload type `pt` and consecutive sequence numbers: `what` names the
+/// flow in failure messages.
+pub fn check_relayed(received: &[ReceivedRtp], sent: &[Vec<u8>], pt: u8, ssrc: u32, what: &str) {
+    let relayed: Vec<&ReceivedRtp> = received.iter().filter(|r| r.ssrc == ssrc).collect();
+    let payloads: Vec<&[u8]> = relayed.iter().map(|r| r.payload.as_slice()).collect();
+    let expected: Vec<&[u8]> = sent.iter().map(Vec::as_slice).collect();
+    assert_eq!(payloads, expected, "{what}: the payloads received differ from those sent (SSRC {ssrc})");
+    let pts: Vec<u8> = relayed.iter().map(|r| r.pt).collect();
+    assert!(pts.iter().all(|p| *p == pt), "{what}: payload types {pts:?}, negotiated {pt}");
+    let seqs: Vec<u16> = relayed.iter().map(|r| r.seq).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0].wrapping_add(1)), "{what}: sequence numbers not consecutive: {seqs:?}");
+}
+
 /// The payload type an SDP gives `codec` (case-insensitive `a=rtpmap` name) in the m-line
 /// whose `a=mid` is `mid`.
 pub fn sdp_payload_type(sdp: &str, mid: &str, codec: &str) -> Option<u8> {
@@ -369,6 +455,11 @@ pub fn sdp_candidates(sdp: &str) -> Vec<String> {
 
 /// The lines of the m-section whose `a=mid` is `mid`.
 fn media_section<'a>(sdp: &'a str, mid: &str) -> Option<Vec<&'a str>> {
+    media_sections(sdp).into_iter().find(|s| s.iter().any(|l| l.strip_prefix("a=mid:") == Some(mid)))
+}
+
+/// The lines of each m-section of an SDP, in order, each starting with its `m=` line.
+pub fn media_sections(sdp: &str) -> Vec<Vec<&str>> {
     let mut sections: Vec<Vec<&str>> = Vec::new();
     for line in sdp.lines().map(str::trim_end) {
         if line.starts_with("m=") {
@@ -378,7 +469,7 @@ fn media_section<'a>(sdp: &'a str, mid: &str) -> Option<Vec<&'a str>> {
             section.push(line);
         }
     }
-    sections.into_iter().find(|s| s.iter().any(|l| l.strip_prefix("a=mid:") == Some(mid)))
+    sections
 }
 
 /// A synthetic Opus packet (RFC 6716 TOC: CELT fullband, 20 ms, mono, one frame) whose

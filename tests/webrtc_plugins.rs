@@ -1,0 +1,193 @@
+//! End to end through a gateway's media plane with WebRTC peers we did not write (str0m),
+//! for the stock plugins other than the EchoTest: VideoRoom, VideoCall, Streaming,
+//! RecordPlay, AudioBridge and NoSIP. Each test runs against `/usr/bin/janus`, which proves
+//! that it tests something real, and against ours, with the same assertions.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use janus::json::Json;
+use support::gateway::{binary_under_test, ConfigsFolder, Gateway, Handle, Session, REFERENCE_BINARY};
+use support::webrtc::{
+    check_relayed, in_private_network, opus_payload, run_peers_for, run_peers_until, sdp_payload_type, sdp_ssrc,
+    vp8_payload, Kind, Peer, GATEWAY_INTERFACE,
+};
+
+/// Packets sent per medium.
+const PACKETS: u32 = 50;
+/// Pace of what the peers send.
+const PACKET_INTERVAL: Duration = Duration::from_millis(20);
+/// Bound on each wait for the gateway (events, connectivity, media).
+const WAIT: Duration = Duration::from_secs(10);
+
+/// The value at `path` (object keys) in `value`.
+fn at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a Json> {
+    path.iter().try_fold(value, |v, key| v.get(key))
+}
+
+fn str_at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a str> {
+    at(value, path).and_then(Json::as_str)
+}
+
+/// The plugin's `plugindata.data` of an event.
+fn data(event: &Json) -> Option<&Json> {
+    at(event, &["plugindata", "data"])
+}
+
+/// Long-polls `session` until an event satisfies `pred`, and returns that event.
+fn wait_event(session: &Session, pred: impl Fn(&Json) -> bool) -> Json {
+    let events = session.events_until(WAIT, |events| events.iter().any(&pred));
+    events.into_iter().find(|e| pred(e)).expect("checked by events_until")
+}
+
+/// Long-polls `session` until an event carries a JSEP, and returns it after checking that
+/// the plugin reported no error with it.
+fn wait_jsep(session: &Session, jsep_type: &str) -> Json {
+    let event = wait_event(session, |e| at(e, &["jsep"]).is_some() || data(e).and_then(|d| d.get("error")).is_some());
+    assert!(data(&event).and_then(|d| d.get("error")).is_none(), "{event:?}");
+    assert_eq!(str_at(&event, &["jsep", "type"]), Some(jsep_type), "{event:?}");
+    event
+}
+
+/// Trickles the peer's candidate and the end of candidates.
+fn trickle(handle: &Handle, peer: &Peer) {
+    for candidate in [Some((peer.first_mid(), peer.candidate_attribute())), None] {
+        let reply = handle.trickle(candidate.as_ref().map(|(mid, c)| (mid.as_str(), c.as_str())));
+        assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+    }
+}
+
+/// Sends `body` with an offer of the peer (audio and/or video), trickles, and waits for the
+/// plugin's answer, which the peer accepts. Returns the event that carried the answer.
+fn offer(session: &Session, handle: &Handle, peer: &mut Peer, body: &str, audio: bool, video: bool) -> Json {
+    let sdp = peer.create_offer(audio, video);
+    let reply = handle.message_with_jsep(body, "offer", &sdp);
+    assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+    trickle(handle, peer);
+    let event = wait_jsep(session, "answer");
+    peer.accept_answer(str_at(&event, &["jsep", "sdp"]).unwrap());
+    event
+}
+
+/// Answers the offer `event` carries with `body`, trickles, and waits for the event that
+/// satisfies `done`. Returns the offer's SDP.
+fn answer(session: &Session, handle: &Handle, peer: &mut Peer, event: &Json, body: &str, done: impl Fn(&Json) -> bool) -> String {
+    let offer = str_at(event, &["jsep", "sdp"]).expect("an offer").to_string();
+    let sdp = peer.accept_offer(&offer);
+    let reply = handle.message_with_jsep(body, "answer", &sdp);
+    assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+    trickle(handle, peer);
+    wait_event(session, done);
+    offer
+}
+
+/// Payload type and SSRC an SDP (the gateway's) announces for `kind` on the peer's m-line.
+fn announced(sdp: &str, peer: &Peer, kind: Kind) -> (u8, u32) {
+    let mid = peer.mid(kind).unwrap_or_else(|| panic!("no {kind:?} m-line in\n{sdp}"));
+    let codec = if kind == Kind::Audio { "opus" } else { "vp8" };
+    let pt = sdp_payload_type(sdp, &mid, codec).unwrap_or_else(|| panic!("no {codec} on {mid} in\n{sdp}"));
+    let ssrc = sdp_ssrc(sdp, &mid).unwrap_or_else(|| panic!("no SSRC on {mid} in\n{sdp}"));
+    (pt, ssrc)
+}
+
+/// Runs all the peers until each is connected (ICE and DTLS).
+fn connect_all(peers: &mut [&mut Peer], gateway: &Gateway) {
+    let connected = run_peers_until(peers, WAIT, |peers| peers.iter().all(|p| p.is_connected()));
+    assert!(connected, "ICE and DTLS did not complete for every peer\n{}", gateway.log_tail());
+}
+
+/// The sender (`peers[0]`) sends `PACKETS` packets of each of `kinds`, paced, while every
+/// peer runs; returns the payloads sent per kind, in the order of `kinds`.
+fn send_media(peers: &mut [&mut Peer], kinds: &[Kind]) -> Vec<Vec<Vec<u8>>> {
+    let mut sent = vec![Vec::new(); kinds.len()];
+    for i in 0..PACKETS {
+        for (kind, sent) in kinds.iter().zip(&mut sent) {
+            let payload = match kind {
+                Kind::Audio => opus_payload(i),
+                Kind::Video => vp8_payload(i, i % 10 == 0),
+            };
+            peers[0].send(*kind, &payload, *kind == Kind::Video || i == 0);
+            sent.push(payload);
+        }
+        run_peers_for(peers, PACKET_INTERVAL);
+    }
+    sent
+}
+
+/// How many packets `peer` received with `ssrc`.
+fn count(peer: &Peer, ssrc: u32) -> usize {
+    peer.received().iter().filter(|r| r.ssrc == ssrc).count()
+}
+
+/// A gateway with `plugins`, gathering on the private network's gateway end only.
+fn start_gateway(binary: &Path, test: &str, plugins: &[&str], configure: impl FnOnce(&ConfigsFolder)) -> (Gateway, ConfigsFolder) {
+    let mut configs = ConfigsFolder::new(&support::scratch_dir(test), plugins);
+    configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
+    configure(&configs);
+    (Gateway::start(binary, &configs), configs)
+}
+
+// ---------------------------------------------------------------------------------------
+// VideoRoom: one publisher (audio and video), two subscribers receiving it.
+
+const ROOM: u64 = 4321;
+
+fn videoroom(binary: &Path, test: &str) {
+    in_private_network(|net| {
+        let (gateway, _configs) = start_gateway(binary, test, &["videoroom"], |_| {});
+        let publisher_session = gateway.create_session();
+        let publisher_handle = publisher_session.attach("janus.plugin.videoroom");
+        let created = publisher_handle.request(&format!(r#"{{"request":"create","room":{ROOM},"publishers":4}}"#));
+        assert_eq!(str_at(&created, &["videoroom"]), Some("created"), "{created:?}");
+
+        let reply = publisher_handle.message(&format!(r#"{{"request":"join","ptype":"publisher","room":{ROOM},"display":"publisher"}}"#));
+        assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+        let joined = wait_event(&publisher_session, |e| data(e).and_then(|d| str_at(d, &["videoroom"])) == Some("joined"));
+        let feed = data(&joined).and_then(|d| d.get("id")).and_then(Json::as_i64).expect("publisher id");
+        let mut publisher = Peer::new(net.peer_ip.into());
+        let published = offer(&publisher_session, &publisher_handle, &mut publisher, r#"{"request":"publish"}"#, true, true);
+        assert_eq!(data(&published).and_then(|d| str_at(d, &["configured"])), Some("ok"), "{published:?}");
+        connect_all(&mut [&mut publisher], &gateway);
+
+        let sessions = [gateway.create_session(), gateway.create_session()];
+        let handles: Vec<Handle> = sessions.iter().map(|s| s.attach("janus.plugin.videoroom")).collect();
+        let mut subscribers = [Peer::new(net.peer_ip.into()), Peer::new(net.peer_ip.into())];
+        let mut announced_flows = Vec::new();
+        for ((session, handle), subscriber) in sessions.iter().zip(&handles).zip(&mut subscribers) {
+            let join = format!(r#"{{"request":"join","ptype":"subscriber","room":{ROOM},"streams":[{{"feed":{feed}}}]}}"#);
+            let reply = handle.message(&join);
+            assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+            let attached = wait_jsep(session, "offer");
+            assert_eq!(data(&attached).and_then(|d| str_at(d, &["videoroom"])), Some("attached"), "{attached:?}");
+            let started = |e: &Json| data(e).and_then(|d| str_at(d, &["started"])) == Some("ok");
+            let offer = answer(session, handle, subscriber, &attached, r#"{"request":"start"}"#, started);
+            announced_flows.push([announced(&offer, subscriber, Kind::Audio), announced(&offer, subscriber, Kind::Video)]);
+        }
+        let [first, second] = &mut subscribers;
+        connect_all(&mut [&mut publisher, first, second], &gateway);
+
+        let sent = send_media(&mut [&mut publisher, first, second], &[Kind::Audio, Kind::Video]);
+        for (subscriber, flows) in subscribers.iter_mut().zip(&announced_flows) {
+            let all = |p: &Peer| flows.iter().zip(&sent).all(|((_, ssrc), sent)| count(p, *ssrc) >= sent.len());
+            let complete = subscriber.run_until(WAIT, all);
+            let seen: Vec<(u32, u8)> = subscriber.received().iter().map(|r| (r.ssrc, r.pt)).collect();
+            assert!(complete, "a subscriber did not get everything: (ssrc, pt) {seen:?}, announced {flows:?}");
+            for (((pt, ssrc), sent), what) in flows.iter().zip(&sent).zip(["audio", "video"]) {
+                check_relayed(subscriber.received(), sent, *pt, *ssrc, what);
+            }
+        }
+        assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
+    });
+}
+
+#[test]
+fn videoroom_reference_janus() {
+    videoroom(Path::new(REFERENCE_BINARY), "webrtc-videoroom-reference");
+}
+
+#[test]
+fn videoroom_ours() {
+    videoroom(&binary_under_test(), "webrtc-videoroom-ours");
+}
