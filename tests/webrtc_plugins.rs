@@ -5,15 +5,17 @@
 
 mod support;
 
+use std::net::{Ipv4Addr, UdpSocket};
 use std::path::Path;
 use std::time::Duration;
 
 use janus::json::Json;
-use support::gateway::{binary_under_test, ConfigsFolder, Gateway, Handle, Session, REFERENCE_BINARY};
+use support::gateway::{binary_under_test, free_port, ConfigsFolder, Gateway, Handle, Session, REFERENCE_BINARY};
 use support::webrtc::{
     check_relayed, in_private_network, opus_payload, run_peers_for, run_peers_until, sdp_payload_type, sdp_ssrc,
     vp8_payload, Kind, Peer, GATEWAY_INTERFACE,
 };
+use support::webrtc_client::rtp_packet;
 
 /// Packets sent per medium.
 const PACKETS: u32 = 50;
@@ -274,4 +276,68 @@ fn videocall_reference_janus() {
 #[test]
 fn videocall_ours() {
     videocall(&binary_under_test(), "webrtc-videocall-ours");
+}
+
+// ---------------------------------------------------------------------------------------
+// Streaming: an RTP mountpoint fed over UDP inside the namespace, a viewer receives it.
+
+const MOUNTPOINT: u64 = 77;
+
+fn streaming(binary: &Path, test: &str) {
+    in_private_network(|net| {
+        let (gateway, _configs) = start_gateway(binary, test, &["streaming"], |_| {});
+        let session = gateway.create_session();
+        let handle = session.attach("janus.plugin.streaming");
+        let ports = [free_port(), free_port()];
+        let create = format!(
+            r#"{{"request":"create","type":"rtp","id":{MOUNTPOINT},"media":[
+                {{"type":"audio","mid":"a","port":{},"pt":111,"codec":"opus"}},
+                {{"type":"video","mid":"v","port":{},"pt":100,"codec":"vp8"}}]}}"#,
+            ports[0], ports[1]
+        );
+        let created = handle.request(&create);
+        assert_eq!(str_at(&created, &["streaming"]), Some("created"), "{created:?}");
+
+        let mut viewer = Peer::new(net.peer_ip.into());
+        let reply = handle.message(&format!(r#"{{"request":"watch","id":{MOUNTPOINT}}}"#));
+        assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+        let preparing = wait_jsep(&session, "offer");
+        assert_eq!(data(&preparing).and_then(|d| str_at(d, &["result", "status"])), Some("preparing"), "{preparing:?}");
+        let starting = |e: &Json| data(e).and_then(|d| str_at(d, &["result", "status"])) == Some("starting");
+        let offer = answer(&session, &handle, &mut viewer, &preparing, r#"{"request":"start"}"#, starting);
+        connect_all(&mut [&mut viewer], &gateway);
+        // The plugin relays to a viewer once the core told it the PeerConnection is up.
+        let started = |e: &Json| data(e).and_then(|d| str_at(d, &["result", "status"])) == Some("started");
+        wait_event(&session, started);
+
+        // The mountpoint's source, sending to the namespace's loopback address.
+        let feeder = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).expect("feeder socket");
+        let kinds = [Kind::Audio, Kind::Video];
+        let mut sent = vec![Vec::new(); kinds.len()];
+        for i in 0..PACKETS {
+            for (((kind, sent), port), (pt, ssrc)) in kinds.iter().zip(&mut sent).zip(ports).zip([(111, 0x5151_5151), (100, 0x5252_5252)]) {
+                let (payload, step) = match kind {
+                    Kind::Audio => (opus_payload(i), 960),
+                    Kind::Video => (vp8_payload(i, i % 10 == 0), 3000),
+                };
+                feeder.send_to(&rtp_packet(pt, 1000 + i as u16, i * step, ssrc, &payload), (Ipv4Addr::LOCALHOST, port)).expect("feeding");
+                sent.push(payload);
+            }
+            viewer.run_for(PACKET_INTERVAL);
+        }
+        let flows: Vec<(u8, u32)> = kinds.iter().map(|k| announced(&offer, &viewer, *k)).collect();
+        assert_eq!(flows.iter().map(|(pt, _)| *pt).collect::<Vec<_>>(), [111, 100], "the mountpoint's payload types\n{offer}");
+        check_received(&mut viewer, &flows, &sent, "viewer");
+        assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
+    });
+}
+
+#[test]
+fn streaming_reference_janus() {
+    streaming(Path::new(REFERENCE_BINARY), "webrtc-streaming-reference");
+}
+
+#[test]
+fn streaming_ours() {
+    streaming(&binary_under_test(), "webrtc-streaming-ours");
 }
