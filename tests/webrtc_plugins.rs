@@ -7,7 +7,7 @@ mod support;
 
 use std::net::{Ipv4Addr, UdpSocket};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use janus::json::Json;
 use support::gateway::{binary_under_test, free_port, ConfigsFolder, Gateway, Handle, Session, REFERENCE_BINARY};
@@ -340,4 +340,67 @@ fn streaming_reference_janus() {
 #[test]
 fn streaming_ours() {
     streaming(&binary_under_test(), "webrtc-streaming-ours");
+}
+
+// ---------------------------------------------------------------------------------------
+// RecordPlay: a peer records audio and video, a second PeerConnection plays it back.
+
+fn recordplay(binary: &Path, test: &str) {
+    in_private_network(|net| {
+        let recordings = support::scratch_dir(test).join("recordings");
+        std::fs::create_dir_all(&recordings).unwrap();
+        let (gateway, _configs) = start_gateway(binary, test, &["recordplay"], |configs| {
+            configs.write("janus.plugin.recordplay.jcfg", &format!("general: {{\n\tpath = \"{}\"\n}}\n", recordings.display()));
+        });
+        let session = gateway.create_session();
+        let handle = session.attach("janus.plugin.recordplay");
+        let mut recorder = Peer::new(net.peer_ip.into());
+        let recording = offer(&session, &handle, &mut recorder, r#"{"request":"record","name":"e2e"}"#, true, true);
+        assert_eq!(data(&recording).and_then(|d| str_at(d, &["result", "status"])), Some("recording"), "{recording:?}");
+        let id = data(&recording).and_then(|d| at(d, &["result", "id"])).and_then(Json::as_i64).expect("recording id");
+        connect_all(&mut [&mut recorder], &gateway);
+        let kinds = [Kind::Audio, Kind::Video];
+        let sent = send_media(&mut [&mut recorder], 1, &kinds);
+        // What is still in flight reaches the plugin before the recording stops.
+        recorder.run_for(Duration::from_millis(300));
+        let reply = handle.message(r#"{"request":"stop"}"#);
+        assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+        let stopped = wait_event(&session, |e| data(e).and_then(|d| str_at(d, &["result", "status"])) == Some("stopped"));
+        assert_eq!(data(&stopped).and_then(|d| at(d, &["result", "id"])).and_then(Json::as_i64), Some(id), "{stopped:?}");
+
+        let player_session = gateway.create_session();
+        let player_handle = player_session.attach("janus.plugin.recordplay");
+        let mut player = Peer::new(net.peer_ip.into());
+        // The plugin completes a recording (its .nfo, its offer) in hangup_media, after it
+        // pushed `done`, on the core's thread: until then `play` finds no such recording.
+        wait_event(&session, |e| data(e).and_then(|d| str_at(d, &["result"])) == Some("done"));
+        let deadline = Instant::now() + WAIT;
+        let preparing = loop {
+            let reply = player_handle.message(&format!(r#"{{"request":"play","id":{id}}}"#));
+            assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+            let event = wait_event(&player_session, |e| at(e, &["jsep"]).is_some() || data(e).and_then(|d| d.get("error")).is_some());
+            let not_yet = data(&event).and_then(|d| d.get("error_code")).and_then(Json::as_i64) == Some(416);
+            if !not_yet || Instant::now() > deadline {
+                break event;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert_eq!(str_at(&preparing, &["jsep", "type"]), Some("offer"), "{preparing:?}");
+        assert_eq!(data(&preparing).and_then(|d| str_at(d, &["result", "status"])), Some("preparing"), "{preparing:?}");
+        let playing = |e: &Json| data(e).and_then(|d| str_at(d, &["result", "status"])) == Some("playing");
+        let offer = answer(&player_session, &player_handle, &mut player, &preparing, r#"{"request":"start"}"#, playing);
+        let flows: Vec<(u8, u32)> = kinds.iter().map(|k| announced(&offer, &player, *k)).collect();
+        check_received(&mut player, &flows, &sent[0], "playback");
+        assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
+    });
+}
+
+#[test]
+fn recordplay_reference_janus() {
+    recordplay(Path::new(REFERENCE_BINARY), "webrtc-recordplay-reference");
+}
+
+#[test]
+fn recordplay_ours() {
+    recordplay(&binary_under_test(), "webrtc-recordplay-ours");
 }
