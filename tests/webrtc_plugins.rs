@@ -404,3 +404,155 @@ fn recordplay_reference_janus() {
 fn recordplay_ours() {
     recordplay(&binary_under_test(), "webrtc-recordplay-ours");
 }
+
+// ---------------------------------------------------------------------------------------
+// AudioBridge: one participant hears another through the mixer, which decodes and
+// re-encodes Opus: the speaker sends real Opus (encoded by ffmpeg at test time), and what
+// the listener gets is decoded (by ffmpeg) and must be loud, not the mixer's silence.
+
+const AUDIO_ROOM: u64 = 5678;
+
+/// The audio packets of an Ogg Opus stream (RFC 7845), OpusHead and OpusTags left out.
+fn ogg_opus_packets(ogg: &[u8]) -> Vec<Vec<u8>> {
+    let mut packets = Vec::new();
+    let mut packet = Vec::new();
+    let mut rest = ogg;
+    while rest.len() >= 27 && rest.starts_with(b"OggS") {
+        let segments = usize::from(rest[26]);
+        let table = &rest[27..27 + segments];
+        let mut body = &rest[27 + segments..];
+        for &lace in table {
+            packet.extend_from_slice(&body[..usize::from(lace)]);
+            body = &body[usize::from(lace)..];
+            if lace < 255 {
+                packets.push(std::mem::take(&mut packet));
+            }
+        }
+        rest = body;
+    }
+    packets.split_off(2.min(packets.len()))
+}
+
+/// Ogg's page checksum: CRC-32 with polynomial 0x04C11DB7, not reflected, zero start.
+fn ogg_crc(data: &[u8]) -> u32 {
+    data.iter().fold(0u32, |crc, &byte| {
+        (0..8).fold(crc ^ (u32::from(byte) << 24), |c, _| if c & 0x8000_0000 != 0 { (c << 1) ^ 0x04C1_1DB7 } else { c << 1 })
+    })
+}
+
+/// An Ogg Opus file (mono, 48 kHz) holding `packets` of 20 ms, one per page.
+fn ogg_opus_file(packets: &[&[u8]]) -> Vec<u8> {
+    let mut head = b"OpusHead".to_vec();
+    head.extend_from_slice(&[1, 1, 0, 0]); // version, channels, pre-skip
+    head.extend_from_slice(&48000u32.to_le_bytes());
+    head.extend_from_slice(&[0, 0, 0]); // output gain, channel mapping family
+    let mut tags = b"OpusTags".to_vec();
+    tags.extend_from_slice(&4u32.to_le_bytes());
+    tags.extend_from_slice(b"test");
+    tags.extend_from_slice(&0u32.to_le_bytes());
+    let mut file = Vec::new();
+    let all: Vec<&[u8]> = [head.as_slice(), tags.as_slice()].into_iter().chain(packets.iter().copied()).collect();
+    for (sequence, packet) in all.iter().enumerate() {
+        let flags = match sequence {
+            0 => 0x02,
+            n if n + 1 == all.len() => 0x04,
+            _ => 0,
+        };
+        let granule = 960 * (sequence.saturating_sub(1) as u64);
+        let mut page = b"OggS".to_vec();
+        page.extend_from_slice(&[0, flags]);
+        page.extend_from_slice(&granule.to_le_bytes());
+        page.extend_from_slice(&0x6a61_6e75u32.to_le_bytes());
+        page.extend_from_slice(&(sequence as u32).to_le_bytes());
+        page.extend_from_slice(&0u32.to_le_bytes());
+        let mut lacing = vec![255u8; packet.len() / 255];
+        lacing.push((packet.len() % 255) as u8);
+        page.push(lacing.len() as u8);
+        page.extend_from_slice(&lacing);
+        page.extend_from_slice(packet);
+        let crc = ogg_crc(&page);
+        page[22..26].copy_from_slice(&crc.to_le_bytes());
+        file.extend_from_slice(&page);
+    }
+    file
+}
+
+/// Runs ffmpeg with `args`; its stderr, after checking that it succeeded.
+fn ffmpeg(args: &[&str]) -> String {
+    let out = std::process::Command::new("ffmpeg").args(["-hide_banner", "-nostdin", "-y"]).args(args).output().expect("ffmpeg runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "ffmpeg {args:?}:\n{stderr}");
+    stderr
+}
+
+/// The loudest sample of a decoded Ogg Opus file, in dBFS (ffmpeg's volumedetect).
+fn max_volume(ogg: &Path) -> f64 {
+    let report = ffmpeg(&["-i", &ogg.display().to_string(), "-af", "volumedetect", "-f", "null", "-"]);
+    let value = report.lines().find_map(|l| l.split("max_volume:").nth(1)).unwrap_or_else(|| panic!("no max_volume in\n{report}"));
+    let value = value.trim().trim_end_matches("dB").trim();
+    if value == "-inf" { f64::NEG_INFINITY } else { value.parse().unwrap_or_else(|_| panic!("max_volume {value}")) }
+}
+
+fn audiobridge(binary: &Path, test: &str) {
+    // Not the gateway's folder, which start_gateway empties.
+    let dir = support::scratch_dir(&format!("{test}-media"));
+    let tone = dir.join("tone.ogg");
+    ffmpeg(&["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=2", "-ac", "1", "-c:a", "libopus", "-b:a", "48k", "-frame_duration", "20", &tone.display().to_string()]);
+    let frames = ogg_opus_packets(&std::fs::read(&tone).unwrap());
+    assert!(frames.len() >= 90, "ffmpeg encoded {} Opus packets", frames.len());
+    assert!(max_volume(&tone) > -25.0, "the tone itself is loud");
+
+    in_private_network(|net| {
+        let (gateway, _configs) = start_gateway(binary, test, &["audiobridge"], |_| {});
+        let sessions = [gateway.create_session(), gateway.create_session()];
+        let handles: Vec<Handle> = sessions.iter().map(|s| s.attach("janus.plugin.audiobridge")).collect();
+        let created = handles[0].request(&format!(r#"{{"request":"create","room":{AUDIO_ROOM},"sampling_rate":48000}}"#));
+        assert_eq!(str_at(&created, &["audiobridge"]), Some("created"), "{created:?}");
+        let mut peers = [Peer::new(net.peer_ip.into()), Peer::new(net.peer_ip.into())];
+        let mut answers = Vec::new();
+        for (((session, handle), peer), name) in sessions.iter().zip(&handles).zip(&mut peers).zip(["speaker", "listener"]) {
+            let reply = handle.message(&format!(r#"{{"request":"join","room":{AUDIO_ROOM},"display":"{name}"}}"#));
+            assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+            wait_event(session, |e| data(e).and_then(|d| str_at(d, &["audiobridge"])) == Some("joined"));
+            let configured = offer(session, handle, peer, r#"{"request":"configure","muted":false}"#, true, false);
+            answers.push(str_at(&configured, &["jsep", "sdp"]).unwrap().to_string());
+        }
+        let [speaker, listener] = &mut peers;
+        connect_all(&mut [speaker, listener], &gateway);
+        let (pt, ssrc) = announced(&answers[1], listener, Kind::Audio);
+
+        // The mixer's output before anyone speaks, then while the speaker sends the tone.
+        run_peers_for(&mut [speaker, listener], Duration::from_millis(500));
+        let before = listener.received().len();
+        for (i, frame) in frames.iter().enumerate() {
+            speaker.send(Kind::Audio, frame, i == 0);
+            run_peers_for(&mut [speaker, listener], PACKET_INTERVAL);
+        }
+        run_peers_for(&mut [speaker, listener], Duration::from_millis(300));
+        let heard: Vec<&[u8]> = listener.received()[before..].iter().filter(|r| r.ssrc == ssrc).map(|r| r.payload.as_slice()).collect();
+        assert!(listener.received().iter().all(|r| r.ssrc == ssrc && r.pt == pt), "the mixer's packets: announced pt {pt}, SSRC {ssrc}");
+        assert!(heard.len() >= frames.len() / 2, "the listener got {} packets while {} were spoken", heard.len(), frames.len());
+        let silence: Vec<&[u8]> = listener.received()[..before].iter().map(|r| r.payload.as_slice()).collect();
+        let mixed = dir.join("heard.ogg");
+        std::fs::write(&mixed, ogg_opus_file(&heard)).unwrap();
+        let level = max_volume(&mixed);
+        assert!(level > -30.0, "the listener heard {level} dBFS at most: the speaker's tone did not come through the mixer");
+        if !silence.is_empty() {
+            let quiet = dir.join("silence.ogg");
+            std::fs::write(&quiet, ogg_opus_file(&silence)).unwrap();
+            let level = max_volume(&quiet);
+            assert!(level < -60.0, "before anyone spoke the listener heard {level} dBFS");
+        }
+        assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
+    });
+}
+
+#[test]
+fn audiobridge_reference_janus() {
+    audiobridge(Path::new(REFERENCE_BINARY), "webrtc-audiobridge-reference");
+}
+
+#[test]
+fn audiobridge_ours() {
+    audiobridge(&binary_under_test(), "webrtc-audiobridge-ours");
+}
