@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use janus::json::Json;
 use support::gateway::{binary_under_test, free_port, ConfigsFolder, Gateway, Handle, Session, REFERENCE_BINARY};
 use support::webrtc::{
-    check_relayed, in_private_network, opus_payload, run_peers_for, run_peers_until, sdp_payload_type, sdp_ssrc,
-    vp8_payload, Kind, Peer, GATEWAY_INTERFACE,
+    check_relayed, in_private_network, media_sections, opus_payload, run_peers_for, run_peers_until, sdp_payload_type,
+    sdp_ssrc, vp8_payload, Kind, Peer, GATEWAY_INTERFACE,
 };
 use support::webrtc_client::rtp_packet;
 
@@ -555,4 +555,113 @@ fn audiobridge_reference_janus() {
 #[test]
 fn audiobridge_ours() {
     audiobridge(&binary_under_test(), "webrtc-audiobridge-ours");
+}
+
+// ---------------------------------------------------------------------------------------
+// NoSIP: a WebRTC peer's offer turned into a barebone SDP; a plain RTP endpoint on the
+// namespace's loopback answers it; media flows between the two both ways.
+
+/// The `(media, port, payload type, rtpmap line)` of each m-line of a barebone SDP, the
+/// payload type being the first of the m-line.
+fn barebone_media(sdp: &str) -> Vec<(String, u16, u8, String)> {
+    media_sections(sdp)
+        .iter()
+        .map(|section| {
+            let fields: Vec<&str> = section[0].trim_start_matches("m=").split(' ').collect();
+            let pt: u8 = fields[3].parse().expect("a payload type");
+            let rtpmap = section.iter().find(|l| l.starts_with(&format!("a=rtpmap:{pt} "))).expect("an rtpmap");
+            (fields[0].to_string(), fields[1].parse().expect("a port"), pt, rtpmap.to_string())
+        })
+        .collect()
+}
+
+/// Payload type and payload of a plain RTP packet (CSRCs, extension and padding skipped).
+fn plain_rtp(packet: &[u8]) -> Option<(u8, &[u8])> {
+    let mut start = 12 + 4 * usize::from(packet.first()? & 0x0f);
+    if packet[0] & 0x10 != 0 {
+        let words = u16::from_be_bytes([*packet.get(start + 2)?, *packet.get(start + 3)?]);
+        start += 4 + 4 * usize::from(words);
+    }
+    let padding = if packet[0] & 0x20 != 0 { usize::from(*packet.last()?) } else { 0 };
+    Some((packet[1] & 0x7f, packet.get(start..packet.len().checked_sub(padding)?)?))
+}
+
+fn nosip(binary: &Path, test: &str) {
+    in_private_network(|net| {
+        let (gateway, _configs) = start_gateway(binary, test, &["nosip"], |configs| {
+            configs.write("janus.plugin.nosip.jcfg", "general: {\n\tlocal_ip = \"127.0.0.1\"\n\trtp_port_range = \"20000-40000\"\n}\n");
+        });
+        let session = gateway.create_session();
+        let handle = session.attach("janus.plugin.nosip");
+        let mut peer = Peer::new(net.peer_ip.into());
+        let offer = peer.create_offer(true, true);
+        let reply = handle.message_with_jsep(r#"{"request":"generate"}"#, "offer", &offer);
+        assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+        trickle(&handle, &peer);
+        let generated = wait_event(&session, |e| data(e).is_some_and(|d| d.get("error").is_some() || d.get("result").is_some()));
+        assert_eq!(data(&generated).and_then(|d| str_at(d, &["result", "event"])), Some("generated"), "{generated:?}");
+        assert_eq!(data(&generated).and_then(|d| str_at(d, &["result", "type"])), Some("offer"), "{generated:?}");
+        let barebone = data(&generated).and_then(|d| str_at(d, &["result", "sdp"])).expect("a barebone SDP").to_string();
+        assert!(barebone.contains("c=IN IP4 127.0.0.1"), "{barebone}");
+        let media = barebone_media(&barebone);
+        assert_eq!(media.iter().map(|m| m.0.as_str()).collect::<Vec<_>>(), ["audio", "video"], "{barebone}");
+
+        // The plain endpoint: one socket per m-line, answering with the offered formats.
+        let sockets: Vec<UdpSocket> = media.iter().map(|_| UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).expect("plain socket")).collect();
+        let mut plain_answer = String::from("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=plain\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n");
+        for ((kind, _, pt, rtpmap), socket) in media.iter().zip(&sockets) {
+            let port = socket.local_addr().unwrap().port();
+            plain_answer.push_str(&format!("m={kind} {port} RTP/AVP {pt}\r\n{rtpmap}\r\na=sendrecv\r\n"));
+        }
+        let process = format!(r#"{{"request":"process","type":"answer","sdp":{}}}"#, Json::from(plain_answer.as_str()).to_compact_string());
+        let reply = handle.message(&process);
+        assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+        let processed = wait_jsep(&session, "answer");
+        assert_eq!(data(&processed).and_then(|d| str_at(d, &["result", "event"])), Some("processed"), "{processed:?}");
+        let answer = str_at(&processed, &["jsep", "sdp"]).unwrap().to_string();
+        peer.accept_answer(&answer);
+        connect_all(&mut [&mut peer], &gateway);
+
+        // WebRTC to plain, then plain to WebRTC.
+        let kinds = [Kind::Audio, Kind::Video];
+        let sent = send_media(&mut [&mut peer], 1, &kinds);
+        for (((socket, (kind, _, pt, _)), sent), what) in sockets.iter().zip(&media).zip(&sent[0]).zip(["audio", "video"]) {
+            socket.set_read_timeout(Some(WAIT)).unwrap();
+            let mut got = Vec::new();
+            let mut buffer = [0u8; 2000];
+            while got.len() < sent.len() {
+                let (n, _) = socket.recv_from(&mut buffer).unwrap_or_else(|e| panic!("plain {kind}: {e} after {} packets", got.len()));
+                let (received_pt, payload) = plain_rtp(&buffer[..n]).expect("an RTP packet");
+                assert_eq!(received_pt, *pt, "plain {what}: payload type");
+                got.push(payload.to_vec());
+            }
+            assert_eq!(&got, sent, "plain {what}: the payloads differ from those the WebRTC peer sent");
+        }
+        let flows: Vec<(u8, u32)> = kinds.iter().map(|k| announced(&answer, &peer, *k)).collect();
+        let mut plain_sent = vec![Vec::new(); kinds.len()];
+        for i in 0..PACKETS {
+            for (((kind, sent), (_, port, pt, _)), socket) in kinds.iter().zip(&mut plain_sent).zip(&media).zip(&sockets) {
+                let (payload, step) = match kind {
+                    Kind::Audio => (opus_payload(5000 + i), 960),
+                    Kind::Video => (vp8_payload(5000 + i, i % 10 == 0), 3000),
+                };
+                let packet = rtp_packet(*pt, 7000 + i as u16, i * step, 0x7a7a_0000 + u32::from(*pt), &payload);
+                socket.send_to(&packet, (Ipv4Addr::LOCALHOST, *port)).expect("sending plain RTP");
+                sent.push(payload);
+            }
+            peer.run_for(PACKET_INTERVAL);
+        }
+        check_received(&mut peer, &flows, &plain_sent, "WebRTC peer");
+        assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
+    });
+}
+
+#[test]
+fn nosip_reference_janus() {
+    nosip(Path::new(REFERENCE_BINARY), "webrtc-nosip-reference");
+}
+
+#[test]
+fn nosip_ours() {
+    nosip(&binary_under_test(), "webrtc-nosip-ours");
 }
