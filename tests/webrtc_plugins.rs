@@ -65,7 +65,12 @@ fn trickle(handle: &Handle, peer: &Peer) {
 /// plugin's answer, which the peer accepts. Returns the event that carried the answer.
 fn offer(session: &Session, handle: &Handle, peer: &mut Peer, body: &str, audio: bool, video: bool) -> Json {
     let sdp = peer.create_offer(audio, video);
-    let reply = handle.message_with_jsep(body, "offer", &sdp);
+    send_offer(session, handle, peer, body, &sdp)
+}
+
+/// As [`offer`], with the peer's offer `sdp` already created.
+fn send_offer(session: &Session, handle: &Handle, peer: &mut Peer, body: &str, sdp: &str) -> Json {
+    let reply = handle.message_with_jsep(body, "offer", sdp);
     assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
     trickle(handle, peer);
     let event = wait_jsep(session, "answer");
@@ -202,6 +207,98 @@ fn videoroom_reference_janus() {
 #[test]
 fn videoroom_ours() {
     videoroom(&binary_under_test(), "webrtc-videoroom-ours");
+}
+
+/// VideoRoom with a simulcast publisher (three VP8 layers by rid) and a subscriber that
+/// gets the highest layer, then switches to the lowest.
+fn videoroom_simulcast(binary: &Path, test: &str) {
+    const RIDS: [&str; 3] = ["h", "m", "l"];
+    const FRAMES: u32 = 30;
+    in_private_network(|net| {
+        let (gateway, _configs) = start_gateway(binary, test, &["videoroom"], |_| {});
+        let publisher_session = gateway.create_session();
+        let publisher_handle = publisher_session.attach("janus.plugin.videoroom");
+        let created = publisher_handle.request(&format!(r#"{{"request":"create","room":{ROOM},"publishers":4}}"#));
+        assert_eq!(str_at(&created, &["videoroom"]), Some("created"), "{created:?}");
+        let reply = publisher_handle.message(&format!(r#"{{"request":"join","ptype":"publisher","room":{ROOM}}}"#));
+        assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+        let joined = wait_event(&publisher_session, |e| data(e).and_then(|d| str_at(d, &["videoroom"])) == Some("joined"));
+        let feed = data(&joined).and_then(|d| d.get("id")).and_then(Json::as_i64).expect("publisher id");
+        let mut publisher = Peer::new(net.peer_ip.into());
+        let sdp = publisher.create_simulcast_offer(false, &RIDS);
+        let published = send_offer(&publisher_session, &publisher_handle, &mut publisher, r#"{"request":"publish"}"#, &sdp);
+        let answer_sdp = str_at(&published, &["jsep", "sdp"]).unwrap();
+        assert!(answer_sdp.contains("a=simulcast:recv h;m;l"), "the answer takes the three layers:\n{answer_sdp}");
+        // The feed exists for subscribers once its PeerConnection is up.
+        connect_all(&mut [&mut publisher], &gateway);
+
+        let session = gateway.create_session();
+        let handle = session.attach("janus.plugin.videoroom");
+        let mut subscriber = Peer::new(net.peer_ip.into());
+        let reply = handle.message(&format!(r#"{{"request":"join","ptype":"subscriber","room":{ROOM},"streams":[{{"feed":{feed}}}]}}"#));
+        assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+        let attached = wait_jsep(&session, "offer");
+        let started = |e: &Json| data(e).and_then(|d| str_at(d, &["started"])) == Some("ok");
+        let offer = answer(&session, &handle, &mut subscriber, &attached, r#"{"request":"start"}"#, started);
+        let (pt, ssrc) = announced(&offer, &subscriber, Kind::Video);
+        connect_all(&mut [&mut publisher, &mut subscriber], &gateway);
+
+        // Every layer carries its own frames (a key frame every tenth), all paced together.
+        let mut layers: Vec<Vec<Vec<u8>>> = vec![Vec::new(); RIDS.len()];
+        let send_frames = |publisher: &mut Peer, subscriber: &mut Peer, layers: &mut Vec<Vec<Vec<u8>>>, first: u32| {
+            for i in first..first + FRAMES {
+                for (layer, (rid, sent)) in RIDS.iter().zip(layers.iter_mut()).enumerate() {
+                    let payload = vp8_payload(10_000 * (layer as u32 + 1) + i, i % 10 == 0);
+                    publisher.send_layer(Kind::Video, Some(rid), &payload, true);
+                    sent.push(payload);
+                }
+                run_peers_for(&mut [publisher, subscriber], PACKET_INTERVAL);
+            }
+            run_peers_for(&mut [publisher, subscriber], Duration::from_millis(200));
+        };
+        send_frames(&mut publisher, &mut subscriber, &mut layers, 0);
+        let layer_of = |layers: &[Vec<Vec<u8>>], payload: &[u8]| layers.iter().position(|l| l.iter().any(|p| p == payload));
+        let first_phase: Vec<Option<usize>> =
+            subscriber.received().iter().filter(|r| r.ssrc == ssrc).map(|r| layer_of(&layers, &r.payload)).collect();
+        assert!(first_phase.len() as u32 >= FRAMES / 2, "the subscriber got {} frames of {FRAMES}", first_phase.len());
+        // By default the highest layer (h). The plugin takes the first key frame of any layer,
+        // then steps up with each key frame of a higher one: with the first frames of the three
+        // layers arriving together, a frame of m or l may come before h's.
+        assert!(first_phase.iter().all(Option::is_some), "frames that were never sent: {first_phase:?}");
+        assert!(first_phase.windows(2).all(|w| w[0] >= w[1]), "the layers went down: {first_phase:?}");
+        let top = first_phase.iter().position(|l| *l == Some(0)).unwrap_or_else(|| panic!("h never came: {first_phase:?}"));
+        assert!(top <= 2, "h came late: {first_phase:?}");
+
+        let video_mid = subscriber.mid(Kind::Video).unwrap();
+        let reply = handle.message(&format!(r#"{{"request":"configure","streams":[{{"mid":"{video_mid}","substream":0}}]}}"#));
+        assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+        wait_event(&session, |e| data(e).and_then(|d| str_at(d, &["configured"])) == Some("ok"));
+        send_frames(&mut publisher, &mut subscriber, &mut layers, FRAMES);
+        wait_event(&session, |e| data(e).and_then(|d| d.get("substream")).and_then(Json::as_i64) == Some(0));
+        let second_phase: Vec<Option<usize>> = subscriber.received().iter().filter(|r| r.ssrc == ssrc).map(|r| layer_of(&layers, &r.payload)).skip(first_phase.len()).collect();
+        // Down from h to l, possibly through m (the key frames of all layers arrive together
+        // and the plugin steps towards its target with each), and never back up.
+        assert!(second_phase.iter().all(Option::is_some), "frames that were never sent: {second_phase:?}");
+        assert!(second_phase.windows(2).all(|w| w[0] <= w[1]), "the layers went back up: {second_phase:?}");
+        let switch = second_phase.iter().position(|l| *l == Some(2)).unwrap_or_else(|| panic!("never switched to l: {second_phase:?}"));
+        assert!(second_phase.len() - switch >= (FRAMES / 2) as usize, "too few frames of l: {second_phase:?}");
+
+        let relayed: Vec<&support::webrtc::ReceivedRtp> = subscriber.received().iter().filter(|r| r.ssrc == ssrc).collect();
+        assert!(relayed.iter().all(|r| r.pt == pt), "payload type {pt} announced");
+        let seqs: Vec<u16> = relayed.iter().map(|r| r.seq).collect();
+        assert!(seqs.windows(2).all(|w| w[1] == w[0].wrapping_add(1)), "sequence numbers not consecutive across layers: {seqs:?}");
+        assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
+    });
+}
+
+#[test]
+fn videoroom_simulcast_reference_janus() {
+    videoroom_simulcast(Path::new(REFERENCE_BINARY), "webrtc-videoroom-simulcast-reference");
+}
+
+#[test]
+fn videoroom_simulcast_ours() {
+    videoroom_simulcast(&binary_under_test(), "webrtc-videoroom-simulcast-ours");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
-use str0m::media::{Direction, MediaKind, Mid, Pt};
+use str0m::media::{Direction, MediaKind, Mid, Pt, Rid, Simulcast, SimulcastLayer};
 use str0m::net::{Protocol, Receive};
 use str0m::rtp::{RtpWrite, SeqNo};
 use str0m::{Candidate, Event, Input, Output, Rtc};
@@ -152,6 +152,8 @@ pub struct ReceivedRtp {
 /// What the peer sends on one m-line, fixed by the answer.
 struct Outgoing {
     mid: Mid,
+    /// The simulcast layer, on a video m-line offered with rids.
+    rid: Option<Rid>,
     pt: Pt,
     next_seq: u64,
     next_timestamp: u32,
@@ -166,6 +168,8 @@ pub struct Peer {
     /// The m-lines of our offer, in order.
     mids: Vec<(Kind, Mid)>,
     pending: Option<SdpPendingOffer>,
+    /// The rids of the video layers offered, highest quality first (empty: no simulcast).
+    simulcast: Vec<String>,
     outgoing: Vec<(Kind, Outgoing)>,
     received: Vec<ReceivedRtp>,
     connected: bool,
@@ -190,6 +194,7 @@ impl Peer {
             candidate,
             mids: Vec::new(),
             pending: None,
+            simulcast: Vec::new(),
             outgoing: Vec::new(),
             received: Vec::new(),
             connected: false,
@@ -216,10 +221,26 @@ impl Peer {
     /// Creates the offer: a sendrecv audio (Opus) and/or video (VP8) m-line, with our
     /// candidate in it. Returns the SDP text.
     pub fn create_offer(&mut self, audio: bool, video: bool) -> String {
+        self.offer_media(audio, video, &[])
+    }
+
+    /// Creates an offer of audio and of video simulcast in the layers `rids` (RFC 8853,
+    /// listed from the highest quality down, as Janus assumes by default); each layer is
+    /// then sent with [`send_layer`](Peer::send_layer).
+    pub fn create_simulcast_offer(&mut self, audio: bool, rids: &[&str]) -> String {
+        self.offer_media(audio, true, rids)
+    }
+
+    fn offer_media(&mut self, audio: bool, video: bool, rids: &[&str]) -> String {
+        self.simulcast = rids.iter().map(|r| r.to_string()).collect();
         let mut change = self.rtc.sdp_api();
         for (kind, wanted, media) in [(Kind::Audio, audio, MediaKind::Audio), (Kind::Video, video, MediaKind::Video)] {
             if wanted {
-                let mid = change.add_media(media, Direction::SendRecv, None, None, None);
+                let simulcast = (kind == Kind::Video && !rids.is_empty()).then(|| Simulcast {
+                    send: rids.iter().map(|r| SimulcastLayer::new(r)).collect(),
+                    recv: Vec::new(),
+                });
+                let mid = change.add_media(media, Direction::SendRecv, None, None, simulcast);
                 self.mids.push((kind, mid));
             }
         }
@@ -239,7 +260,13 @@ impl Peer {
         for (kind, mid) in &self.mids {
             let pt = sdp_payload_type(sdp, &mid.to_string(), kind.codec())
                 .unwrap_or_else(|| panic!("no {} in the answer's m-line {mid}:\n{sdp}", kind.codec()));
-            self.outgoing.push((*kind, Outgoing { mid: *mid, pt: pt.into(), next_seq: 1, next_timestamp: 0 }));
+            let layers: Vec<Option<Rid>> = match kind {
+                Kind::Video if !self.simulcast.is_empty() => self.simulcast.iter().map(|r| Some(Rid::from(r.as_str()))).collect(),
+                _ => vec![None],
+            };
+            for rid in layers {
+                self.outgoing.push((*kind, Outgoing { mid: *mid, rid, pt: pt.into(), next_seq: 1, next_timestamp: 0 }));
+            }
         }
         self.drain();
     }
@@ -263,7 +290,7 @@ impl Peer {
             self.mids.push((kind, mid));
             let sending = self.rtc.direct_api().stream_tx_by_mid(mid, None).is_some();
             if let (true, Some(pt)) = (sending, sdp_payload_type(&text, mid_text, kind.codec())) {
-                self.outgoing.push((kind, Outgoing { mid, pt: pt.into(), next_seq: 1, next_timestamp: 0 }));
+                self.outgoing.push((kind, Outgoing { mid, rid: None, pt: pt.into(), next_seq: 1, next_timestamp: 0 }));
             }
         }
         self.drain();
@@ -288,7 +315,17 @@ impl Peer {
     /// Sends one RTP packet on the m-line of `kind` with the negotiated payload type, the
     /// next sequence number and a timestamp one packet duration after the previous one.
     pub fn send(&mut self, kind: Kind, payload: &[u8], marker: bool) {
-        let (_, out) = self.outgoing.iter_mut().find(|(k, _)| *k == kind).expect("an answered m-line of that kind");
+        self.send_layer(kind, None, payload, marker);
+    }
+
+    /// As [`send`](Peer::send), on the simulcast layer `rid` (`None`: no simulcast).
+    pub fn send_layer(&mut self, kind: Kind, rid: Option<&str>, payload: &[u8], marker: bool) {
+        let rid = rid.map(Rid::from);
+        let (_, out) = self
+            .outgoing
+            .iter_mut()
+            .find(|(k, o)| *k == kind && o.rid == rid)
+            .unwrap_or_else(|| panic!("no answered {kind:?} m-line with layer {rid:?}"));
         let write = RtpWrite::new(out.pt, SeqNo::from(out.next_seq), out.next_timestamp, Instant::now(), payload.to_vec())
             .marker(marker)
             .nackable(kind == Kind::Video);
@@ -296,7 +333,7 @@ impl Peer {
         out.next_timestamp = out.next_timestamp.wrapping_add(kind.ticks_per_packet());
         let mid = out.mid;
         let mut api = self.rtc.direct_api();
-        let stream = api.stream_tx_by_mid(mid, None).unwrap_or_else(|| panic!("no send stream for mid {mid}"));
+        let stream = api.stream_tx_by_mid(mid, rid).unwrap_or_else(|| panic!("no send stream for mid {mid} {rid:?}"));
         stream.write_rtp(write);
         self.drain();
     }
