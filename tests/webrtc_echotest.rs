@@ -11,8 +11,8 @@ use std::time::Duration;
 use janus::json::Json;
 use support::gateway::{binary_under_test, ConfigsFolder, Gateway, Session, REFERENCE_BINARY};
 use support::webrtc::{
-    in_private_network, opus_payload, sdp_candidates, sdp_payload_type, sdp_ssrc, vp8_payload, Kind, Peer,
-    ReceivedRtp, GATEWAY_INTERFACE,
+    check_relayed, in_private_network, opus_payload, sdp_candidates, sdp_payload_type, sdp_ssrc, vp8_payload, Kind, Peer,
+    GATEWAY_INTERFACE,
 };
 
 /// Packets sent per medium: one second of 20 ms audio packets and of 50 fps video frames.
@@ -48,19 +48,6 @@ fn check_media_event(events: &[Json], mid: &str, receiving: bool, kind: &str, ha
     let event = events.iter().find(|e| is_media(e, mid, receiving)).expect("checked by the caller");
     assert_eq!(str_at(event, &["type"]), Some(kind), "{event:?}");
     assert_eq!(at(event, &["sender"]).and_then(Json::as_i64), Some(handle_id), "{event:?}");
-}
-
-/// Asserts that what came back on one m-line is what was sent on it, as the gateway
-/// relays it: every packet, in order, with the negotiated payload type and the SSRC the
-/// gateway announced in its answer.
-fn check_echo(received: &[ReceivedRtp], sent: &[Vec<u8>], pt: u8, ssrc: u32, what: &str) {
-    let echoed: Vec<&ReceivedRtp> = received.iter().filter(|r| r.ssrc == ssrc).collect();
-    let payloads: Vec<&[u8]> = echoed.iter().map(|r| r.payload.as_slice()).collect();
-    let expected: Vec<&[u8]> = sent.iter().map(Vec::as_slice).collect();
-    assert_eq!(payloads, expected, "{what}: the echoed payloads differ from those sent (SSRC {ssrc})");
-    assert!(echoed.iter().all(|r| r.pt == pt), "{what}: payload types {:?}, negotiated {pt}", echoed.iter().map(|r| r.pt).collect::<Vec<_>>());
-    let seqs: Vec<u16> = echoed.iter().map(|r| r.seq).collect();
-    assert!(seqs.windows(2).all(|w| w[1] == w[0].wrapping_add(1)), "{what}: sequence numbers not consecutive: {seqs:?}");
 }
 
 /// Sends `PACKETS` audio and video packets, paced, and returns the payloads sent per medium.
@@ -131,8 +118,8 @@ fn echotest(binary: &Path, test: &str) {
         let complete = peer.run_until(WAIT, all_back);
         let ssrcs: Vec<(u32, u8)> = peer.received().iter().map(|r| (r.ssrc, r.pt)).collect();
         assert!(complete, "not everything came back: (ssrc, pt) received {ssrcs:?}; expected {audio_ssrc}/{video_ssrc}");
-        check_echo(peer.received(), &audio, audio_pt, audio_ssrc, "audio");
-        check_echo(peer.received(), &video, video_pt, video_ssrc, "video");
+        check_relayed(peer.received(), &audio, audio_pt, audio_ssrc, "audio");
+        check_relayed(peer.received(), &video, video_pt, video_ssrc, "video");
         assert!(peer.received().iter().all(|r| r.ssrc == audio_ssrc || r.ssrc == video_ssrc), "unexpected SSRCs: {ssrcs:?}");
 
         // The core told us the PeerConnection is up and media flows on both m-lines...

@@ -49,6 +49,8 @@ pub struct Route {
     /// The peer's SSRCs (one per simulcast substream) and their RTX ones.
     pub ssrc_peer: [u32; 3],
     pub ssrc_peer_rtx: [u32; 3],
+    /// The rids the peer simulcasts with, by substream (`rid[0]` the lowest).
+    pub rid: [Option<String>; 3],
     pub payload_types: Vec<i32>,
     pub send: bool,
     pub recv: bool,
@@ -94,6 +96,7 @@ impl Routes {
                 ssrc: m.ssrc,
                 ssrc_peer: m.ssrc_peer,
                 ssrc_peer_rtx: m.ssrc_peer_rtx,
+                rid: m.rid.clone(),
                 payload_types: m.payload_types.clone(),
                 send: m.send,
                 recv: m.recv,
@@ -105,7 +108,8 @@ impl Routes {
     }
 
     /// The medium (and substream) of an incoming RTP packet; learns unknown SSRCs from the
-    /// mid extension, else from the payload type.
+    /// mid extension (with the rid or repaired rid extension naming the substream when the
+    /// medium simulcasts by rid), else from the payload type.
     pub fn incoming(&mut self, packet: &[u8]) -> Option<Incoming> {
         let rtp = RtpHeader::new(packet)?;
         let ssrc = rtp.ssrc();
@@ -129,6 +133,9 @@ impl Routes {
             self.media.iter().position(|r| r.ssrc_peer[0] == 0 && r.payload_types.contains(&pt))
         })?;
         let r = &mut self.media[route];
+        if by_mid.is_some() && r.rid[0].is_some() && self.ext.rid > 0 {
+            return learn_layer(r, route, packet, ssrc, self.ext.rid, self.ext.repaired_rid);
+        }
         if r.ssrc_peer[0] != 0 {
             // A new SSRC on a medium that has one: a simulcast layer or RTX we were not told.
             return None;
@@ -427,6 +434,25 @@ impl History {
     }
 }
 
+/// Learns the SSRC of a simulcast layer from the rid extension (or, for its RFC 4588
+/// retransmissions, the repaired rid one): the substream whose rid it names. A packet
+/// naming no known rid is dropped, as Janus drops it.
+fn learn_layer(r: &mut Route, route: usize, packet: &[u8], ssrc: u32, rid_id: i32, repaired_id: i32) -> Option<Incoming> {
+    let slot = |id: i32| {
+        let rid = ext::element_bytes(packet, id).ok()?;
+        // Janus reads the item into 16 bytes, NUL included.
+        let rid = &rid[..rid.len().min(15)];
+        r.rid.iter().position(|known| known.as_deref().is_some_and(|k| k.as_bytes() == rid))
+    };
+    if let Some(substream) = slot(rid_id) {
+        r.ssrc_peer[substream] = ssrc;
+        return Some(Incoming { route, substream, rtx: false, learnt: true });
+    }
+    let substream = (repaired_id > 0).then(|| slot(repaired_id)).flatten()?;
+    r.ssrc_peer_rtx[substream] = ssrc;
+    Some(Incoming { route, substream, rtx: true, learnt: true })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -467,6 +493,28 @@ mod tests {
         assert_eq!(classify(&[0x80, 96]), Datagram::Unknown);
         assert_eq!(classify(&[0, 1, 2]), Datagram::Unknown);
         assert_eq!(classify(&[]), Datagram::Unknown);
+    }
+
+    #[test]
+    fn simulcast_layers_learnt_by_rid() {
+        let mut r = routes();
+        r.ext.rid = 10;
+        r.ext.repaired_rid = 11;
+        r.media[1].rid = [Some("l".into()), Some("m".into()), Some("h".into())];
+        // mid "1" (id 4) and rid (id 10), padded to a word.
+        let layer = |ssrc: u32, rid_id: u8, rid: u8| rtp(96, ssrc, &[0x40, b'1', rid_id << 4, rid, 0, 0, 0, 0], b"v");
+        let learnt = |substream, rtx| Some(Incoming { route: 1, substream, rtx, learnt: true });
+        assert_eq!(r.incoming(&layer(300, 10, b'h')), learnt(2, false));
+        assert_eq!(r.incoming(&layer(100, 10, b'l')), learnt(0, false));
+        assert_eq!(r.incoming(&layer(200, 10, b'm')), learnt(1, false));
+        assert_eq!(r.media[1].ssrc_peer, [100, 200, 300]);
+        assert_eq!(r.incoming(&layer(200, 10, b'm')), Some(Incoming { route: 1, substream: 1, rtx: false, learnt: false }));
+        // A retransmission stream names its layer with the repaired rid.
+        assert_eq!(r.incoming(&layer(301, 11, b'h')), learnt(2, true));
+        assert_eq!(r.media[1].ssrc_peer_rtx, [0, 0, 301]);
+        // An unknown rid, or no rid at all, is dropped.
+        assert_eq!(r.incoming(&layer(400, 10, b'x')), None);
+        assert_eq!(r.incoming(&rtp(96, 401, &[0x40, b'1', 0, 0], b"v")), None);
     }
 
     #[test]

@@ -98,9 +98,17 @@ pub enum PeerConnectionError {
 /// Per medium, what the receive side keeps.
 #[derive(Default)]
 struct InStream {
-    rtcp: RtcpContext,
+    /// By simulcast substream (only the first without simulcast): each layer has its own
+    /// SSRC and sequence numbers, hence its own statistics and losses, as in Janus.
+    layers: [InLayer; 3],
     last_packet_us: i64,
     receiving: bool,
+}
+
+/// What the receive side keeps per SSRC of a medium.
+#[derive(Default)]
+struct InLayer {
+    rtcp: RtcpContext,
     losses: LossDetector,
 }
 
@@ -356,9 +364,11 @@ impl PeerConnection {
             let mut rx = lock(&self.rx);
             let mut fresh = routes.clone();
             for r in &mut fresh.media {
-                if r.ssrc_peer[0] == 0 {
-                    if let Some(old) = rx.routes.media.iter().find(|o| o.mindex == r.mindex) {
-                        r.ssrc_peer[0] = old.ssrc_peer[0];
+                if let Some(old) = rx.routes.media.iter().find(|o| o.mindex == r.mindex) {
+                    for (learnt, old) in r.ssrc_peer.iter_mut().zip(old.ssrc_peer).chain(r.ssrc_peer_rtx.iter_mut().zip(old.ssrc_peer_rtx)) {
+                        if *learnt == 0 {
+                            *learnt = old;
+                        }
                     }
                 }
             }
@@ -749,6 +759,14 @@ impl PeerConnection {
             return;
         };
         let Some(incoming) = rx.routes.incoming(&rx.buf[..len]) else { return };
+        if incoming.learnt {
+            // The send side addresses feedback (PLI, NACK) to this SSRC too.
+            let learnt = RtpHeader::new(&rx.buf[..len]).map_or(0, |h| h.ssrc());
+            if let Some(r) = lock(&self.tx).routes.media.get_mut(incoming.route) {
+                let slots = if incoming.rtx { &mut r.ssrc_peer_rtx } else { &mut r.ssrc_peer };
+                slots[incoming.substream] = learnt;
+            }
+        }
         let packet = if incoming.rtx {
             // An RFC 4588 retransmission (of a packet we NACKed): back to the original.
             let r = &rx.routes.media[incoming.route];
@@ -761,19 +779,14 @@ impl PeerConnection {
             &mut rx.buf[..len]
         };
         let peer_ssrc = RtpHeader::new(packet).map_or(0, |h| h.ssrc());
-        if incoming.learnt {
-            // The send side addresses feedback (PLI, NACK) to this SSRC too.
-            if let Some(r) = lock(&self.tx).routes.media.get_mut(incoming.route) {
-                r.ssrc_peer[0] = peer_ssrc;
-            }
-        }
         let route = &rx.routes.media[incoming.route];
         let (mindex, video) = (route.mindex as i32, route.video);
         let t = now();
         let stream = &mut rx.streams[incoming.route];
         let rtx_enabled = !route.rtx_payload_types.is_empty();
         let clock_rate = if video { 90000 } else { 48000 };
-        let _ = stream.rtcp.process_incoming_rtp(packet, incoming.rtx, rtx_enabled, false, clock_rate, t.monotonic_us);
+        let layer = &mut stream.layers[incoming.substream];
+        let _ = layer.rtcp.process_incoming_rtp(packet, incoming.rtx, rtx_enabled, false, clock_rate, t.monotonic_us);
         stream.last_packet_us = t.monotonic_us;
         let started = !stream.receiving;
         stream.receiving = true;
@@ -784,7 +797,7 @@ impl PeerConnection {
         if route.do_nacks && video {
             let mut missing = [0u16; MAX_GAP as usize];
             let seq = RtpHeader::new(packet).map_or(0, |h| h.sequence_number());
-            let lost = stream.losses.received(seq, &mut missing);
+            let lost = stream.layers[incoming.substream].losses.received(seq, &mut missing);
             if lost > 0 {
                 self.send_nacks(incoming.route, peer_ssrc, &missing[..lost]);
             }
@@ -820,7 +833,8 @@ impl PeerConnection {
         let Some(i) = route.or((rx.routes.media.len() == 1).then_some(0)) else { return };
         let (mindex, video) = (rx.routes.media[i].mindex as i32, rx.routes.media[i].video);
         // Statistics from SRs/RRs; the plugin sees the compound as the peer sent it.
-        let _ = fix_ssrc(Some(&mut rx.streams[i].rtcp), packet, None, now());
+        let substream = rx.routes.media[i].ssrc_peer.iter().position(|s| *s == sender && sender != 0).unwrap_or(0);
+        let _ = fix_ssrc(Some(&mut rx.streams[i].layers[substream].rtcp), packet, None, now());
         self.events.incoming_rtcp(mindex, video, packet);
     }
 
@@ -908,19 +922,21 @@ impl PeerConnection {
         true
     }
 
-    /// An RR per medium we receive on (RFC 3550 6.4.2): our SSRC, one report block.
+    /// An RR per medium (and simulcast substream) we receive on (RFC 3550 6.4.2): our
+    /// SSRC, one report block.
     fn send_receiver_reports(&self, rx: &mut Receiving, t: Now) {
         let Some(agent) = self.agent.get() else { return };
-        for i in 0..rx.streams.len() {
-            let (ssrc, peer) = (rx.routes.media[i].ssrc, rx.routes.media[i].ssrc_peer[0]);
-            if peer == 0 || rx.streams[i].rtcp.rtp_recvd & 1 == 0 {
+        for (i, substream) in (0..rx.streams.len()).flat_map(|i| (0..3).map(move |s| (i, s))) {
+            let (ssrc, peer) = (rx.routes.media[i].ssrc, rx.routes.media[i].ssrc_peer[substream]);
+            let layer = &mut rx.streams[i].layers[substream];
+            if peer == 0 || layer.rtcp.rtp_recvd & 1 == 0 {
                 continue;
             }
             let mut rr = [0u8; 8 + REPORT_BLOCK_SIZE + RTCP_TRAILER_ROOM];
             rr[..4].copy_from_slice(&[0x81, 201, 0, 7]);
             rr[4..8].copy_from_slice(&ssrc.to_be_bytes());
             let mut block = [0u8; REPORT_BLOCK_SIZE];
-            rx.streams[i].rtcp.report_block(&mut block, t.monotonic_us);
+            layer.rtcp.report_block(&mut block, t.monotonic_us);
             block[..4].copy_from_slice(&peer.to_be_bytes());
             rr[8..8 + REPORT_BLOCK_SIZE].copy_from_slice(&block);
             // Everything we send goes through the one outbound session (one SRTCP index).

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::channel::ChannelId;
-use str0m::media::{Direction, MediaKind, Mid, Pt};
+use str0m::media::{Direction, MediaKind, Mid, Pt, Rid, Simulcast, SimulcastLayer};
 use str0m::net::{Protocol, Receive};
 use str0m::rtp::{RtpWrite, SeqNo};
 use str0m::{Candidate, Event, Input, Output, Rtc};
@@ -161,6 +161,8 @@ pub struct ReceivedData {
 /// What the peer sends on one m-line, fixed by the answer.
 struct Outgoing {
     mid: Mid,
+    /// The simulcast layer, on a video m-line offered with rids.
+    rid: Option<Rid>,
     pt: Pt,
     next_seq: u64,
     next_timestamp: u32,
@@ -175,6 +177,8 @@ pub struct Peer {
     /// The m-lines of our offer, in order.
     mids: Vec<(Kind, Mid)>,
     pending: Option<SdpPendingOffer>,
+    /// The rids of the video layers offered, highest quality first (empty: no simulcast).
+    simulcast: Vec<String>,
     outgoing: Vec<(Kind, Outgoing)>,
     received: Vec<ReceivedRtp>,
     connected: bool,
@@ -202,6 +206,7 @@ impl Peer {
             candidate,
             mids: Vec::new(),
             pending: None,
+            simulcast: Vec::new(),
             outgoing: Vec::new(),
             received: Vec::new(),
             connected: false,
@@ -230,16 +235,32 @@ impl Peer {
     /// Creates the offer: a sendrecv audio (Opus) and/or video (VP8) m-line, with our
     /// candidate in it. Returns the SDP text.
     pub fn create_offer(&mut self, audio: bool, video: bool) -> String {
-        self.create_offer_with_channel(audio, video, None)
+        self.offer_media(audio, video, &[], None)
     }
 
     /// [`Peer::create_offer`], with an `m=application` line and a data channel labelled
     /// `channel` (opened with DCEP once connected) when one is given.
     pub fn create_offer_with_channel(&mut self, audio: bool, video: bool, channel: Option<&str>) -> String {
+        self.offer_media(audio, video, &[], channel)
+    }
+
+    /// Creates an offer of audio and of video simulcast in the layers `rids` (RFC 8853,
+    /// listed from the highest quality down, as Janus assumes by default); each layer is
+    /// then sent with [`send_layer`](Peer::send_layer).
+    pub fn create_simulcast_offer(&mut self, audio: bool, rids: &[&str]) -> String {
+        self.offer_media(audio, true, rids, None)
+    }
+
+    fn offer_media(&mut self, audio: bool, video: bool, rids: &[&str], channel: Option<&str>) -> String {
+        self.simulcast = rids.iter().map(|r| r.to_string()).collect();
         let mut change = self.rtc.sdp_api();
         for (kind, wanted, media) in [(Kind::Audio, audio, MediaKind::Audio), (Kind::Video, video, MediaKind::Video)] {
             if wanted {
-                let mid = change.add_media(media, Direction::SendRecv, None, None, None);
+                let simulcast = (kind == Kind::Video && !rids.is_empty()).then(|| Simulcast {
+                    send: rids.iter().map(|r| SimulcastLayer::new(r)).collect(),
+                    recv: Vec::new(),
+                });
+                let mid = change.add_media(media, Direction::SendRecv, None, None, simulcast);
                 self.mids.push((kind, mid));
             }
         }
@@ -262,18 +283,41 @@ impl Peer {
         for (kind, mid) in &self.mids {
             let pt = sdp_payload_type(sdp, &mid.to_string(), kind.codec())
                 .unwrap_or_else(|| panic!("no {} in the answer's m-line {mid}:\n{sdp}", kind.codec()));
-            self.outgoing.push((*kind, Outgoing { mid: *mid, pt: pt.into(), next_seq: 1, next_timestamp: 0 }));
+            let layers: Vec<Option<Rid>> = match kind {
+                Kind::Video if !self.simulcast.is_empty() => self.simulcast.iter().map(|r| Some(Rid::from(r.as_str()))).collect(),
+                _ => vec![None],
+            };
+            for rid in layers {
+                self.outgoing.push((*kind, Outgoing { mid: *mid, rid, pt: pt.into(), next_seq: 1, next_timestamp: 0 }));
+            }
         }
         self.drain();
     }
 
-    /// Answers the gateway's offer (a plugin's, with the core's candidates): returns the
-    /// answer's SDP, our candidate in it.
+    /// Answers an offer of the gateway (a plugin that offers: VideoRoom subscriber,
+    /// Streaming viewer, ...), its candidates included; the answer takes the direction
+    /// str0m chooses for each m-line and, where it sends, the offer's payload type.
+    /// Returns the answer's SDP text.
     pub fn accept_offer(&mut self, sdp: &str) -> String {
         let offer = SdpOffer::from_sdp_string(sdp).unwrap_or_else(|e| panic!("offer not parsed ({e}):\n{sdp}"));
         let answer = self.rtc.sdp_api().accept_offer(offer).unwrap_or_else(|e| panic!("offer not accepted ({e}):\n{sdp}"));
+        let text = answer.to_sdp_string();
+        for section in media_sections(sdp) {
+            let kind = match section.first().and_then(|m| m.strip_prefix("m=")?.split(' ').next()) {
+                Some("audio") => Kind::Audio,
+                Some("video") => Kind::Video,
+                _ => continue,
+            };
+            let Some(mid_text) = section.iter().find_map(|l| l.strip_prefix("a=mid:")) else { continue };
+            let mid = Mid::from(mid_text);
+            self.mids.push((kind, mid));
+            let sending = self.rtc.direct_api().stream_tx_by_mid(mid, None).is_some();
+            if let (true, Some(pt)) = (sending, sdp_payload_type(&text, mid_text, kind.codec())) {
+                self.outgoing.push((kind, Outgoing { mid, rid: None, pt: pt.into(), next_seq: 1, next_timestamp: 0 }));
+            }
+        }
         self.drain();
-        answer.to_sdp_string()
+        text
     }
 
     /// Opens a data channel labelled `label` (DCEP) on the connected PeerConnection.
@@ -319,7 +363,17 @@ impl Peer {
     /// Sends one RTP packet on the m-line of `kind` with the negotiated payload type, the
     /// next sequence number and a timestamp one packet duration after the previous one.
     pub fn send(&mut self, kind: Kind, payload: &[u8], marker: bool) {
-        let (_, out) = self.outgoing.iter_mut().find(|(k, _)| *k == kind).expect("an answered m-line of that kind");
+        self.send_layer(kind, None, payload, marker);
+    }
+
+    /// As [`send`](Peer::send), on the simulcast layer `rid` (`None`: no simulcast).
+    pub fn send_layer(&mut self, kind: Kind, rid: Option<&str>, payload: &[u8], marker: bool) {
+        let rid = rid.map(Rid::from);
+        let (_, out) = self
+            .outgoing
+            .iter_mut()
+            .find(|(k, o)| *k == kind && o.rid == rid)
+            .unwrap_or_else(|| panic!("no answered {kind:?} m-line with layer {rid:?}"));
         let write = RtpWrite::new(out.pt, SeqNo::from(out.next_seq), out.next_timestamp, Instant::now(), payload.to_vec())
             .marker(marker)
             .nackable(kind == Kind::Video);
@@ -327,7 +381,7 @@ impl Peer {
         out.next_timestamp = out.next_timestamp.wrapping_add(kind.ticks_per_packet());
         let mid = out.mid;
         let mut api = self.rtc.direct_api();
-        let stream = api.stream_tx_by_mid(mid, None).unwrap_or_else(|| panic!("no send stream for mid {mid}"));
+        let stream = api.stream_tx_by_mid(mid, rid).unwrap_or_else(|| panic!("no send stream for mid {mid} {rid:?}"));
         stream.write_rtp(write);
         self.drain();
     }
@@ -349,6 +403,24 @@ impl Peer {
     /// Runs the network and timers for `duration`.
     pub fn run_for(&mut self, duration: Duration) {
         self.run_until(duration, |_| false);
+    }
+
+    /// Takes in every datagram already queued on the socket, without waiting, then
+    /// str0m's timers: a peer run among others ([`run_peers_until`]) keeps up with its
+    /// traffic even though it only gets short turns.
+    fn receive_queued(&mut self) {
+        self.socket.set_nonblocking(true).expect("non-blocking socket");
+        let destination = self.candidate.addr();
+        while let Ok((n, source)) = self.socket.recv_from(&mut self.buffer) {
+            if let Ok(contents) = self.buffer[..n].try_into() {
+                let input = Input::Receive(Instant::now(), Receive { proto: Protocol::Udp, source, destination, contents });
+                self.rtc.handle_input(input).expect("str0m takes the datagram");
+            }
+            self.drain();
+        }
+        self.socket.set_nonblocking(false).expect("blocking socket");
+        self.rtc.handle_input(Input::Timeout(Instant::now())).expect("str0m takes the timeout");
+        self.drain();
     }
 
     /// Waits for one datagram or str0m's next timer (no later than `deadline`), feeds it
@@ -407,6 +479,48 @@ impl Peer {
     }
 }
 
+/// How long each peer of [`run_peers_until`] may wait for its socket in one turn.
+const PEER_TURN: Duration = Duration::from_millis(2);
+
+/// Runs several peers (each in short turns) until `done` holds of them or `timeout`
+/// passes; whether it held. Tests where the gateway relays between peers need them all
+/// alive at once.
+pub fn run_peers_until(peers: &mut [&mut Peer], timeout: Duration, mut done: impl FnMut(&[&mut Peer]) -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if done(peers) {
+            return true;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return false;
+        }
+        for peer in peers.iter_mut() {
+            peer.step((now + PEER_TURN).min(deadline));
+            peer.receive_queued();
+        }
+    }
+}
+
+/// Runs several peers for `duration` (see [`run_peers_until`]).
+pub fn run_peers_for(peers: &mut [&mut Peer], duration: Duration) {
+    run_peers_until(peers, duration, |_| false);
+}
+
+/// Asserts that what a peer received with `ssrc` is exactly `sent` (payloads, in order),
+/// relayed with payload type `pt` and consecutive sequence numbers: `what` names the
+/// flow in failure messages.
+pub fn check_relayed(received: &[ReceivedRtp], sent: &[Vec<u8>], pt: u8, ssrc: u32, what: &str) {
+    let relayed: Vec<&ReceivedRtp> = received.iter().filter(|r| r.ssrc == ssrc).collect();
+    let payloads: Vec<&[u8]> = relayed.iter().map(|r| r.payload.as_slice()).collect();
+    let expected: Vec<&[u8]> = sent.iter().map(Vec::as_slice).collect();
+    assert_eq!(payloads, expected, "{what}: the payloads received differ from those sent (SSRC {ssrc})");
+    let pts: Vec<u8> = relayed.iter().map(|r| r.pt).collect();
+    assert!(pts.iter().all(|p| *p == pt), "{what}: payload types {pts:?}, negotiated {pt}");
+    let seqs: Vec<u16> = relayed.iter().map(|r| r.seq).collect();
+    assert!(seqs.windows(2).all(|w| w[1] == w[0].wrapping_add(1)), "{what}: sequence numbers not consecutive: {seqs:?}");
+}
+
 /// The payload type an SDP gives `codec` (case-insensitive `a=rtpmap` name) in the m-line
 /// whose `a=mid` is `mid`.
 pub fn sdp_payload_type(sdp: &str, mid: &str, codec: &str) -> Option<u8> {
@@ -432,6 +546,11 @@ pub fn sdp_candidates(sdp: &str) -> Vec<String> {
 
 /// The lines of the m-section whose `a=mid` is `mid`.
 fn media_section<'a>(sdp: &'a str, mid: &str) -> Option<Vec<&'a str>> {
+    media_sections(sdp).into_iter().find(|s| s.iter().any(|l| l.strip_prefix("a=mid:") == Some(mid)))
+}
+
+/// The lines of each m-section of an SDP, in order, each starting with its `m=` line.
+pub fn media_sections(sdp: &str) -> Vec<Vec<&str>> {
     let mut sections: Vec<Vec<&str>> = Vec::new();
     for line in sdp.lines().map(str::trim_end) {
         if line.starts_with("m=") {
@@ -441,7 +560,7 @@ fn media_section<'a>(sdp: &'a str, mid: &str) -> Option<Vec<&'a str>> {
             section.push(line);
         }
     }
-    sections.into_iter().find(|s| s.iter().any(|l| l.strip_prefix("a=mid:") == Some(mid)))
+    sections
 }
 
 /// A synthetic Opus packet (RFC 6716 TOC: CELT fullband, 20 ms, mono, one frame) whose
