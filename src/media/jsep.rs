@@ -219,6 +219,23 @@ impl MediaEvents for HandleEvents {
             notify(&self.bus, || Event::Webrtc { handle: handle_ref(&handle), subtype, info });
         }
     }
+
+    fn stats_period(&self) -> u32 {
+        match self.bus.as_ref() {
+            Some(bus) if bus.is_enabled() => self.media.event_stats_period(),
+            _ => 0,
+        }
+    }
+
+    fn combine_media_stats(&self) -> bool {
+        self.media.combine_media_stats()
+    }
+
+    fn media_stats(&self, info: Json) {
+        if let Some(handle) = self.handle.upgrade() {
+            notify(&self.bus, || Event::Media { handle: handle_ref(&handle), subtype: MediaSubtype::Stats, info });
+        }
+    }
 }
 
 /// A failed peer JSEP: the error code and reason of the reply.

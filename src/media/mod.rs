@@ -6,6 +6,7 @@
 mod data;
 mod jsep;
 pub mod packets;
+pub mod stats;
 mod peer_connection;
 
 pub use data::{DataChannels, DataDelivery, OutgoingData, Outbox, Queued};

@@ -24,6 +24,7 @@ use super::packets::{
     MAX_GAP,
 };
 use super::data::{DataChannels, DataDelivery, OutgoingData, Outbox, Queued};
+use super::stats::{MediumStats, MediumType, Traffic};
 use super::MediaPlane;
 use crate::dtls::{DtlsContext, DtlsEvent, DtlsRole};
 use crate::ice::{Candidate, HandleLoop, IceAgent, IceEvent, IceHandler, IceState};
@@ -35,7 +36,7 @@ use crate::rtcp::context::{Now, RtcpContext};
 use crate::rtcp::fix::{fix_ssrc, SsrcFix};
 use crate::rtcp::packet::REPORT_BLOCK_SIZE;
 use crate::rtp::header::RtpHeader;
-use crate::sdp::{DtlsRole as SdpDtlsRole, PeerConnection as SdpPeer};
+use crate::sdp::{DtlsRole as SdpDtlsRole, MediumKind, PeerConnection as SdpPeer};
 use crate::srtp::{SrtpSession, RTCP_TRAILER_ROOM, RTP_TRAILER_ROOM};
 
 /// Largest datagram handled (Janus' receive buffer is 1500 bytes; room for SRTP's tag).
@@ -86,6 +87,29 @@ pub trait MediaEvents: Send + Sync {
     fn incoming_data(&self, label: &str, protocol: Option<&str>, binary: bool, buffer: &mut [u8]);
     /// The plugin's `data_ready`: what it relayed has all been delivered.
     fn data_ready(&self);
+    /// Seconds between media statistics events (`stats_period`), read live; 0 when none
+    /// are wanted (disabled, or no event handler listening).
+    fn stats_period(&self) -> u32;
+    /// Media statistics for the event handlers: one medium's (an object), or all of them
+    /// (an array, with `combine_media_stats`).
+    fn media_stats(&self, info: Json);
+    fn combine_media_stats(&self) -> bool;
+}
+
+/// Copies of one audio/video medium's counters, taken under the media locks for reports.
+struct Counters {
+    mindex: usize,
+    /// By substream, when it exists (the first always, the others once their SSRC is known).
+    incoming: [Option<(Traffic, RtcpContext)>; 3],
+    outgoing: Traffic,
+}
+
+/// Every counter a report needs.
+struct CountersSnapshot {
+    media: Vec<Counters>,
+    dtls_in: Traffic,
+    dtls_out: Traffic,
+    remb_bitrate: u32,
 }
 
 /// Why a PeerConnection could not be set up ("Error setting ICE locally").
@@ -110,6 +134,8 @@ struct InStream {
 struct InLayer {
     rtcp: RtcpContext,
     losses: LossDetector,
+    /// What arrived (`nacks`: packets the peer asked us to resend, on the first layer).
+    traffic: Traffic,
 }
 
 /// Per medium, what the send side keeps: sender report counters, and for video what was
@@ -122,6 +148,8 @@ struct OutStream {
     fir_seq: i32,
     history: Option<Box<History>>,
     retransmitted: u32,
+    /// What was sent (`nacks`: packets we asked the peer to resend).
+    traffic: Traffic,
 }
 
 /// The loop thread's state.
@@ -137,6 +165,14 @@ struct Receiving {
     data: Option<DataChannels>,
     /// Relayed data dropped for want of an association was logged (Janus logs it once).
     data_missing_logged: bool,
+    /// DTLS datagrams received and sent (handshake and data channels).
+    dtls_in: Traffic,
+    dtls_out: Traffic,
+    /// When (monotonic µs) the DTLS handshake started and completed, 0 before.
+    dtls_started_us: i64,
+    dtls_connected_us: i64,
+    /// Seconds since the last media statistics event.
+    stats_seconds: u32,
 }
 
 /// The senders' state.
@@ -146,6 +182,8 @@ struct Sending {
     streams: Vec<OutStream>,
     twcc_seq: u16,
     buf: Box<[u8; PACKET_ROOM]>,
+    /// The last REMB bitrate we asked the peer for.
+    remb_bitrate: u32,
 }
 
 pub struct PeerConnection {
@@ -219,6 +257,11 @@ impl PeerConnection {
                 last_report_us: 0,
                 data: None,
                 data_missing_logged: false,
+                dtls_in: Traffic::default(),
+                dtls_out: Traffic::default(),
+                dtls_started_us: 0,
+                dtls_connected_us: 0,
+                stats_seconds: 0,
             }),
             tx: Mutex::new(Sending {
                 srtp: None,
@@ -226,6 +269,7 @@ impl PeerConnection {
                 streams: Vec::new(),
                 twcc_seq: 0,
                 buf: Box::new([0; PACKET_ROOM]),
+                remb_bitrate: 0,
             }),
             candidates_added: AtomicU32::new(0),
             ice_started: AtomicBool::new(false),
@@ -307,7 +351,8 @@ impl PeerConnection {
         sdps
     }
 
-    /// `handle_info`'s `webrtc` (`janus_admin_peerconnection_summary`): ICE and DTLS state.
+    /// `handle_info`'s `webrtc` (`janus_admin_peerconnection_summary`): ICE and DTLS
+    /// state, the extensions negotiated, and each medium with its statistics.
     pub fn summary(&self) -> Json {
         let mut ice = Object::new();
         if let Some(agent) = self.agent.get() {
@@ -350,7 +395,36 @@ impl PeerConnection {
         dtls.set("valid", rx.srtp.is_some());
         dtls.set("srtp-profile", rx.srtp.as_ref().map_or("none", |s| s.profile().name()));
         dtls.set("ready", self.is_ready());
-        Object::new().with("ice", ice).with("dtls", dtls).into()
+        if rx.dtls_started_us > 0 {
+            dtls.set("handshake-started", rx.dtls_started_us);
+        }
+        if rx.dtls_connected_us > 0 {
+            dtls.set("connected", rx.dtls_connected_us);
+        }
+        dtls.set("sctp-association", rx.data.is_some());
+        let packets_and_bytes = |t: &Traffic| Object::new().with("packets", t.packets).with("bytes", t.bytes);
+        dtls.set("stats", Object::new().with("in", packets_and_bytes(&rx.dtls_in)).with("out", packets_and_bytes(&rx.dtls_out)));
+        let counters = self.counters(&rx);
+        drop(rx);
+        let mut summary = Object::new().with("ice", ice).with("dtls", dtls);
+        let local = lock(&self.sdps).0.clone();
+        if let Some(sdp) = lock(&self.signalling).as_ref() {
+            summary.set("extensions", extensions_summary(&sdp.extensions));
+            let mut bwe = Object::new().with("twcc", sdp.extensions.do_transport_wide_cc);
+            if sdp.extensions.transport_wide_cc >= 0 {
+                bwe.set("twcc-ext-id", sdp.extensions.transport_wide_cc);
+            }
+            summary.set("bwe", bwe);
+            let stats = Self::medium_stats(sdp, &counters, local.as_deref());
+            let media: Object = sdp
+                .media
+                .iter()
+                .filter_map(|m| Some((m.mid.clone()?, medium_summary(m, stats.iter().find(|s| s.mindex == m.mindex)?, self.events.min_nack_queue(), &sdp.extensions))))
+                .map(|(mid, summary)| (mid, Json::from(summary)))
+                .collect();
+            summary.set("media", media);
+        }
+        summary.into()
     }
 
     /// Copies what the media paths need from the signalling description (after any change
@@ -546,6 +620,7 @@ impl PeerConnection {
         dtls.start(Instant::now());
         let state = dtls.state();
         rx.dtls = Some(dtls);
+        rx.dtls_started_us = crate::utils::monotonic_time();
         self.dtls_event(state, 0);
         let failed = self.flush_dtls(&mut rx);
         drop(rx);
@@ -558,8 +633,10 @@ impl PeerConnection {
     fn flush_dtls(&self, rx: &mut Receiving) -> Option<&'static str> {
         let agent = self.agent.get()?;
         let dtls = rx.dtls.as_mut()?;
+        let now_us = crate::utils::monotonic_time();
         while let Some(datagram) = dtls.poll_transmit() {
             agent.send(datagram);
+            rx.dtls_out.count(datagram.len(), now_us);
         }
         let mut failed = None;
         let mut connected = false;
@@ -577,6 +654,7 @@ impl PeerConnection {
                             lock(&self.tx).srtp = Some(outbound);
                             janus_log!(Level::Info, "[{}] The DTLS handshake has been completed\n", self.handle_id);
                             connected = true;
+                            rx.dtls_connected_us = crate::utils::monotonic_time();
                         }
                         Err(_) => failed = Some("DTLS-SRTP stack error"),
                     }
@@ -613,6 +691,7 @@ impl PeerConnection {
         let rx = &mut *guard;
         let Some(dtls) = rx.dtls.as_mut() else { return };
         let now = Instant::now();
+        rx.dtls_in.count(data.len(), crate::utils::monotonic_time());
         let mut read = dtls.handle_incoming(data, now, &mut rx.app[..]);
         let was_ready = rx.srtp.is_some();
         // The handshake may complete here, creating the association the records go to.
@@ -673,8 +752,10 @@ impl PeerConnection {
                 janus_log!(Level::Err, "[{}] Error sending data: DTLS refused {} bytes\n", self.handle_id, packet.len());
             }
         });
+        let now_us = crate::utils::monotonic_time();
         while let Some(datagram) = dtls.poll_transmit() {
             agent.send(datagram);
+            rx.dtls_out.count(datagram.len(), now_us);
         }
     }
 
@@ -786,6 +867,7 @@ impl PeerConnection {
         let rtx_enabled = !route.rtx_payload_types.is_empty();
         let clock_rate = if video { 90000 } else { 48000 };
         let layer = &mut stream.layers[incoming.substream];
+        layer.traffic.count(packet.len(), t.monotonic_us);
         let _ = layer.rtcp.process_incoming_rtp(packet, incoming.rtx, rtx_enabled, false, clock_rate, t.monotonic_us);
         stream.last_packet_us = t.monotonic_us;
         let started = !stream.receiving;
@@ -819,7 +901,11 @@ impl PeerConnection {
         let mut len = len;
         if let Some(ssrc) = nack_media_ssrc(&rx.buf[..len]) {
             // NACKs are the core's business: answered here, never shown to plugins.
-            self.retransmit(ssrc, &rx.buf[..len], rx.routes.by_peer_ssrc(ssrc).is_none());
+            let asked = self.retransmit(ssrc, &rx.buf[..len], rx.routes.by_peer_ssrc(ssrc).is_none());
+            if let Some(i) = rx.routes.media.iter().position(|r| r.ssrc == ssrc) {
+                let traffic = &mut rx.streams[i].layers[0].traffic;
+                traffic.nacks = traffic.nacks.wrapping_add(asked);
+            }
             len = crate::rtcp::query::remove_nacks(&mut rx.buf[..len]);
             if len == 0 {
                 return;
@@ -848,24 +934,99 @@ impl PeerConnection {
         let room = tx.buf.len() - RTCP_TRAILER_ROOM;
         let Some(len) = crate::rtcp::feedback::nacks(&mut tx.buf[..room.min(12 + 4 * MAX_GAP as usize)], seqs) else { return };
         self.send_rtcp_locked(tx, len, fix);
+        if let Some(s) = tx.streams.get_mut(route) {
+            s.traffic.nacks = s.traffic.nacks.wrapping_add(seqs.len() as u32);
+        }
     }
 
     /// Resends what a NACK (about our SSRC `ssrc`) asks for, as it was sent, if still kept
     /// (`min_nack_queue` ms, at least 200).
-    fn retransmit(&self, ssrc: u32, compound: &[u8], ours: bool) {
-        let (Some(agent), true) = (self.agent.get(), ours) else { return };
-        let Ok(seqs) = crate::rtcp::query::get_nacks(compound) else { return };
+    /// Returns how many packets the NACK asked for.
+    fn retransmit(&self, ssrc: u32, compound: &[u8], ours: bool) -> u32 {
+        let (Some(agent), true) = (self.agent.get(), ours) else { return 0 };
+        let Ok(seqs) = crate::rtcp::query::get_nacks(compound) else { return 0 };
+        let asked = seqs.clone().count() as u32;
         let mut guard = lock(&self.tx);
         let tx = &mut *guard;
-        let Some(i) = tx.routes.media.iter().position(|r| r.ssrc == ssrc) else { return };
+        let Some(i) = tx.routes.media.iter().position(|r| r.ssrc == ssrc) else { return asked };
         let max_age = i64::from(self.events.min_nack_queue().max(200)) * 1000;
         let now_us = crate::utils::monotonic_time();
         let stream = &mut tx.streams[i];
-        let Some(history) = stream.history.as_ref() else { return };
+        let Some(history) = stream.history.as_ref() else { return asked };
         for seq in seqs {
             if let Some(packet) = history.get(seq, now_us, max_age) {
                 agent.send(packet);
                 stream.retransmitted = stream.retransmitted.wrapping_add(1);
+            }
+        }
+        asked
+    }
+
+    /// The counters, copied under the receive lock the caller holds and the send lock.
+    fn counters(&self, rx: &Receiving) -> CountersSnapshot {
+        let tx = lock(&self.tx);
+        let media = rx
+            .routes
+            .media
+            .iter()
+            .zip(&rx.streams)
+            .enumerate()
+            .map(|(i, (route, stream))| Counters {
+                mindex: route.mindex,
+                incoming: std::array::from_fn(|k| {
+                    (k == 0 || route.ssrc_peer[k] != 0).then(|| (stream.layers[k].traffic, stream.layers[k].rtcp))
+                }),
+                outgoing: tx.streams.get(i).map(|s| s.traffic).unwrap_or_default(),
+            })
+            .collect();
+        CountersSnapshot { media, dtls_in: rx.dtls_in, dtls_out: rx.dtls_out, remb_bitrate: tx.remb_bitrate }
+    }
+
+    /// The statistics of every medium of the description, in m-line order, with what the
+    /// media paths counted (data channels: the DTLS traffic).
+    fn medium_stats<'a>(sdp: &'a SdpPeer, counters: &'a CountersSnapshot, local_sdp: Option<&str>) -> Vec<MediumStats<'a>> {
+        let mut out = Vec::new();
+        for m in &sdp.media {
+            let kind = match m.kind {
+                MediumKind::Audio => MediumType::Audio,
+                MediumKind::Video => MediumType::Video,
+                MediumKind::Data => MediumType::Data,
+                MediumKind::Unknown => continue,
+            };
+            let mid = m.mid.as_deref().unwrap_or_default();
+            let (incoming, outgoing) = match (kind, counters.media.iter().find(|c| c.mindex == m.mindex)) {
+                (MediumType::Data, _) => ([Some((&counters.dtls_in, None)), None, None], &counters.dtls_out),
+                (_, Some(c)) => (std::array::from_fn(|k| c.incoming[k].as_ref().map(|(t, r)| (t, Some(r)))), &c.outgoing),
+                (_, None) => continue,
+            };
+            let codec = m.payload_types.first().and_then(|pt| crate::utils::get_codec_from_pt(local_sdp?.as_bytes(), *pt));
+            out.push(MediumStats {
+                kind,
+                mindex: m.mindex,
+                mid,
+                codec,
+                do_nacks: m.do_nacks,
+                incoming,
+                outgoing,
+                remb_bitrate: if m.mindex == 0 { counters.remb_bitrate } else { 0 },
+            });
+        }
+        out
+    }
+
+    /// The media statistics events due this second, as Janus sends them: one per medium
+    /// and substream, or one array for the whole PeerConnection.
+    fn send_media_stats(&self, counters: &CountersSnapshot) {
+        let local = lock(&self.sdps).0.clone();
+        let events: Vec<Json> = match lock(&self.signalling).as_ref() {
+            Some(sdp) => Self::medium_stats(sdp, counters, local.as_deref()).iter().flat_map(MediumStats::events).collect(),
+            None => return,
+        };
+        if self.events.combine_media_stats() {
+            self.events.media_stats(Json::Array(events));
+        } else {
+            for info in events {
+                self.events.media_stats(info);
             }
         }
     }
@@ -881,6 +1042,7 @@ impl PeerConnection {
         let mut report = false;
         let mut media_changes: Vec<(String, bool)> = Vec::new();
         let mut deliveries = Vec::new();
+        let mut stats_due = None;
         {
             let mut guard = lock(&self.rx);
             let rx = &mut *guard;
@@ -906,6 +1068,18 @@ impl PeerConnection {
                     }
                 }
                 self.send_receiver_reports(rx, t);
+                for layer in rx.streams.iter_mut().flat_map(|s| s.layers.iter_mut()) {
+                    layer.traffic.expire(t.monotonic_us);
+                }
+                for s in lock(&self.tx).streams.iter_mut() {
+                    s.traffic.expire(t.monotonic_us);
+                }
+                let period = self.events.stats_period();
+                rx.stats_seconds = rx.stats_seconds.saturating_add(1);
+                if period > 0 && rx.stats_seconds >= period {
+                    rx.stats_seconds = 0;
+                    stats_due = Some(self.counters(rx));
+                }
             }
         }
         if let Some(reason) = failed {
@@ -918,6 +1092,9 @@ impl PeerConnection {
         self.deliver(deliveries);
         if report {
             self.send_sender_reports(t);
+        }
+        if let Some(counters) = stats_due {
+            self.send_media_stats(&counters);
         }
         true
     }
@@ -1003,6 +1180,7 @@ impl PeerConnection {
             s.packets = s.packets.wrapping_add(1);
             s.octets = s.octets.wrapping_add(payload as u32);
             s.last_rtp_ts = ts;
+            s.traffic.count(len, crate::utils::monotonic_time());
             if let Some(history) = s.history.as_mut() {
                 history.store(seq, &tx.buf[..n], crate::utils::monotonic_time());
             }
@@ -1048,6 +1226,7 @@ impl PeerConnection {
         let (ssrc, peer) = (tx.routes.media[i].ssrc, tx.routes.media[i].ssrc_peer[0]);
         let Some(len) = crate::rtcp::feedback::remb_for(&mut tx.buf[..24], bitrate, &[peer]) else { return };
         self.send_rtcp_locked(tx, len, SsrcFix { local: ssrc, remote: 0 });
+        tx.remb_bitrate = bitrate;
     }
 
     fn send_feedback(&self, mindex: Option<usize>, build: impl Fn(&mut [u8], &mut i32) -> Option<usize>) {
@@ -1084,4 +1263,101 @@ impl Drop for PeerConnection {
     fn drop(&mut self) {
         self.closed.store(true, Ordering::Release);
     }
+}
+
+/// `handle_info`'s `extensions`: the id of each extension negotiated, by URI, in Janus' order.
+fn extensions_summary(ids: &crate::sdp::ExtensionIds) -> Object {
+    use crate::rtp::extensions as ext;
+    let mut o = Object::new();
+    for (uri, id) in [
+        (ext::EXTMAP_MID, ids.mid),
+        (ext::EXTMAP_RID, ids.rid),
+        (ext::EXTMAP_REPAIRED_RID, ids.repaired_rid),
+        (ext::EXTMAP_ABS_SEND_TIME, ids.abs_send_time),
+        (ext::EXTMAP_TRANSPORT_WIDE_CC, ids.transport_wide_cc),
+        (ext::EXTMAP_AUDIO_LEVEL, ids.audio_level),
+        (ext::EXTMAP_VIDEO_ORIENTATION, ids.video_orientation),
+        (ext::EXTMAP_PLAYOUT_DELAY, ids.playout_delay),
+        (crate::sdp::EXTMAP_DEPENDENCY_DESC, ids.dependency_descriptor),
+    ] {
+        if id > 0 {
+            o.set(uri, id);
+        }
+    }
+    o
+}
+
+/// One medium of `handle_info`'s `media` (`janus_admin_peerconnection_medium_summary`).
+fn medium_summary(m: &crate::sdp::Medium, stats: &MediumStats<'_>, nack_queue_ms: u16, ids: &crate::sdp::ExtensionIds) -> Object {
+    let mut o = Object::new().with("type", stats.kind.name()).with("mindex", m.mindex as u64).with("mid", stats.mid);
+    if m.msid.is_some() || m.remote_msid.is_some() {
+        let mut msid = Object::new();
+        if let Some(stream) = &m.msid {
+            msid.set("local-stream", stream.as_str());
+            if let Some(track) = &m.mstid {
+                msid.set("local-track", track.as_str());
+            }
+        }
+        if let Some(stream) = &m.remote_msid {
+            msid.set("remote-stream", stream.as_str());
+            if let Some(track) = &m.remote_mstid {
+                msid.set("remote-track", track.as_str());
+            }
+        }
+        o.set("msid", msid);
+    }
+    if stats.kind == MediumType::Data {
+        o.set("stats", stats.stats_summary());
+        return o;
+    }
+    o.set("do_nacks", m.do_nacks);
+    o.set("nack-queue-ms", u32::from(nack_queue_ms));
+    let mut ssrc = Object::new();
+    let named = [
+        ("ssrc", m.ssrc),
+        ("ssrc-rtx", m.ssrc_rtx),
+        ("ssrc-peer", m.ssrc_peer[0]),
+        ("ssrc-peer-sim-1", m.ssrc_peer[1]),
+        ("ssrc-peer-sim-2", m.ssrc_peer[2]),
+        ("ssrc-peer-rtx", m.ssrc_peer_rtx[0]),
+        ("ssrc-peer-sim-1-rtx", m.ssrc_peer_rtx[1]),
+        ("ssrc-peer-sim-2-rtx", m.ssrc_peer_rtx[2]),
+    ];
+    for (name, value) in named {
+        if value != 0 {
+            ssrc.set(name, value);
+        }
+    }
+    o.set("ssrc", ssrc);
+    if m.rid[0].is_some() && ids.rid > 0 {
+        let rids: Vec<Json> = m.rid.iter().rev().flatten().map(|r| Json::from(r.as_str())).collect();
+        let mut simulcast = Object::new().with("rid", rids).with("rid-ext-id", ids.rid);
+        if ids.repaired_rid > 0 {
+            simulcast.set("ridrtx-ext-id", ids.repaired_rid);
+        }
+        simulcast.set("rid-order", if m.rids_hml { "hml" } else { "lmh" });
+        if m.legacy_rid {
+            simulcast.set("rid-syntax", "legacy");
+        }
+        o.set("rid-simulcast", simulcast);
+    }
+    o.set("direction", Object::new().with("send", m.send).with("recv", m.recv));
+    if let Some(pt) = m.payload_types.first() {
+        let mut codecs = Object::new().with("pt", *pt);
+        if m.opusred_pt > 0 {
+            codecs.set("opus-red-pt", m.opusred_pt);
+        }
+        if let Some(rtx) = m.rtx_payload_types.as_ref().and_then(|map| map.get(pt)) {
+            codecs.set("rtx-pt", *rtx);
+        }
+        if let Some(codec) = stats.codec {
+            codecs.set("codec", codec);
+        }
+        o.set("codecs", codecs);
+    }
+    if let Some(rtcp) = stats.rtcp_summary() {
+        o.set("rtcp", rtcp);
+    }
+    o.set("stats", stats.stats_summary());
+    o
 }

@@ -1,0 +1,199 @@
+//! A PeerConnection's statistics as monitoring tools see them, compared with
+//! `/usr/bin/janus`: the Admin API's `handle_info` (`webrtc`: DTLS counters, extensions,
+//! bandwidth estimation, each medium with SSRCs, direction, codecs, RTCP and traffic
+//! statistics) and the media statistics events the stock sampleevh receives every
+//! `stats_period` seconds, once per medium or combined (`combine_media_stats`). A str0m
+//! peer sends audio and video to the EchoTest in a private network namespace.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use janus::json::Json;
+use support::event_sink::Collector;
+use support::gateway::{binary_under_test, with_transaction, ConfigsFolder, Gateway, REFERENCE_BINARY};
+use support::webrtc::{in_private_network, opus_payload, vp8_payload, Kind, Peer, GATEWAY_INTERFACE};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a Json> {
+    path.iter().try_fold(value, |v, key| v.get(key))
+}
+
+fn int_at(value: &Json, path: &[&str]) -> i64 {
+    at(value, path).and_then(Json::as_i64).unwrap_or_else(|| panic!("no integer at {path:?} in {value:?}"))
+}
+
+/// The shape of a JSON value: its keys in order, recursively, and the type of each leaf.
+fn shape(value: &Json) -> Json {
+    match value {
+        Json::Object(members) => Json::Object(members.iter().map(|(k, v)| (k.to_string(), shape(v))).collect()),
+        Json::Array(items) => Json::Array(items.iter().map(shape).collect()),
+        Json::Str(_) => Json::Str("<string>".into()),
+        Json::Int(_) | Json::Real(_) => Json::Int(0),
+        Json::Bool(_) => Json::Bool(false),
+        Json::Null => Json::Null,
+    }
+}
+
+/// A media event (type 32) of the statistics subtype (3).
+fn is_stats_event(e: &Json) -> bool {
+    at(e, &["type"]).and_then(Json::as_i64) == Some(32) && at(e, &["subtype"]).and_then(Json::as_i64) == Some(3)
+}
+
+/// What one run observed: `handle_info`'s `webrtc` after media flowed, and the media
+/// statistics events posted.
+struct Observed {
+    webrtc: Json,
+    stats_events: Vec<Json>,
+}
+
+fn run(binary: &Path, test: &str, combine: bool) -> Observed {
+    in_private_network(|net| {
+        let collector = Collector::start();
+        let dir = support::scratch_dir(test);
+        let mut configs = ConfigsFolder::with_modules(&dir, &["echotest"], &["http"], &["sampleevh"], &[]);
+        configs.enable_admin();
+        configs.set_general("admin_secret", "\"adm\"");
+        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
+        configs.set_item("events", "stats_period", "1");
+        configs.set_item("events", "combine_media_stats", if combine { "true" } else { "false" });
+        configs.write(
+            "janus.eventhandler.sampleevh.jcfg",
+            &format!(
+                "general: {{\n\tenabled = true\n\tevents = \"media\"\n\tgrouping = false\n\tjson = \"compact\"\n\
+                 \tbackend = \"http://127.0.0.1:{}/events\"\n}}\n",
+                collector.port
+            ),
+        );
+        let gateway = Gateway::start_with(binary, &configs, &["-o", "-e"]);
+        let session = gateway.create_session();
+        let handle = session.attach("janus.plugin.echotest");
+        let mut peer = Peer::new(net.peer_ip.into());
+        let offer = peer.create_offer(true, true);
+        handle.message_with_jsep(r#"{"audio":true,"video":true}"#, "offer", &offer);
+        handle.trickle(Some((&peer.first_mid(), &peer.candidate_attribute())));
+        handle.trickle(None);
+        let events = session.events_until(WAIT, |events| events.iter().any(|e| at(e, &["jsep"]).is_some()));
+        let answer = at(events.last().unwrap(), &["jsep", "sdp"]).and_then(Json::as_str).expect("an answer").to_string();
+        peer.accept_answer(&answer);
+        assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete\n{}", gateway.log_tail());
+        for i in 0..150 {
+            peer.send(Kind::Audio, &opus_payload(i), i == 0);
+            peer.send(Kind::Video, &vp8_payload(i, i % 10 == 0), true);
+            peer.run_for(Duration::from_millis(20));
+        }
+        // Statistics events come once a second per PeerConnection: wait for one that
+        // counts audio received.
+        let audio_counted = |e: &Json| {
+            let info = at(e, &["event"]);
+            let media = match info {
+                Some(Json::Array(items)) => items.clone(),
+                Some(one) => vec![one.clone()],
+                None => Vec::new(),
+            };
+            let received = |m: &Json| at(m, &["packets-received"]).and_then(Json::as_i64).unwrap_or(0);
+            is_stats_event(e) && media.iter().any(|m| at(m, &["media"]).and_then(Json::as_str) == Some("audio") && received(m) > 0)
+        };
+        collector.wait_for("a media statistics event counting audio", audio_counted);
+        let info = gateway.admin(
+            "",
+            &with_transaction(&format!(
+                r#"{{"janus":"handle_info","admin_secret":"adm","session_id":{},"handle_id":{}}}"#,
+                session.id, handle.id
+            )),
+        );
+        let webrtc = at(&info, &["info", "webrtc"]).unwrap_or_else(|| panic!("no webrtc in {info:?}")).clone();
+        session.destroy();
+        assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
+        let stats_events = collector
+            .events()
+            .into_iter()
+            .filter(is_stats_event)
+            .collect();
+        Observed { webrtc, stats_events }
+    })
+}
+
+/// The checks that hold for any gateway: counters that moved, and the fields monitoring
+/// tools read.
+fn check(observed: &Observed, combine: bool) {
+    let webrtc = &observed.webrtc;
+    assert!(int_at(webrtc, &["dtls", "stats", "in", "packets"]) > 0, "{webrtc:?}");
+    let Some(Json::Object(media)) = at(webrtc, &["media"]) else { panic!("no media in {webrtc:?}") };
+    let kinds: Vec<&str> = media.iter().filter_map(|(_, m)| at(m, &["type"]).and_then(Json::as_str)).collect();
+    assert_eq!(kinds, ["audio", "video"], "{webrtc:?}");
+    for (mid, medium) in media.iter() {
+        assert!(int_at(medium, &["stats", "in", "packets"]) >= 100, "{mid}: {medium:?}");
+        assert!(int_at(medium, &["stats", "out", "packets"]) >= 100, "{mid}: {medium:?}");
+        assert!(int_at(medium, &["stats", "in", "bytes"]) > int_at(medium, &["stats", "in", "packets"]) * 12, "{mid}: {medium:?}");
+        assert!(int_at(medium, &["ssrc", "ssrc-peer"]) != 0, "{mid}: {medium:?}");
+        assert!(at(medium, &["rtcp", "main", "base"]).is_some(), "{mid}: {medium:?}");
+    }
+    assert!(!observed.stats_events.is_empty());
+    for event in &observed.stats_events {
+        let body = at(event, &["event"]).unwrap();
+        assert_eq!(matches!(body, Json::Array(_)), combine, "{event:?}");
+    }
+}
+
+/// The last statistics event(s) of each medium, as shapes.
+fn stats_shapes(events: &[Json]) -> Vec<Json> {
+    let last = events.last().map(|e| at(e, &["event"]).unwrap().clone());
+    let mut shapes: Vec<Json> = match last {
+        Some(Json::Array(items)) => items.iter().map(shape).collect(),
+        Some(_) => {
+            // One event per medium: the most recent of each.
+            let mut by_mid: Vec<(String, Json)> = Vec::new();
+            for e in events.iter().rev() {
+                let body = at(e, &["event"]).unwrap();
+                let mid = at(body, &["mid"]).and_then(Json::as_str).unwrap_or_default().to_string();
+                if !by_mid.iter().any(|(m, _)| *m == mid) {
+                    by_mid.push((mid, shape(body)));
+                }
+            }
+            by_mid.sort_by(|a, b| a.0.cmp(&b.0));
+            by_mid.into_iter().map(|(_, s)| s).collect()
+        }
+        None => Vec::new(),
+    };
+    shapes.dedup();
+    shapes
+}
+
+fn compare(combine: bool, name: &str) {
+    let ours = run(&binary_under_test(), &format!("webrtc-stats-{name}-ours"), combine);
+    check(&ours, combine);
+    if !Path::new(REFERENCE_BINARY).exists() {
+        return;
+    }
+    let theirs = run(Path::new(REFERENCE_BINARY), &format!("webrtc-stats-{name}-reference"), combine);
+    check(&theirs, combine);
+    // Media are keyed by their (random) mids: compare the media themselves, in order.
+    let comparable = |webrtc: &Json, key: &str| match at(webrtc, &[key]) {
+        Some(Json::Object(media)) if key == "media" => Json::Array(media.iter().map(|(_, m)| shape(m)).collect()),
+        Some(value) => shape(value),
+        None => Json::Null,
+    };
+    for key in ["dtls", "extensions", "bwe", "media"] {
+        assert_eq!(
+            comparable(&ours.webrtc, key),
+            comparable(&theirs.webrtc, key),
+            "handle_info webrtc.{key}: ours {:?}\ntheirs {:?}",
+            at(&ours.webrtc, &[key]),
+            at(&theirs.webrtc, &[key])
+        );
+    }
+    assert_eq!(stats_shapes(&ours.stats_events), stats_shapes(&theirs.stats_events), "statistics events");
+}
+
+#[test]
+fn media_statistics_per_medium() {
+    compare(false, "per-medium");
+}
+
+#[test]
+fn media_statistics_combined() {
+    compare(true, "combined");
+}
