@@ -18,7 +18,7 @@ use crate::json::{validate, Json, JsonType, Object, Param, JSON_PARAM_POSITIVE, 
 use crate::log::Level;
 use crate::modules::{AdminResponse, QueryableModule};
 use crate::session::{Handle, Session, WebrtcFlag};
-use crate::text2pcap::Capture;
+use crate::text2pcap::{Capture, StartError};
 use crate::transport_host::Request;
 
 const fn param(name: &'static str, ty: JsonType, flags: u32) -> Param {
@@ -509,15 +509,17 @@ impl Gateway {
                     return;
                 }
                 let text = verb == "start_text2pcap";
-                let mut capture = handle.capture();
-                if capture.is_some() {
-                    let reason = if text { "text2pcap already started" } else { "pcap already started" };
-                    return call.error(ApiError::Unknown, Some(reason));
-                }
                 let truncate = call.int("truncate") as i32;
-                match Capture::create(call.str("folder"), call.str("filename"), truncate, text, crate::utils::random_u32()) {
-                    Ok(c) => *capture = Some(c),
-                    Err(_) => {
+                let started = handle.capture.start(|| {
+                    Capture::create(call.str("folder"), call.str("filename"), truncate, text, crate::utils::random_u32())
+                });
+                match started {
+                    Ok(()) => {}
+                    Err(StartError::AlreadyStarted) => {
+                        let reason = if text { "text2pcap already started" } else { "pcap already started" };
+                        return call.error(ApiError::Unknown, Some(reason));
+                    }
+                    Err(StartError::Failed(_)) => {
                         let reason = if text { "Error starting text2pcap dump" } else { "Error starting pcap dump" };
                         return call.error(ApiError::Unknown, Some(reason));
                     }
@@ -525,10 +527,9 @@ impl Gateway {
                 call.reply(call.success(0));
             }
             "stop_pcap" | "stop_text2pcap" => {
-                let Some(mut capture) = handle.capture().take() else {
+                if handle.capture.stop().is_none() {
                     return call.error(ApiError::Unknown, Some("Capture not started"));
-                };
-                capture.close();
+                }
                 call.reply(call.success(0));
             }
             "handle_info" => {
@@ -586,10 +587,10 @@ impl Gateway {
         }
         // Every handle has an outgoing queue; nothing is queued without a PeerConnection.
         info.set("queued-packets", 0);
-        if let Some(capture) = handle.capture().as_ref() {
-            let (flag, file) = if capture.text { ("dump-to-text2pcap", "text2pcap-file") } else { ("dump-to-pcap", "pcap-file") };
+        if let Some((text, filename)) = handle.capture.running() {
+            let (flag, file) = if text { ("dump-to-text2pcap", "text2pcap-file") } else { ("dump-to-pcap", "pcap-file") };
             info.set(flag, true);
-            info.set(file, capture.filename.as_str());
+            info.set(file, filename);
         }
         if let Some(pc) = pc {
             info.set("webrtc", pc.summary());

@@ -142,8 +142,8 @@ pub struct Handle {
     loop_running: AtomicBool,
     /// The static event loop serving this handle, when static loops are configured.
     static_loop: OnceLock<usize>,
-    /// The RTP/RTCP capture started through the Admin API.
-    capture: Mutex<Option<crate::text2pcap::Capture>>,
+    /// The RTP/RTCP capture started through the Admin API, written by the media path.
+    pub capture: Arc<crate::text2pcap::CaptureSlot>,
     /// The handle's PeerConnection, when one is negotiated.
     pub media: Arc<crate::media::MediaSlot>,
     /// The `loop_index` of the attach request (used with `allow_loop_indication`).
@@ -249,7 +249,7 @@ impl Handle {
             webrtc_flags: AtomicU32::new(0),
             loop_running: AtomicBool::new(true),
             static_loop: OnceLock::new(),
-            capture: Mutex::default(),
+            capture: Arc::default(),
             media: Arc::default(),
             loop_index: OnceLock::new(),
         }
@@ -289,10 +289,6 @@ impl Handle {
         let _ = self.static_loop.set(id);
     }
 
-    /// The capture slot (`text2pcap`), locked.
-    pub fn capture(&self) -> MutexGuard<'_, Option<crate::text2pcap::Capture>> {
-        lock(&self.capture)
-    }
 
     pub fn set_plugin_session(&self, ps: Box<dyn PluginSession>) {
         let _ = self.plugin_session.set(ps);

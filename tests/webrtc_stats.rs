@@ -47,6 +47,8 @@ fn is_stats_event(e: &Json) -> bool {
 struct Observed {
     webrtc: Json,
     stats_events: Vec<Json>,
+    /// The `.pcap` capture (Admin `start_pcap`) taken while media flowed.
+    pcap: Vec<u8>,
 }
 
 fn run(binary: &Path, test: &str, combine: bool) -> Observed {
@@ -79,6 +81,15 @@ fn run(binary: &Path, test: &str, combine: bool) -> Observed {
         let answer = at(events.last().unwrap(), &["jsep", "sdp"]).and_then(Json::as_str).expect("an answer").to_string();
         peer.accept_answer(&answer);
         assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete\n{}", gateway.log_tail());
+        let admin = |verb: &str, extra: &str| {
+            let request = format!(
+                r#"{{"janus":"{verb}","admin_secret":"adm","session_id":{},"handle_id":{}{extra}}}"#,
+                session.id, handle.id
+            );
+            gateway.admin("", &with_transaction(&request))
+        };
+        let started = admin("start_pcap", &format!(r#","folder":"{}","filename":"capture.pcap""#, dir.display()));
+        assert_eq!(at(&started, &["janus"]).and_then(Json::as_str), Some("success"), "{started:?}");
         for i in 0..150 {
             peer.send(Kind::Audio, &opus_payload(i), i == 0);
             peer.send(Kind::Video, &vp8_payload(i, i % 10 == 0), true);
@@ -97,13 +108,9 @@ fn run(binary: &Path, test: &str, combine: bool) -> Observed {
             is_stats_event(e) && media.iter().any(|m| at(m, &["media"]).and_then(Json::as_str) == Some("audio") && received(m) > 0)
         };
         collector.wait_for("a media statistics event counting audio", audio_counted);
-        let info = gateway.admin(
-            "",
-            &with_transaction(&format!(
-                r#"{{"janus":"handle_info","admin_secret":"adm","session_id":{},"handle_id":{}}}"#,
-                session.id, handle.id
-            )),
-        );
+        let info = admin("handle_info", "");
+        admin("stop_pcap", "");
+        let pcap = std::fs::read(dir.join("capture.pcap")).unwrap_or_default();
         let webrtc = at(&info, &["info", "webrtc"]).unwrap_or_else(|| panic!("no webrtc in {info:?}")).clone();
         session.destroy();
         assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
@@ -112,7 +119,7 @@ fn run(binary: &Path, test: &str, combine: bool) -> Observed {
             .into_iter()
             .filter(is_stats_event)
             .collect();
-        Observed { webrtc, stats_events }
+        Observed { webrtc, stats_events, pcap }
     })
 }
 
@@ -132,6 +139,23 @@ fn check(observed: &Observed, combine: bool) {
         assert!(at(medium, &["rtcp", "main", "base"]).is_some(), "{mid}: {medium:?}");
     }
     assert!(!observed.stats_events.is_empty());
+    // The capture: the libpcap header, then one record per packet, in a fake IPv4/UDP
+    // frame from 10.1.1.1 (the peer) or 10.2.2.2 (the gateway).
+    let pcap = &observed.pcap;
+    assert!(pcap.len() > 24 && pcap[..4] == 0xa1b2_c3d4u32.to_ne_bytes(), "{} bytes", pcap.len());
+    let (mut incoming, mut outgoing, mut at_byte) = (0, 0, 24);
+    while at_byte + 16 <= pcap.len() {
+        let saved = u32::from_ne_bytes(pcap[at_byte + 8..at_byte + 12].try_into().unwrap()) as usize;
+        let frame = &pcap[at_byte + 16..(at_byte + 16 + saved).min(pcap.len())];
+        assert!(frame.len() > 42 && frame[23] == 17, "a UDP frame");
+        match frame[26..30] {
+            [10, 1, 1, 1] => incoming += 1,
+            [10, 2, 2, 2] => outgoing += 1,
+            _ => panic!("unexpected source {:?}", &frame[26..30]),
+        }
+        at_byte += 16 + saved;
+    }
+    assert!(incoming >= 300 && outgoing >= 300, "captured {incoming} in, {outgoing} out");
     for event in &observed.stats_events {
         let body = at(event, &["event"]).unwrap();
         assert_eq!(matches!(body, Json::Array(_)), combine, "{event:?}");

@@ -14,6 +14,7 @@ use crate::janus_api::create_message;
 use crate::janus_log;
 use crate::json::{Json, Object};
 use crate::log::Level;
+use crate::text2pcap::{CaptureSlot, PacketKind};
 use crate::sdp::{self, DtlsRole, LocalTransport, PeerConnection as SdpPeer};
 use crate::session::{Handle, Session, WebrtcFlag};
 
@@ -124,6 +125,10 @@ struct HandleEvents {
     media: Arc<MediaSettings>,
     bus: Option<Arc<EventBus>>,
     opaque_in_api: bool,
+    /// The handle's capture slot and the ids its text dumps carry.
+    capture: Arc<CaptureSlot>,
+    session_id: u64,
+    handle_id: u64,
 }
 
 impl HandleEvents {
@@ -231,6 +236,10 @@ impl MediaEvents for HandleEvents {
         self.media.combine_media_stats()
     }
 
+    fn capture(&self, kind: PacketKind, incoming: bool, packet: &[u8]) {
+        self.capture.dump(kind, incoming, packet, self.session_id, self.handle_id);
+    }
+
     fn media_stats(&self, info: Json) {
         if let Some(handle) = self.handle.upgrade() {
             notify(&self.bus, || Event::Media { handle: handle_ref(&handle), subtype: MediaSubtype::Stats, info });
@@ -250,6 +259,9 @@ impl Gateway {
             media: self.media.clone(),
             bus: self.event_bus().cloned(),
             opaque_in_api: self.settings.opaqueid_in_api,
+            capture: handle.capture.clone(),
+            session_id: session.id,
+            handle_id: handle.id,
         })
     }
 

@@ -25,6 +25,7 @@ use super::packets::{
 };
 use super::data::{DataChannels, DataDelivery, OutgoingData, Outbox, Queued};
 use super::stats::{MediumStats, MediumType, Traffic};
+use crate::text2pcap::PacketKind;
 use super::MediaPlane;
 use crate::dtls::{DtlsContext, DtlsEvent, DtlsRole};
 use crate::ice::{Candidate, HandleLoop, IceAgent, IceEvent, IceHandler, IceState};
@@ -94,6 +95,8 @@ pub trait MediaEvents: Send + Sync {
     /// (an array, with `combine_media_stats`).
     fn media_stats(&self, info: Json);
     fn combine_media_stats(&self) -> bool;
+    /// A plaintext packet for the handle's capture (Admin `start_pcap`), if one runs.
+    fn capture(&self, kind: PacketKind, incoming: bool, packet: &[u8]);
 }
 
 /// Copies of one audio/video medium's counters, taken under the media locks for reports.
@@ -840,6 +843,7 @@ impl PeerConnection {
             return;
         };
         let Some(incoming) = rx.routes.incoming(&rx.buf[..len]) else { return };
+        self.events.capture(PacketKind::Rtp, true, &rx.buf[..len]);
         if incoming.learnt {
             // The send side addresses feedback (PLI, NACK) to this SSRC too.
             let learnt = RtpHeader::new(&rx.buf[..len]).map_or(0, |h| h.ssrc());
@@ -898,6 +902,7 @@ impl PeerConnection {
         let Some(len) = transform(rx.srtp.as_mut(), self.encryption, &mut rx.buf[..], data.len(), SrtpSession::unprotect_rtcp) else {
             return;
         };
+        self.events.capture(PacketKind::Rtcp, true, &rx.buf[..len]);
         let mut len = len;
         if let Some(ssrc) = nack_media_ssrc(&rx.buf[..len]) {
             // NACKs are the core's business: answered here, never shown to plugins.
@@ -1118,6 +1123,7 @@ impl PeerConnection {
             rr[8..8 + REPORT_BLOCK_SIZE].copy_from_slice(&block);
             // Everything we send goes through the one outbound session (one SRTCP index).
             let mut tx = lock(&self.tx);
+            self.events.capture(PacketKind::Rtcp, false, &rr[..8 + REPORT_BLOCK_SIZE]);
             if let Some(n) = transform(tx.srtp.as_mut(), self.encryption, &mut rr, 8 + REPORT_BLOCK_SIZE, SrtpSession::protect_rtcp) {
                 agent.send(&rr[..n]);
             }
@@ -1144,6 +1150,7 @@ impl PeerConnection {
             sr[16..20].copy_from_slice(&s.last_rtp_ts.to_be_bytes());
             sr[20..24].copy_from_slice(&s.packets.to_be_bytes());
             sr[24..28].copy_from_slice(&s.octets.to_be_bytes());
+            self.events.capture(PacketKind::Rtcp, false, &sr[..28]);
             if let Some(n) = transform(tx.srtp.as_mut(), self.encryption, &mut sr, 28, SrtpSession::protect_rtcp) {
                 agent.send(&sr[..n]);
             }
@@ -1173,6 +1180,7 @@ impl PeerConnection {
         };
         let Some(h) = RtpHeader::new(&tx.buf[..len]) else { return };
         let (ts, payload) = (h.timestamp(), len - h.payload_offset().unwrap_or(len));
+        self.events.capture(PacketKind::Rtp, false, &tx.buf[..len]);
         let seq = h.sequence_number();
         if let Some(n) = transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtp) {
             agent.send(&tx.buf[..n]);
@@ -1253,6 +1261,7 @@ impl PeerConnection {
         if fix_ssrc(None, &mut tx.buf[..len], Some(fix), now()).is_err() {
             return;
         }
+        self.events.capture(PacketKind::Rtcp, false, &tx.buf[..len]);
         if let Some(n) = transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtcp) {
             agent.send(&tx.buf[..n]);
         }

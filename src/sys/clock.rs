@@ -20,6 +20,19 @@ pub fn format_local_now(format: &str) -> String {
     String::from_utf8_lossy(&buf[..len]).into_owned()
 }
 
+/// Hours, minutes and seconds of the local time at `unix_secs` (no allocation: for the
+/// text packet captures).
+pub fn local_time_of_day(unix_secs: i64) -> (u32, u32, u32) {
+    // SAFETY: localtime_r on stack values.
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&(unix_secs as libc::time_t), &mut tm).is_null() {
+            return (0, 0, 0);
+        }
+        (tm.tm_hour as u32, tm.tm_min as u32, tm.tm_sec as u32)
+    }
+}
+
 fn read(clock: libc::clockid_t) -> i64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a valid out-parameter; both clocks always exist on Linux.
