@@ -58,4 +58,7 @@ pub trait PluginSession: Send + Sync {
     fn incoming_data(&self, label: &str, protocol: Option<&str>, binary: bool, buffer: &mut [u8]);
     /// `data_ready`: what the plugin relayed has all been delivered.
     fn data_ready(&self);
+    /// `slow_link`: the medium at `mindex` lost more than `slowlink_threshold` packets in
+    /// the last second, on the way in (`uplink`) or out.
+    fn slow_link(&self, mindex: i32, video: bool, uplink: bool);
 }

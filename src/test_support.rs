@@ -123,6 +123,9 @@ impl PluginSession for EchoSession {
     fn data_ready(&self) {
         self.0.lock().unwrap().push("data_ready".into());
     }
+    fn slow_link(&self, mindex: i32, video: bool, uplink: bool) {
+        self.0.lock().unwrap().push(format!("slow_link {mindex} {video} {uplink}"));
+    }
 }
 
 /// A plugin without Admin API hook whose sessions answer `query_session` with a non-object.
@@ -150,6 +153,7 @@ impl PluginSession for MuteSession {
     fn incoming_rtcp(&self, _mindex: i32, _video: bool, _buffer: &mut [u8]) {}
     fn incoming_data(&self, _label: &str, _protocol: Option<&str>, _binary: bool, _buffer: &mut [u8]) {}
     fn data_ready(&self) {}
+    fn slow_link(&self, _mindex: i32, _video: bool, _uplink: bool) {}
 }
 
 /// A transport, event handler or logger whose query hook returns `answer` (`None`: no hook).

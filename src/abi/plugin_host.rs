@@ -315,6 +315,16 @@ impl PluginSession for CPluginSession {
         }
     }
 
+    fn slow_link(&self, mindex: i32, video: bool, uplink: bool) {
+        let Some(slow_link) = self.vtable.slow_link else { return };
+        // SAFETY: as for `incoming_data`.
+        unsafe {
+            if !stopped(self.ps) {
+                slow_link(self.ps as *mut c_void, mindex, video.into(), uplink.into());
+            }
+        }
+    }
+
     fn detach(&self) {
         // SAFETY: the core still holds its reference until the end of this function.
         unsafe {

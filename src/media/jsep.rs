@@ -236,6 +236,32 @@ impl MediaEvents for HandleEvents {
         self.media.combine_media_stats()
     }
 
+    fn slowlink_threshold(&self) -> u32 {
+        self.media.slowlink_threshold()
+    }
+
+    fn slow_link(&self, mid: &str, mindex: usize, video: bool, uplink: bool, lost: u32) {
+        let Some((session, handle)) = self.both() else { return };
+        if let Some(ps) = handle.plugin_session() {
+            ps.slow_link(mindex as i32, video, uplink);
+        }
+        let media = if video { "video" } else { "audio" };
+        let event = handle_event(&session, &handle, "slowlink", self.opaque_in_api)
+            .with("mid", mid)
+            .with("media", media)
+            .with("uplink", uplink)
+            .with("lost", lost);
+        send_to_client(&session, event);
+        notify(&self.bus, || {
+            let info = Object::new()
+                .with("mid", mid)
+                .with("media", media)
+                .with("slow_link", if uplink { "uplink" } else { "downlink" })
+                .with("lost_lastsec", lost);
+            Event::Media { handle: handle_ref(&handle), subtype: MediaSubtype::SlowLink, info: info.into() }
+        });
+    }
+
     fn capture(&self, kind: PacketKind, incoming: bool, packet: &[u8]) {
         self.capture.dump(kind, incoming, packet, self.session_id, self.handle_id);
     }

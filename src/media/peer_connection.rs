@@ -24,7 +24,7 @@ use super::packets::{
     MAX_GAP,
 };
 use super::data::{DataChannels, DataDelivery, OutgoingData, Outbox, Queued};
-use super::stats::{MediumStats, MediumType, Traffic};
+use super::stats::{slow_link_losses, MediumStats, MediumType, Traffic};
 use crate::text2pcap::PacketKind;
 use super::MediaPlane;
 use crate::dtls::{DtlsContext, DtlsEvent, DtlsRole};
@@ -95,6 +95,11 @@ pub trait MediaEvents: Send + Sync {
     /// (an array, with `combine_media_stats`).
     fn media_stats(&self, info: Json);
     fn combine_media_stats(&self) -> bool;
+    /// Lost packets per second that make a `slowlink` (0: never), read live.
+    fn slowlink_threshold(&self) -> u32;
+    /// The medium `mid` lost `lost` packets in the last second, on the way in (`uplink`)
+    /// or out: the plugin's `slow_link`, the `slowlink` event, the event handlers.
+    fn slow_link(&self, mid: &str, mindex: usize, video: bool, uplink: bool, lost: u32);
     /// A plaintext packet for the handle's capture (Admin `start_pcap`), if one runs.
     fn capture(&self, kind: PacketKind, incoming: bool, packet: &[u8]);
 }
@@ -130,6 +135,9 @@ struct InStream {
     layers: [InLayer; 3],
     last_packet_us: i64,
     receiving: bool,
+    /// Loss counts at the last slow-link check: reported by the peer about what we send,
+    /// and seen by us on what it sends.
+    slowlink_lost: [u32; 2],
 }
 
 /// What the receive side keeps per SSRC of a medium.
@@ -967,6 +975,27 @@ impl PeerConnection {
         asked
     }
 
+    /// Janus' once-a-second slow-link check, after the reports: the losses the peer
+    /// reports on what we send (when we send), and those we see on what it sends.
+    fn check_slow_links(&self, rx: &mut Receiving, found: &mut Vec<(String, usize, bool, bool, u32)>) {
+        let threshold = self.events.slowlink_threshold();
+        let tx = lock(&self.tx);
+        for (i, stream) in rx.streams.iter_mut().enumerate() {
+            let route = &rx.routes.media[i];
+            let main = &stream.layers[0].rtcp;
+            let sending = tx.streams.get(i).is_some_and(|s| s.packets > 0);
+            let checks = [(sending, true, main.lost_all(true)), (route.recv && main.rtp_recvd & 1 != 0, false, main.lost_all(false))];
+            for (due, uplink, lost) in checks {
+                if !due {
+                    continue;
+                }
+                if let Some(n) = slow_link_losses(&mut stream.slowlink_lost[usize::from(!uplink)], lost, threshold) {
+                    found.push((route.mid.clone().unwrap_or_default(), route.mindex, route.video, uplink, n));
+                }
+            }
+        }
+    }
+
     /// The counters, copied under the receive lock the caller holds and the send lock.
     fn counters(&self, rx: &Receiving) -> CountersSnapshot {
         let tx = lock(&self.tx);
@@ -1048,6 +1077,7 @@ impl PeerConnection {
         let mut media_changes: Vec<(String, bool)> = Vec::new();
         let mut deliveries = Vec::new();
         let mut stats_due = None;
+        let mut slow_links = Vec::new();
         {
             let mut guard = lock(&self.rx);
             let rx = &mut *guard;
@@ -1079,6 +1109,7 @@ impl PeerConnection {
                 for s in lock(&self.tx).streams.iter_mut() {
                     s.traffic.expire(t.monotonic_us);
                 }
+                self.check_slow_links(rx, &mut slow_links);
                 let period = self.events.stats_period();
                 rx.stats_seconds = rx.stats_seconds.saturating_add(1);
                 if period > 0 && rx.stats_seconds >= period {
@@ -1100,6 +1131,9 @@ impl PeerConnection {
         }
         if let Some(counters) = stats_due {
             self.send_media_stats(&counters);
+        }
+        for (mid, mindex, video, uplink, lost) in slow_links {
+            self.events.slow_link(&mid, mindex, video, uplink, lost);
         }
         true
     }

@@ -45,6 +45,14 @@ impl Traffic {
     }
 }
 
+/// The losses since the last check, when they reach `threshold` (`slowlink_threshold`,
+/// 0: never): a `slowlink`. `last` is the loss count seen at the last check, per direction.
+pub fn slow_link_losses(last: &mut u32, lost: u32, threshold: u32) -> Option<u32> {
+    let recently = lost.saturating_sub(*last);
+    *last = lost;
+    (threshold > 0 && recently >= threshold).then_some(recently)
+}
+
 /// What a medium is, for the JSON Janus makes of its statistics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MediumType {
@@ -194,6 +202,17 @@ impl MediumStats<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slow_links_count_losses_since_the_last_check() {
+        let mut last = 0;
+        assert_eq!(slow_link_losses(&mut last, 3, 4), None);
+        assert_eq!(slow_link_losses(&mut last, 9, 4), Some(6));
+        assert_eq!(slow_link_losses(&mut last, 10, 4), None);
+        assert_eq!(slow_link_losses(&mut last, 5, 4), None, "a smaller count (reset) is no loss");
+        assert_eq!(last, 5);
+        assert_eq!(slow_link_losses(&mut last, 500, 0), None, "threshold 0: never");
+    }
 
     #[test]
     fn last_second_rate_rolls_over_and_expires() {

@@ -366,6 +366,15 @@ impl Peer {
         self.send_layer(kind, None, payload, marker);
     }
 
+    /// Skips `packets` packets of `kind` as if they had been sent and lost on the way: the
+    /// next one sent has their sequence numbers and timestamps after it.
+    pub fn skip(&mut self, kind: Kind, packets: u32) {
+        for (_, out) in self.outgoing.iter_mut().filter(|(k, o)| *k == kind && o.rid.is_none()) {
+            out.next_seq += u64::from(packets);
+            out.next_timestamp = out.next_timestamp.wrapping_add(kind.ticks_per_packet() * packets);
+        }
+    }
+
     /// As [`send`](Peer::send), on the simulcast layer `rid` (`None`: no simulcast).
     pub fn send_layer(&mut self, kind: Kind, rid: Option<&str>, payload: &[u8], marker: bool) {
         let rid = rid.map(Rid::from);

@@ -1,0 +1,83 @@
+//! `slowlink_threshold`: a peer whose audio loses packets on the way in (a str0m peer that
+//! skips sequence numbers) gets, once a second while the losses reach the threshold, the
+//! core's `slowlink` event and the EchoTest's `slow_link` event (the plugin's `slow_link`
+//! callback). Run against `/usr/bin/janus` and ours.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use janus::json::Json;
+use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
+use support::webrtc::{in_private_network, opus_payload, Kind, Peer, GATEWAY_INTERFACE};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a Json> {
+    path.iter().try_fold(value, |v, key| v.get(key))
+}
+
+fn str_at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a str> {
+    at(value, path).and_then(Json::as_str)
+}
+
+fn slowlink(binary: &Path, test: &str) {
+    in_private_network(|net| {
+        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
+        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
+        configs.set_item("media", "slowlink_threshold", "4");
+        let gateway = Gateway::start(binary, &configs);
+        let session = gateway.create_session();
+        let handle = session.attach("janus.plugin.echotest");
+        let mut peer = Peer::new(net.peer_ip.into());
+        let offer = peer.create_offer(true, false);
+        handle.message_with_jsep(r#"{"audio":true}"#, "offer", &offer);
+        handle.trickle(Some((&peer.first_mid(), &peer.candidate_attribute())));
+        handle.trickle(None);
+        let events = session.events_until(WAIT, |events| events.iter().any(|e| at(e, &["jsep"]).is_some()));
+        let answer = str_at(events.last().unwrap(), &["jsep", "sdp"]).expect("an answer").to_string();
+        peer.accept_answer(&answer);
+        assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete\n{}", gateway.log_tail());
+        let audio_mid = peer.mid(Kind::Audio).unwrap();
+
+        // Three seconds of audio, a fifth of it lost: 10 packets a second, over the threshold.
+        for i in 0..150 {
+            if i % 5 == 4 {
+                peer.skip(Kind::Audio, 1);
+                peer.run_for(Duration::from_millis(20));
+                continue;
+            }
+            peer.send(Kind::Audio, &opus_payload(i), i == 0);
+            peer.run_for(Duration::from_millis(20));
+        }
+        let events = session.events_until(WAIT, |events| {
+            events.iter().any(|e| str_at(e, &["janus"]) == Some("slowlink"))
+                && events.iter().any(|e| str_at(e, &["plugindata", "data", "event"]) == Some("slow_link"))
+        });
+        let core = events.iter().find(|e| str_at(e, &["janus"]) == Some("slowlink")).unwrap();
+        assert_eq!(at(core, &["sender"]).and_then(Json::as_i64), Some(handle.id), "{core:?}");
+        assert_eq!(str_at(core, &["mid"]), Some(audio_mid.as_str()), "{core:?}");
+        assert_eq!(str_at(core, &["media"]), Some("audio"), "{core:?}");
+        assert_eq!(at(core, &["uplink"]).and_then(Json::as_bool), Some(false), "{core:?}");
+        let lost = at(core, &["lost"]).and_then(Json::as_i64).unwrap_or(0);
+        assert!((4..=30).contains(&lost), "{core:?}");
+        let keys: Vec<&str> = core.as_object().map(|o| o.iter().map(|(k, _)| k).collect()).unwrap_or_default();
+        assert_eq!(keys, ["janus", "session_id", "sender", "mid", "media", "uplink", "lost"], "{core:?}");
+        let plugin = events.iter().find(|e| str_at(e, &["plugindata", "data", "event"]) == Some("slow_link")).unwrap();
+        assert_eq!(str_at(plugin, &["plugindata", "data", "media"]), Some("audio"), "{plugin:?}");
+
+        session.destroy();
+        assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
+    });
+}
+
+#[test]
+fn slowlink_reference_janus() {
+    slowlink(Path::new(REFERENCE_BINARY), "webrtc-slowlink-reference");
+}
+
+#[test]
+fn slowlink_ours() {
+    slowlink(&binary_under_test(), "webrtc-slowlink-ours");
+}
