@@ -42,6 +42,9 @@ use crate::srtp::{SrtpSession, RTCP_TRAILER_ROOM, RTP_TRAILER_ROOM};
 
 /// Largest datagram handled (Janus' receive buffer is 1500 bytes; room for SRTP's tag).
 const PACKET_ROOM: usize = 1500 + RTP_TRAILER_ROOM + RTCP_TRAILER_ROOM;
+/// A sender report without report blocks, and the SDES chunk with Janus' CNAME after it.
+const SR_LEN: usize = 28;
+const SDES_LEN: usize = 16;
 /// How often the loop timer runs: DTLS retransmissions, then once a second RTCP reports
 /// and the no-media check.
 const TICK: Duration = Duration::from_millis(50);
@@ -155,7 +158,9 @@ struct InLayer {
 struct OutStream {
     packets: u32,
     octets: u32,
+    /// The newest RTP timestamp sent, and when (wall clock µs): SRs extrapolate from them.
     last_rtp_ts: u32,
+    last_rtp_ts_at_us: i64,
     fir_seq: i32,
     history: Option<Box<History>>,
     retransmitted: u32,
@@ -1073,8 +1078,7 @@ impl PeerConnection {
         }
         let t = now();
         let mut failed = None;
-        let mut report = false;
-        let mut media_changes: Vec<(String, bool)> = Vec::new();
+            let mut media_changes: Vec<(String, bool)> = Vec::new();
         let mut deliveries = Vec::new();
         let mut stats_due = None;
         let mut slow_links = Vec::new();
@@ -1093,7 +1097,6 @@ impl PeerConnection {
             }
             if self.is_ready() && t.monotonic_us - rx.last_report_us >= 1_000_000 {
                 rx.last_report_us = t.monotonic_us;
-                report = true;
                 let timer = i64::from(self.events.no_media_timer());
                 for (i, stream) in rx.streams.iter_mut().enumerate() {
                     if timer > 0 && stream.receiving && t.monotonic_us - stream.last_packet_us >= timer * 1_000_000 {
@@ -1103,6 +1106,7 @@ impl PeerConnection {
                     }
                 }
                 self.send_receiver_reports(rx, t);
+                self.send_sender_reports(rx, t);
                 for layer in rx.streams.iter_mut().flat_map(|s| s.layers.iter_mut()) {
                     layer.traffic.expire(t.monotonic_us);
                 }
@@ -1126,9 +1130,6 @@ impl PeerConnection {
             self.events.media_state(&mid, video, false);
         }
         self.deliver(deliveries);
-        if report {
-            self.send_sender_reports(t);
-        }
         if let Some(counters) = stats_due {
             self.send_media_stats(&counters);
         }
@@ -1164,8 +1165,11 @@ impl PeerConnection {
         }
     }
 
-    /// An SR per medium we sent on since the last one.
-    fn send_sender_reports(&self, t: Now) {
+    /// An SR (with an SDES CNAME, as a compound must have) per medium we sent on since the
+    /// last one. Its RTP timestamp is the newest one sent, moved on by the time since it
+    /// was sent at the medium's clock rate (known from what the peer sends us), so that
+    /// receivers can synchronise audio and video.
+    fn send_sender_reports(&self, rx: &Receiving, t: Now) {
         let Some(agent) = self.agent.get() else { return };
         let mut guard = lock(&self.tx);
         let tx = &mut *guard;
@@ -1176,16 +1180,27 @@ impl PeerConnection {
             if s.packets == 0 {
                 continue;
             }
-            let mut sr = [0u8; 28 + RTCP_TRAILER_ROOM];
+            let clock_rate = rx.streams.get(i).map_or(0, |r| r.layers[0].rtcp.tb);
+            let rtp_ts = match clock_rate {
+                0 => s.last_rtp_ts,
+                rate => {
+                    let elapsed = (t.unix_us - s.last_rtp_ts_at_us).max(0) as u64;
+                    s.last_rtp_ts.wrapping_add((elapsed * u64::from(rate) / 1_000_000) as u32)
+                }
+            };
+            let mut sr = [0u8; SR_LEN + SDES_LEN + RTCP_TRAILER_ROOM];
             sr[..4].copy_from_slice(&[0x80, 200, 0, 6]);
             sr[4..8].copy_from_slice(&tx.routes.media[i].ssrc.to_be_bytes());
             sr[8..12].copy_from_slice(&(ntp_secs as u32).to_be_bytes());
             sr[12..16].copy_from_slice(&(ntp_frac as u32).to_be_bytes());
-            sr[16..20].copy_from_slice(&s.last_rtp_ts.to_be_bytes());
+            sr[16..20].copy_from_slice(&rtp_ts.to_be_bytes());
             sr[20..24].copy_from_slice(&s.packets.to_be_bytes());
             sr[24..28].copy_from_slice(&s.octets.to_be_bytes());
-            self.events.capture(PacketKind::Rtcp, false, &sr[..28]);
-            if let Some(n) = transform(tx.srtp.as_mut(), self.encryption, &mut sr, 28, SrtpSession::protect_rtcp) {
+            let Some(sdes) = crate::rtcp::feedback::sdes_cname(&mut sr[SR_LEN..SR_LEN + SDES_LEN], b"janus") else { continue };
+            sr[SR_LEN + 4..SR_LEN + 8].copy_from_slice(&tx.routes.media[i].ssrc.to_be_bytes());
+            let len = SR_LEN + sdes;
+            self.events.capture(PacketKind::Rtcp, false, &sr[..len]);
+            if let Some(n) = transform(tx.srtp.as_mut(), self.encryption, &mut sr, len, SrtpSession::protect_rtcp) {
                 agent.send(&sr[..n]);
             }
         }
@@ -1221,7 +1236,10 @@ impl PeerConnection {
             let s = &mut tx.streams[i];
             s.packets = s.packets.wrapping_add(1);
             s.octets = s.octets.wrapping_add(payload as u32);
-            s.last_rtp_ts = ts;
+            if s.last_rtp_ts_at_us == 0 || (ts.wrapping_sub(s.last_rtp_ts) as i32) > 0 {
+                s.last_rtp_ts = ts;
+                s.last_rtp_ts_at_us = crate::utils::real_time();
+            }
             s.traffic.count(len, crate::utils::monotonic_time());
             if let Some(history) = s.history.as_mut() {
                 history.store(seq, &tx.buf[..n], crate::utils::monotonic_time());
