@@ -3,6 +3,7 @@
 //! whose global scope holds the core (the test binaries export `compat/exports.txt`).
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod gateway;
 pub mod webrtc;
 pub mod webrtc_client;
