@@ -25,6 +25,8 @@ const FRAMES: i64 = 20;
 const AUDIO_PACKETS: i64 = 50;
 /// The prefix the EchoTest puts before the text it bounces back.
 const ECHOTEST_PREFIX: &str = "Janus EchoTest here! You wrote: ";
+/// The VideoRoom and TextRoom room the pages use (configured in the plugins' files).
+const ROOM: i64 = 1234;
 
 /// Helpers shared by the pages: reporting, a session, attaching, inbound RTP statistics.
 const COMMON_JS: &str = r#"
@@ -33,6 +35,7 @@ const server = params.get('server');
 // Numbers the pages wait for before reporting, given by the test.
 const frames = Number(params.get('frames'));
 const audioPackets = Number(params.get('audio_packets'));
+const room = Number(params.get('room'));
 // How long a page waits for media before reporting what it has.
 const mediaWait = 20000;
 
@@ -142,6 +145,122 @@ const ECHOTEST_JS: &str = r#"
 })().catch(e => fail('echotest', e));
 "#;
 
+/// A VideoRoom publisher (audio and small video, sending only) and a subscriber to it, two
+/// handles of one page: the subscriber answers the plugin's offer (receiving only) and
+/// reports its inbound statistics once enough came.
+const VIDEOROOM_JS: &str = r#"
+(async () => {
+  const janus = await session();
+  let publisherId = null;
+  let publisherUp = false;
+  const publisher = await attach(janus, 'janus.plugin.videoroom', {
+    onmessage: (msg, jsep) => {
+      if (msg.error) fail('publisher', msg.error);
+      if (msg.videoroom === 'joined') publisherId = msg.id;
+      if (jsep) publisher.handleRemoteJsep({jsep: jsep});
+    },
+    webrtcState: on => { publisherUp = on; },
+  });
+  publisher.send({message: {request: 'join', ptype: 'publisher', room: room, display: 'janus.js'}});
+  await until('the publisher joined', () => publisherId !== null, mediaWait);
+  publisher.createOffer({
+    tracks: [
+      {type: 'audio', capture: true, recv: false},
+      {type: 'video', capture: {width: 160, height: 120, frameRate: 15}, recv: false},
+    ],
+    success: jsep => publisher.send({message: {request: 'publish'}, jsep: jsep}),
+    error: e => fail('createOffer', e),
+  });
+  await until('the publisher webrtcup', () => publisherUp, mediaWait);
+
+  let subscriberUp = false;
+  const subscriber = await attach(janus, 'janus.plugin.videoroom', {
+    onmessage: (msg, jsep) => {
+      if (msg.error) fail('subscriber', msg.error);
+      if (!jsep) return;
+      subscriber.createAnswer({
+        jsep: jsep,
+        tracks: [{type: 'data'}],
+        success: answer => subscriber.send({message: {request: 'start', room: room}, jsep: answer}),
+        error: e => fail('createAnswer', e),
+      });
+    },
+    webrtcState: on => { subscriberUp = on; },
+  });
+  subscriber.send({message: {request: 'join', ptype: 'subscriber', room: room, streams: [{feed: publisherId}]}});
+  await until('the subscriber webrtcup', () => subscriberUp, mediaWait);
+  const stats = await inboundWhen(subscriber, s => s.video.framesDecoded >= frames && s.audio.packetsReceived >= audioPackets);
+  await report('videoroom', {stats: stats});
+  janus.destroy();
+})().catch(e => fail('videoroom', e));
+"#;
+
+/// Two TextRoom participants, one handle each: each answers the plugin's data channel
+/// offer; Alice joins, Bob joins, Alice writes to the room, Bob whispers to Alice, Alice
+/// leaves. The page reports every TextRoom message each received, in order.
+const TEXTROOM_JS: &str = r#"
+async function participant(janus, username) {
+  const p = {username: username, open: false, messages: []};
+  p.handle = await attach(janus, 'janus.plugin.textroom', {
+    onmessage: (msg, jsep) => {
+      if (msg.error) fail(username, msg.error);
+      if (!jsep) return;
+      p.handle.createAnswer({
+        jsep: jsep,
+        tracks: [{type: 'data'}],
+        success: answer => p.handle.send({message: {request: 'ack'}, jsep: answer}),
+        error: e => fail('createAnswer', e),
+      });
+    },
+    ondataopen: () => { p.open = true; },
+    ondata: data => p.messages.push(JSON.parse(data)),
+  });
+  p.handle.send({message: {request: 'setup'}});
+  return p;
+}
+
+function send(p, request) {
+  p.handle.data({text: JSON.stringify(request), error: e => fail('data', e)});
+}
+
+// Waits until `p` received a message of type `textroom` that `check` accepts.
+function received(p, textroom, check) {
+  const found = () => p.messages.some(m => m.textroom === textroom && check(m));
+  return until(p.username + ' receiving ' + textroom, found, mediaWait);
+}
+const any = () => true;
+const transaction = t => m => m.transaction === t;
+
+(async () => {
+  const janus = await session();
+  const alice = await participant(janus, 'alice');
+  const bob = await participant(janus, 'bob');
+  await until('the data channels', () => alice.open && bob.open, mediaWait);
+
+  send(alice, {textroom: 'join', transaction: 'a1', room: room, username: 'alice', display: 'Alice'});
+  await received(alice, 'success', transaction('a1'));
+  send(bob, {textroom: 'join', transaction: 'b1', room: room, username: 'bob', display: 'Bob'});
+  await received(bob, 'success', transaction('b1'));
+  await received(alice, 'join', m => m.username === 'bob');
+
+  send(alice, {textroom: 'message', transaction: 'a2', room: room, text: 'hello room'});
+  await received(alice, 'success', transaction('a2'));
+  await received(alice, 'message', m => m.text === 'hello room');
+  await received(bob, 'message', m => m.text === 'hello room');
+
+  send(bob, {textroom: 'message', transaction: 'b2', room: room, to: 'alice', text: 'psst'});
+  await received(bob, 'success', transaction('b2'));
+  await received(alice, 'message', m => m.text === 'psst');
+
+  send(alice, {textroom: 'leave', transaction: 'a3', room: room});
+  await received(alice, 'success', transaction('a3'));
+  await received(bob, 'leave', m => m.username === 'alice');
+
+  await report('textroom', {alice: alice.messages, bob: bob.messages});
+  janus.destroy();
+})().catch(e => fail('textroom', e));
+"#;
+
 /// What a test needs of the gateway: started with `plugins` (and `files` written to its
 /// configs folder), media on the namespace's gateway end only.
 fn start_gateway(binary: &Path, dir: &Path, plugins: &[&str], files: &[(&str, String)]) -> Gateway {
@@ -161,7 +280,7 @@ fn run_page(chromium: &Path, gateway: &Gateway, dir: &Path, script: &str, name: 
     routes.push(Route::html("/test.html", &page(script)));
     let server = PageServer::start(routes);
     let janus = format!("http://127.0.0.1:{}/janus", gateway.http_port);
-    let url = server.url(&format!("/test.html?server={janus}&frames={FRAMES}&audio_packets={AUDIO_PACKETS}"));
+    let url = server.url(&format!("/test.html?server={janus}&frames={FRAMES}&audio_packets={AUDIO_PACKETS}&room={ROOM}"));
     let mut browser = Browser::open(chromium, &url, dir);
     let result = server.wait_report(name, PAGE_WAIT, &mut browser);
     eprintln!("{name}: {}", result.to_compact_string());
@@ -213,4 +332,92 @@ fn echotest_reference_janus() {
 #[test]
 fn echotest_ours() {
     echotest(&binary_under_test(), "browser-echotest-ours");
+}
+
+fn videoroom(binary: &Path, test: &str) {
+    let Some(chromium) = chromium() else { return skip(test) };
+    in_private_network(|_| {
+        let dir = support::scratch_dir(test);
+        let room = format!("room-{ROOM}: {{\n\tdescription = \"janus.js\"\n\tpublishers = 2\n}}\n");
+        let gateway = start_gateway(binary, &dir, &["videoroom"], &[("janus.plugin.videoroom.jcfg", room)]);
+        let result = run_page(chromium, &gateway, &dir, VIDEOROOM_JS, "videoroom");
+        check_media(result.get("stats").expect("stats"), "videoroom subscriber");
+    });
+}
+
+#[test]
+fn videoroom_reference_janus() {
+    videoroom(Path::new(REFERENCE_BINARY), "browser-videoroom-reference");
+}
+
+#[test]
+fn videoroom_ours() {
+    videoroom(&binary_under_test(), "browser-videoroom-ours");
+}
+
+/// The TextRoom messages of `list` of type `textroom` that `check` accepts.
+fn messages<'a>(list: &'a [Json], textroom: &str, check: impl Fn(&Json) -> bool) -> Vec<&'a Json> {
+    list.iter().filter(|m| m.get("textroom").and_then(Json::as_str) == Some(textroom) && check(m)).collect()
+}
+
+fn str_of<'a>(value: &'a Json, key: &str) -> Option<&'a str> {
+    value.get(key).and_then(Json::as_str)
+}
+
+fn textroom(binary: &Path, test: &str) {
+    let Some(chromium) = chromium() else { return skip(test) };
+    in_private_network(|_| {
+        let dir = support::scratch_dir(test);
+        let room = format!("room-{ROOM}: {{\n\tdescription = \"janus.js\"\n}}\n");
+        let gateway = start_gateway(binary, &dir, &["textroom"], &[("janus.plugin.textroom.jcfg", room)]);
+        let result = run_page(chromium, &gateway, &dir, TEXTROOM_JS, "textroom");
+        let list = |who: &str| match result.get(who) {
+            Some(Json::Array(list)) => list.clone(),
+            _ => panic!("no {who} in {}", result.to_compact_string()),
+        };
+        let (alice, bob) = (list("alice"), list("bob"));
+        let text = format!("alice: {alice:?}\nbob: {bob:?}");
+        let participants = |m: &Json| match m.get("participants") {
+            Some(Json::Array(p)) => p.clone(),
+            _ => panic!("no participants in {m:?}"),
+        };
+
+        // Joining: Alice was alone; Bob found her there and she saw him come.
+        let joined = messages(&alice, "success", |m| str_of(m, "transaction") == Some("a1"));
+        assert_eq!(joined.len(), 1, "{text}");
+        assert!(participants(joined[0]).is_empty(), "{text}");
+        let joined = messages(&bob, "success", |m| str_of(m, "transaction") == Some("b1"));
+        assert_eq!(joined.len(), 1, "{text}");
+        let others = participants(joined[0]);
+        assert_eq!(others.len(), 1, "{text}");
+        assert_eq!((str_of(&others[0], "username"), str_of(&others[0], "display")), (Some("alice"), Some("Alice")), "{text}");
+        let came = |m: &Json| str_of(m, "username") == Some("bob") && str_of(m, "display") == Some("Bob");
+        assert_eq!(messages(&alice, "join", came).len(), 1, "{text}");
+
+        // The room message reached both, from Alice, not as a whisper.
+        let public = |m: &Json| str_of(m, "text") == Some("hello room") && str_of(m, "from") == Some("alice") && m.get("whisper").is_none();
+        assert_eq!(messages(&alice, "message", public).len(), 1, "{text}");
+        assert_eq!(messages(&bob, "message", public).len(), 1, "{text}");
+
+        // The whisper reached Alice only.
+        let whisper = |m: &Json| {
+            str_of(m, "text") == Some("psst") && str_of(m, "from") == Some("bob") && m.get("whisper").and_then(Json::as_bool) == Some(true)
+        };
+        assert_eq!(messages(&alice, "message", whisper).len(), 1, "{text}");
+        assert!(messages(&bob, "message", |m| str_of(m, "text") == Some("psst")).is_empty(), "{text}");
+
+        // Bob saw Alice leave.
+        let left = |m: &Json| str_of(m, "username") == Some("alice") && m.get("room").and_then(Json::as_i64) == Some(ROOM);
+        assert_eq!(messages(&bob, "leave", left).len(), 1, "{text}");
+    });
+}
+
+#[test]
+fn textroom_reference_janus() {
+    textroom(Path::new(REFERENCE_BINARY), "browser-textroom-reference");
+}
+
+#[test]
+fn textroom_ours() {
+    textroom(&binary_under_test(), "browser-textroom-ours");
 }
