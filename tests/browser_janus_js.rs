@@ -145,14 +145,18 @@ const ECHOTEST_JS: &str = r#"
 })().catch(e => fail('echotest', e));
 "#;
 
-/// A VideoRoom publisher (audio and small video, sending only) and a subscriber to it, two
-/// handles of one page: the subscriber answers the plugin's offer (receiving only) and
-/// reports its inbound statistics once enough came.
+/// A VideoRoom publisher (audio and small video, sending only, and a data channel) and a
+/// subscriber to it, two handles of one page: the subscriber answers the plugin's offer
+/// (receiving only, and a data channel of its own as janus.js does) and reports its inbound
+/// statistics once enough came, then the publisher's messages as relayed to it. The
+/// publisher probes until the relay works (the plugin relays only once the subscriber's
+/// association is ready), then sends its message.
 const VIDEOROOM_JS: &str = r#"
 (async () => {
   const janus = await session();
   let publisherId = null;
   let publisherUp = false;
+  let publisherData = false;
   const publisher = await attach(janus, 'janus.plugin.videoroom', {
     onmessage: (msg, jsep) => {
       if (msg.error) fail('publisher', msg.error);
@@ -160,6 +164,7 @@ const VIDEOROOM_JS: &str = r#"
       if (jsep) publisher.handleRemoteJsep({jsep: jsep});
     },
     webrtcState: on => { publisherUp = on; },
+    ondataopen: () => { publisherData = true; },
   });
   publisher.send({message: {request: 'join', ptype: 'publisher', room: room, display: 'janus.js'}});
   await until('the publisher joined', () => publisherId !== null, mediaWait);
@@ -167,6 +172,7 @@ const VIDEOROOM_JS: &str = r#"
     tracks: [
       {type: 'audio', capture: true, recv: false},
       {type: 'video', capture: {width: 160, height: 120, frameRate: 15}, recv: false},
+      {type: 'data'},
     ],
     success: jsep => publisher.send({message: {request: 'publish'}, jsep: jsep}),
     error: e => fail('createOffer', e),
@@ -174,6 +180,7 @@ const VIDEOROOM_JS: &str = r#"
   await until('the publisher webrtcup', () => publisherUp, mediaWait);
 
   let subscriberUp = false;
+  const relayed = [];
   const subscriber = await attach(janus, 'janus.plugin.videoroom', {
     onmessage: (msg, jsep) => {
       if (msg.error) fail('subscriber', msg.error);
@@ -186,11 +193,20 @@ const VIDEOROOM_JS: &str = r#"
       });
     },
     webrtcState: on => { subscriberUp = on; },
+    ondata: (data, label) => relayed.push({label: label, data: data}),
   });
   subscriber.send({message: {request: 'join', ptype: 'subscriber', room: room, streams: [{feed: publisherId}]}});
   await until('the subscriber webrtcup', () => subscriberUp, mediaWait);
   const stats = await inboundWhen(subscriber, s => s.video.framesDecoded >= frames && s.audio.packetsReceived >= audioPackets);
-  await report('videoroom', {stats: stats});
+  await until('the publisher data channel', () => publisherData, mediaWait);
+  const end = Date.now() + mediaWait;
+  for (let probe = 0; relayed.length === 0 && Date.now() < end; probe++) {
+    publisher.data({text: 'probe ' + probe, error: e => fail('data', e)});
+    await sleep(200);
+  }
+  publisher.data({text: 'to the subscribers', error: e => fail('data', e)});
+  await until('the relayed message', () => relayed.some(r => r.data === 'to the subscribers'), mediaWait);
+  await report('videoroom', {stats: stats, publisher: publisherId, relayed: relayed});
   janus.destroy();
 })().catch(e => fail('videoroom', e));
 "#;
@@ -342,6 +358,17 @@ fn videoroom(binary: &Path, test: &str) {
         let gateway = start_gateway(binary, &dir, &["videoroom"], &[("janus.plugin.videoroom.jcfg", room)]);
         let result = run_page(chromium, &gateway, &dir, VIDEOROOM_JS, "videoroom");
         check_media(result.get("stats").expect("stats"), "videoroom subscriber");
+        // The publisher's messages reached the subscriber on the channel the gateway
+        // opened for them, labelled with the publisher's id: probes, then the message.
+        let label = int_at(&result, &["publisher"]).to_string();
+        let relayed = match result.get("relayed") {
+            Some(Json::Array(relayed)) => relayed.clone(),
+            _ => panic!("no relayed in {}", result.to_compact_string()),
+        };
+        let texts: Vec<&str> = relayed.iter().filter_map(|r| r.get("data").and_then(Json::as_str)).collect();
+        assert_eq!(texts.last(), Some(&"to the subscribers"), "{relayed:?}");
+        assert!(texts[..texts.len() - 1].iter().all(|t| t.starts_with("probe ")), "{relayed:?}");
+        assert!(relayed.iter().all(|r| r.get("label").and_then(Json::as_str) == Some(label.as_str())), "label {label}: {relayed:?}");
     });
 }
 
