@@ -1,6 +1,7 @@
 //! End to end with headless Chromium running Debian's unchanged `janus.js` (with its
-//! `adapter.js`) against a gateway, over the stock HTTP transport: fake camera and
-//! microphone, real VP8/Opus encoders and decoders, Chromium's ICE, DTLS, SRTP and SCTP.
+//! `adapter.js`) against a gateway, over the stock HTTP transport (and, for the EchoTest,
+//! the stock WebSockets transport too): fake camera and microphone, real VP8/Opus encoders
+//! and decoders, Chromium's ICE, DTLS, SRTP and SCTP.
 //! Each page reports what `RTCPeerConnection.getStats()` and the data channels showed by
 //! POSTing JSON to the test's page server; the same assertions run against
 //! `/usr/bin/janus` (proving the pages) and against ours. The tests skip, saying so, when
@@ -13,7 +14,7 @@ use std::time::Duration;
 
 use janus::json::Json;
 use support::browser::{chromium, skip, Browser, PageServer, Route};
-use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
+use support::gateway::{binary_under_test, free_port, ConfigsFolder, Gateway, REFERENCE_BINARY};
 use support::webrtc::{in_private_network, GATEWAY_INTERFACE};
 
 /// Bound on a page's whole run, from loading to its report (the pages bound their own
@@ -277,31 +278,63 @@ const transaction = t => m => m.transaction === t;
 })().catch(e => fail('textroom', e));
 "#;
 
-/// What a test needs of the gateway: started with `plugins` (and `files` written to its
-/// configs folder), media on the namespace's gateway end only.
-fn start_gateway(binary: &Path, dir: &Path, plugins: &[&str], files: &[(&str, String)]) -> Gateway {
-    let mut configs = ConfigsFolder::new(dir, plugins);
+/// How the page reaches the Janus API: the stock HTTP transport (REST and long polls) or
+/// the stock WebSockets transport.
+#[derive(Clone, Copy)]
+enum Transport {
+    Http,
+    WebSockets,
+}
+
+/// A gateway for one test and the Janus API address the page gives janus.js.
+struct Server {
+    gateway: Gateway,
+    janus_url: String,
+}
+
+/// Starts the gateway with `plugins` (and `files` written to its configs folder), media on
+/// the namespace's gateway end only, the Janus API on `transport` too.
+fn start_gateway(binary: &Path, dir: &Path, plugins: &[&str], files: &[(&str, String)], transport: Transport) -> Server {
+    let transports: &[&str] = match transport {
+        Transport::Http => &["http"],
+        Transport::WebSockets => &["http", "websockets"],
+    };
+    let mut configs = ConfigsFolder::with_modules(dir, plugins, transports, &[], &[]);
     configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
     for (name, text) in files {
         configs.write(name, text);
     }
-    Gateway::start(binary, &configs)
+    let janus_url = match transport {
+        Transport::Http => format!("http://127.0.0.1:{}/janus", configs.http_port),
+        Transport::WebSockets => {
+            let port = free_port();
+            configs.write(
+                "janus.transport.websockets.jcfg",
+                &format!(
+                    "general: {{\n\tjson = \"compact\"\n\tws = true\n\tws_port = {port}\n\tws_ip = \"127.0.0.1\"\n\twss = false\n}}\n\
+                     admin: {{\n\tadmin_ws = false\n\tadmin_wss = false\n}}\n"
+                ),
+            );
+            format!("ws://127.0.0.1:{port}")
+        }
+    };
+    Server { gateway: Gateway::start(binary, &configs), janus_url }
 }
 
-/// Serves `script` as `/test.html`, opens it in Chromium against `gateway`, and returns
+/// Serves `script` as `/test.html`, opens it in Chromium against `server`, and returns
 /// the page's report `name`; the browser is gone when this returns.
-fn run_page(chromium: &Path, gateway: &Gateway, dir: &Path, script: &str, name: &str) -> Json {
+fn run_page(chromium: &Path, server: &Server, dir: &Path, script: &str, name: &str) -> Json {
     let mut routes = Route::janus_js();
     routes.push(Route::script("/common.js", COMMON_JS));
     routes.push(Route::html("/test.html", &page(script)));
-    let server = PageServer::start(routes);
-    let janus = format!("http://127.0.0.1:{}/janus", gateway.http_port);
-    let url = server.url(&format!("/test.html?server={janus}&frames={FRAMES}&audio_packets={AUDIO_PACKETS}&room={ROOM}"));
+    let pages = PageServer::start(routes);
+    let janus = &server.janus_url;
+    let url = pages.url(&format!("/test.html?server={janus}&frames={FRAMES}&audio_packets={AUDIO_PACKETS}&room={ROOM}"));
     let mut browser = Browser::open(chromium, &url, dir);
-    let result = server.wait_report(name, PAGE_WAIT, &mut browser);
+    let result = pages.wait_report(name, PAGE_WAIT, &mut browser);
     eprintln!("{name}: {}", result.to_compact_string());
     drop(browser);
-    assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
+    assert!(server.gateway.is_running(), "the gateway died:\n{}", server.gateway.log_tail());
     result
 }
 
@@ -329,12 +362,12 @@ fn check_media(stats: &Json, what: &str) {
     assert!(int_at(stats, &["audio", "bytesReceived"]) > 0, "{what}: no audio bytes: {text}");
 }
 
-fn echotest(binary: &Path, test: &str) {
+fn echotest(binary: &Path, test: &str, transport: Transport) {
     let Some(chromium) = chromium() else { return skip(test) };
     in_private_network(|_| {
         let dir = support::scratch_dir(test);
-        let gateway = start_gateway(binary, &dir, &["echotest"], &[]);
-        let result = run_page(chromium, &gateway, &dir, ECHOTEST_JS, "echotest");
+        let server = start_gateway(binary, &dir, &["echotest"], &[], transport);
+        let result = run_page(chromium, &server, &dir, ECHOTEST_JS, "echotest");
         check_media(result.get("stats").expect("stats"), "echotest");
         assert_eq!(strings_at(&result, "echoed"), [format!("{ECHOTEST_PREFIX}hello from janus.js")], "{}", result.to_compact_string());
     });
@@ -342,12 +375,22 @@ fn echotest(binary: &Path, test: &str) {
 
 #[test]
 fn echotest_reference_janus() {
-    echotest(Path::new(REFERENCE_BINARY), "browser-echotest-reference");
+    echotest(Path::new(REFERENCE_BINARY), "browser-echotest-reference", Transport::Http);
 }
 
 #[test]
 fn echotest_ours() {
-    echotest(&binary_under_test(), "browser-echotest-ours");
+    echotest(&binary_under_test(), "browser-echotest-ours", Transport::Http);
+}
+
+#[test]
+fn echotest_websockets_reference_janus() {
+    echotest(Path::new(REFERENCE_BINARY), "browser-echotest-websockets-reference", Transport::WebSockets);
+}
+
+#[test]
+fn echotest_websockets_ours() {
+    echotest(&binary_under_test(), "browser-echotest-websockets-ours", Transport::WebSockets);
 }
 
 fn videoroom(binary: &Path, test: &str) {
@@ -355,8 +398,8 @@ fn videoroom(binary: &Path, test: &str) {
     in_private_network(|_| {
         let dir = support::scratch_dir(test);
         let room = format!("room-{ROOM}: {{\n\tdescription = \"janus.js\"\n\tpublishers = 2\n}}\n");
-        let gateway = start_gateway(binary, &dir, &["videoroom"], &[("janus.plugin.videoroom.jcfg", room)]);
-        let result = run_page(chromium, &gateway, &dir, VIDEOROOM_JS, "videoroom");
+        let server = start_gateway(binary, &dir, &["videoroom"], &[("janus.plugin.videoroom.jcfg", room)], Transport::Http);
+        let result = run_page(chromium, &server, &dir, VIDEOROOM_JS, "videoroom");
         check_media(result.get("stats").expect("stats"), "videoroom subscriber");
         // The publisher's messages reached the subscriber on the channel the gateway
         // opened for them, labelled with the publisher's id: probes, then the message.
@@ -396,8 +439,8 @@ fn textroom(binary: &Path, test: &str) {
     in_private_network(|_| {
         let dir = support::scratch_dir(test);
         let room = format!("room-{ROOM}: {{\n\tdescription = \"janus.js\"\n}}\n");
-        let gateway = start_gateway(binary, &dir, &["textroom"], &[("janus.plugin.textroom.jcfg", room)]);
-        let result = run_page(chromium, &gateway, &dir, TEXTROOM_JS, "textroom");
+        let server = start_gateway(binary, &dir, &["textroom"], &[("janus.plugin.textroom.jcfg", room)], Transport::Http);
+        let result = run_page(chromium, &server, &dir, TEXTROOM_JS, "textroom");
         let list = |who: &str| match result.get(who) {
             Some(Json::Array(list)) => list.clone(),
             _ => panic!("no {who} in {}", result.to_compact_string()),
