@@ -10,8 +10,10 @@ BUILD_PACKAGES := pkg-config clang libclang-dev libglib2.0-dev libjansson-dev li
 	libsrtp2-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libnice-dev
 # Tests: the reference Janus 1.1.2 (its modules are what we load, its headers what ours are
 # checked against, janus-pp-rec reads our recordings), ffmpeg/ffprobe to check media files,
-# iproute2 (`ip`) to build the private network the WebRTC tests run in.
-TEST_PACKAGES := janus janus-dev janus-tools binutils ffmpeg iproute2
+# iproute2 (`ip`) to build the private network the WebRTC tests run in, headless Chromium with
+# Debian's unchanged janus.js (and the adapter.js it needs) for the browser tests.
+TEST_PACKAGES := janus janus-dev janus-tools binutils ffmpeg iproute2 chromium libjs-janus-gateway \
+	libjs-webrtc-adapter
 # Running: the stock modules the bundled configuration loads.
 RUN_PACKAGES := janus
 

@@ -3,6 +3,7 @@
 //! whose global scope holds the core (the test binaries export `compat/exports.txt`).
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod event_sink;
 pub mod gateway;
 pub mod webrtc;
