@@ -341,9 +341,9 @@ impl Gateway {
             // We take the client role unless the peer wants it.
             let role = if parsed.dtls_role == Some(DtlsRole::Client) { DtlsRole::Server } else { DtlsRole::Client };
             let mut description = SdpPeer::new(role);
-            if sdp::process_remote(&mut description, &mut parsed.sdp, &plane.sdp, rids_hml, false, &mut random).is_err() {
+            let Ok(outcome) = sdp::process_remote(&mut description, &mut parsed.sdp, &plane.sdp, rids_hml, false, &mut random) else {
                 return fail(ApiError::JsepInvalidSdp, process_error());
-            }
+            };
             sdp::apply_remote_extensions(&mut description, text, &parsed.sdp, true);
             let events = self.media_events(session, handle);
             let loop_index = handle.loop_index.get().copied();
@@ -352,6 +352,7 @@ impl Gateway {
                 Err(_) => return fail(ApiError::Unknown, "Error setting ICE locally".into()),
             };
             pc.set_remote_sdp(text);
+            pc.resolve_mdns(&plane.sdp, outcome.mdns, crate::ice::servers::resolve);
             handle.media.set(pc);
             handle.clear_flag(WebrtcFlag::Alert);
             handle.set_flag(WebrtcFlag::HasAgent);
@@ -363,20 +364,24 @@ impl Gateway {
                 return fail(ApiError::UnexpectedAnswer, "Unexpected ANSWER (did we offer?)".into());
             };
             let mut restart = false;
+            let mut mdns = Vec::new();
             let processed = {
                 let mut sig = pc.signalling.lock().unwrap_or_else(|e| e.into_inner());
                 match sig.as_mut() {
                     Some(description) => {
-                        let ok = sdp::process_remote(description, &mut parsed.sdp, &plane.sdp, rids_hml, renegotiation, &mut random).is_ok();
+                        let outcome = sdp::process_remote(description, &mut parsed.sdp, &plane.sdp, rids_hml, renegotiation, &mut random);
+                        let ok = outcome.is_ok();
                         if ok && (offer || !renegotiation) {
                             sdp::apply_remote_extensions(description, text, &parsed.sdp, offer);
                         }
                         restart = std::mem::take(&mut description.ice_restart);
+                        mdns = outcome.map(|o| o.mdns).unwrap_or_default();
                         ok
                     }
                     None => false,
                 }
             };
+            pc.resolve_mdns(&plane.sdp, mdns, crate::ice::servers::resolve);
             if !processed {
                 let code = if renegotiation { ApiError::UnexpectedAnswer } else { ApiError::JsepInvalidSdp };
                 return fail(code, process_error());
@@ -440,23 +445,27 @@ impl Gateway {
     }
 
     /// A trickled candidate (object) or candidates (array) for an existing PeerConnection.
-    pub(crate) fn apply_trickle(&self, pc: &PeerConnection, candidate: &Json) {
+    pub(crate) fn apply_trickle(&self, pc: &Arc<PeerConnection>, candidate: &Json) {
         let Some(plane) = self.media_plane() else { return };
-        let one = |c: &Json| {
+        let mut mdns = Vec::new();
+        let mut one = |c: &Json| {
             if c.get("completed").and_then(Json::as_bool) == Some(true) {
                 return;
             }
             let Some(text) = c.get("candidate").and_then(Json::as_str) else { return };
             let mut sig = pc.signalling.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(description) = sig.as_mut() {
-                let _ = sdp::parse_candidate(description, &plane.sdp, text);
+                if let Ok(sdp::CandidateOutcome::ResolveMdns { address, candidate }) = sdp::parse_candidate(description, &plane.sdp, text) {
+                    mdns.push((address, candidate));
+                }
             }
         };
         match candidate {
-            Json::Array(list) => list.iter().for_each(one),
+            Json::Array(list) => list.iter().for_each(&mut one),
             c => one(c),
         }
         pc.add_new_candidates();
+        pc.resolve_mdns(&plane.sdp, mdns, crate::ice::servers::resolve);
     }
 
     /// `janus_plugin_handle_sdp`: the plugin's offer or answer, merged with our ICE and DTLS
@@ -759,6 +768,30 @@ mod tests {
         assert_eq!(kinds, ["detached"], "no hangup event for a handle going away");
         assert!(pc.is_closed());
         assert_eq!(f.plugin_log.lock().unwrap().iter().filter(|l| !l.starts_with("jsep")).cloned().collect::<Vec<_>>(), ["create 1001", "hangup", "detach"]);
+    }
+
+    #[test]
+    fn mdns_candidates_are_resolved_then_used() {
+        let f = with_media_plane();
+        message_with_jsep(&f, "offer", &peer_sdp("actpass"));
+        let pc = handle(&f).peer_connection().unwrap();
+        let settings = f.gw.media_plane().unwrap().sdp.clone();
+        let resolve = |name: &str| (name == "peer.local").then(|| std::net::IpAddr::from([127, 0, 0, 9]));
+        let candidates = vec![
+            ("peer.local".to_string(), "1 1 udp 2122260223 peer.local 5000 typ host".to_string()),
+            ("gone.local".to_string(), "2 1 udp 2122260222 gone.local 5002 typ host".to_string()),
+        ];
+        pc.resolve_mdns(&settings, candidates, resolve);
+        let remote = || -> Vec<String> {
+            pc.signalling.lock().unwrap().as_ref().unwrap().remote_candidates.iter().map(|c| c.text.clone()).collect()
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !remote().iter().any(|c| c.contains("127.0.0.9 5000")) {
+            assert!(std::time::Instant::now() < deadline, "not resolved: {:?}", remote());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!remote().iter().any(|c| c.contains(".local") || c.contains("5002")), "{:?}", remote());
     }
 
     #[test]

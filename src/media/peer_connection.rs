@@ -37,7 +37,7 @@ use crate::rtcp::context::{Now, RtcpContext};
 use crate::rtcp::fix::{fix_ssrc, SsrcFix};
 use crate::rtcp::packet::REPORT_BLOCK_SIZE;
 use crate::rtp::header::RtpHeader;
-use crate::sdp::{DtlsRole as SdpDtlsRole, MediumKind, PeerConnection as SdpPeer};
+use crate::sdp::{DtlsRole as SdpDtlsRole, MediumKind, PeerConnection as SdpPeer, SdpSettings};
 use crate::srtp::{SrtpSession, RTCP_TRAILER_ROOM, RTP_TRAILER_ROOM};
 
 /// Largest datagram handled (Janus' receive buffer is 1500 bytes; room for SRTP's tag).
@@ -537,6 +537,41 @@ impl PeerConnection {
             sdp.remote_candidates.iter().skip(from).filter_map(Candidate::from_remote).collect()
         };
         agent.add_remote_candidates(fresh);
+    }
+
+    /// Resolves the mDNS names (`.local`) of remote candidates off the caller's thread, as
+    /// Janus does, each as (name, candidate line); a resolved candidate is parsed again with
+    /// the address in place of the name and handed to the agent like a trickled one.
+    /// `resolve` is the name lookup (`getaddrinfo`, whose NSS modules may speak mDNS).
+    pub fn resolve_mdns(
+        self: &Arc<Self>,
+        settings: &SdpSettings,
+        candidates: Vec<(String, String)>,
+        resolve: fn(&str) -> Option<std::net::IpAddr>,
+    ) {
+        for (name, candidate) in candidates {
+            janus_log!(Level::Verb, "[{}] Resolving mDNS address ({}) asynchronously\n", self.handle_id, name);
+            let pc = Arc::downgrade(self);
+            let settings = settings.clone();
+            let spawned = std::thread::Builder::new().name("mdns".into()).spawn(move || {
+                let resolved = resolve(&name);
+                let Some(pc) = pc.upgrade().filter(|pc| !pc.is_closed()) else { return };
+                let Some(ip) = resolved else {
+                    janus_log!(Level::Warn, "[{}] Error resolving mDNS address ({}): no results\n", pc.handle_id, name);
+                    return;
+                };
+                let address = crate::ip_utils::address_to_string(ip);
+                janus_log!(Level::Verb, "[{}] mDNS address ({}) resolved: {}\n", pc.handle_id, name, address);
+                let replaced = candidate.replace(&name, &address);
+                if let Some(description) = lock(&pc.signalling).as_mut() {
+                    let _ = crate::sdp::parse_candidate(description, &settings, &replaced);
+                }
+                pc.add_new_candidates();
+            });
+            if let Err(e) = spawned {
+                janus_log!(Level::Err, "[{}] Couldn't start resolving an mDNS address: {}\n", self.handle_id, e);
+            }
+        }
     }
 
     /// Tears the PeerConnection down: DTLS says goodbye, the agent goes, the loop is
