@@ -6,6 +6,7 @@
 pub mod gateway;
 pub mod webrtc;
 pub mod webrtc_client;
+pub mod websocket;
 
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
