@@ -112,7 +112,7 @@ fn unencrypted_with_no_webrtc_encryption() {
 }
 
 /// A peer whose DTLS certificate does not match the fingerprint of its SDP: the gateway
-/// hangs the PeerConnection up ("DTLS error"); garbage from a connected peer is dropped.
+/// hangs the PeerConnection up ("DTLS alert", as Janus does); garbage from a connected peer is dropped.
 #[test]
 fn wrong_fingerprint_hangs_up_and_garbage_is_dropped() {
     let mut client = Client::new(true);
@@ -124,7 +124,7 @@ fn wrong_fingerprint_hangs_up_and_garbage_is_dropped() {
     let session = n.gateway.http_session(n.session_id);
     let _ = client.try_connect(&n.answer, DtlsRole::for_remote_setup("active").unwrap());
     let hangup = wait_event(&session, &mut Vec::new(), |e| kind(e) == "hangup");
-    assert_eq!(hangup.get("reason").and_then(Json::as_str), Some("DTLS error"), "{hangup:?}");
+    assert_eq!(hangup.get("reason").and_then(Json::as_str), Some("DTLS alert"), "{hangup:?}");
     assert_eq!(hangup.get("sender").and_then(Json::as_i64), Some(n.handle_id));
 
     // A connected peer sending garbage: nothing breaks, the echo goes on.

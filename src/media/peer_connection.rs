@@ -583,7 +583,10 @@ impl PeerConnection {
                 }
                 DtlsEvent::Alert { .. } | DtlsEvent::Closed => failed = failed.or(Some("DTLS alert")),
                 DtlsEvent::Failed(crate::dtls::DtlsFailure::Timeout) => failed = Some("DTLS timeout"),
-                DtlsEvent::Failed(_) => failed = Some("DTLS error"),
+                DtlsEvent::Failed(crate::dtls::DtlsFailure::Retransmission(_)) => failed = Some("DTLS error"),
+                // Janus ends a failed handshake (refused, or completed with a peer it does not
+                // accept: wrong fingerprint, no certificate, no SRTP) through its alert path.
+                DtlsEvent::Failed(_) => failed = Some("DTLS alert"),
             }
         }
         if let Some(dtls) = rx.dtls.as_ref().filter(|d| d.state() != before) {
