@@ -125,8 +125,8 @@ fn handle_info(gateway: &Gateway, echo: &Echo) -> Json {
     info
 }
 
-/// The SRTP packets Janus counts as received on the handle (`in_stats.packets` of every
-/// medium of `handle_info`), when the gateway reports them.
+/// The SRTP packets Janus counts as received on the handle (`stats.in.packets` of every
+/// medium of `handle_info`), when the gateway reports them (ours does not yet).
 fn packets_in(gateway: &Gateway, echo: &Echo) -> Option<i64> {
     let info = handle_info(gateway, echo);
     let media: Vec<&Json> = match at(&info, &["info", "webrtc", "media"])? {
@@ -134,7 +134,7 @@ fn packets_in(gateway: &Gateway, echo: &Echo) -> Option<i64> {
         Json::Object(map) => map.iter().map(|(_, m)| m).collect(),
         _ => return None,
     };
-    media.iter().map(|m| at(m, &["in_stats", "packets"]).and_then(Json::as_i64)).sum()
+    media.iter().map(|m| at(m, &["stats", "in", "packets"]).and_then(Json::as_i64)).sum()
 }
 
 /// Malformed STUN: a truncated header, lengths beyond the datagram, an attribute running
