@@ -93,7 +93,7 @@ fn unencrypted_with_no_webrtc_encryption() {
     let mut client = Client::new(true);
     let n = negotiate_with("media_unencrypted", &["--no-webrtc-encryption"], || client.offer(AUDIO_SSRC, VIDEO_SSRC));
     assert!(n.answer.contains("RTP/AVPF") && !n.answer.contains("a=fingerprint"), "{}", n.answer);
-    let session = Session { gateway: &n.gateway, id: n.session_id };
+    let session = n.gateway.http_session(n.session_id);
     client.connect_ice(&n.answer).unwrap_or_else(|e| panic!("{e}\n{}", n.gateway.log_tail()));
     wait_event(&session, &mut Vec::new(), |e| kind(e) == "webrtcup");
     let mut seq = 0u16;
@@ -112,7 +112,7 @@ fn unencrypted_with_no_webrtc_encryption() {
 }
 
 /// A peer whose DTLS certificate does not match the fingerprint of its SDP: the gateway
-/// hangs the PeerConnection up ("DTLS error"); garbage from a connected peer is dropped.
+/// hangs the PeerConnection up ("DTLS alert", as Janus does); garbage from a connected peer is dropped.
 #[test]
 fn wrong_fingerprint_hangs_up_and_garbage_is_dropped() {
     let mut client = Client::new(true);
@@ -121,16 +121,16 @@ fn wrong_fingerprint_hangs_up_and_garbage_is_dropped() {
         let fingerprint = attribute(&good, "fingerprint").unwrap().to_owned();
         good.replace(&fingerprint, "sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF")
     });
-    let session = Session { gateway: &n.gateway, id: n.session_id };
+    let session = n.gateway.http_session(n.session_id);
     let _ = client.try_connect(&n.answer, DtlsRole::for_remote_setup("active").unwrap());
     let hangup = wait_event(&session, &mut Vec::new(), |e| kind(e) == "hangup");
-    assert_eq!(hangup.get("reason").and_then(Json::as_str), Some("DTLS error"), "{hangup:?}");
+    assert_eq!(hangup.get("reason").and_then(Json::as_str), Some("DTLS alert"), "{hangup:?}");
     assert_eq!(hangup.get("sender").and_then(Json::as_i64), Some(n.handle_id));
 
     // A connected peer sending garbage: nothing breaks, the echo goes on.
     let mut client = Client::new(true);
     let n = negotiate("media_garbage", || client.offer(AUDIO_SSRC, VIDEO_SSRC));
-    let session = Session { gateway: &n.gateway, id: n.session_id };
+    let session = n.gateway.http_session(n.session_id);
     client.connect(&n.answer, DtlsRole::for_remote_setup("active").unwrap(), || n.gateway.log_tail());
     wait_event(&session, &mut Vec::new(), |e| kind(e) == "webrtcup");
     let garbage: [&[u8]; 8] = [
@@ -167,7 +167,7 @@ fn echotest_audio_and_video_come_back() {
     let mut client = Client::new(true);
     let n = negotiate("media_echotest", || client.offer(AUDIO_SSRC, VIDEO_SSRC));
     let (gateway, answer) = (&n.gateway, n.answer.clone());
-    let session = Session { gateway, id: n.session_id };
+    let session = gateway.http_session(n.session_id);
     let path = format!("/janus/{}/{}", n.session_id, n.handle_id);
     let mut seen = Vec::new();
     // What the core merged into EchoTest's answer.

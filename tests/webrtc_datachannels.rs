@@ -48,9 +48,10 @@ fn binary_message(index: u8, size: usize) -> Vec<u8> {
 fn echotest_data(binary: &Path, test: &str) {
     in_private_network(|net| {
         let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
+        configs.enable_websockets();
         configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
         let gateway = Gateway::start(binary, &configs);
-        let session = gateway.create_session();
+        let session = gateway.create_ws_session();
         let handle = session.attach("janus.plugin.echotest");
         let mut peer = Peer::new(net.peer_ip.into());
 
@@ -193,13 +194,14 @@ fn setup_participant(gateway: &Gateway, session: &Session, handle: &Handle, peer
 fn textroom(binary: &Path, test: &str) {
     in_private_network(|net| {
         let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["textroom"]);
+        configs.enable_websockets();
         configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
         configs.write(
             "janus.plugin.textroom.jcfg",
             &format!("general: {{\n\tjson = \"compact\"\n}}\nroom-{ROOM}: {{\n\tdescription = \"Data channel test\"\n}}\n"),
         );
         let gateway = Gateway::start(binary, &configs);
-        let (session_a, session_b) = (gateway.create_session(), gateway.create_session());
+        let (session_a, session_b) = (gateway.create_ws_session(), gateway.create_ws_session());
         let (handle_a, handle_b) = (session_a.attach("janus.plugin.textroom"), session_b.attach("janus.plugin.textroom"));
         let mut alice = Participant { handle: &handle_a, session: &session_a, peer: Peer::new(net.peer_ip.into()), seen: 0 };
         let mut bob = Participant { handle: &handle_b, session: &session_b, peer: Peer::new(net.peer_ip.into()), seen: 0 };
@@ -290,12 +292,13 @@ fn videoroom_data(binary: &Path, test: &str) {
     const PUBLISHER_ID: i64 = 11;
     in_private_network(|net| {
         let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["videoroom"]);
+        configs.enable_websockets();
         configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
         configs.write("janus.plugin.videoroom.jcfg", &format!("room-{ROOM}: {{\n\tdescription = \"Data\"\n\tpublishers = 2\n}}\n"));
         let gateway = Gateway::start(binary, &configs);
 
         // The publisher offers a data channel only.
-        let pub_session = gateway.create_session();
+        let pub_session = gateway.create_ws_session();
         let pub_handle = pub_session.attach("janus.plugin.videoroom");
         let reply = pub_handle.message(&format!(r#"{{"request":"join","ptype":"publisher","room":{ROOM},"id":{PUBLISHER_ID}}}"#));
         assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
@@ -311,7 +314,7 @@ fn videoroom_data(binary: &Path, test: &str) {
         assert!(publisher.run_until(WAIT, |p| p.is_connected() && p.is_channel_open("pub")), "publisher not up\n{}", gateway.log_tail());
 
         // The subscriber answers the plugin's offer, which carries the publisher's data.
-        let sub_session = gateway.create_session();
+        let sub_session = gateway.create_ws_session();
         let sub_handle = sub_session.attach("janus.plugin.videoroom");
         let join = format!(r#"{{"request":"join","ptype":"subscriber","room":{ROOM},"streams":[{{"feed":{PUBLISHER_ID}}}]}}"#);
         let reply = sub_handle.message(&join);

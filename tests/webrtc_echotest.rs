@@ -1,6 +1,6 @@
 //! End to end through a gateway's media plane with a WebRTC peer we did not write (str0m):
 //! the EchoTest plugin sends back the audio and video the peer sends it, and the core tells
-//! the peer about it (`webrtcup`, `media`, `hangup`) over the long poll. Run against
+//! the peer about it (`webrtcup`, `media`, `hangup`) over the WebSockets transport. Run against
 //! `/usr/bin/janus` to prove the test client, and against ours.
 
 mod support;
@@ -89,9 +89,10 @@ fn negotiate(session: &Session, handle_id: i64, handle: &support::gateway::Handl
 fn echotest(binary: &Path, test: &str) {
     in_private_network(|net| {
         let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
+        configs.enable_websockets();
         configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
         let gateway = Gateway::start(binary, &configs);
-        let session = gateway.create_session();
+        let session = gateway.create_ws_session();
         let handle = session.attach("janus.plugin.echotest");
         let mut peer = Peer::new(net.peer_ip.into());
 
@@ -141,7 +142,7 @@ fn echotest(binary: &Path, test: &str) {
         check_media_event(&events, &video_mid, false, "video", handle.id);
 
         // Hanging up closes the PeerConnection: the DTLS alert reaches the peer, the
-        // `hangup` event and the plugin's `done` the long poll.
+        // `hangup` event and the plugin's `done` the WebSocket.
         let reply = handle.janus_request("hangup");
         assert_eq!(kind_of(&reply), Some("success"), "{reply:?}");
         let events = session.events_until(WAIT, |events| {

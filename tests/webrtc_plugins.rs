@@ -147,6 +147,7 @@ fn count(peer: &Peer, ssrc: u32) -> usize {
 /// A gateway with `plugins`, gathering on the private network's gateway end only.
 fn start_gateway(binary: &Path, test: &str, plugins: &[&str], configure: impl FnOnce(&ConfigsFolder)) -> (Gateway, ConfigsFolder) {
     let mut configs = ConfigsFolder::new(&support::scratch_dir(test), plugins);
+    configs.enable_websockets();
     configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
     configure(&configs);
     (Gateway::start(binary, &configs), configs)
@@ -160,7 +161,7 @@ const ROOM: u64 = 4321;
 fn videoroom(binary: &Path, test: &str) {
     in_private_network(|net| {
         let (gateway, _configs) = start_gateway(binary, test, &["videoroom"], |_| {});
-        let publisher_session = gateway.create_session();
+        let publisher_session = gateway.create_ws_session();
         let publisher_handle = publisher_session.attach("janus.plugin.videoroom");
         let created = publisher_handle.request(&format!(r#"{{"request":"create","room":{ROOM},"publishers":4}}"#));
         assert_eq!(str_at(&created, &["videoroom"]), Some("created"), "{created:?}");
@@ -174,7 +175,7 @@ fn videoroom(binary: &Path, test: &str) {
         assert_eq!(data(&published).and_then(|d| str_at(d, &["configured"])), Some("ok"), "{published:?}");
         connect_all(&mut [&mut publisher], &gateway);
 
-        let sessions = [gateway.create_session(), gateway.create_session()];
+        let sessions = [gateway.create_ws_session(), gateway.create_ws_session()];
         let handles: Vec<Handle> = sessions.iter().map(|s| s.attach("janus.plugin.videoroom")).collect();
         let mut subscribers = [Peer::new(net.peer_ip.into()), Peer::new(net.peer_ip.into())];
         let mut announced_flows = Vec::new();
@@ -216,7 +217,7 @@ fn videoroom_simulcast(binary: &Path, test: &str) {
     const FRAMES: u32 = 30;
     in_private_network(|net| {
         let (gateway, _configs) = start_gateway(binary, test, &["videoroom"], |_| {});
-        let publisher_session = gateway.create_session();
+        let publisher_session = gateway.create_ws_session();
         let publisher_handle = publisher_session.attach("janus.plugin.videoroom");
         let created = publisher_handle.request(&format!(r#"{{"request":"create","room":{ROOM},"publishers":4}}"#));
         assert_eq!(str_at(&created, &["videoroom"]), Some("created"), "{created:?}");
@@ -232,7 +233,7 @@ fn videoroom_simulcast(binary: &Path, test: &str) {
         // The feed exists for subscribers once its PeerConnection is up.
         connect_all(&mut [&mut publisher], &gateway);
 
-        let session = gateway.create_session();
+        let session = gateway.create_ws_session();
         let handle = session.attach("janus.plugin.videoroom");
         let mut subscriber = Peer::new(net.peer_ip.into());
         let reply = handle.message(&format!(r#"{{"request":"join","ptype":"subscriber","room":{ROOM},"streams":[{{"feed":{feed}}}]}}"#));
@@ -307,7 +308,7 @@ fn videoroom_simulcast_ours() {
 fn videocall(binary: &Path, test: &str) {
     in_private_network(|net| {
         let (gateway, _configs) = start_gateway(binary, test, &["videocall"], |_| {});
-        let sessions = [gateway.create_session(), gateway.create_session()];
+        let sessions = [gateway.create_ws_session(), gateway.create_ws_session()];
         let handles: Vec<Handle> = sessions.iter().map(|s| s.attach("janus.plugin.videocall")).collect();
         for ((session, handle), name) in sessions.iter().zip(&handles).zip(["alice", "bob"]) {
             let reply = handle.message(&format!(r#"{{"request":"register","username":"{name}"}}"#));
@@ -383,7 +384,7 @@ const MOUNTPOINT: u64 = 77;
 fn streaming(binary: &Path, test: &str) {
     in_private_network(|net| {
         let (gateway, _configs) = start_gateway(binary, test, &["streaming"], |_| {});
-        let session = gateway.create_session();
+        let session = gateway.create_ws_session();
         let handle = session.attach("janus.plugin.streaming");
         let ports = [free_port(), free_port()];
         let create = format!(
@@ -449,7 +450,7 @@ fn recordplay(binary: &Path, test: &str) {
         let (gateway, _configs) = start_gateway(binary, test, &["recordplay"], |configs| {
             configs.write("janus.plugin.recordplay.jcfg", &format!("general: {{\n\tpath = \"{}\"\n}}\n", recordings.display()));
         });
-        let session = gateway.create_session();
+        let session = gateway.create_ws_session();
         let handle = session.attach("janus.plugin.recordplay");
         let mut recorder = Peer::new(net.peer_ip.into());
         let recording = offer(&session, &handle, &mut recorder, r#"{"request":"record","name":"e2e"}"#, true, true);
@@ -465,7 +466,7 @@ fn recordplay(binary: &Path, test: &str) {
         let stopped = wait_event(&session, |e| data(e).and_then(|d| str_at(d, &["result", "status"])) == Some("stopped"));
         assert_eq!(data(&stopped).and_then(|d| at(d, &["result", "id"])).and_then(Json::as_i64), Some(id), "{stopped:?}");
 
-        let player_session = gateway.create_session();
+        let player_session = gateway.create_ws_session();
         let player_handle = player_session.attach("janus.plugin.recordplay");
         let mut player = Peer::new(net.peer_ip.into());
         // The plugin completes a recording (its .nfo, its offer) in hangup_media, after it
@@ -601,7 +602,7 @@ fn audiobridge(binary: &Path, test: &str) {
 
     in_private_network(|net| {
         let (gateway, _configs) = start_gateway(binary, test, &["audiobridge"], |_| {});
-        let sessions = [gateway.create_session(), gateway.create_session()];
+        let sessions = [gateway.create_ws_session(), gateway.create_ws_session()];
         let handles: Vec<Handle> = sessions.iter().map(|s| s.attach("janus.plugin.audiobridge")).collect();
         let created = handles[0].request(&format!(r#"{{"request":"create","room":{AUDIO_ROOM},"sampling_rate":48000}}"#));
         assert_eq!(str_at(&created, &["audiobridge"]), Some("created"), "{created:?}");
@@ -688,7 +689,7 @@ fn nosip(binary: &Path, test: &str) {
         let (gateway, _configs) = start_gateway(binary, test, &["nosip"], |configs| {
             configs.write("janus.plugin.nosip.jcfg", "general: {\n\tlocal_ip = \"127.0.0.1\"\n\trtp_port_range = \"20000-40000\"\n}\n");
         });
-        let session = gateway.create_session();
+        let session = gateway.create_ws_session();
         let handle = session.attach("janus.plugin.nosip");
         let mut peer = Peer::new(net.peer_ip.into());
         let offer = peer.create_offer(true, true);

@@ -38,7 +38,7 @@ use crate::rtcp::fix::{fix_ssrc, SsrcFix};
 use crate::rtcp::packet::REPORT_BLOCK_SIZE;
 use crate::rtp::header::RtpHeader;
 use crate::sdp::{DtlsRole as SdpDtlsRole, MediumKind, PeerConnection as SdpPeer, SdpSettings};
-use crate::srtp::{SrtpSession, RTCP_TRAILER_ROOM, RTP_TRAILER_ROOM};
+use crate::srtp::{SrtpError, SrtpSession, RTCP_TRAILER_ROOM, RTP_TRAILER_ROOM};
 
 /// Largest datagram handled (Janus' receive buffer is 1500 bytes; room for SRTP's tag).
 const PACKET_ROOM: usize = 1500 + RTP_TRAILER_ROOM + RTCP_TRAILER_ROOM;
@@ -53,15 +53,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-type Transform = fn(&mut SrtpSession, &mut [u8], usize) -> Result<usize, crate::srtp::SrtpError>;
+type Transform = fn(&mut SrtpSession, &mut [u8], usize) -> Result<usize, SrtpError>;
 
 /// SRTP in or out of `buf[..len]`, or the packet as it is when WebRTC encryption is off
-/// (`-w`); `None` if it did not pass.
-fn transform(srtp: Option<&mut SrtpSession>, encryption: bool, buf: &mut [u8], len: usize, f: Transform) -> Option<usize> {
-    if !encryption {
-        return Some(len);
+/// (`-w`); libsrtp's error if it did not pass (`FAIL` without an SRTP session).
+fn transform(srtp: Option<&mut SrtpSession>, encryption: bool, buf: &mut [u8], len: usize, f: Transform) -> Result<usize, SrtpError> {
+    match (encryption, srtp) {
+        (false, _) => Ok(len),
+        (true, Some(srtp)) => f(srtp, buf, len),
+        (true, None) => Err(SrtpError::FAIL),
     }
-    f(srtp?, buf, len).ok()
 }
 
 fn now() -> Now {
@@ -712,7 +713,10 @@ impl PeerConnection {
                 }
                 DtlsEvent::Alert { .. } | DtlsEvent::Closed => failed = failed.or(Some("DTLS alert")),
                 DtlsEvent::Failed(crate::dtls::DtlsFailure::Timeout) => failed = Some("DTLS timeout"),
-                DtlsEvent::Failed(_) => failed = Some("DTLS error"),
+                DtlsEvent::Failed(crate::dtls::DtlsFailure::Retransmission(_)) => failed = Some("DTLS error"),
+                // Janus ends a failed handshake (refused, or completed with a peer it does not
+                // accept: wrong fingerprint, no certificate, no SRTP) through its alert path.
+                DtlsEvent::Failed(_) => failed = Some("DTLS alert"),
             }
         }
         if let Some(dtls) = rx.dtls.as_ref().filter(|d| d.state() != before) {
@@ -884,22 +888,33 @@ impl PeerConnection {
         if !self.is_ready() {
             return;
         }
+        let Some(header) = RtpHeader::new(data) else { return };
         let mut guard = lock(&self.rx);
         let rx = &mut *guard;
-        rx.buf[..data.len()].copy_from_slice(data);
-        let Some(len) = transform(rx.srtp.as_mut(), self.encryption, &mut rx.buf[..], data.len(), SrtpSession::unprotect_rtp) else {
+        // As Janus: the medium by SSRC (the header is clear) before any cryptography.
+        let Some(incoming) = rx.routes.incoming(data) else {
+            janus_log!(Level::Warn, "[{}] Unknown SSRC, dropping packet (SSRC {})...\n", self.handle_id, header.ssrc());
             return;
         };
-        let Some(incoming) = rx.routes.incoming(&rx.buf[..len]) else { return };
-        self.events.capture(PacketKind::Rtp, true, &rx.buf[..len]);
         if incoming.learnt {
             // The send side addresses feedback (PLI, NACK) to this SSRC too.
-            let learnt = RtpHeader::new(&rx.buf[..len]).map_or(0, |h| h.ssrc());
             if let Some(r) = lock(&self.tx).routes.media.get_mut(incoming.route) {
                 let slots = if incoming.rtx { &mut r.ssrc_peer_rtx } else { &mut r.ssrc_peer };
-                slots[incoming.substream] = learnt;
+                slots[incoming.substream] = header.ssrc();
             }
         }
+        rx.buf[..data.len()].copy_from_slice(data);
+        let len = match transform(rx.srtp.as_mut(), self.encryption, &mut rx.buf[..], data.len(), SrtpSession::unprotect_rtp) {
+            Ok(len) => len,
+            // Replays are usually retransmissions we asked for: not worth a line.
+            Err(e) if e.is_replay() => return,
+            Err(e) => {
+                let (len, ts, seq) = (data.len(), header.timestamp(), header.sequence_number());
+                janus_log!(Level::Err, "[{}]     SRTP unprotect error: {e} (len={len}-->{len}, ts={ts}, seq={seq})\n", self.handle_id);
+                return;
+            }
+        };
+        self.events.capture(PacketKind::Rtp, true, &rx.buf[..len]);
         let packet = if incoming.rtx {
             // An RFC 4588 retransmission (of a packet we NACKed): back to the original.
             let r = &rx.routes.media[incoming.route];
@@ -947,11 +962,15 @@ impl PeerConnection {
         let mut guard = lock(&self.rx);
         let rx = &mut *guard;
         rx.buf[..data.len()].copy_from_slice(data);
-        let Some(len) = transform(rx.srtp.as_mut(), self.encryption, &mut rx.buf[..], data.len(), SrtpSession::unprotect_rtcp) else {
-            return;
+        let mut len = match transform(rx.srtp.as_mut(), self.encryption, &mut rx.buf[..], data.len(), SrtpSession::unprotect_rtcp) {
+            Ok(len) => len,
+            Err(e) => {
+                let len = data.len();
+                janus_log!(Level::Err, "[{}]     SRTCP unprotect error: {e} (len={len}-->{len})\n", self.handle_id);
+                return;
+            }
         };
         self.events.capture(PacketKind::Rtcp, true, &rx.buf[..len]);
-        let mut len = len;
         if let Some(ssrc) = nack_media_ssrc(&rx.buf[..len]) {
             // NACKs are the core's business: answered here, never shown to plugins.
             let asked = self.retransmit(ssrc, &rx.buf[..len], rx.routes.by_peer_ssrc(ssrc).is_none());
@@ -1194,7 +1213,7 @@ impl PeerConnection {
             // Everything we send goes through the one outbound session (one SRTCP index).
             let mut tx = lock(&self.tx);
             self.events.capture(PacketKind::Rtcp, false, &rr[..8 + REPORT_BLOCK_SIZE]);
-            if let Some(n) = transform(tx.srtp.as_mut(), self.encryption, &mut rr, 8 + REPORT_BLOCK_SIZE, SrtpSession::protect_rtcp) {
+            if let Ok(n) = transform(tx.srtp.as_mut(), self.encryption, &mut rr, 8 + REPORT_BLOCK_SIZE, SrtpSession::protect_rtcp) {
                 agent.send(&rr[..n]);
             }
         }
@@ -1235,7 +1254,7 @@ impl PeerConnection {
             sr[SR_LEN + 4..SR_LEN + 8].copy_from_slice(&tx.routes.media[i].ssrc.to_be_bytes());
             let len = SR_LEN + sdes;
             self.events.capture(PacketKind::Rtcp, false, &sr[..len]);
-            if let Some(n) = transform(tx.srtp.as_mut(), self.encryption, &mut sr, len, SrtpSession::protect_rtcp) {
+            if let Ok(n) = transform(tx.srtp.as_mut(), self.encryption, &mut sr, len, SrtpSession::protect_rtcp) {
                 agent.send(&sr[..n]);
             }
         }
@@ -1266,7 +1285,7 @@ impl PeerConnection {
         let (ts, payload) = (h.timestamp(), len - h.payload_offset().unwrap_or(len));
         self.events.capture(PacketKind::Rtp, false, &tx.buf[..len]);
         let seq = h.sequence_number();
-        if let Some(n) = transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtp) {
+        if let Ok(n) = transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtp) {
             agent.send(&tx.buf[..n]);
             let s = &mut tx.streams[i];
             s.packets = s.packets.wrapping_add(1);
@@ -1349,7 +1368,7 @@ impl PeerConnection {
             return;
         }
         self.events.capture(PacketKind::Rtcp, false, &tx.buf[..len]);
-        if let Some(n) = transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtcp) {
+        if let Ok(n) = transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtcp) {
             agent.send(&tx.buf[..n]);
         }
     }

@@ -1,6 +1,7 @@
 //! Running a whole gateway binary from a test and talking to it through the stock HTTP
-//! transport (REST requests and long polls), for end-to-end tests and differential runs
-//! against `/usr/bin/janus`.
+//! transport (REST requests and long polls) or the stock WebSockets transport (requests,
+//! replies and events on one connection per session), for end-to-end tests and
+//! differential runs against `/usr/bin/janus`.
 //!
 //! The usual flow:
 //! ```ignore
@@ -11,10 +12,12 @@
 //! let handle = session.attach("janus.plugin.videoroom");
 //! let data = handle.request(r#"{"request":"list"}"#); // plugindata.data of the reply
 //! ```
+//! Over WebSockets, the same with `configs.enable_websockets()` before starting the gateway
+//! and `gateway.create_ws_session()`: sessions and handles have the same API either way.
 //! Every wait is bounded, ports are loopback ones checked free, and the gateway process is
 //! killed (by its own PID only) when the [`Gateway`] is dropped, even if the test panics.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::os::unix::process::CommandExt;
@@ -25,6 +28,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use janus::json::Json;
+
+use super::websocket::WebSocket;
 
 /// The reference implementation, Debian's Janus 1.1.2.
 pub const REFERENCE_BINARY: &str = "/usr/bin/janus";
@@ -126,6 +131,9 @@ pub struct ConfigsFolder {
     pub http_port: u16,
     /// The HTTP transport's Admin API port, once [`enable_admin`](ConfigsFolder::enable_admin)ed.
     pub admin_port: Option<u16>,
+    /// The WebSockets transport's Janus API port, once
+    /// [`enable_websockets`](ConfigsFolder::enable_websockets)ed.
+    pub ws_port: Option<u16>,
     /// Enabled module files (`libjanus_<name>.so`) per folder: plugins, transports, events, loggers.
     enabled: [Vec<String>; 4],
     /// Extra `name = value` lines of the `general` category.
@@ -181,6 +189,7 @@ impl ConfigsFolder {
             dir: dir.to_path_buf(),
             http_port: free_port(),
             admin_port: None,
+            ws_port: None,
             enabled: [files(plugins), files(transports), files(event_handlers), files(loggers)],
             general: vec!["debug_level = 4".into()],
             categories: Vec::new(),
@@ -319,6 +328,26 @@ impl ConfigsFolder {
         port
     }
 
+    /// Enables the stock WebSockets transport and serves the Janus API with it (plain `ws`,
+    /// no Admin API) at a free loopback port, which it returns.
+    pub fn enable_websockets(&mut self) -> u16 {
+        if let Some(port) = self.ws_port {
+            return port;
+        }
+        let port = free_port();
+        self.ws_port = Some(port);
+        self.enabled[1].push("libjanus_websockets.so".into());
+        self.write(
+            "janus.transport.websockets.jcfg",
+            &format!(
+                "general: {{\n\tjson = \"compact\"\n\tws = true\n\tws_port = {port}\n\tws_ip = \"127.0.0.1\"\n\twss = false\n}}\n\
+                 admin: {{\n\tadmin_ws = false\n\tadmin_wss = false\n}}\n"
+            ),
+        );
+        self.write_core();
+        port
+    }
+
     /// Writes (or replaces) one configuration file of the folder.
     pub fn write(&self, name: &str, text: &str) {
         let path = self.dir.join(name);
@@ -368,6 +397,7 @@ pub struct Gateway {
     child: Mutex<Child>,
     pub http_port: u16,
     pub admin_port: Option<u16>,
+    pub ws_port: Option<u16>,
     pub log_path: PathBuf,
 }
 
@@ -403,7 +433,7 @@ impl Gateway {
             .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
-        let mut gateway = Gateway { child: Mutex::new(child), http_port: configs.http_port, admin_port: configs.admin_port, log_path };
+        let mut gateway = Gateway { child: Mutex::new(child), http_port: configs.http_port, admin_port: configs.admin_port, ws_port: configs.ws_port, log_path };
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
             if let Ok(Some(status)) = gateway.child_mut().try_wait() {
@@ -501,7 +531,26 @@ impl Gateway {
         let reply = self.post("/janus", &with_transaction(r#"{"janus":"create"}"#));
         assert_eq!(reply.get("janus").and_then(Json::as_str), Some("success"), "create: {reply:?}");
         let id = reply.get("data").and_then(|d| d.get("id")).and_then(Json::as_i64).expect("session id");
-        Session { gateway: self, id }
+        self.http_session(id)
+    }
+
+    /// A session that exists already (created by other means), reached over HTTP.
+    pub fn http_session(&self, id: i64) -> Session<'_> {
+        Session { gateway: self, id, signalling: Signalling::Http }
+    }
+
+    /// `create` a Janus session over a WebSocket connection of its own (the configs folder
+    /// must have had [`ConfigsFolder::enable_websockets`]); the connection closes, and
+    /// with it the session ends, when the [`Session`] is dropped.
+    pub fn create_ws_session(&self) -> Session<'_> {
+        let port = self.ws_port.expect("the WebSockets transport is enabled in the configs folder");
+        let mut connection = WsConnection { socket: WebSocket::connect(port, REQUEST_TIMEOUT), events: VecDeque::new() };
+        let reply = connection
+            .call(r#"{"janus":"create"}"#)
+            .unwrap_or_else(|| panic!("no reply to create over WebSocket\n{}", self.log_tail()));
+        assert_eq!(reply.get("janus").and_then(Json::as_str), Some("success"), "create: {reply:?}");
+        let id = reply.get("data").and_then(|d| d.get("id")).and_then(Json::as_i64).expect("session id");
+        Session { gateway: self, id, signalling: Signalling::WebSocket(Mutex::new(connection)) }
     }
 }
 
@@ -515,31 +564,114 @@ impl Drop for Gateway {
 pub struct Session<'g> {
     pub gateway: &'g Gateway,
     pub id: i64,
+    signalling: Signalling,
+}
+
+/// The transport a [`Session`] talks over.
+enum Signalling {
+    /// A request per HTTP exchange; events by long poll.
+    Http,
+    /// Requests, replies and events on one WebSocket connection.
+    WebSocket(Mutex<WsConnection>),
+}
+
+/// A session's WebSocket connection, and the events that arrived while a reply was awaited.
+struct WsConnection {
+    socket: WebSocket,
+    events: VecDeque<Json>,
+}
+
+impl WsConnection {
+    /// Sends `request` (JSON object text) with a fresh transaction and returns the reply:
+    /// the first message with that transaction that is not a plugin `event` (an event may
+    /// overtake the `ack` of the request that caused it). Other messages are kept as
+    /// events. `None` if no reply came within [`REQUEST_TIMEOUT`].
+    fn call(&mut self, request: &str) -> Option<Json> {
+        let transaction = fresh_transaction();
+        self.socket.send_text(&with_given_transaction(&transaction, request));
+        let deadline = Instant::now() + REQUEST_TIMEOUT;
+        loop {
+            let message = parse_json(&self.socket.recv_text(deadline.checked_duration_since(Instant::now())?)?);
+            let field = |key| message.get(key).and_then(Json::as_str);
+            if field("transaction") == Some(transaction.as_str()) && field("janus") != Some("event") {
+                return Some(message);
+            }
+            self.events.push_back(message);
+        }
+    }
+
+    /// The next event: one kept aside, or the next message within `timeout`.
+    fn next_event(&mut self, timeout: Duration) -> std::io::Result<Json> {
+        if let Some(event) = self.events.pop_front() {
+            return Ok(event);
+        }
+        let text = self.socket.recv_text(timeout).ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::TimedOut, format!("no WebSocket message within {timeout:?}"))
+        })?;
+        Ok(parse_json(&text))
+    }
+}
+
+impl Drop for WsConnection {
+    /// The session ends with its connection (the transport has no reclaim timeout here).
+    fn drop(&mut self) {
+        self.socket.close();
+    }
 }
 
 impl<'g> Session<'g> {
     /// `attach`es a plugin (by package name, e.g. `janus.plugin.videoroom`).
     pub fn attach(&self, plugin: &str) -> Handle<'_, 'g> {
-        let request = with_transaction(&format!(r#"{{"janus":"attach","plugin":"{plugin}"}}"#));
-        let reply = self.gateway.post(&format!("/janus/{}", self.id), &request);
+        let reply = self.send(None, &format!(r#"{{"janus":"attach","plugin":"{plugin}"}}"#));
         assert_eq!(reply.get("janus").and_then(Json::as_str), Some("success"), "attach {plugin}: {reply:?}");
         let id = reply.get("data").and_then(|d| d.get("id")).and_then(Json::as_i64).expect("handle id");
         Handle { session: self, id }
     }
 
-    /// One long poll (`GET /janus/<session>?maxev=1`): the next event, or the `keepalive`
-    /// the transport sends when nothing happened. The server holds a poll up to 30 s, so
-    /// `timeout` bounds the wait on our side; a timeout is a test failure.
+    /// Sends a Janus API request (JSON object text without transaction nor ids) to the
+    /// session, or to its handle `handle`, and returns the reply.
+    fn send(&self, handle: Option<i64>, request: &str) -> Json {
+        match &self.signalling {
+            Signalling::Http => {
+                let path = match handle {
+                    Some(handle) => format!("/janus/{}/{handle}", self.id),
+                    None => format!("/janus/{}", self.id),
+                };
+                self.gateway.post(&path, &with_transaction(request))
+            }
+            Signalling::WebSocket(connection) => {
+                let rest = request.trim_start().strip_prefix('{').expect("a JSON object");
+                let request = match handle {
+                    Some(handle) => format!(r#"{{"session_id":{},"handle_id":{handle},{rest}"#, self.id),
+                    None => format!(r#"{{"session_id":{},{rest}"#, self.id),
+                };
+                let mut connection = connection.lock().unwrap_or_else(|e| e.into_inner());
+                connection
+                    .call(&request)
+                    .unwrap_or_else(|| panic!("no reply to {request} over WebSocket\n{}", self.gateway.log_tail()))
+            }
+        }
+    }
+
+    /// The next event: over HTTP one long poll (`GET /janus/<session>?maxev=1`), which may
+    /// also return the `keepalive` the transport sends when nothing happened (the server
+    /// holds a poll up to 30 s); over WebSocket the next message pushed. `timeout` bounds
+    /// the wait on our side; a timeout is a test failure.
     pub fn poll(&self, timeout: Duration) -> Json {
-        self.try_poll(timeout).unwrap_or_else(|e| panic!("long poll: {e}\n{}", self.gateway.log_tail()))
+        self.try_poll(timeout).unwrap_or_else(|e| panic!("waiting for an event: {e}\n{}", self.gateway.log_tail()))
     }
 
     /// As [`poll`](Session::poll), with a transport failure or timeout as an error.
     pub fn try_poll(&self, timeout: Duration) -> std::io::Result<Json> {
-        let path = format!("/janus/{}?maxev=1", self.id);
-        let (status, body) = http_exchange(self.gateway.http_port, "GET", &path, None, timeout)?;
-        assert_eq!(status, 200, "long poll: {body}");
-        Ok(parse_json(&body))
+        match &self.signalling {
+            Signalling::Http => {
+                let path = format!("/janus/{}?maxev=1", self.id);
+                let (status, body) = http_exchange(self.gateway.http_port, "GET", &path, None, timeout)?;
+                assert_eq!(status, 200, "long poll: {body}");
+                Ok(parse_json(&body))
+            }
+            Signalling::WebSocket(connection) => connection.lock().unwrap_or_else(|e| e.into_inner()).next_event(timeout),
+        }
     }
 
     /// Long-polls events (keepalives left out) until `done` is true of all those received
@@ -562,7 +694,7 @@ impl<'g> Session<'g> {
 
     /// `destroy`s the session.
     pub fn destroy(&self) -> Json {
-        self.gateway.post(&format!("/janus/{}", self.id), &with_transaction(r#"{"janus":"destroy"}"#))
+        self.send(None, r#"{"janus":"destroy"}"#)
     }
 }
 
@@ -576,16 +708,14 @@ impl Handle<'_, '_> {
     /// Sends a `message` whose `body` is the given JSON text, and returns the whole reply
     /// (`success` with `plugindata` for synchronous plugin requests, `ack` otherwise).
     pub fn message(&self, body: &str) -> Json {
-        let request = with_transaction(&format!(r#"{{"janus":"message","body":{body}}}"#));
-        self.session.gateway.post(&format!("/janus/{}/{}", self.session.id, self.id), &request)
+        self.session.send(Some(self.id), &format!(r#"{{"janus":"message","body":{body}}}"#))
     }
 
     /// Sends a `message` with a `jsep` (`type` is `offer` or `answer`), and returns the
     /// whole reply (`ack` for plugins that handle it asynchronously).
     pub fn message_with_jsep(&self, body: &str, jsep_type: &str, sdp: &str) -> Json {
         let jsep = format!(r#"{{"type":"{jsep_type}","sdp":{}}}"#, Json::from(sdp).to_compact_string());
-        let request = with_transaction(&format!(r#"{{"janus":"message","body":{body},"jsep":{jsep}}}"#));
-        self.session.gateway.post(&format!("/janus/{}/{}", self.session.id, self.id), &request)
+        self.session.send(Some(self.id), &format!(r#"{{"janus":"message","body":{body},"jsep":{jsep}}}"#))
     }
 
     /// Trickles one candidate (`candidate:...` attribute text, for m-line `sdp_mid`), or
@@ -599,15 +729,13 @@ impl Handle<'_, '_> {
             ),
             None => r#"{"completed":true}"#.to_string(),
         };
-        let request = with_transaction(&format!(r#"{{"janus":"trickle","candidate":{candidate}}}"#));
-        self.session.gateway.post(&format!("/janus/{}/{}", self.session.id, self.id), &request)
+        self.session.send(Some(self.id), &format!(r#"{{"janus":"trickle","candidate":{candidate}}}"#))
     }
 
     /// Sends a Janus API request without a body (`hangup`, `detach`) on the handle and
     /// returns the reply.
     pub fn janus_request(&self, janus: &str) -> Json {
-        let request = with_transaction(&format!(r#"{{"janus":"{janus}"}}"#));
-        self.session.gateway.post(&format!("/janus/{}/{}", self.session.id, self.id), &request)
+        self.session.send(Some(self.id), &format!(r#"{{"janus":"{janus}"}}"#))
     }
 
     /// A synchronous plugin request: the `plugindata.data` of the `success` reply (which
@@ -630,10 +758,19 @@ pub fn parse_json(text: &str) -> Json {
 
 /// Adds a fresh `transaction` to a Janus API request given as JSON object text.
 pub fn with_transaction(request: &str) -> String {
+    with_given_transaction(&fresh_transaction(), request)
+}
+
+/// A transaction identifier not used before by this test process.
+fn fresh_transaction() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    let t = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("t{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Adds `transaction` to a Janus API request given as JSON object text.
+fn with_given_transaction(transaction: &str, request: &str) -> String {
     let rest = request.trim_start().strip_prefix('{').expect("a JSON object");
-    format!(r#"{{"transaction":"t{t}",{rest}"#)
+    format!(r#"{{"transaction":"{transaction}",{rest}"#)
 }
 
 /// A minimal HTTP/1.1 client for the transport: one request per connection, the reply read

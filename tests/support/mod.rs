@@ -8,6 +8,7 @@ pub mod event_sink;
 pub mod gateway;
 pub mod webrtc;
 pub mod webrtc_client;
+pub mod websocket;
 
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};

@@ -187,6 +187,11 @@ pub struct Peer {
     /// Open data channels: ours once str0m opened them, the gateway's once it did.
     channels: Vec<(ChannelId, String)>,
     data_received: Vec<ReceivedData>,
+    /// Where str0m last sent a datagram: the gateway's selected candidate once connected.
+    remote: Option<SocketAddr>,
+    /// How many of the next SRTP packets str0m produces go to `withheld` instead of the wire.
+    to_withhold: usize,
+    withheld: Vec<Vec<u8>>,
 }
 
 /// Largest datagram we read.
@@ -214,6 +219,9 @@ impl Peer {
             buffer: vec![0; DATAGRAM_MAX],
             channels: Vec::new(),
             data_received: Vec::new(),
+            remote: None,
+            to_withhold: 0,
+            withheld: Vec::new(),
         }
     }
 
@@ -350,6 +358,32 @@ impl Peer {
         self.connected
     }
 
+    /// The gateway's address str0m sends to (its selected candidate, once connected).
+    pub fn remote_address(&self) -> Option<SocketAddr> {
+        self.remote
+    }
+
+    /// Sends `datagram` as it is from the peer's own socket to [`remote_address`], as if
+    /// str0m had produced it.
+    ///
+    /// [`remote_address`]: Peer::remote_address
+    pub fn send_raw(&self, datagram: &[u8]) {
+        let remote = self.remote.expect("the peer sent to the gateway already");
+        self.socket.send_to(datagram, remote).unwrap_or_else(|e| panic!("sending to {remote}: {e}"));
+    }
+
+    /// Keeps the next `count` SRTP packets (not RTCP) str0m produces off the wire, in
+    /// [`withheld`](Peer::withheld), so that a test can send them otherwise (altered, from
+    /// another socket, later, twice).
+    pub fn withhold_rtp(&mut self, count: usize) {
+        self.to_withhold = count;
+    }
+
+    /// The SRTP packets withheld so far, oldest first, as str0m produced them.
+    pub fn withheld(&self) -> &[Vec<u8>] {
+        &self.withheld
+    }
+
     /// Whether the gateway closed the DTLS connection.
     pub fn is_closed(&self) -> bool {
         self.closed
@@ -463,6 +497,14 @@ impl Peer {
                 Output::Timeout(at) => return at,
                 Output::Transmit(t) => {
                     // A datagram the kernel refuses (the gateway's port gone) is like a lost one.
+                    self.remote = Some(t.destination);
+                    // RTP, not RTCP (RFC 5761: payload types 192-223 are RTCP's).
+                    let rtp = t.contents.len() > 12 && t.contents[0] >> 6 == 2 && !(192..=223).contains(&t.contents[1]);
+                    if rtp && self.to_withhold > 0 {
+                        self.to_withhold -= 1;
+                        self.withheld.push(t.contents.to_vec());
+                        continue;
+                    }
                     let _ = self.socket.send_to(&t.contents, t.destination);
                 }
                 Output::Event(Event::Connected) => self.connected = true,
