@@ -105,6 +105,11 @@ fn generate_bindings(out: &Path, include_paths: &[PathBuf]) {
             ],
         ),
         ("openssl/ssl.h,openssl/err.h", "openssl.rs", OPENSSL_ITEMS),
+        (
+            "curl/curl.h",
+            "curl.rs",
+            &["curl_easy_(init|setopt|perform|cleanup|strerror)", "CURLOPT_(URL|HTTPGET|POST|POSTFIELDS|TIMEOUT|WRITEFUNCTION|WRITEDATA|USERAGENT|NOSIGNAL)", "CURLE_OK", "CURL", "CURLcode", "CURLoption"],
+        ),
     ];
     for (header, file, patterns) in jobs {
         let mut builder = bindgen::Builder::default()

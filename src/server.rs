@@ -12,6 +12,7 @@ use crate::abi::{event_host, plugin_host, transport_host};
 use crate::events::{Event, EventBus, EventHandler};
 use crate::auth::Auth;
 use crate::config::{Config, Entry, Kind, Node};
+use crate::ice::turn_rest::TurnRestApi;
 use crate::gateway::{Environment, Gateway, Settings};
 use crate::janus_log;
 use crate::log::Level;
@@ -298,7 +299,7 @@ fn local_ip(interface: Option<&str>) -> String {
 /// The media plane from the `media`, `nat` and `certificates` settings (`janus_ice_init`,
 /// `janus_dtls_srtp_init`): the ICE agents' settings, the DTLS certificate and context made
 /// once, the SDP settings and the event loops.
-fn start_media_plane(config: &Config, info: &StaticInfo) -> Result<crate::media::MediaPlane, String> {
+fn start_media_plane(config: &Config, info: &StaticInfo, turn_rest_api: Option<TurnRestApi>) -> Result<crate::media::MediaPlane, String> {
     use crate::dtls::{DtlsCertificate, DtlsOptions, DtlsSettings};
     use crate::ice::{parse_interface_list, EventLoops, IceSettings, InterfaceFilter, NatMapping, Nomination, TurnServer};
     let get = |category: &str, name: &str| config.get_value(category, name).map(String::from);
@@ -334,6 +335,7 @@ fn start_media_plane(config: &Config, info: &StaticInfo) -> Result<crate::media:
         rtp_port_range: info.rtp_port_range,
         stun_server: info.stun_server.clone(),
         turn_servers,
+        turn_rest_api,
         nomination: if info.ice_nomination.eq_ignore_ascii_case("regular") { Nomination::Regular } else { Nomination::Aggressive },
         keepalive_conncheck: info.ice_keepalive_conncheck,
         dscp: info.dscp.clamp(0, 63) as u8,
@@ -429,8 +431,9 @@ fn public_ips_in_janus_order(added: &[String]) -> Vec<String> {
 /// them after `janus_ice_init`: a STUN server must answer a Binding test (its answer adds
 /// our public address), a TURN server must resolve and have a known `turn_type`; an
 /// unusable one is fatal unless `ignore_unreachable_ice_server`. Warns when a gateway on
-/// a private address has neither. `Err` when startup must stop.
-fn set_ice_servers(config: &Config, info: &mut StaticInfo) -> Result<(), ()> {
+/// a private address has neither. The TURN REST API backend, if any; `Err` when startup
+/// must stop.
+fn set_ice_servers(config: &Config, info: &mut StaticInfo) -> Result<Option<TurnRestApi>, ()> {
     use crate::ice::servers;
     let nat = |name: &str| config.get_value("nat", name);
     let ignore_unreachable = nat("ignore_unreachable_ice_server").is_some_and(is_true);
@@ -464,13 +467,17 @@ fn set_ice_servers(config: &Config, info: &mut StaticInfo) -> Result<(), ()> {
             }
         }
     }
+    let mut rest_timeout = 10;
     if let Some(timeout) = nat("turn_rest_api_timeout") {
-        if atoi(timeout) <= 0 {
-            janus_log!(Level::Warn, "Ignoring turn_rest_api_timeout as it's not a positive integer, leaving at default (10 seconds)\n");
+        match atoi(timeout) {
+            t if t <= 0 => {
+                janus_log!(Level::Warn, "Ignoring turn_rest_api_timeout as it's not a positive integer, leaving at default (10 seconds)\n")
+            }
+            t => rest_timeout = t.min(i64::from(u32::MAX)) as u32,
         }
     }
     let rest_api = nat("turn_rest_api");
-    if !servers::set_turn_rest_api(rest_api) {
+    let Ok(turn_rest_api) = servers::set_turn_rest_api(rest_api, nat("turn_rest_api_key"), nat("turn_rest_api_method"), rest_timeout) else {
         let or_null = |v: Option<&str>| v.unwrap_or("(null)").to_string();
         janus_log!(
             Level::Fatal,
@@ -480,7 +487,7 @@ fn set_ice_servers(config: &Config, info: &mut StaticInfo) -> Result<(), ()> {
             or_null(nat("turn_rest_api_method"))
         );
         return Err(());
-    }
+    };
     if stun.is_none() && turn.is_none() {
         let local = [info.local_ip.clone()];
         let ips = if info.public_ips.is_empty() { &local[..] } else { &info.public_ips[..] };
@@ -492,7 +499,7 @@ fn set_ice_servers(config: &Config, info: &mut StaticInfo) -> Result<(), ()> {
             }
         }
     }
-    Ok(())
+    Ok(turn_rest_api)
 }
 
 /// A STUN or TURN server and its port as Janus reads them: a port that is not one disables
@@ -839,10 +846,10 @@ pub fn run(options: Options) -> i32 {
         ..StaticInfo::default()
     };
     let (no_media_timer, slowlink_threshold) = read_media_settings(&config, &mut info);
-    if set_ice_servers(&config, &mut info).is_err() {
+    let Ok(turn_rest_api) = set_ice_servers(&config, &mut info) else {
         return fail(daemon_child, 1);
-    }
-    let media_plane = match start_media_plane(&config, &info) {
+    };
+    let media_plane = match start_media_plane(&config, &info, turn_rest_api) {
         Ok(plane) => Arc::new(plane),
         Err(e) => {
             janus_log!(Level::Fatal, "Error initializing the media plane (ICE/DTLS-SRTP): {e}\n");

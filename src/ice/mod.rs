@@ -16,6 +16,7 @@ pub mod candidate;
 pub mod interfaces;
 pub mod loops;
 pub mod servers;
+pub mod turn_rest;
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::mpsc::{channel, Receiver};
@@ -70,6 +71,8 @@ pub struct IceSettings {
     pub rtp_port_range: (u16, u16),
     pub stun_server: Option<(String, u16)>,
     pub turn_servers: Vec<TurnServer>,
+    /// A TURN REST API backend whose credentials replace `turn_servers` per agent.
+    pub turn_rest_api: Option<turn_rest::TurnRestApi>,
     pub nomination: Nomination,
     /// `ice_keepalive_conncheck`: binding requests (which can time out and fail the
     /// component: consent freshness) instead of indications as keepalives.

@@ -6,6 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
 use std::time::Duration;
 
+use super::turn_rest::TurnRestApi;
 use super::TurnTransport;
 use crate::ip_utils::address_to_string;
 use crate::janus_log;
@@ -127,17 +128,22 @@ pub fn set_turn_server(server: &str, port: u16, turn_type: Option<&str>) -> Opti
     Some((address, port, transport))
 }
 
+/// A TURN REST API backend that is not an HTTP(S) address.
+#[derive(Debug, PartialEq, Eq)]
+pub struct NotHttp;
+
 /// Checks the TURN REST API backend (`janus_ice_set_turn_rest_api`): it must be an HTTP(S)
 /// address. Logs the backend in use, or that there is none.
-pub fn set_turn_rest_api(backend: Option<&str>) -> bool {
+pub fn set_turn_rest_api(backend: Option<&str>, key: Option<&str>, method: Option<&str>, timeout_secs: u32) -> Result<Option<TurnRestApi>, NotHttp> {
     if let Some(url) = backend {
         if !url.starts_with("http://") && !url.starts_with("https://") {
             janus_log!(Level::Err, "Invalid TURN REST API backend: not an HTTP address\n");
-            return false;
+            return Err(NotHttp);
         }
     }
+    let api = backend.map(|url| TurnRestApi::new(url, key, method, timeout_secs));
     janus_log!(Level::Info, "TURN REST API backend: {}\n", backend.unwrap_or("(disabled)"));
-    true
+    Ok(api)
 }
 
 /// Whether Janus warns that a gateway on `ip` without STUN or TURN may not be reachable
@@ -215,11 +221,12 @@ mod tests {
 
     #[test]
     fn turn_rest_api_needs_an_http_address() {
-        assert!(set_turn_rest_api(None));
-        assert!(set_turn_rest_api(Some("https://turn.example.org/api")));
-        assert!(set_turn_rest_api(Some("http://127.0.0.1:1/")));
-        assert!(!set_turn_rest_api(Some("ftp://turn.example.org")));
-        assert!(!set_turn_rest_api(Some("turn.example.org")));
+        assert_eq!(set_turn_rest_api(None, Some("k"), None, 10), Ok(None));
+        let api = set_turn_rest_api(Some("https://turn.example.org/api"), Some("k"), Some("get"), 5).unwrap().unwrap();
+        assert_eq!((api.backend.as_str(), api.key.as_deref(), api.http_get, api.timeout_secs), ("https://turn.example.org/api", Some("k"), true, 5));
+        assert!(set_turn_rest_api(Some("http://127.0.0.1:1/"), None, None, 10).is_ok());
+        assert!(set_turn_rest_api(Some("ftp://turn.example.org"), None, None, 10).is_err());
+        assert!(set_turn_rest_api(Some("turn.example.org"), None, None, 10).is_err());
     }
 
     #[test]

@@ -117,6 +117,11 @@ pub(crate) fn hangup(
     }));
 }
 
+/// Who TURN REST API credentials are for: the handle's opaque id, else its session's id.
+fn turn_user(session: &Session, handle: &Handle) -> String {
+    handle.opaque_id.clone().unwrap_or_else(|| session.id.to_string())
+}
+
 /// The handle's side of its PeerConnection's events.
 struct HandleEvents {
     session: Weak<Session>,
@@ -347,7 +352,7 @@ impl Gateway {
             sdp::apply_remote_extensions(&mut description, text, &parsed.sdp, true);
             let events = self.media_events(session, handle);
             let loop_index = handle.loop_index.get().copied();
-            let pc = match PeerConnection::new(&plane, handle.id, loop_index, true, Some(description), events) {
+            let pc = match PeerConnection::new(&plane, handle.id, loop_index, true, Some(description), events, &turn_user(session, handle)) {
                 Ok(pc) => pc,
                 Err(_) => return fail(ApiError::Unknown, "Error setting ICE locally".into()),
             };
@@ -498,7 +503,7 @@ impl Gateway {
                 handle.set_flag(WebrtcFlag::Rfc4588Rtx);
                 let events = self.media_events(session, handle);
                 let loop_index = handle.loop_index.get().copied();
-                let pc = PeerConnection::new(&plane, handle.id, loop_index, false, None, events).map_err(|_| invalid)?;
+                let pc = PeerConnection::new(&plane, handle.id, loop_index, false, None, events, &turn_user(session, handle)).map_err(|_| invalid)?;
                 handle.media.set(pc.clone());
                 handle.clear_flag(WebrtcFlag::Alert);
                 handle.set_flag(WebrtcFlag::HasAgent);

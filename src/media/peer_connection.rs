@@ -250,6 +250,8 @@ impl PeerConnection {
     /// `janus_ice_setup_local`: a loop for the handle, an agent gathering on it
     /// (controlled when the peer offered), the timer. `signalling` is the description made
     /// so far (the peer's offer), or `None` for a plugin's offer.
+    /// `turn_user` is who TURN REST API credentials are asked for (the handle's opaque id,
+    /// else its session id, as in Janus).
     pub fn new(
         plane: &MediaPlane,
         handle_id: u64,
@@ -257,6 +259,7 @@ impl PeerConnection {
         got_offer: bool,
         signalling: Option<SdpPeer>,
         events: Arc<dyn MediaEvents>,
+        turn_user: &str,
     ) -> Result<Arc<PeerConnection>, PeerConnectionError> {
         let handle_loop = plane.loops.assign(handle_id, loop_index).map_err(|e| PeerConnectionError::Loop(e.to_string()))?;
         let pc = Arc::new(PeerConnection {
@@ -301,7 +304,14 @@ impl PeerConnection {
             outbox: Mutex::default(),
         });
         let handler = Arc::new(AgentHandler(Arc::downgrade(&pc)));
-        let agent = IceAgent::new(&handle_loop, plane.ice.clone(), got_offer, handler).map_err(|_| PeerConnectionError::Ice)?;
+        let ice = match plane.ice.turn_rest_api.as_ref().and_then(|api| api.request(turn_user)) {
+            Some(credentials) => {
+                janus_log!(Level::Verb, "[{}] Got credentials from the TURN REST API backend!\n", handle_id);
+                Arc::new(crate::ice::IceSettings { turn_servers: credentials.servers, ..(*plane.ice).clone() })
+            }
+            None => plane.ice.clone(),
+        };
+        let agent = IceAgent::new(&handle_loop, ice, got_offer, handler).map_err(|_| PeerConnectionError::Ice)?;
         let _ = pc.agent.set(agent);
         let weak = Arc::downgrade(&pc);
         handle_loop.add_timer(TICK, move || weak.upgrade().is_some_and(|pc| pc.tick()));

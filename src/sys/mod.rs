@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod crypto;
+pub mod curl;
 pub mod glib;
 pub mod goption;
 pub mod jcfg;
