@@ -289,3 +289,65 @@ fn echotest_audio_and_video_come_back() {
     });
     assert_eq!(done.get("sender").and_then(Json::as_i64), Some(n.handle_id));
 }
+
+/// With RFC 4588 negotiated, a NACKed video packet comes back on the gateway's RTX stream:
+/// the RTX payload type and SSRC of its answer, a sequence number of its own, the original
+/// sequence number in front of the payload (as Janus sends it).
+#[test]
+fn echotest_retransmits_over_rtx_when_negotiated() {
+    const RTX_SSRC: u32 = 0x0bad_cafe;
+    let mut client = Client::new(true);
+    let n = negotiate("media_echotest_rtx", || {
+        let offer = client
+            .offer(AUDIO_SSRC, VIDEO_SSRC)
+            .replace("m=video 9 UDP/TLS/RTP/SAVPF 96", "m=video 9 UDP/TLS/RTP/SAVPF 96 97")
+            .replace("a=rtcp-fb:96 ccm fir\r\n", "a=rtcp-fb:96 ccm fir\r\na=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n");
+        format!("{offer}a=ssrc-group:FID {VIDEO_SSRC} {RTX_SSRC}\r\na=ssrc:{RTX_SSRC} cname:client\r\n")
+    });
+    let (gateway, answer) = (&n.gateway, n.answer.clone());
+    let video = answer.split("m=video").nth(1).unwrap();
+    let fid = video.lines().find_map(|l| l.strip_prefix("a=ssrc-group:FID ")).unwrap_or_else(|| panic!("no FID group in\n{answer}"));
+    let ssrcs: Vec<u32> = fid.split_whitespace().filter_map(|s| s.parse().ok()).collect();
+    let (gateway_video_ssrc, gateway_rtx_ssrc) = (ssrcs[0], ssrcs[1]);
+    let rtx_pt = video
+        .lines()
+        .find_map(|l| l.strip_prefix("a=rtpmap:").filter(|r| r.ends_with(" rtx/90000")))
+        .and_then(|r| r.split(' ').next()?.parse::<u8>().ok())
+        .unwrap_or_else(|| panic!("no rtx payload type in\n{answer}"));
+    client.connect(&answer, DtlsRole::for_remote_setup("active").unwrap(), || gateway.log_tail());
+
+    // A video packet of the echo "lost" on the way (kept aside), then NACKed.
+    let deadline = Instant::now() + WAIT;
+    let mut seq = 0u16;
+    let lost = 'lost: loop {
+        assert!(Instant::now() < deadline, "no video to lose\n{}", gateway.log_tail());
+        seq = seq.wrapping_add(1);
+        client.send_rtp(&rtp_packet(96, seq, u32::from(seq) * 3000, VIDEO_SSRC, b"\x90\x80\x00vp8-frame"));
+        while let Some(d) = client.receive_raw(Duration::from_millis(20)) {
+            if d.len() > 12 && d[0] >> 6 == 2 && d[1] & 0x7f == 96 {
+                break 'lost d;
+            }
+        }
+    };
+    let lost_seq = u16::from_be_bytes([lost[2], lost[3]]);
+    let mut nack = vec![0x81, 205, 0, 3];
+    nack.extend_from_slice(&VIDEO_SSRC.to_be_bytes());
+    nack.extend_from_slice(&gateway_video_ssrc.to_be_bytes());
+    nack.extend_from_slice(&lost_seq.to_be_bytes());
+    nack.extend_from_slice(&[0, 0]);
+    client.send_rtcp(&nack);
+    let deadline = Instant::now() + WAIT;
+    let retransmission = loop {
+        assert!(Instant::now() < deadline, "no RTX retransmission of {lost_seq}\n{}", gateway.log_tail());
+        match client.receive(Duration::from_millis(50)) {
+            Some(Received::Rtp(p)) if p[1] & 0x7f == rtx_pt => break p,
+            _ => {}
+        }
+    };
+    let h = RtpHeader::new(&retransmission).unwrap();
+    assert_eq!(h.ssrc(), gateway_rtx_ssrc);
+    let payload = &retransmission[h.payload_offset().unwrap()..];
+    assert_eq!(payload[..2], lost_seq.to_be_bytes(), "the original sequence number first");
+    assert_eq!(&payload[2..], b"\x90\x80\x00vp8-frame");
+    assert!(gateway.is_running());
+}

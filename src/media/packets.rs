@@ -44,8 +44,9 @@ pub struct Route {
     pub mindex: usize,
     pub video: bool,
     pub mid: Option<String>,
-    /// Our SSRC towards the peer.
+    /// Our SSRC towards the peer, and the one of our RFC 4588 retransmissions (0: none).
     pub ssrc: u32,
+    pub ssrc_rtx: u32,
     /// The peer's SSRCs (one per simulcast substream) and their RTX ones.
     pub ssrc_peer: [u32; 3],
     pub ssrc_peer_rtx: [u32; 3],
@@ -69,6 +70,8 @@ pub struct Routes {
     pub data_channels: bool,
     /// The peer's `a=max-message-size`.
     pub remote_max_message_size: Option<u32>,
+    /// RFC 4588 retransmissions were negotiated.
+    pub rfc4588_rtx: bool,
 }
 
 /// Where an incoming RTP packet goes.
@@ -94,6 +97,7 @@ impl Routes {
                 video: m.kind == MediumKind::Video,
                 mid: m.mid.clone(),
                 ssrc: m.ssrc,
+                ssrc_rtx: m.ssrc_rtx,
                 ssrc_peer: m.ssrc_peer,
                 ssrc_peer_rtx: m.ssrc_peer_rtx,
                 rid: m.rid.clone(),
@@ -104,7 +108,13 @@ impl Routes {
                 rtx_payload_types: m.rtx_payload_types.iter().flatten().map(|(pt, rtx)| (*rtx, *pt)).collect(),
             })
             .collect();
-        Routes { media, ext: pc.extensions, data_channels: pc.data_channels, remote_max_message_size: pc.remote_max_message_size }
+        Routes {
+            media,
+            ext: pc.extensions,
+            data_channels: pc.data_channels,
+            remote_max_message_size: pc.remote_max_message_size,
+            rfc4588_rtx: pc.rfc4588_rtx,
+        }
     }
 
     /// The medium (and substream) of an incoming RTP packet; learns unknown SSRCs from the
@@ -351,6 +361,25 @@ pub fn unwrap_rtx(packet: &mut [u8], route: &Route, ssrc: u32) -> Option<(usize,
     Some((2, original.len()))
 }
 
+/// Wraps a plaintext RTP `packet` as an RFC 4588 retransmission into `out`: its header with
+/// `rtx_pt`, `rtx_ssrc` and `rtx_seq`, the original sequence number, then its payload (what
+/// Janus sends for a NACKed video packet when the peer negotiated RTX). The length written.
+pub fn wrap_rtx(packet: &[u8], rtx_pt: u8, rtx_ssrc: u32, rtx_seq: u16, out: &mut [u8]) -> Option<usize> {
+    let h = RtpHeader::new(packet)?;
+    let payload = h.payload_offset()?;
+    let len = packet.len() + 2;
+    if out.len() < len || payload >= packet.len() {
+        return None;
+    }
+    out[..payload].copy_from_slice(&packet[..payload]);
+    out[payload..payload + 2].copy_from_slice(&packet[2..4]);
+    out[payload + 2..len].copy_from_slice(&packet[payload..]);
+    out[1] = (out[1] & 0x80) | (rtx_pt & 0x7f);
+    out[2..4].copy_from_slice(&rtx_seq.to_be_bytes());
+    set_ssrc(&mut out[..len], rtx_ssrc);
+    Some(len)
+}
+
 /// Tracks the highest sequence number received on a stream and reports the ones skipped,
 /// for NACKs: a jump forward of up to [`MAX_GAP`] is a loss, a larger one (or a step back)
 /// is a restart or reordering and is not reported.
@@ -398,11 +427,13 @@ pub fn nack_media_ssrc(compound: &[u8]) -> Option<u32> {
     None
 }
 
-/// Packets sent on a medium, kept (as sent, i.e. protected) for retransmissions when the
-/// peer NACKs them: a ring indexed by sequence number, allocated once per medium.
+/// Packets sent on a medium, kept for retransmissions when the peer NACKs them: a ring
+/// indexed by sequence number, allocated once per medium. A packet is kept as sent (i.e.
+/// protected: SRTP would refuse to protect the same packet twice) or, to go out again
+/// as RTX, in the clear.
 pub struct History {
-    /// Per slot: sequence number, length, monotonic µs when sent.
-    slots: Vec<(u16, usize, i64)>,
+    /// Per slot: sequence number, length, monotonic µs when sent, whether in the clear.
+    slots: Vec<(u16, usize, i64, bool)>,
     data: Vec<u8>,
 }
 
@@ -412,25 +443,26 @@ const HISTORY_ROOM: usize = 1500 + 32;
 
 impl Default for History {
     fn default() -> Self {
-        History { slots: vec![(0, 0, 0); HISTORY_SLOTS], data: vec![0; HISTORY_SLOTS * HISTORY_ROOM] }
+        History { slots: vec![(0, 0, 0, false); HISTORY_SLOTS], data: vec![0; HISTORY_SLOTS * HISTORY_ROOM] }
     }
 }
 
 impl History {
-    pub fn store(&mut self, seq: u16, packet: &[u8], now_us: i64) {
+    pub fn store(&mut self, seq: u16, packet: &[u8], now_us: i64, clear: bool) {
         if packet.len() > HISTORY_ROOM {
             return;
         }
         let slot = usize::from(seq) % HISTORY_SLOTS;
         self.data[slot * HISTORY_ROOM..slot * HISTORY_ROOM + packet.len()].copy_from_slice(packet);
-        self.slots[slot] = (seq, packet.len(), now_us);
+        self.slots[slot] = (seq, packet.len(), now_us, clear);
     }
 
-    /// The packet sent with `seq`, if still kept and not older than `max_age_us`.
-    pub fn get(&self, seq: u16, now_us: i64, max_age_us: i64) -> Option<&[u8]> {
+    /// The packet sent with `seq`, if still kept and not older than `max_age_us`, and
+    /// whether it was kept in the clear.
+    pub fn get(&self, seq: u16, now_us: i64, max_age_us: i64) -> Option<(&[u8], bool)> {
         let slot = usize::from(seq) % HISTORY_SLOTS;
-        let (s, len, sent) = self.slots[slot];
-        (s == seq && len > 0 && now_us - sent <= max_age_us).then(|| &self.data[slot * HISTORY_ROOM..slot * HISTORY_ROOM + len])
+        let (s, len, sent, clear) = self.slots[slot];
+        (s == seq && len > 0 && now_us - sent <= max_age_us).then(|| (&self.data[slot * HISTORY_ROOM..slot * HISTORY_ROOM + len], clear))
     }
 }
 
@@ -612,12 +644,27 @@ mod tests {
     }
 
     #[test]
+    fn rtx_wrapping_round_trips() {
+        let original = rtp(96, 0x1111, &[0x10, 7, 0, 0], b"payload");
+        let mut out = [0u8; 64];
+        let n = wrap_rtx(&original, 97, 0x2222, 500, &mut out).unwrap();
+        assert_eq!(n, original.len() + 2);
+        let h = RtpHeader::new(&out[..n]).unwrap();
+        assert_eq!((h.payload_type(), h.ssrc(), h.sequence_number()), (97, 0x2222, 500));
+        let route = Route { rtx_payload_types: vec![(97, 96)], ..Route::default() };
+        let (at, len) = unwrap_rtx(&mut out[..n], &route, 0x1111).unwrap();
+        assert_eq!(&out[at..at + len], &original[..]);
+        assert_eq!(wrap_rtx(&original, 97, 1, 1, &mut out[..original.len() + 1]), None, "no room");
+        assert_eq!(wrap_rtx(&original[..11], 97, 1, 1, &mut out), None, "not RTP");
+    }
+
+    #[test]
     fn nack_history() {
         let mut h = History::default();
-        h.store(10, b"ten", 1000);
-        h.store(10 + HISTORY_SLOTS as u16, b"later", 2000);
+        h.store(10, b"ten", 1000, false);
+        h.store(10 + HISTORY_SLOTS as u16, b"later", 2000, true);
         assert_eq!(h.get(10, 2000, 1_000_000), None, "overwritten by a newer sequence number");
-        assert_eq!(h.get(10 + HISTORY_SLOTS as u16, 2000, 1_000_000), Some(&b"later"[..]));
+        assert_eq!(h.get(10 + HISTORY_SLOTS as u16, 2000, 1_000_000), Some((&b"later"[..], true)));
         assert_eq!(h.get(10 + HISTORY_SLOTS as u16, 3_000_000, 1_000_000), None, "too old");
         assert_eq!(h.get(11, 2000, 1_000_000), None);
         // RR then NACK (media SSRC 0x0a0b0c0d): the NACK's media SSRC.

@@ -20,8 +20,8 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use super::packets::{
-    classify, nack_media_ssrc, rewrite_outgoing, unwrap_rtx, Datagram, History, LossDetector, Routes, RtpExtensions, SendStamps,
-    MAX_GAP,
+    classify, nack_media_ssrc, rewrite_outgoing, unwrap_rtx, wrap_rtx, Datagram, History, LossDetector, Routes, RtpExtensions,
+    SendStamps, MAX_GAP,
 };
 use super::data::{DataChannels, DataDelivery, OutgoingData, Outbox, Queued};
 use super::stats::{slow_link_losses, MediumStats, MediumType, Traffic};
@@ -165,6 +165,8 @@ struct OutStream {
     fir_seq: i32,
     history: Option<Box<History>>,
     retransmitted: u32,
+    /// The sequence number of our last RFC 4588 retransmission.
+    rtx_seq: u16,
     /// What was sent (`nacks`: packets we asked the peer to resend).
     traffic: Traffic,
 }
@@ -1033,13 +1035,26 @@ impl PeerConnection {
         let Some(i) = tx.routes.media.iter().position(|r| r.ssrc == ssrc) else { return asked };
         let max_age = i64::from(self.events.min_nack_queue().max(200)) * 1000;
         let now_us = crate::utils::monotonic_time();
+        let route = &tx.routes.media[i];
         let stream = &mut tx.streams[i];
         let Some(history) = stream.history.as_ref() else { return asked };
         for seq in seqs {
-            if let Some(packet) = history.get(seq, now_us, max_age) {
+            let Some((packet, clear)) = history.get(seq, now_us, max_age) else { continue };
+            if !clear {
                 agent.send(packet);
-                stream.retransmitted = stream.retransmitted.wrapping_add(1);
+            } else {
+                // RFC 4588: the packet again, on our RTX stream, protected afresh.
+                let pt = RtpHeader::new(packet).map_or(0, |h| i32::from(h.payload_type()));
+                let Some((rtx_pt, _)) = route.rtx_payload_types.iter().find(|(_, apt)| *apt == pt) else { continue };
+                stream.rtx_seq = stream.rtx_seq.wrapping_add(1);
+                let room = tx.buf.len() - RTP_TRAILER_ROOM;
+                let Some(len) = wrap_rtx(packet, *rtx_pt as u8, route.ssrc_rtx, stream.rtx_seq, &mut tx.buf[..room]) else { continue };
+                self.events.capture(PacketKind::Rtp, false, &tx.buf[..len]);
+                if let Ok(n) = transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtp) {
+                    agent.send(&tx.buf[..n]);
+                }
             }
+            stream.retransmitted = stream.retransmitted.wrapping_add(1);
         }
         asked
     }
@@ -1295,6 +1310,15 @@ impl PeerConnection {
         let (ts, payload) = (h.timestamp(), len - h.payload_offset().unwrap_or(len));
         self.events.capture(PacketKind::Rtp, false, &tx.buf[..len]);
         let seq = h.sequence_number();
+        // With RFC 4588 the packet is kept in the clear, to go out again as RTX.
+        let route = &tx.routes.media[i];
+        let pt = i32::from(h.payload_type());
+        let rtx = tx.routes.rfc4588_rtx && route.ssrc_rtx != 0 && route.rtx_payload_types.iter().any(|(_, apt)| *apt == pt);
+        if rtx {
+            if let Some(history) = tx.streams[i].history.as_mut() {
+                history.store(seq, &tx.buf[..len], crate::utils::monotonic_time(), true);
+            }
+        }
         if let Ok(n) = transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtp) {
             agent.send(&tx.buf[..n]);
             let s = &mut tx.streams[i];
@@ -1305,8 +1329,8 @@ impl PeerConnection {
                 s.last_rtp_ts_at_us = crate::utils::real_time();
             }
             s.traffic.count(len, crate::utils::monotonic_time());
-            if let Some(history) = s.history.as_mut() {
-                history.store(seq, &tx.buf[..n], crate::utils::monotonic_time());
+            if let Some(history) = s.history.as_mut().filter(|_| !rtx) {
+                history.store(seq, &tx.buf[..n], crate::utils::monotonic_time(), false);
             }
         }
     }
