@@ -36,6 +36,7 @@ use crate::log::Level;
 use crate::rtcp::context::{Now, RtcpContext};
 use crate::rtcp::fix::{fix_ssrc, SsrcFix};
 use crate::rtcp::packet::REPORT_BLOCK_SIZE;
+use crate::rtcp::twcc::Recorder;
 use crate::rtp::header::RtpHeader;
 use crate::sdp::{DtlsRole as SdpDtlsRole, MediumKind, PeerConnection as SdpPeer};
 use crate::srtp::{SrtpSession, RTCP_TRAILER_ROOM, RTP_TRAILER_ROOM};
@@ -43,8 +44,12 @@ use crate::srtp::{SrtpSession, RTCP_TRAILER_ROOM, RTP_TRAILER_ROOM};
 /// Largest datagram handled (Janus' receive buffer is 1500 bytes; room for SRTP's tag).
 const PACKET_ROOM: usize = 1500 + RTP_TRAILER_ROOM + RTCP_TRAILER_ROOM;
 /// How often the loop timer runs: DTLS retransmissions, then once a second RTCP reports
-/// and the no-media check.
+/// and the no-media check; more often for a shorter `twcc_period` (down to 10 ms).
 const TICK: Duration = Duration::from_millis(50);
+
+fn tick_for(twcc_period_ms: u32) -> Duration {
+    TICK.min(Duration::from_millis(u64::from(twcc_period_ms.max(10))))
+}
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -184,6 +189,10 @@ struct Receiving {
     dtls_connected_us: i64,
     /// Seconds since the last media statistics event.
     stats_seconds: u32,
+    /// Transport-wide sequence numbers received since the last feedback, and when
+    /// (monotonic µs) the next feedback is due (0: not scheduled yet).
+    twcc: Recorder,
+    twcc_due_us: i64,
 }
 
 /// The senders' state.
@@ -221,6 +230,8 @@ pub struct PeerConnection {
     sdps: Mutex<(Option<String>, Option<String>)>,
     /// Data the plugin relays, for the loop thread.
     outbox: Mutex<Outbox>,
+    /// Milliseconds between transport-wide CC feedbacks (1000: with the RTCP reports).
+    twcc_period: u32,
 }
 
 /// Forwards the agent's events to the PeerConnection while it exists.
@@ -273,6 +284,8 @@ impl PeerConnection {
                 dtls_started_us: 0,
                 dtls_connected_us: 0,
                 stats_seconds: 0,
+                twcc: Recorder::default(),
+                twcc_due_us: 0,
             }),
             tx: Mutex::new(Sending {
                 srtp: None,
@@ -293,12 +306,13 @@ impl PeerConnection {
             full_trickle: plane.ice.full_trickle,
             sdps: Mutex::default(),
             outbox: Mutex::default(),
+            twcc_period: plane.twcc_period,
         });
         let handler = Arc::new(AgentHandler(Arc::downgrade(&pc)));
         let agent = IceAgent::new(&handle_loop, plane.ice.clone(), got_offer, handler).map_err(|_| PeerConnectionError::Ice)?;
         let _ = pc.agent.set(agent);
         let weak = Arc::downgrade(&pc);
-        handle_loop.add_timer(TICK, move || weak.upgrade().is_some_and(|pc| pc.tick()));
+        handle_loop.add_timer(tick_for(plane.twcc_period), move || weak.upgrade().is_some_and(|pc| pc.tick()));
         *lock(&pc.handle_loop) = Some(handle_loop);
         pc.refresh_routes();
         Ok(pc)
@@ -852,6 +866,11 @@ impl PeerConnection {
         };
         let Some(incoming) = rx.routes.incoming(&rx.buf[..len]) else { return };
         self.events.capture(PacketKind::Rtp, true, &rx.buf[..len]);
+        if rx.routes.ext.do_transport_wide_cc {
+            if let Ok(seq) = crate::rtp::extensions::transport_wide_cc(&rx.buf[..len], rx.routes.ext.transport_wide_cc) {
+                rx.twcc.record(seq, crate::utils::real_time().max(0) as u64);
+            }
+        }
         if incoming.learnt {
             // The send side addresses feedback (PLI, NACK) to this SSRC too.
             let learnt = RtpHeader::new(&rx.buf[..len]).map_or(0, |h| h.ssrc());
@@ -1117,6 +1136,14 @@ impl PeerConnection {
                     stats_due = Some(self.counters(rx));
                 }
             }
+            let twcc_due = if self.twcc_period == 1000 {
+                report
+            } else {
+                self.is_ready() && twcc_due(&mut rx.twcc_due_us, t.monotonic_us, self.twcc_period)
+            };
+            if twcc_due {
+                self.send_twcc_feedback(rx);
+            }
         }
         if let Some(reason) = failed {
             self.events.failed(reason);
@@ -1162,6 +1189,24 @@ impl PeerConnection {
                 agent.send(&rr[..n]);
             }
         }
+    }
+
+    /// The transport-wide CC feedback due (Janus' `janus_ice_outgoing_transport_wide_cc_feedback`):
+    /// from our SSRC of the first video medium we receive on whose peer SSRC is known,
+    /// about that SSRC. Without such a medium, arrivals wait for the next time.
+    fn send_twcc_feedback(&self, rx: &mut Receiving) {
+        if !rx.routes.ext.do_transport_wide_cc {
+            return;
+        }
+        let Some((ssrc, peer)) = twcc_media(&rx.routes) else { return };
+        let mut guard = lock(&self.tx);
+        let tx = &mut *guard;
+        let room = tx.buf.len() - RTCP_TRAILER_ROOM;
+        rx.twcc.feedback(|packets, count| {
+            if let Some(len) = crate::rtcp::twcc::build(&mut tx.buf[..room], ssrc, peer, count, packets) {
+                self.send_rtcp_locked(tx, len, SsrcFix { local: ssrc, remote: peer });
+            }
+        });
     }
 
     /// An SR per medium we sent on since the last one.
@@ -1306,6 +1351,38 @@ impl Drop for PeerConnection {
     fn drop(&mut self) {
         self.closed.store(true, Ordering::Release);
     }
+}
+
+/// Whether the feedback scheduled for `*due_us` is due at `now_us` (within half a tick: the
+/// timer runs at most every [`TICK`]); schedules the next one `period_ms` later, the first
+/// one a period after the first call.
+fn twcc_due(due_us: &mut i64, now_us: i64, period_ms: u32) -> bool {
+    let period_us = i64::from(period_ms) * 1000;
+    let slack_us = tick_for(period_ms).as_micros() as i64 / 2;
+    if *due_us == 0 {
+        *due_us = now_us + period_us;
+        return false;
+    }
+    if now_us + slack_us < *due_us {
+        return false;
+    }
+    // Keep the period on average, without a burst after a stall.
+    *due_us = (*due_us + period_us).max(now_us + period_us - slack_us);
+    true
+}
+
+/// Our SSRC and the peer's that transport-wide feedback goes with, as Janus picks them: the
+/// first video medium we receive on with a known peer SSRC (its first substream known),
+/// walking media in the order of Janus' table of media by mid.
+fn twcc_media(routes: &Routes) -> Option<(u32, u32)> {
+    let peer = |r: &super::packets::Route| r.ssrc_peer.iter().copied().find(|s| *s != 0).filter(|_| r.video && r.recv);
+    let mut eligible = routes.media.iter().filter_map(|r| Some((r.ssrc, peer(r)?)));
+    let first = eligible.next()?;
+    if eligible.next().is_none() {
+        return Some(first);
+    }
+    let mids: Vec<&str> = routes.media.iter().map(|r| r.mid.as_deref().unwrap_or_default()).collect();
+    crate::sys::glib::string_hash_table_order(&mids).into_iter().find_map(|i| Some((routes.media[i].ssrc, peer(&routes.media[i])?)))
 }
 
 /// `handle_info`'s `extensions`: the id of each extension negotiated, by URI, in Janus' order.

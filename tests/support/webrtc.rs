@@ -187,6 +187,10 @@ pub struct Peer {
     /// Open data channels: ours once str0m opened them, the gateway's once it did.
     channels: Vec<(ChannelId, String)>,
     data_received: Vec<ReceivedData>,
+    /// With [`Peer::with_raw_packets`]: the transport-wide CC feedback received, and the
+    /// transport-wide sequence number of each RTP packet sent (in order).
+    twcc_feedback: Vec<str0m::rtp::rtcp::Twcc>,
+    twcc_sent: Vec<u16>,
 }
 
 /// Largest datagram we read.
@@ -195,9 +199,26 @@ const DATAGRAM_MAX: usize = 2000;
 impl Peer {
     /// A peer with a UDP socket on `ip` (an ephemeral port) as its only, host, candidate.
     pub fn new(ip: IpAddr) -> Peer {
+        Peer::build(ip, false)
+    }
+
+    /// [`Peer::new`], keeping what str0m's raw packet events tell: the transport-wide CC
+    /// feedback received ([`Peer::twcc_feedback`]) and the transport-wide sequence numbers
+    /// sent ([`Peer::twcc_sent`]).
+    pub fn with_raw_packets(ip: IpAddr) -> Peer {
+        Peer::build(ip, true)
+    }
+
+    fn build(ip: IpAddr, raw_packets: bool) -> Peer {
         let socket = UdpSocket::bind(SocketAddr::new(ip, 0)).unwrap_or_else(|e| panic!("binding UDP on {ip}: {e}"));
         let local = socket.local_addr().expect("local address");
-        let mut rtc = Rtc::builder().set_rtp_mode(true).clear_codecs().enable_opus(true, false).enable_vp8(true).build(Instant::now());
+        let mut rtc = Rtc::builder()
+            .set_rtp_mode(true)
+            .enable_raw_packets(raw_packets)
+            .clear_codecs()
+            .enable_opus(true, false)
+            .enable_vp8(true)
+            .build(Instant::now());
         let candidate = Candidate::host(local, "udp").expect("a host candidate");
         rtc.add_local_candidate(candidate.clone());
         Peer {
@@ -214,7 +235,20 @@ impl Peer {
             buffer: vec![0; DATAGRAM_MAX],
             channels: Vec::new(),
             data_received: Vec::new(),
+            twcc_feedback: Vec::new(),
+            twcc_sent: Vec::new(),
         }
+    }
+
+    /// The transport-wide CC feedback received so far (with [`Peer::with_raw_packets`]).
+    pub fn twcc_feedback(&self) -> &[str0m::rtp::rtcp::Twcc] {
+        &self.twcc_feedback
+    }
+
+    /// The transport-wide sequence numbers of the RTP packets sent so far, in order (with
+    /// [`Peer::with_raw_packets`]).
+    pub fn twcc_sent(&self) -> &[u16] {
+        &self.twcc_sent
     }
 
     /// Our candidate as an `a=candidate` value (`candidate:...`), for a `trickle`.
@@ -473,6 +507,11 @@ impl Peer {
                     self.data_received.push(ReceivedData { label, binary: d.binary, data: d.data });
                 }
                 Output::Event(Event::Closed) => self.closed = true,
+                Output::Event(Event::RawPacket(raw)) => match *raw {
+                    str0m::rtp::RawPacket::RtcpRx(str0m::rtp::rtcp::Rtcp::Twcc(twcc)) => self.twcc_feedback.push(twcc),
+                    str0m::rtp::RawPacket::RtpTx(header, _) => self.twcc_sent.extend(header.ext_vals.transport_cc),
+                    _ => {}
+                },
                 Output::Event(Event::RtpPacket(packet)) => self.received.push(ReceivedRtp {
                     ssrc: *packet.header.ssrc,
                     pt: *packet.header.payload_type,
