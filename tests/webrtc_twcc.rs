@@ -1,7 +1,8 @@
 //! Transport-wide congestion control feedback: a str0m peer that negotiated `transport-cc`
 //! sends audio and video to the EchoTest and gets, every `twcc_period` ms (or with the RTCP
 //! reports when it is 1000), feedback (RTPFB FMT 15) from the gateway's video SSRC about its
-//! own, which str0m's parser reads as covering every packet it sent, with arrival times.
+//! own, which str0m's parser reads as covering every packet it sent, with arrival times,
+//! and the packets lost on the way as not received.
 //! Run against `/usr/bin/janus` and ours.
 
 mod support;
@@ -27,8 +28,9 @@ fn str_at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a str> {
 }
 
 /// `period`: the `twcc_period` to configure (`None`: the default, 200 ms); `feedbacks`:
-/// how many feedbacks the whole exchange may bring.
-fn twcc(binary: &Path, test: &str, period: Option<u32>, feedbacks: std::ops::RangeInclusive<usize>) {
+/// how many feedbacks the whole exchange may bring; `lose_every`: the peer's RTP datagrams
+/// are lost one in that many (see [`Peer::lose_rtp`]), which the feedback must report.
+fn twcc(binary: &Path, test: &str, period: Option<u32>, feedbacks: std::ops::RangeInclusive<usize>, lose_every: Option<u32>) {
     in_private_network(|net| {
         let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
         configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
@@ -54,6 +56,7 @@ fn twcc(binary: &Path, test: &str, period: Option<u32>, feedbacks: std::ops::Ran
         assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete\n{}", gateway.log_tail());
 
         let started = Instant::now();
+        peer.lose_rtp(lose_every);
         for i in 0..FRAMES {
             if i % 2 == 0 {
                 peer.send(Kind::Audio, &opus_payload(i), i == 0);
@@ -61,12 +64,18 @@ fn twcc(binary: &Path, test: &str, period: Option<u32>, feedbacks: std::ops::Ran
             peer.send(Kind::Video, &vp8_payload(i, i % 30 == 0), true);
             peer.run_for(FRAME_INTERVAL);
         }
+        // The last packets get through, so that the losses are all followed by a packet.
+        peer.lose_rtp(None);
+        peer.send(Kind::Video, &vp8_payload(FRAMES, false), true);
         let sending = started.elapsed();
         peer.run_for(DRAIN);
-        let wall_reference = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as u64 / 64_000 & 0x7f_ffff;
+        let wall_reference = (SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as u64 / 64_000) & 0x7f_ffff;
 
         let sent = peer.twcc_sent().to_vec();
-        assert_eq!(sent.len(), (FRAMES + FRAMES / 2) as usize, "str0m stamps every packet it sends");
+        // Lost video packets may be asked for again (NACK) and resent.
+        assert!(sent.len() > (FRAMES + FRAMES / 2) as usize, "str0m stamps every packet it sends");
+        let lost = peer.rtp_lost() as usize;
+        assert_eq!(lost > 0, lose_every.is_some());
         let fbs = peer.twcc_feedback().to_vec();
         assert!(feedbacks.contains(&fbs.len()), "{} feedbacks, expected {feedbacks:?}: {fbs:?}", fbs.len());
         let time_zero = Instant::now();
@@ -82,12 +91,16 @@ fn twcc(binary: &Path, test: &str, period: Option<u32>, feedbacks: std::ops::Ran
                 reported.entry(*seq).or_default().push(at);
             }
         }
-        let received: Vec<u64> = reported.iter().filter(|(_, r)| r.iter().any(Option::is_some)).map(|(s, _)| *s).collect();
+        // Every packet sent is reported once, received but for those lost.
+        let all: Vec<u64> = reported.keys().copied().collect();
         let expected: Vec<u64> = sent.iter().map(|s| u64::from(*s)).collect();
-        assert_eq!(received, expected, "every packet sent is reported received");
-        assert!(reported.values().all(|r| r.len() == 1 && r[0].is_some()), "each once, none lost: {reported:?}");
+        assert_eq!(all, expected, "every packet sent is reported");
+        assert!(reported.values().all(|r| r.len() == 1), "each once: {reported:?}");
+        let not_received = reported.values().filter(|r| r[0].is_none()).count();
+        assert_eq!(not_received, lost, "{reported:?}");
         // The arrival times span what was sent.
         let times: Vec<Instant> = reported.values().filter_map(|r| r[0]).collect();
+        assert_eq!(times.len(), sent.len() - lost);
         let span = *times.last().unwrap() - times[0];
         assert!(span + Duration::from_millis(300) > sending && span < sending + Duration::from_millis(300), "{span:?} vs {sending:?}");
 
@@ -98,20 +111,30 @@ fn twcc(binary: &Path, test: &str, period: Option<u32>, feedbacks: std::ops::Ran
 
 #[test]
 fn twcc_reference_janus() {
-    twcc(Path::new(REFERENCE_BINARY), "webrtc-twcc-reference", None, 12..=30);
+    twcc(Path::new(REFERENCE_BINARY), "webrtc-twcc-reference", None, 12..=30, None);
 }
 
 #[test]
 fn twcc_ours() {
-    twcc(&binary_under_test(), "webrtc-twcc-ours", None, 12..=30);
+    twcc(&binary_under_test(), "webrtc-twcc-ours", None, 12..=30, None);
 }
 
 #[test]
 fn twcc_with_the_reports_reference_janus() {
-    twcc(Path::new(REFERENCE_BINARY), "webrtc-twcc-1s-reference", Some(1000), 3..=6);
+    twcc(Path::new(REFERENCE_BINARY), "webrtc-twcc-1s-reference", Some(1000), 3..=6, None);
 }
 
 #[test]
 fn twcc_with_the_reports_ours() {
-    twcc(&binary_under_test(), "webrtc-twcc-1s-ours", Some(1000), 3..=6);
+    twcc(&binary_under_test(), "webrtc-twcc-1s-ours", Some(1000), 3..=6, None);
+}
+
+#[test]
+fn twcc_losses_reference_janus() {
+    twcc(Path::new(REFERENCE_BINARY), "webrtc-twcc-losses-reference", None, 12..=30, Some(7));
+}
+
+#[test]
+fn twcc_losses_ours() {
+    twcc(&binary_under_test(), "webrtc-twcc-losses-ours", None, 12..=30, Some(7));
 }

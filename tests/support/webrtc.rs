@@ -191,6 +191,11 @@ pub struct Peer {
     /// transport-wide sequence number of each RTP packet sent (in order).
     twcc_feedback: Vec<str0m::rtp::rtcp::Twcc>,
     twcc_sent: Vec<u16>,
+    /// With [`Peer::lose_rtp`]: every how many RTP datagrams one is not sent, and the
+    /// count of RTP datagrams so far and of those not sent.
+    lose_every: Option<u32>,
+    rtp_datagrams: u32,
+    rtp_lost: u32,
 }
 
 /// Largest datagram we read.
@@ -237,7 +242,22 @@ impl Peer {
             data_received: Vec::new(),
             twcc_feedback: Vec::new(),
             twcc_sent: Vec::new(),
+            lose_every: None,
+            rtp_datagrams: 0,
+            rtp_lost: 0,
         }
+    }
+
+    /// From now on, the last of every `every` RTP datagrams str0m sends is dropped (as if
+    /// lost on the way), whatever it carries (media, retransmission); `None`: none.
+    pub fn lose_rtp(&mut self, every: Option<u32>) {
+        self.lose_every = every;
+        self.rtp_datagrams = 0;
+    }
+
+    /// How many RTP datagrams [`Peer::lose_rtp`] dropped.
+    pub fn rtp_lost(&self) -> u32 {
+        self.rtp_lost
     }
 
     /// The transport-wide CC feedback received so far (with [`Peer::with_raw_packets`]).
@@ -496,6 +516,15 @@ impl Peer {
             match self.rtc.poll_output().expect("str0m output") {
                 Output::Timeout(at) => return at,
                 Output::Transmit(t) => {
+                    // RTP (RFC 7983: first byte 128..=191), not RTCP (RFC 5761: types 192..=223).
+                    let rtp = matches!(t.contents.first(), Some(128..=191)) && !matches!(t.contents.get(1), Some(192..=223));
+                    if let (Some(every), true) = (self.lose_every, rtp) {
+                        self.rtp_datagrams += 1;
+                        if self.rtp_datagrams % every == 0 {
+                            self.rtp_lost += 1;
+                            continue;
+                        }
+                    }
                     // A datagram the kernel refuses (the gateway's port gone) is like a lost one.
                     let _ = self.socket.send_to(&t.contents, t.destination);
                 }
