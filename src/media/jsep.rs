@@ -637,6 +637,7 @@ mod tests {
             dtls: Arc::new(DtlsSettings::new(&certificate, DtlsOptions::default()).unwrap()),
             sdp: SdpSettings { full_trickle, ..SdpSettings::default() },
             loops: EventLoops::new(1, false),
+            twcc_period: 200,
         }));
         f.send(r#"{"janus":"create","transaction":"c"}"#);
         f.send(r#"{"janus":"attach","plugin":"janus.plugin.echo","transaction":"a","session_id":1000}"#);

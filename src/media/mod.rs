@@ -25,6 +25,9 @@ pub struct MediaPlane {
     pub dtls: Arc<DtlsSettings>,
     pub sdp: SdpSettings,
     pub loops: EventLoops,
+    /// Milliseconds between transport-wide CC feedbacks (`twcc_period`; 1000: sent with
+    /// the RTCP reports).
+    pub twcc_period: u32,
 }
 
 /// A handle's PeerConnection slot, shared with the plugin glue so that the media callbacks

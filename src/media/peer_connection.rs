@@ -36,6 +36,7 @@ use crate::log::Level;
 use crate::rtcp::context::{Now, RtcpContext};
 use crate::rtcp::fix::{fix_ssrc, SsrcFix};
 use crate::rtcp::packet::REPORT_BLOCK_SIZE;
+use crate::rtcp::twcc::Recorder;
 use crate::rtp::header::RtpHeader;
 use crate::sdp::{DtlsRole as SdpDtlsRole, MediumKind, PeerConnection as SdpPeer, SdpSettings};
 use crate::srtp::{SrtpError, SrtpSession, RTCP_TRAILER_ROOM, RTP_TRAILER_ROOM};
@@ -46,8 +47,12 @@ const PACKET_ROOM: usize = 1500 + RTP_TRAILER_ROOM + RTCP_TRAILER_ROOM;
 const SR_LEN: usize = 28;
 const SDES_LEN: usize = 16;
 /// How often the loop timer runs: DTLS retransmissions, then once a second RTCP reports
-/// and the no-media check.
+/// and the no-media check; more often for a shorter `twcc_period` (down to 10 ms).
 const TICK: Duration = Duration::from_millis(50);
+
+fn tick_for(twcc_period_ms: u32) -> Duration {
+    TICK.min(Duration::from_millis(u64::from(twcc_period_ms.max(10))))
+}
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -192,6 +197,10 @@ struct Receiving {
     dtls_connected_us: i64,
     /// Seconds since the last media statistics event.
     stats_seconds: u32,
+    /// Transport-wide sequence numbers received since the last feedback, and when
+    /// (monotonic µs) the next feedback is due (0: not scheduled yet).
+    twcc: Recorder,
+    twcc_due_us: i64,
 }
 
 /// The senders' state.
@@ -229,6 +238,8 @@ pub struct PeerConnection {
     sdps: Mutex<(Option<String>, Option<String>)>,
     /// Data the plugin relays, for the loop thread.
     outbox: Mutex<Outbox>,
+    /// Milliseconds between transport-wide CC feedbacks (1000: with the RTCP reports).
+    twcc_period: u32,
 }
 
 /// Forwards the agent's events to the PeerConnection while it exists.
@@ -284,6 +295,8 @@ impl PeerConnection {
                 dtls_started_us: 0,
                 dtls_connected_us: 0,
                 stats_seconds: 0,
+                twcc: Recorder::default(),
+                twcc_due_us: 0,
             }),
             tx: Mutex::new(Sending {
                 srtp: None,
@@ -304,6 +317,7 @@ impl PeerConnection {
             full_trickle: plane.ice.full_trickle,
             sdps: Mutex::default(),
             outbox: Mutex::default(),
+            twcc_period: plane.twcc_period,
         });
         let handler = Arc::new(AgentHandler(Arc::downgrade(&pc)));
         let ice = match plane.ice.turn_rest_api.as_ref().and_then(|api| api.request(turn_user)) {
@@ -316,7 +330,7 @@ impl PeerConnection {
         let agent = IceAgent::new(&handle_loop, ice, got_offer, handler).map_err(|_| PeerConnectionError::Ice)?;
         let _ = pc.agent.set(agent);
         let weak = Arc::downgrade(&pc);
-        handle_loop.add_timer(TICK, move || weak.upgrade().is_some_and(|pc| pc.tick()));
+        handle_loop.add_timer(tick_for(plane.twcc_period), move || weak.upgrade().is_some_and(|pc| pc.tick()));
         *lock(&pc.handle_loop) = Some(handle_loop);
         pc.refresh_routes();
         Ok(pc)
@@ -927,6 +941,11 @@ impl PeerConnection {
             }
         };
         self.events.capture(PacketKind::Rtp, true, &rx.buf[..len]);
+        if rx.routes.ext.do_transport_wide_cc {
+            if let Ok(seq) = crate::rtp::extensions::transport_wide_cc(&rx.buf[..len], rx.routes.ext.transport_wide_cc) {
+                rx.twcc.record(seq, crate::utils::real_time().max(0) as u64);
+            }
+        }
         let packet = if incoming.rtx {
             // An RFC 4588 retransmission (of a packet we NACKed): back to the original.
             let r = &rx.routes.media[incoming.route];
@@ -1157,7 +1176,8 @@ impl PeerConnection {
         }
         let t = now();
         let mut failed = None;
-            let mut media_changes: Vec<(String, bool)> = Vec::new();
+        let mut report = false;
+        let mut media_changes: Vec<(String, bool)> = Vec::new();
         let mut deliveries = Vec::new();
         let mut stats_due = None;
         let mut slow_links = Vec::new();
@@ -1176,6 +1196,7 @@ impl PeerConnection {
             }
             if self.is_ready() && t.monotonic_us - rx.last_report_us >= 1_000_000 {
                 rx.last_report_us = t.monotonic_us;
+                report = true;
                 let timer = i64::from(self.events.no_media_timer());
                 for (i, stream) in rx.streams.iter_mut().enumerate() {
                     if timer > 0 && stream.receiving && t.monotonic_us - stream.last_packet_us >= timer * 1_000_000 {
@@ -1199,6 +1220,14 @@ impl PeerConnection {
                     rx.stats_seconds = 0;
                     stats_due = Some(self.counters(rx));
                 }
+            }
+            let twcc_due = if self.twcc_period == 1000 {
+                report
+            } else {
+                self.is_ready() && twcc_due(&mut rx.twcc_due_us, t.monotonic_us, self.twcc_period)
+            };
+            if twcc_due {
+                self.send_twcc_feedback(rx);
             }
         }
         if let Some(reason) = failed {
@@ -1242,6 +1271,24 @@ impl PeerConnection {
                 agent.send(&rr[..n]);
             }
         }
+    }
+
+    /// The transport-wide CC feedback due (Janus' `janus_ice_outgoing_transport_wide_cc_feedback`):
+    /// from our SSRC of the first video medium we receive on whose peer SSRC is known,
+    /// about that SSRC. Without such a medium, arrivals wait for the next time.
+    fn send_twcc_feedback(&self, rx: &mut Receiving) {
+        if !rx.routes.ext.do_transport_wide_cc {
+            return;
+        }
+        let Some((ssrc, peer)) = twcc_media(&rx.routes) else { return };
+        let mut guard = lock(&self.tx);
+        let tx = &mut *guard;
+        let room = tx.buf.len() - RTCP_TRAILER_ROOM;
+        rx.twcc.feedback(|packets, count| {
+            if let Some(len) = crate::rtcp::twcc::build(&mut tx.buf[..room], ssrc, peer, count, packets) {
+                self.send_rtcp_locked(tx, len, SsrcFix { local: ssrc, remote: peer });
+            }
+        });
     }
 
     /// An SR (with an SDES CNAME, as a compound must have) per medium we sent on since the
@@ -1412,6 +1459,38 @@ impl Drop for PeerConnection {
     fn drop(&mut self) {
         self.closed.store(true, Ordering::Release);
     }
+}
+
+/// Whether the feedback scheduled for `*due_us` is due at `now_us` (within half a tick: the
+/// timer runs at most every [`TICK`]); schedules the next one `period_ms` later, the first
+/// one a period after the first call.
+fn twcc_due(due_us: &mut i64, now_us: i64, period_ms: u32) -> bool {
+    let period_us = i64::from(period_ms) * 1000;
+    let slack_us = tick_for(period_ms).as_micros() as i64 / 2;
+    if *due_us == 0 {
+        *due_us = now_us + period_us;
+        return false;
+    }
+    if now_us + slack_us < *due_us {
+        return false;
+    }
+    // Keep the period on average, without a burst after a stall.
+    *due_us = (*due_us + period_us).max(now_us + period_us - slack_us);
+    true
+}
+
+/// Our SSRC and the peer's that transport-wide feedback goes with, as Janus picks them: the
+/// first video medium we receive on with a known peer SSRC (its first substream known),
+/// walking media in the order of Janus' table of media by mid.
+fn twcc_media(routes: &Routes) -> Option<(u32, u32)> {
+    let peer = |r: &super::packets::Route| r.ssrc_peer.iter().copied().find(|s| *s != 0).filter(|_| r.video && r.recv);
+    let mut eligible = routes.media.iter().filter_map(|r| Some((r.ssrc, peer(r)?)));
+    let first = eligible.next()?;
+    if eligible.next().is_none() {
+        return Some(first);
+    }
+    let mids: Vec<&str> = routes.media.iter().map(|r| r.mid.as_deref().unwrap_or_default()).collect();
+    crate::sys::glib::string_hash_table_order(&mids).into_iter().find_map(|i| Some((routes.media[i].ssrc, peer(&routes.media[i])?)))
 }
 
 /// `handle_info`'s `extensions`: the id of each extension negotiated, by URI, in Janus' order.

@@ -192,6 +192,15 @@ pub struct Peer {
     /// How many of the next SRTP packets str0m produces go to `withheld` instead of the wire.
     to_withhold: usize,
     withheld: Vec<Vec<u8>>,
+    /// With [`Peer::with_raw_packets`]: the transport-wide CC feedback received, and the
+    /// transport-wide sequence number of each RTP packet sent (in order).
+    twcc_feedback: Vec<str0m::rtp::rtcp::Twcc>,
+    twcc_sent: Vec<u16>,
+    /// With [`Peer::lose_rtp`]: every how many RTP datagrams one is not sent, and the
+    /// count of RTP datagrams so far and of those not sent.
+    lose_every: Option<u32>,
+    rtp_datagrams: u32,
+    rtp_lost: u32,
 }
 
 /// Largest datagram we read.
@@ -200,9 +209,26 @@ const DATAGRAM_MAX: usize = 2000;
 impl Peer {
     /// A peer with a UDP socket on `ip` (an ephemeral port) as its only, host, candidate.
     pub fn new(ip: IpAddr) -> Peer {
+        Peer::build(ip, false)
+    }
+
+    /// [`Peer::new`], keeping what str0m's raw packet events tell: the transport-wide CC
+    /// feedback received ([`Peer::twcc_feedback`]) and the transport-wide sequence numbers
+    /// sent ([`Peer::twcc_sent`]).
+    pub fn with_raw_packets(ip: IpAddr) -> Peer {
+        Peer::build(ip, true)
+    }
+
+    fn build(ip: IpAddr, raw_packets: bool) -> Peer {
         let socket = UdpSocket::bind(SocketAddr::new(ip, 0)).unwrap_or_else(|e| panic!("binding UDP on {ip}: {e}"));
         let local = socket.local_addr().expect("local address");
-        let mut rtc = Rtc::builder().set_rtp_mode(true).clear_codecs().enable_opus(true, false).enable_vp8(true).build(Instant::now());
+        let mut rtc = Rtc::builder()
+            .set_rtp_mode(true)
+            .enable_raw_packets(raw_packets)
+            .clear_codecs()
+            .enable_opus(true, false)
+            .enable_vp8(true)
+            .build(Instant::now());
         let candidate = Candidate::host(local, "udp").expect("a host candidate");
         rtc.add_local_candidate(candidate.clone());
         Peer {
@@ -222,7 +248,35 @@ impl Peer {
             remote: None,
             to_withhold: 0,
             withheld: Vec::new(),
+            twcc_feedback: Vec::new(),
+            twcc_sent: Vec::new(),
+            lose_every: None,
+            rtp_datagrams: 0,
+            rtp_lost: 0,
         }
+    }
+
+    /// From now on, the last of every `every` RTP datagrams str0m sends is dropped (as if
+    /// lost on the way), whatever it carries (media, retransmission); `None`: none.
+    pub fn lose_rtp(&mut self, every: Option<u32>) {
+        self.lose_every = every;
+        self.rtp_datagrams = 0;
+    }
+
+    /// How many RTP datagrams [`Peer::lose_rtp`] dropped.
+    pub fn rtp_lost(&self) -> u32 {
+        self.rtp_lost
+    }
+
+    /// The transport-wide CC feedback received so far (with [`Peer::with_raw_packets`]).
+    pub fn twcc_feedback(&self) -> &[str0m::rtp::rtcp::Twcc] {
+        &self.twcc_feedback
+    }
+
+    /// The transport-wide sequence numbers of the RTP packets sent so far, in order (with
+    /// [`Peer::with_raw_packets`]).
+    pub fn twcc_sent(&self) -> &[u16] {
+        &self.twcc_sent
     }
 
     /// Our candidate as an `a=candidate` value (`candidate:...`), for a `trickle`.
@@ -496,6 +550,15 @@ impl Peer {
             match self.rtc.poll_output().expect("str0m output") {
                 Output::Timeout(at) => return at,
                 Output::Transmit(t) => {
+                    // RTP (RFC 7983: first byte 128..=191), not RTCP (RFC 5761: types 192..=223).
+                    let rtp = matches!(t.contents.first(), Some(128..=191)) && !matches!(t.contents.get(1), Some(192..=223));
+                    if let (Some(every), true) = (self.lose_every, rtp) {
+                        self.rtp_datagrams += 1;
+                        if self.rtp_datagrams % every == 0 {
+                            self.rtp_lost += 1;
+                            continue;
+                        }
+                    }
                     // A datagram the kernel refuses (the gateway's port gone) is like a lost one.
                     self.remote = Some(t.destination);
                     // RTP, not RTCP (RFC 5761: payload types 192-223 are RTCP's).
@@ -515,6 +578,11 @@ impl Peer {
                     self.data_received.push(ReceivedData { label, binary: d.binary, data: d.data });
                 }
                 Output::Event(Event::Closed) => self.closed = true,
+                Output::Event(Event::RawPacket(raw)) => match *raw {
+                    str0m::rtp::RawPacket::RtcpRx(str0m::rtp::rtcp::Rtcp::Twcc(twcc)) => self.twcc_feedback.push(twcc),
+                    str0m::rtp::RawPacket::RtpTx(header, _) => self.twcc_sent.extend(header.ext_vals.transport_cc),
+                    _ => {}
+                },
                 Output::Event(Event::RtpPacket(packet)) => self.received.push(ReceivedRtp {
                     ssrc: *packet.header.ssrc,
                     pt: *packet.header.payload_type,

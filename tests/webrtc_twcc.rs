@@ -1,0 +1,140 @@
+//! Transport-wide congestion control feedback: a str0m peer that negotiated `transport-cc`
+//! sends audio and video to the EchoTest and gets, every `twcc_period` ms (or with the RTCP
+//! reports when it is 1000), feedback (RTPFB FMT 15) from the gateway's video SSRC about its
+//! own, which str0m's parser reads as covering every packet it sent, with arrival times,
+//! and the packets lost on the way as not received.
+//! Run against `/usr/bin/janus` and ours.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use janus::json::Json;
+use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
+use support::webrtc::{in_private_network, opus_payload, sdp_ssrc, vp8_payload, Kind, Peer, GATEWAY_INTERFACE};
+
+const WAIT: Duration = Duration::from_secs(10);
+/// What the peer sends: a video frame every 30 ms for 3 s, audio every other frame.
+const FRAMES: u32 = 100;
+const FRAME_INTERVAL: Duration = Duration::from_millis(30);
+/// After sending, long enough for the last feedback even with a 1 s period.
+const DRAIN: Duration = Duration::from_millis(1600);
+const TRANSPORT_CC: &str = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+
+fn str_at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a str> {
+    path.iter().try_fold(value, |v, key| v.get(key)).and_then(Json::as_str)
+}
+
+/// `period`: the `twcc_period` to configure (`None`: the default, 200 ms); `feedbacks`:
+/// how many feedbacks the whole exchange may bring; `lose_every`: the peer's RTP datagrams
+/// are lost one in that many (see [`Peer::lose_rtp`]), which the feedback must report.
+fn twcc(binary: &Path, test: &str, period: Option<u32>, feedbacks: std::ops::RangeInclusive<usize>, lose_every: Option<u32>) {
+    in_private_network(|net| {
+        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
+        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
+        if let Some(ms) = period {
+            configs.set_item("media", "twcc_period", &ms.to_string());
+        }
+        let gateway = Gateway::start(binary, &configs);
+        let session = gateway.create_session();
+        let handle = session.attach("janus.plugin.echotest");
+        let mut peer = Peer::with_raw_packets(net.peer_ip.into());
+        let offer = peer.create_offer(true, true);
+        assert!(offer.contains(TRANSPORT_CC), "str0m offers transport-cc:\n{offer}");
+        handle.message_with_jsep(r#"{"audio":true,"video":true}"#, "offer", &offer);
+        handle.trickle(Some((&peer.first_mid(), &peer.candidate_attribute())));
+        handle.trickle(None);
+        let events = session.events_until(WAIT, |events| events.iter().any(|e| e.get("jsep").is_some()));
+        let answer = str_at(events.last().unwrap(), &["jsep", "sdp"]).expect("an answer").to_string();
+        assert!(answer.contains(TRANSPORT_CC), "the EchoTest answers transport-cc:\n{answer}");
+        let video_mid = peer.mid(Kind::Video).unwrap();
+        let ours = sdp_ssrc(&offer, &video_mid).expect("str0m announces its video SSRC");
+        let gateways = sdp_ssrc(&answer, &video_mid).expect("the answer has a video SSRC");
+        peer.accept_answer(&answer);
+        assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete\n{}", gateway.log_tail());
+
+        let started = Instant::now();
+        peer.lose_rtp(lose_every);
+        for i in 0..FRAMES {
+            if i % 2 == 0 {
+                peer.send(Kind::Audio, &opus_payload(i), i == 0);
+            }
+            peer.send(Kind::Video, &vp8_payload(i, i % 30 == 0), true);
+            peer.run_for(FRAME_INTERVAL);
+        }
+        // The last packets get through, so that the losses are all followed by a packet.
+        peer.lose_rtp(None);
+        peer.send(Kind::Video, &vp8_payload(FRAMES, false), true);
+        let sending = started.elapsed();
+        peer.run_for(DRAIN);
+        let wall_reference = (SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as u64 / 64_000) & 0x7f_ffff;
+
+        let sent = peer.twcc_sent().to_vec();
+        // Lost video packets may be asked for again (NACK) and resent.
+        assert!(sent.len() > (FRAMES + FRAMES / 2) as usize, "str0m stamps every packet it sends");
+        let lost = peer.rtp_lost() as usize;
+        assert_eq!(lost > 0, lose_every.is_some());
+        let fbs = peer.twcc_feedback().to_vec();
+        assert!(feedbacks.contains(&fbs.len()), "{} feedbacks, expected {feedbacks:?}: {fbs:?}", fbs.len());
+        let time_zero = Instant::now();
+        // Per sequence number: whether reported received, and when (one clock for all).
+        let mut reported: BTreeMap<u64, Vec<Option<Instant>>> = BTreeMap::new();
+        for (i, fb) in fbs.iter().enumerate() {
+            assert_eq!(fb.feedback_count, i as u8, "feedback packet counts go up by one: {fbs:?}");
+            assert_eq!((*fb.sender_ssrc, *fb.ssrc), (gateways, ours), "from the gateway's video SSRC about ours: {fb:?}");
+            // Janus' reference time is the wall clock, in 64 ms units, on 23 bits.
+            let age = wall_reference.wrapping_sub(u64::from(fb.reference_time)) & 0x7f_ffff;
+            assert!(age < 100, "reference time {} vs now {wall_reference}", fb.reference_time);
+            for (seq, _, at) in fb.clone().into_iter(time_zero, 0u64.into()) {
+                reported.entry(*seq).or_default().push(at);
+            }
+        }
+        // Every packet sent is reported once, received but for those lost.
+        let all: Vec<u64> = reported.keys().copied().collect();
+        let expected: Vec<u64> = sent.iter().map(|s| u64::from(*s)).collect();
+        assert_eq!(all, expected, "every packet sent is reported");
+        assert!(reported.values().all(|r| r.len() == 1), "each once: {reported:?}");
+        let not_received = reported.values().filter(|r| r[0].is_none()).count();
+        assert_eq!(not_received, lost, "{reported:?}");
+        // The arrival times span what was sent.
+        let times: Vec<Instant> = reported.values().filter_map(|r| r[0]).collect();
+        assert_eq!(times.len(), sent.len() - lost);
+        let span = *times.last().unwrap() - times[0];
+        assert!(span + Duration::from_millis(300) > sending && span < sending + Duration::from_millis(300), "{span:?} vs {sending:?}");
+
+        session.destroy();
+        assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
+    });
+}
+
+#[test]
+fn twcc_reference_janus() {
+    twcc(Path::new(REFERENCE_BINARY), "webrtc-twcc-reference", None, 12..=30, None);
+}
+
+#[test]
+fn twcc_ours() {
+    twcc(&binary_under_test(), "webrtc-twcc-ours", None, 12..=30, None);
+}
+
+#[test]
+fn twcc_with_the_reports_reference_janus() {
+    twcc(Path::new(REFERENCE_BINARY), "webrtc-twcc-1s-reference", Some(1000), 3..=6, None);
+}
+
+#[test]
+fn twcc_with_the_reports_ours() {
+    twcc(&binary_under_test(), "webrtc-twcc-1s-ours", Some(1000), 3..=6, None);
+}
+
+#[test]
+fn twcc_losses_reference_janus() {
+    twcc(Path::new(REFERENCE_BINARY), "webrtc-twcc-losses-reference", None, 12..=30, Some(7));
+}
+
+#[test]
+fn twcc_losses_ours() {
+    twcc(&binary_under_test(), "webrtc-twcc-losses-ours", None, 12..=30, Some(7));
+}
