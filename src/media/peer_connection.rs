@@ -1589,3 +1589,62 @@ fn medium_summary(m: &crate::sdp::Medium, stats: &MediumStats<'_>, nack_queue_ms
     o.set("stats", stats.stats_summary());
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::packets::Route;
+
+    #[test]
+    fn the_tick_follows_short_twcc_periods() {
+        assert_eq!(tick_for(200), TICK);
+        assert_eq!(tick_for(20), Duration::from_millis(20));
+        assert_eq!(tick_for(1), Duration::from_millis(10), "10 ms at least");
+    }
+
+    #[test]
+    fn twcc_feedback_keeps_its_period_without_bursts() {
+        let mut due = 0;
+        assert!(!twcc_due(&mut due, 1_000_000, 200), "the first one a period after the start");
+        assert_eq!(due, 1_200_000);
+        assert!(!twcc_due(&mut due, 1_150_000, 200));
+        assert!(twcc_due(&mut due, 1_180_000, 200), "within half a tick of the deadline");
+        assert_eq!(due, 1_400_000);
+        // After a stall of a second: one feedback, then the period again.
+        assert!(twcc_due(&mut due, 2_500_000, 200));
+        assert!(!twcc_due(&mut due, 2_550_000, 200));
+        assert!(due >= 2_650_000 && due <= 2_700_000, "{due}");
+    }
+
+    #[test]
+    fn twcc_is_about_the_first_video_medium_received_with_a_known_ssrc() {
+        let route = |mid: &str, video: bool, recv: bool, ssrc: u32, peer: u32| Route {
+            mid: Some(mid.into()),
+            video,
+            recv,
+            ssrc,
+            ssrc_peer: [peer, 0, 0],
+            ..Route::default()
+        };
+        let mut routes = Routes { media: vec![route("0", false, true, 1, 11), route("1", true, true, 2, 0)], ..Routes::default() };
+        assert_eq!(twcc_media(&routes), None, "no video SSRC known yet");
+        routes.media[1].ssrc_peer[2] = 22;
+        assert_eq!(twcc_media(&routes), Some((2, 22)), "any layer's SSRC");
+        routes.media.push(route("2", true, false, 3, 33));
+        assert_eq!(twcc_media(&routes), Some((2, 22)), "a medium we do not receive on does not count");
+    }
+
+    #[test]
+    fn extensions_are_listed_by_uri_in_janus_order() {
+        let ids = crate::sdp::ExtensionIds { mid: 4, transport_wide_cc: 3, audio_level: 1, ..Default::default() };
+        let keys: Vec<String> = extensions_summary(&ids).iter().map(|(k, _)| k.to_string()).collect();
+        assert_eq!(
+            keys,
+            [
+                crate::rtp::extensions::EXTMAP_MID,
+                crate::rtp::extensions::EXTMAP_TRANSPORT_WIDE_CC,
+                crate::rtp::extensions::EXTMAP_AUDIO_LEVEL
+            ]
+        );
+    }
+}
