@@ -1613,7 +1613,7 @@ mod tests {
         // After a stall of a second: one feedback, then the period again.
         assert!(twcc_due(&mut due, 2_500_000, 200));
         assert!(!twcc_due(&mut due, 2_550_000, 200));
-        assert!(due >= 2_650_000 && due <= 2_700_000, "{due}");
+        assert!((2_650_000..=2_700_000).contains(&due), "{due}");
     }
 
     #[test]
