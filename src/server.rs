@@ -341,6 +341,10 @@ fn start_media_plane(config: &Config, info: &StaticInfo, turn_rest_api: Option<T
         dscp: info.dscp.clamp(0, 63) as u8,
         ..IceSettings::default()
     };
+    janus_log!(Level::Info, "Crypto: OpenSSL >= 1.1.0\n");
+    if get("certificates", "cert_pem").is_none() && get("certificates", "cert_key").is_none() {
+        janus_log!(Level::Info, "No cert/key specified, autogenerating some...\n");
+    }
     let certificate = DtlsCertificate::from_settings(
         get("certificates", "cert_pem").as_deref().map(std::path::Path::new),
         get("certificates", "cert_key").as_deref().map(std::path::Path::new),
@@ -361,7 +365,12 @@ fn start_media_plane(config: &Config, info: &StaticInfo, turn_rest_api: Option<T
     if let Some(t) = get("media", "dtls_timeout").map(|v| atoi(&v)).filter(|t| *t > 0) {
         options.timeout = std::time::Duration::from_millis(t as u64);
     }
+    let accept_selfsigned = options.accept_selfsigned;
     let dtls = DtlsSettings::new(&certificate, options).map_err(|e| format!("{e:?}"))?;
+    janus_log!(Level::Info, "Fingerprint of our certificate: {}\n", dtls.local_fingerprint());
+    if !accept_selfsigned {
+        janus_log!(Level::Warn, "WebRTC PeerConnections with self-signed certificates will NOT be accepted\n");
+    }
     let sdp = crate::sdp::SdpSettings {
         webrtc_encryption: !flag("general", "no_webrtc_encryption"),
         ipv6: info.ipv6,
@@ -426,6 +435,29 @@ fn public_ips_in_janus_order(added: &[String]) -> Vec<String> {
     let keys: Vec<&str> = added.iter().map(String::as_str).collect();
     let order = crate::sys::glib::string_hash_table_order(&keys);
     order.into_iter().rev().map(|i| added[i].clone()).collect()
+}
+
+/// What `janus_ice_init` says of the ICE settings.
+fn log_ice_init(info: &StaticInfo) {
+    let on = |b: bool| if b { "enabled" } else { "disabled" };
+    janus_log!(
+        Level::Info,
+        "Initializing ICE stuff ({} mode, ICE-TCP candidates {}, {}-trickle, IPv6 support {})\n",
+        if info.ice_lite { "Lite" } else { "Full" },
+        on(info.ice_tcp),
+        if info.full_trickle { "full" } else { "half" },
+        on(info.ipv6)
+    );
+    if info.ice_tcp && !info.ice_lite {
+        janus_log!(Level::Warn, "You may experience problems when having ICE-TCP enabled without having ICE Lite enabled too in libnice\n");
+    }
+    let (min, max) = info.rtp_port_range;
+    if min > 0 || max > 0 {
+        janus_log!(Level::Info, "ICE port range: {}-{}\n", min, max);
+    }
+    if !info.mdns_enabled {
+        janus_log!(Level::Warn, "mDNS resolution disabled, .local candidates will be ignored\n");
+    }
 }
 
 /// The STUN, TURN and TURN REST API servers of the `nat` settings, taken as Janus takes
@@ -847,6 +879,7 @@ pub fn run(options: Options) -> i32 {
         ..StaticInfo::default()
     };
     let (no_media_timer, slowlink_threshold) = read_media_settings(&config, &mut info);
+    log_ice_init(&info);
     let Ok(turn_rest_api) = set_ice_servers(&config, &mut info) else {
         return fail(daemon_child, 1);
     };
@@ -1034,6 +1067,8 @@ pub fn run(options: Options) -> i32 {
             }
         }
     }
+    janus_log!(Level::Info, "Freeing crypto resources...\n");
+    janus_log!(Level::Info, "De-initializing SCTP...\n");
     janus_log!(Level::Info, "Closing plugins:\n");
     for p in &plugins {
         p.destroy();
