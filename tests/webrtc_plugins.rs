@@ -463,15 +463,18 @@ fn recordplay(binary: &Path, test: &str) {
         recorder.run_for(Duration::from_millis(300));
         let reply = handle.message(r#"{"request":"stop"}"#);
         assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
-        let stopped = wait_event(&session, |e| data(e).and_then(|d| str_at(d, &["result", "status"])) == Some("stopped"));
+        // `stopped` (the request's answer) and `done` (pushed from hangup_media, when the
+        // plugin completes the recording: its .nfo, its offer) come from different threads of
+        // the plugin, in either order; until `done`, `play` finds no such recording.
+        let is_stopped = |e: &Json| data(e).and_then(|d| str_at(d, &["result", "status"])) == Some("stopped");
+        let is_done = |e: &Json| data(e).and_then(|d| str_at(d, &["result"])) == Some("done");
+        let events = session.events_until(WAIT, |events| events.iter().any(is_stopped) && events.iter().any(is_done));
+        let stopped = events.into_iter().find(is_stopped).expect("checked by events_until");
         assert_eq!(data(&stopped).and_then(|d| at(d, &["result", "id"])).and_then(Json::as_i64), Some(id), "{stopped:?}");
 
         let player_session = gateway.create_ws_session();
         let player_handle = player_session.attach("janus.plugin.recordplay");
         let mut player = Peer::new(net.peer_ip.into());
-        // The plugin completes a recording (its .nfo, its offer) in hangup_media, after it
-        // pushed `done`, on the core's thread: until then `play` finds no such recording.
-        wait_event(&session, |e| data(e).and_then(|d| str_at(d, &["result"])) == Some("done"));
         let deadline = Instant::now() + WAIT;
         let preparing = loop {
             let reply = player_handle.message(&format!(r#"{{"request":"play","id":{id}}}"#));
