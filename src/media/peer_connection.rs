@@ -195,12 +195,34 @@ struct Receiving {
     /// When (monotonic µs) the DTLS handshake started and completed, 0 before.
     dtls_started_us: i64,
     dtls_connected_us: i64,
-    /// Seconds since the last media statistics event.
+    /// Seconds since the last media statistics event, and since the last SRTP errors summary.
     stats_seconds: u32,
+    srtp_summary_seconds: u32,
     /// Transport-wide sequence numbers received since the last feedback, and when
     /// (monotonic µs) the next feedback is due (0: not scheduled yet).
     twcc: Recorder,
     twcc_due_us: i64,
+}
+
+/// SRTP/SRTCP protection failures, summarised every two seconds as Janus does.
+#[derive(Default)]
+struct SrtpErrors {
+    count: u32,
+    last: Option<SrtpError>,
+}
+
+impl SrtpErrors {
+    /// The protected length, or `None` after counting the failure.
+    fn count(&mut self, protected: Result<usize, SrtpError>) -> Option<usize> {
+        match protected {
+            Ok(n) => Some(n),
+            Err(e) => {
+                self.count = self.count.saturating_add(1);
+                self.last = Some(e);
+                None
+            }
+        }
+    }
 }
 
 /// The senders' state.
@@ -212,6 +234,7 @@ struct Sending {
     buf: Box<[u8; PACKET_ROOM]>,
     /// The last REMB bitrate we asked the peer for.
     remb_bitrate: u32,
+    srtp_errors: SrtpErrors,
 }
 
 pub struct PeerConnection {
@@ -295,6 +318,7 @@ impl PeerConnection {
                 dtls_started_us: 0,
                 dtls_connected_us: 0,
                 stats_seconds: 0,
+                srtp_summary_seconds: 0,
                 twcc: Recorder::default(),
                 twcc_due_us: 0,
             }),
@@ -305,6 +329,7 @@ impl PeerConnection {
                 twcc_seq: 0,
                 buf: Box::new([0; PACKET_ROOM]),
                 remb_bitrate: 0,
+                srtp_errors: SrtpErrors::default(),
             }),
             candidates_added: AtomicU32::new(0),
             ice_started: AtomicBool::new(false),
@@ -1069,7 +1094,7 @@ impl PeerConnection {
                 let room = tx.buf.len() - RTP_TRAILER_ROOM;
                 let Some(len) = wrap_rtx(packet, *rtx_pt as u8, route.ssrc_rtx, stream.rtx_seq, &mut tx.buf[..room]) else { continue };
                 self.events.capture(PacketKind::Rtp, false, &tx.buf[..len]);
-                if let Ok(n) = transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtp) {
+                if let Some(n) = tx.srtp_errors.count(transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtp)) {
                     agent.send(&tx.buf[..n]);
                 }
             }
@@ -1214,6 +1239,15 @@ impl PeerConnection {
                     s.traffic.expire(t.monotonic_us);
                 }
                 self.check_slow_links(rx, &mut slow_links);
+                rx.srtp_summary_seconds += 1;
+                if rx.srtp_summary_seconds >= 2 {
+                    rx.srtp_summary_seconds = 0;
+                    let mut tx = lock(&self.tx);
+                    if let Some(last) = tx.srtp_errors.last.take() {
+                        let count = std::mem::take(&mut tx.srtp_errors.count);
+                        janus_log!(Level::Err, "[{}] Got {} SRTP/SRTCP errors in the last few seconds (last error: {})\n", self.handle_id, count, last);
+                    }
+                }
                 let period = self.events.stats_period();
                 rx.stats_seconds = rx.stats_seconds.saturating_add(1);
                 if period > 0 && rx.stats_seconds >= period {
@@ -1265,9 +1299,10 @@ impl PeerConnection {
             block[..4].copy_from_slice(&peer.to_be_bytes());
             rr[8..8 + REPORT_BLOCK_SIZE].copy_from_slice(&block);
             // Everything we send goes through the one outbound session (one SRTCP index).
-            let mut tx = lock(&self.tx);
+            let mut guard = lock(&self.tx);
+            let tx = &mut *guard;
             self.events.capture(PacketKind::Rtcp, false, &rr[..8 + REPORT_BLOCK_SIZE]);
-            if let Ok(n) = transform(tx.srtp.as_mut(), self.encryption, &mut rr, 8 + REPORT_BLOCK_SIZE, SrtpSession::protect_rtcp) {
+            if let Some(n) = tx.srtp_errors.count(transform(tx.srtp.as_mut(), self.encryption, &mut rr, 8 + REPORT_BLOCK_SIZE, SrtpSession::protect_rtcp)) {
                 agent.send(&rr[..n]);
             }
         }
@@ -1326,7 +1361,7 @@ impl PeerConnection {
             sr[SR_LEN + 4..SR_LEN + 8].copy_from_slice(&tx.routes.media[i].ssrc.to_be_bytes());
             let len = SR_LEN + sdes;
             self.events.capture(PacketKind::Rtcp, false, &sr[..len]);
-            if let Ok(n) = transform(tx.srtp.as_mut(), self.encryption, &mut sr, len, SrtpSession::protect_rtcp) {
+            if let Some(n) = tx.srtp_errors.count(transform(tx.srtp.as_mut(), self.encryption, &mut sr, len, SrtpSession::protect_rtcp)) {
                 agent.send(&sr[..n]);
             }
         }
@@ -1366,7 +1401,7 @@ impl PeerConnection {
                 history.store(seq, &tx.buf[..len], crate::utils::monotonic_time(), true);
             }
         }
-        if let Ok(n) = transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtp) {
+        if let Some(n) = tx.srtp_errors.count(transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtp)) {
             agent.send(&tx.buf[..n]);
             let s = &mut tx.streams[i];
             s.packets = s.packets.wrapping_add(1);
@@ -1449,7 +1484,7 @@ impl PeerConnection {
             return;
         }
         self.events.capture(PacketKind::Rtcp, false, &tx.buf[..len]);
-        if let Ok(n) = transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtcp) {
+        if let Some(n) = tx.srtp_errors.count(transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtcp)) {
             agent.send(&tx.buf[..n]);
         }
     }
@@ -1594,6 +1629,15 @@ fn medium_summary(m: &crate::sdp::Medium, stats: &MediumStats<'_>, nack_queue_ms
 mod tests {
     use super::*;
     use crate::media::packets::Route;
+
+    #[test]
+    fn srtp_protect_failures_are_counted_for_the_summary() {
+        let mut errors = SrtpErrors::default();
+        assert_eq!(errors.count(Ok(12)), Some(12));
+        assert_eq!(errors.count(Err(SrtpError::FAIL)), None);
+        assert_eq!(errors.count(Err(SrtpError::FAIL)), None);
+        assert_eq!((errors.count, errors.last), (2, Some(SrtpError::FAIL)));
+    }
 
     #[test]
     fn the_tick_follows_short_twcc_periods() {
