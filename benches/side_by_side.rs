@@ -27,16 +27,17 @@ use support::gateway::{ConfigsFolder, Gateway, Handle, Session, REFERENCE_BINARY
 use support::webrtc::{in_private_network, is_rtp, run_peers_until, vp8_payload, Kind, Peer, PrivateNetwork, GATEWAY_INTERFACE};
 
 /// EchoTest: packets sent per round, and their rate.
-const ECHO_PACKETS: u32 = 10_000;
+const ECHO_PACKETS: u32 = 5_000;
 const ECHO_RATE: u32 = 4_000;
 /// VideoRoom: subscribers of the one publisher, packets it sends per round, and their rate.
 const SUBSCRIBERS: usize = 10;
-const FANOUT_PACKETS: u32 = 2_500;
+const FANOUT_PACKETS: u32 = 1_250;
 const FANOUT_RATE: u32 = 1_000;
 /// CPU rounds: in each, every gateway in turn runs the EchoTest then the VideoRoom, so
 /// that a change of the machine's load hits both alike (which goes first alternates); the
-/// table takes the median round.
-const ROUNDS: usize = 5;
+/// table takes the median round, and the range of the rounds' ratios (ours/Janus, one
+/// round of each, next to each other in time) shows how much the machine's load moved them.
+const ROUNDS: usize = 10;
 /// EchoTest PeerConnections kept up at once for the memory measure (each one's setup is
 /// also a latency sample).
 const PEER_CONNECTIONS: usize = 50;
@@ -158,9 +159,9 @@ fn start_gateway(binary: &Path, scratch: &str) -> Gateway {
 /// statistics, in nanoseconds, since /proc/<pid>/stat counts in 10 ms ticks; no thread
 /// starts or ends meanwhile.
 fn idle_cpu(gateway: &Gateway, peers: &mut [&mut Peer]) -> Duration {
-    let before = threads_cpu(gateway.pid());
+    let before = threads_cpu(gateway.pid()).0;
     support::webrtc::run_peers_for(peers, IDLE);
-    threads_cpu(gateway.pid()).saturating_sub(before).div_f64(IDLE.as_secs_f64())
+    threads_cpu(gateway.pid()).0.saturating_sub(before).div_f64(IDLE.as_secs_f64())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -411,9 +412,13 @@ fn pump(gateway: &Gateway, peers: &mut [Peer], sender: usize, receivers: &[usize
     let client_cpu = thread_cpu() - client_before;
     let dropped = udp_receive_buffer_errors() - dropped_before;
     let (threads_after, ticks_after) = (threads_cpu(pid), process_cpu(pid));
-    // The threads' own counters are precise but forget threads that ended meanwhile; the
-    // process' count keeps them, in 10 ms ticks: the larger is the right one.
-    let gateway_cpu = threads_after.saturating_sub(threads_before).max(ticks_after.saturating_sub(ticks_before));
+    // The threads' own counters are precise (ns) but only add up while the same threads
+    // live; otherwise the process' count (10 ms ticks, ended threads included).
+    let gateway_cpu = if threads_after.1 == threads_before.1 {
+        threads_after.0.saturating_sub(threads_before.0)
+    } else {
+        ticks_after.saturating_sub(ticks_before)
+    };
     for peer in peers.iter() {
         peer.socket().set_nonblocking(false).expect("blocking socket");
     }
@@ -454,15 +459,20 @@ fn process_cpu(pid: u32) -> Duration {
     Duration::from_secs_f64(ticks as f64 / per_second)
 }
 
-/// CPU time of process `pid`'s live threads, in nanoseconds (the first field of each
-/// thread's schedstat).
-fn threads_cpu(pid: u32) -> Duration {
-    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("/proc/<pid>/task");
-    let nanoseconds = tasks
-        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok())
-        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
-        .sum();
-    Duration::from_nanos(nanoseconds)
+/// CPU time of process `pid`'s live threads, counted in nanoseconds (the first field of
+/// each thread's schedstat), and which threads those are.
+fn threads_cpu(pid: u32) -> (Duration, Vec<String>) {
+    let mut threads = Vec::new();
+    let mut nanoseconds = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).expect("/proc/<pid>/task").flatten() {
+        let stat = std::fs::read_to_string(task.path().join("schedstat")).unwrap_or_default();
+        if let Some(ran) = stat.split_whitespace().next().and_then(|n| n.parse::<u64>().ok()) {
+            nanoseconds += ran;
+            threads.push(task.file_name().to_string_lossy().into_owned());
+        }
+    }
+    threads.sort();
+    (Duration::from_nanos(nanoseconds), threads)
 }
 
 /// Datagrams dropped so far in the calling thread's network namespace because a UDP
@@ -543,23 +553,23 @@ impl Results {
     fn print_details(&self) {
         println!("idle, one EchoTest PeerConnection up: gateway CPU {:.2?} per second", self.cpu.idle_per_second);
         for (what, rounds, rate) in self.scenarios() {
+            if let Some(first) = rounds.first() {
+                let size = (first.datagram_len, first.srtp_trailer);
+                println!("{what}: datagrams of {} bytes (SRTP trailer {}), sent at {rate}/s", size.0, size.1);
+            }
             for (round, pumped) in rounds.iter().enumerate() {
                 println!(
-                    "{what} round {round}: {} datagrams of {} bytes (SRTP trailer {}) sent at {rate}/s in {:.2?}, \
-                     {} RTP packets received in {:.2?} ({} dropped by full sockets); gateway CPU {:.2?} ({:.2} us \
-                     per packet), client CPU {:.2?} ({:.1} us per packet handled){}",
+                    "  round {round}: sent {} in {:.2?}, received {} in {:.2?}, {} dropped by full sockets; gateway CPU \
+                     {:.2?} = {:.2} us per packet; client CPU {:.1} us per packet handled{}",
                     pumped.sent,
-                    pumped.datagram_len,
-                    pumped.srtp_trailer,
                     pumped.sending,
                     pumped.received,
                     pumped.elapsed,
                     pumped.dropped,
                     pumped.gateway_cpu,
                     pumped.gateway_us_per_packet(),
-                    pumped.client_cpu,
                     pumped.client_us_per_packet(),
-                    if pumped.client_bound(rate) { "  !! the client's own CPU may have limited this run" } else { "" },
+                    if pumped.client_bound(rate) { "  !! the client's own CPU may have limited this round" } else { "" },
                 );
             }
         }
@@ -605,6 +615,11 @@ impl Results {
             .with("thread_growth", self.memory.thread_growth as u64)
     }
 
+    /// Per CPU metric of the table (the first two), each round's gateway CPU per packet.
+    fn rounds(&self) -> [Vec<f64>; 2] {
+        [&self.cpu.echo, &self.cpu.fanout].map(|rounds| rounds.iter().map(Pumped::gateway_us_per_packet).collect())
+    }
+
     /// The table's metrics: name, unit, value, whether lower is better.
     fn metrics(&self) -> Vec<(String, &'static str, f64, bool)> {
         let echo_us = median(self.cpu.echo.iter().map(Pumped::gateway_us_per_packet));
@@ -623,21 +638,38 @@ impl Results {
 
 /// Prints the table and writes it as JSON to `target/side_by_side.json`.
 fn report(janus: &Results, ours: &Results) {
-    println!("\n{:<50} {:>12} {:>12} {:>12}", "metric", "Janus", "ours", "ours/Janus");
+    println!("\n{:<50} {:>10} {:>10} {:>11} {:>18}", "metric", "Janus", "ours", "ours/Janus", "rounds' ratios");
+    let number = |v: f64| if v.is_finite() { Json::from(v) } else { Json::Null };
+    // The CPU metrics' rounds, paired: ours/Janus of each round, sorted.
+    let paired: Vec<Vec<f64>> = janus
+        .rounds()
+        .iter()
+        .zip(ours.rounds())
+        .map(|(reference, value)| {
+            let mut ratios: Vec<f64> = reference.iter().zip(value).map(|(r, v)| v / r).collect();
+            ratios.sort_by(f64::total_cmp);
+            ratios
+        })
+        .collect();
     let mut rows = Vec::new();
-    for ((name, unit, reference, lower_better), (_, _, value, _)) in janus.metrics().into_iter().zip(ours.metrics()) {
+    for (i, ((name, unit, reference, lower_better), (_, _, value, _))) in janus.metrics().into_iter().zip(ours.metrics()).enumerate() {
         let ratio = value / reference;
-        println!("{:<50} {:>12} {:>12} {:>12.2}", format!("{name} [{unit}]"), format_value(reference), format_value(value), ratio);
-        let number = |v: f64| if v.is_finite() { Json::from(v) } else { Json::Null };
-        rows.push(Json::from(
-            Object::new()
-                .with("metric", name)
-                .with("unit", unit)
-                .with("janus", number(reference))
-                .with("ours", number(value))
-                .with("ratio", number(ratio))
-                .with("lower_is_better", lower_better),
-        ));
+        let range = match paired.get(i) {
+            Some(ratios) if !ratios.is_empty() => format!("{:.2}-{:.2}", ratios[0], ratios[ratios.len() - 1]),
+            _ => String::new(),
+        };
+        println!("{:<50} {:>10} {:>10} {:>11.2} {:>18}", format!("{name} [{unit}]"), format_value(reference), format_value(value), ratio, range);
+        let mut row = Object::new()
+            .with("metric", name)
+            .with("unit", unit)
+            .with("janus", number(reference))
+            .with("ours", number(value))
+            .with("ratio", number(ratio))
+            .with("lower_is_better", lower_better);
+        if let Some(ratios) = paired.get(i) {
+            row.set("rounds_ratios", Json::from(ratios.iter().map(|r| number(*r)).collect::<Vec<_>>()));
+        }
+        rows.push(Json::from(row));
     }
     let notes: Vec<Json> = [("Janus", janus), ("ours", ours)]
         .into_iter()
