@@ -1,18 +1,19 @@
 //! Our gateway against the reference `/usr/bin/janus`, side by side:
-//! `cargo bench --bench side_by_side`. Each gateway runs in the private network namespace
-//! of the WebRTC tests, with str0m peers as clients, and is measured on
+//! `cargo bench --bench side_by_side` (as root). The gateways run in the private network
+//! namespace of the WebRTC tests, with str0m peers as clients, and are measured on
 //! 1. CPU per relayed packet: one EchoTest PeerConnection echoing video packets sent at a
-//!    fixed rate (the gateway's utime+stime, /proc/<pid>/stat, over the packets echoed);
+//!    fixed rate (the gateway's user+system CPU over the packets echoed);
 //! 2. VideoRoom fan-out: one publisher, several subscribers, CPU per packet delivered, and
 //!    its inverse, packets delivered per second of one core;
 //! 3. setup latency: attach, offer/answer, ICE and DTLS until the `webrtcup` event (median);
-//! 4. memory per PeerConnection: VmRSS growth over many EchoTest PeerConnections.
+//! 4. memory and idle CPU per PeerConnection, over many EchoTest PeerConnections.
 //!
-//! The clients stay light while a gateway is timed: str0m protects the packets beforehand
-//! and the sockets are read here, RTP only counted (never decrypted), everything else
-//! (STUN, DTLS, RTCP) handed to str0m. The table (ours/Janus ratios) is printed and
-//! written to `target/side_by_side.json`. Every wait is bounded; every process started is
-//! stopped; the traffic never leaves the namespace.
+//! For 1 and 2 both gateways run at once, measured in alternating rounds. The clients stay
+//! light while a gateway is timed: str0m protects the packets beforehand and the sockets are
+//! read here, RTP only counted (never decrypted), everything else (STUN, DTLS, RTCP) handed
+//! to str0m. The table (ours/Janus ratios) is printed and written to
+//! `target/side_by_side.json`. Every wait is bounded; every process started is stopped; the
+//! traffic never leaves the namespace.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -349,18 +350,24 @@ impl Pumped {
 /// second, reading every peer's socket meanwhile: RTP is counted, the rest goes to str0m,
 /// whose timers keep running. Ends when each of the `receivers` got as many RTP packets as
 /// were sent, or [`DRAIN`] after the last one was sent. The gateway's CPU is read around it.
-fn pump(gateway: &Gateway, peers: &mut [Peer], sender: usize, receivers: &[usize], to: SocketAddr, packets: &[Vec<u8>], rate: u32) -> Pumped {
+fn pump(
+    gateway: &Gateway,
+    peers: &mut [Peer],
+    sender: usize,
+    receivers: &[usize],
+    to: SocketAddr,
+    packets: &[Vec<u8>],
+    rate: u32,
+) -> Pumped {
     let mut counts = vec![0u64; peers.len()];
     for peer in peers.iter() {
         peer.socket().set_nonblocking(true).expect("non-blocking socket");
-    }
-    let mut fds: Vec<libc::pollfd> =
-        peers.iter().map(|p| libc::pollfd { fd: p.socket().as_raw_fd(), events: libc::POLLIN, revents: 0 }).collect();
-    for peer in peers.iter() {
         // Room for what arrives while this thread is not scheduled (the machine is shared):
         // a datagram dropped here would still be counted in the gateway's CPU.
         set_receive_buffer(peer.socket(), RECEIVE_BUFFER);
     }
+    let mut fds: Vec<libc::pollfd> =
+        peers.iter().map(|p| libc::pollfd { fd: p.socket().as_raw_fd(), events: libc::POLLIN, revents: 0 }).collect();
     let mut buffer = [0u8; 2048];
     let pid = gateway.pid();
     let (threads_before, ticks_before) = (threads_cpu(pid), process_cpu(pid));
