@@ -483,6 +483,68 @@ impl Peer {
         self.drain();
     }
 
+    /// Has str0m protect `count` RTP packets of `kind` (each carrying `payload`, with the
+    /// negotiated payload type and consecutive sequence numbers) without sending them, and
+    /// returns them with the address they are for: a benchmark sends them at its own pace,
+    /// so that str0m's per-packet work does not load the machine while a gateway is timed.
+    /// What str0m transmits meanwhile that is not RTP (STUN, DTLS, RTCP) is sent as usual.
+    pub fn protect_ahead(&mut self, kind: Kind, payload: &[u8], count: u32) -> (SocketAddr, Vec<Vec<u8>>) {
+        let index = self
+            .outgoing
+            .iter()
+            .position(|(k, o)| *k == kind && o.rid.is_none())
+            .unwrap_or_else(|| panic!("no answered {kind:?} m-line"));
+        let mut destination = None;
+        let mut packets = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            let out = &mut self.outgoing[index].1;
+            let write = RtpWrite::new(out.pt, SeqNo::from(out.next_seq), out.next_timestamp, Instant::now(), payload.to_vec());
+            out.next_seq += 1;
+            out.next_timestamp = out.next_timestamp.wrapping_add(kind.ticks_per_packet());
+            let mid = out.mid;
+            let mut api = self.rtc.direct_api();
+            api.stream_tx_by_mid(mid, None).unwrap_or_else(|| panic!("no send stream for mid {mid}")).write_rtp(write);
+            // str0m's pacer releases queued packets on a timeout input.
+            self.rtc.handle_input(Input::Timeout(Instant::now())).expect("str0m takes the timeout");
+            loop {
+                match self.rtc.poll_output().expect("str0m output") {
+                    Output::Timeout(_) => break,
+                    Output::Transmit(t) if is_rtp(&t.contents) => {
+                        destination = Some(t.destination);
+                        packets.push(t.contents.to_vec());
+                    }
+                    Output::Transmit(t) => {
+                        let _ = self.socket.send_to(&t.contents, t.destination);
+                    }
+                    Output::Event(_) => {}
+                }
+            }
+        }
+        assert_eq!(packets.len(), count as usize, "str0m protected {} of {count} packets", packets.len());
+        (destination.expect("at least one packet"), packets)
+    }
+
+    /// The peer's UDP socket, for a benchmark that moves datagrams itself (see
+    /// [`protect_ahead`](Peer::protect_ahead) and [`take_datagram`](Peer::take_datagram)).
+    pub fn socket(&self) -> &UdpSocket {
+        &self.socket
+    }
+
+    /// Feeds str0m a datagram the caller read from [`socket`](Peer::socket) itself.
+    pub fn take_datagram(&mut self, source: SocketAddr, datagram: &[u8]) {
+        if let Ok(contents) = datagram.try_into() {
+            let input = Input::Receive(Instant::now(), Receive { proto: Protocol::Udp, source, destination: self.candidate.addr(), contents });
+            self.rtc.handle_input(input).expect("str0m takes the datagram");
+        }
+        self.drain();
+    }
+
+    /// Lets str0m's timers run (consent checks, RTCP), for a caller that drives the socket.
+    pub fn tick(&mut self) {
+        self.rtc.handle_input(Input::Timeout(Instant::now())).expect("str0m takes the timeout");
+        self.drain();
+    }
+
     /// Runs the network and timers until `done` holds or `timeout` passes; whether it held.
     pub fn run_until(&mut self, timeout: Duration, mut done: impl FnMut(&Peer) -> bool) -> bool {
         let deadline = Instant::now() + timeout;
@@ -638,6 +700,12 @@ pub fn check_relayed(received: &[ReceivedRtp], sent: &[Vec<u8>], pt: u8, ssrc: u
     assert!(pts.iter().all(|p| *p == pt), "{what}: payload types {pts:?}, negotiated {pt}");
     let seqs: Vec<u16> = relayed.iter().map(|r| r.seq).collect();
     assert!(seqs.windows(2).all(|w| w[1] == w[0].wrapping_add(1)), "{what}: sequence numbers not consecutive: {seqs:?}");
+}
+
+/// Whether a datagram is RTP (not RTCP, STUN or DTLS), by its first two bytes (RFC 7983
+/// demultiplexing; RTCP packet types 192-223 in the second byte).
+pub fn is_rtp(datagram: &[u8]) -> bool {
+    matches!(datagram, [128..=191, second, ..] if !(192..=223).contains(second))
 }
 
 /// The payload type an SDP gives `codec` (case-insensitive `a=rtpmap` name) in the m-line
