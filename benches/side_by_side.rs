@@ -57,6 +57,12 @@ const SETTLE: Duration = Duration::from_secs(1);
 const IDLE: Duration = Duration::from_secs(2);
 
 fn main() {
+    // `cargo test --all-targets` runs benches too, without `--bench`: this one takes minutes
+    // and measures rather than checks, so it only runs under `cargo bench`.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("side_by_side: a benchmark, run it with `cargo bench --bench side_by_side`");
+        return;
+    }
     let gateways = [("Janus", PathBuf::from(REFERENCE_BINARY)), ("ours", PathBuf::from(env!("CARGO_BIN_EXE_janus")))];
     println!("load before: {}", load_average());
     // Both gateways up at once for the CPU rounds, each with its own clients.
