@@ -1,0 +1,64 @@
+//! Consent freshness (`ice_keepalive_conncheck`): keepalives are connectivity checks, so a
+//! peer that goes silent makes ICE fail and the gateway hang the PeerConnection up, with
+//! Janus' `hangup` event. Run against `/usr/bin/janus` and ours.
+
+mod support;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use janus::json::Json;
+use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
+use support::webrtc::{in_private_network, opus_payload, Kind, Peer, GATEWAY_INTERFACE};
+
+const WAIT: Duration = Duration::from_secs(10);
+/// libnice gives a silent peer about 50 s before the component fails (both gateways).
+const CONSENT_WAIT: Duration = Duration::from_secs(90);
+
+fn str_at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a str> {
+    path.iter().try_fold(value, |v, key| v.get(key))?.as_str()
+}
+
+fn consent(binary: &Path, test: &str) -> Duration {
+    in_private_network(|net| {
+        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
+        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
+        configs.set_item("nat", "ice_keepalive_conncheck", "true");
+        let gateway = Gateway::start(binary, &configs);
+        let session = gateway.create_session();
+        let handle = session.attach("janus.plugin.echotest");
+        let mut peer = Peer::new(net.peer_ip.into());
+        let offer = peer.create_offer(true, false);
+        handle.message_with_jsep(r#"{"audio":true}"#, "offer", &offer);
+        handle.trickle(Some((&peer.first_mid(), &peer.candidate_attribute())));
+        handle.trickle(None);
+        let events = session.events_until(WAIT, |events| events.iter().any(|e| e.get("jsep").is_some()));
+        let answer = events.last().and_then(|e| str_at(e, &["jsep", "sdp"]).map(String::from)).expect("an answer");
+        peer.accept_answer(&answer);
+        assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete\n{}", gateway.log_tail());
+        for i in 0..25 {
+            peer.send(Kind::Audio, &opus_payload(i), i == 0);
+            peer.run_for(Duration::from_millis(20));
+        }
+        // The peer goes silent: it no longer answers anything.
+        drop(peer);
+        let silent = Instant::now();
+        let events = session.events_until(CONSENT_WAIT, |events| events.iter().any(|e| str_at(e, &["janus"]) == Some("hangup")));
+        let hangup = events.iter().find(|e| str_at(e, &["janus"]) == Some("hangup")).unwrap();
+        assert_eq!(str_at(hangup, &["reason"]), Some("ICE failed"), "{hangup:?}");
+        assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
+        silent.elapsed()
+    })
+}
+
+#[test]
+fn consent_freshness_reference_janus() {
+    let after = consent(Path::new(REFERENCE_BINARY), "webrtc-consent-reference");
+    println!("reference hung up {after:?} after the peer went silent");
+}
+
+#[test]
+fn consent_freshness_ours() {
+    let after = consent(&binary_under_test(), "webrtc-consent-ours");
+    println!("ours hung up {after:?} after the peer went silent");
+}
