@@ -18,7 +18,7 @@
 //! Every wait is bounded; the peer's traffic only goes to the addresses the gateway
 //! announced, which inside the namespace are the namespace's own.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -37,6 +37,9 @@ pub struct PrivateNetwork {
     pub gateway_ip: Ipv4Addr,
     /// The address of the end the peer binds its socket to.
     pub peer_ip: Ipv4Addr,
+    /// The IPv6 (unique local) addresses of the same two ends.
+    pub gateway_ip6: Ipv6Addr,
+    pub peer_ip6: Ipv6Addr,
 }
 
 /// The names of the veth ends inside the namespace; the namespace is private, so fixed
@@ -62,10 +65,18 @@ pub fn in_private_network<R: Send>(f: impl FnOnce(&PrivateNetwork) -> R + Send) 
             if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
                 panic!("unshare(CLONE_NEWNET): {} (the WebRTC tests need root)", std::io::Error::last_os_error());
             }
-            let net = PrivateNetwork { gateway_ip: Ipv4Addr::new(10, 199, 0, 1), peer_ip: Ipv4Addr::new(10, 199, 0, 2) };
+            let net = PrivateNetwork {
+                gateway_ip: Ipv4Addr::new(10, 199, 0, 1),
+                peer_ip: Ipv4Addr::new(10, 199, 0, 2),
+                gateway_ip6: Ipv6Addr::new(0xfd00, 0x199, 0, 0, 0, 0, 0, 1),
+                peer_ip6: Ipv6Addr::new(0xfd00, 0x199, 0, 0, 0, 0, 0, 2),
+            };
             ip(&["link", "add", GATEWAY_INTERFACE, "type", "veth", "peer", "name", PEER_INTERFACE]);
             ip(&["addr", "add", &format!("{}/24", net.gateway_ip), "dev", GATEWAY_INTERFACE]);
             ip(&["addr", "add", &format!("{}/24", net.peer_ip), "dev", PEER_INTERFACE]);
+            // No duplicate address detection: the addresses are usable at once.
+            ip(&["-6", "addr", "add", &format!("{}/64", net.gateway_ip6), "dev", GATEWAY_INTERFACE, "nodad"]);
+            ip(&["-6", "addr", "add", &format!("{}/64", net.peer_ip6), "dev", PEER_INTERFACE, "nodad"]);
             for link in ["lo", GATEWAY_INTERFACE, PEER_INTERFACE] {
                 ip(&["link", "set", link, "up"]);
             }
