@@ -24,7 +24,7 @@ use super::packets::{
     SendStamps, MAX_GAP,
 };
 use super::data::{DataChannels, DataDelivery, OutgoingData, Outbox, Queued};
-use super::stats::{slow_link_losses, MediumStats, MediumType, Traffic};
+use super::stats::{nack_queue_ms, slow_link_losses, MediumStats, MediumType, Traffic};
 use crate::text2pcap::PacketKind;
 use super::MediaPlane;
 use crate::dtls::{DtlsContext, DtlsEvent, DtlsRole};
@@ -116,6 +116,7 @@ pub trait MediaEvents: Send + Sync {
 /// Copies of one audio/video medium's counters, taken under the media locks for reports.
 struct Counters {
     mindex: usize,
+    nack_queue_ms: u16,
     /// By substream, when it exists (the first always, the others once their SSRC is known).
     incoming: [Option<(Traffic, RtcpContext)>; 3],
     outgoing: Traffic,
@@ -172,6 +173,9 @@ struct OutStream {
     retransmitted: u32,
     /// The sequence number of our last RFC 4588 retransmission.
     rtx_seq: u16,
+    /// How long (ms) sent packets are kept for retransmissions: from the RTT once known
+    /// (Janus' `nack_queue_ms`), 0 before.
+    nack_queue_ms: u16,
     /// What was sent (`nacks`: packets we asked the peer to resend).
     traffic: Traffic,
 }
@@ -487,7 +491,10 @@ impl PeerConnection {
             let media: Object = sdp
                 .media
                 .iter()
-                .filter_map(|m| Some((m.mid.clone()?, medium_summary(m, stats.iter().find(|s| s.mindex == m.mindex)?, self.events.min_nack_queue(), &sdp.extensions))))
+                .filter_map(|m| {
+                    let queue = counters.media.iter().find(|c| c.mindex == m.mindex).map_or(0, |c| c.nack_queue_ms);
+                    Some((m.mid.clone()?, medium_summary(m, stats.iter().find(|s| s.mindex == m.mindex)?, queue, &sdp.extensions)))
+                })
                 .map(|(mid, summary)| (mid, Json::from(summary)))
                 .collect();
             summary.set("media", media);
@@ -1048,7 +1055,15 @@ impl PeerConnection {
         let (mindex, video) = (rx.routes.media[i].mindex as i32, rx.routes.media[i].video);
         // Statistics from SRs/RRs; the plugin sees the compound as the peer sent it.
         let substream = rx.routes.media[i].ssrc_peer.iter().position(|s| *s == sender && sender != 0).unwrap_or(0);
+        let rtt_before = rx.streams[i].layers[substream].rtcp.rtt;
         let _ = fix_ssrc(Some(&mut rx.streams[i].layers[substream].rtcp), packet, None, now());
+        if rx.streams[i].layers[substream].rtcp.rtt != rtt_before {
+            // The retransmission queue follows the main substream's round-trip time.
+            let rtt = rx.streams[i].layers[0].rtcp.rtt();
+            if let Some(s) = lock(&self.tx).streams.get_mut(i) {
+                s.nack_queue_ms = nack_queue_ms(s.nack_queue_ms, rtt, rtt_before == 0, self.events.min_nack_queue());
+            }
+        }
         self.events.incoming_rtcp(mindex, video, packet);
     }
 
@@ -1077,7 +1092,7 @@ impl PeerConnection {
         let mut guard = lock(&self.tx);
         let tx = &mut *guard;
         let Some(i) = tx.routes.media.iter().position(|r| r.ssrc == ssrc) else { return asked };
-        let max_age = i64::from(self.events.min_nack_queue().max(200)) * 1000;
+        let max_age = i64::from(tx.streams[i].nack_queue_ms.max(self.events.min_nack_queue()).max(200)) * 1000;
         let now_us = crate::utils::monotonic_time();
         let route = &tx.routes.media[i];
         let stream = &mut tx.streams[i];
@@ -1135,6 +1150,7 @@ impl PeerConnection {
             .enumerate()
             .map(|(i, (route, stream))| Counters {
                 mindex: route.mindex,
+                nack_queue_ms: tx.streams.get(i).map_or(0, |s| s.nack_queue_ms),
                 incoming: std::array::from_fn(|k| {
                     (k == 0 || route.ssrc_peer[k] != 0).then(|| (stream.layers[k].traffic, stream.layers[k].rtcp))
                 }),

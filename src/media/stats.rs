@@ -53,6 +53,19 @@ pub fn slow_link_losses(last: &mut u32, lost: u32, threshold: u32) -> Option<u32
     (threshold > 0 && recently >= threshold).then_some(recently)
 }
 
+/// How long (ms) sent packets are kept for retransmissions once the round-trip time is
+/// known, as Janus sizes it: the RTT plus 100 ms, within `min_nack_queue` and 1000 ms,
+/// averaged (7/8 of the previous value) after the first.
+pub fn nack_queue_ms(previous: u16, rtt_ms: u32, first: bool, min_nack_queue: u16) -> u16 {
+    let clamp = |ms: u32| ms.clamp(u32::from(min_nack_queue), 1000) as u16;
+    let fresh = clamp(rtt_ms.saturating_add(100));
+    if first {
+        fresh
+    } else {
+        clamp((7 * u32::from(previous) + u32::from(fresh)) / 8)
+    }
+}
+
 /// What a medium is, for the JSON Janus makes of its statistics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MediumType {
@@ -202,6 +215,14 @@ impl MediumStats<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nack_queues_follow_the_round_trip_time() {
+        assert_eq!(nack_queue_ms(0, 50, true, 200), 200, "at least min_nack_queue");
+        assert_eq!(nack_queue_ms(0, 300, true, 200), 400);
+        assert_eq!(nack_queue_ms(400, 1100, false, 200), 475, "a moving average");
+        assert_eq!(nack_queue_ms(0, 5000, true, 200), 1000, "at most a second");
+    }
 
     #[test]
     fn slow_links_count_losses_since_the_last_check() {
