@@ -713,6 +713,12 @@ impl Handle<'_, '_> {
 
     /// Sends a `message` with a `jsep` (`type` is `offer` or `answer`), and returns the
     /// whole reply (`ack` for plugins that handle it asynchronously).
+    /// A `message` with `jsep`, the JSEP object's JSON text as given (extra members such as
+    /// `e2ee` included).
+    pub fn message_with_raw_jsep(&self, body: &str, jsep: &str) -> Json {
+        self.session.send(Some(self.id), &format!(r#"{{"janus":"message","body":{body},"jsep":{jsep}}}"#))
+    }
+
     pub fn message_with_jsep(&self, body: &str, jsep_type: &str, sdp: &str) -> Json {
         let jsep = format!(r#"{{"type":"{jsep_type}","sdp":{}}}"#, Json::from(sdp).to_compact_string());
         self.session.send(Some(self.id), &format!(r#"{{"janus":"message","body":{body},"jsep":{jsep}}}"#))

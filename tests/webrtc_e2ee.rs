@@ -1,0 +1,79 @@
+//! End-to-end encryption (`e2ee` in a JSEP, for insertable streams): a VideoRoom publisher
+//! that says its media is end-to-end encrypted gets an answer saying so (the core keeps the
+//! flag through the plugin's answer), and a subscriber's offer is as VideoRoom makes it. Run
+//! against `/usr/bin/janus` and ours.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use janus::json::Json;
+use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
+use support::webrtc::{in_private_network, opus_payload, Kind, Peer, GATEWAY_INTERFACE};
+
+const WAIT: Duration = Duration::from_secs(10);
+const ROOM: i64 = 4242;
+
+fn at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a Json> {
+    path.iter().try_fold(value, |v, key| v.get(key))
+}
+
+fn jsep_event(session: &support::gateway::Session) -> Json {
+    let events = session.events_until(WAIT, |events| events.iter().any(|e| e.get("jsep").is_some()));
+    events.into_iter().find(|e| e.get("jsep").is_some()).expect("checked by events_until")
+}
+
+fn e2ee(binary: &Path, test: &str) {
+    in_private_network(|net| {
+        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["videoroom"]);
+        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
+        let gateway = Gateway::start(binary, &configs);
+        let publisher_session = gateway.create_session();
+        let publisher_handle = publisher_session.attach("janus.plugin.videoroom");
+        publisher_handle.request(&format!(r#"{{"request":"create","room":{ROOM}}}"#));
+        publisher_handle.message(&format!(r#"{{"request":"join","ptype":"publisher","room":{ROOM}}}"#));
+        let joined = publisher_session.events_until(WAIT, |events| {
+            events.iter().any(|e| at(e, &["plugindata", "data", "videoroom"]).and_then(Json::as_str) == Some("joined"))
+        });
+        let feed = joined
+            .iter()
+            .find_map(|e| at(e, &["plugindata", "data", "id"]).and_then(Json::as_i64))
+            .expect("publisher id");
+        let mut publisher = Peer::new(net.peer_ip.into());
+        let offer = publisher.create_offer(true, false);
+        let jsep = format!(r#"{{"type":"offer","sdp":{},"e2ee":true}}"#, Json::from(offer.as_str()).to_compact_string());
+        publisher_handle.message_with_raw_jsep(r#"{"request":"publish"}"#, &jsep);
+        let answer = jsep_event(&publisher_session);
+        assert_eq!(at(&answer, &["jsep", "e2ee"]).and_then(Json::as_bool), Some(true), "the publisher's answer: {answer:?}");
+        let sdp = at(&answer, &["jsep", "sdp"]).and_then(Json::as_str).unwrap().to_string();
+        publisher.accept_answer(&sdp);
+        assert!(publisher.run_until(WAIT, Peer::is_connected), "publisher not connected\n{}", gateway.log_tail());
+        for i in 0..10 {
+            publisher.send(Kind::Audio, &opus_payload(i), i == 0);
+            publisher.run_for(Duration::from_millis(20));
+        }
+
+        let subscriber_session = gateway.create_session();
+        let subscriber_handle = subscriber_session.attach("janus.plugin.videoroom");
+        subscriber_handle.message(&format!(r#"{{"request":"join","ptype":"subscriber","room":{ROOM},"streams":[{{"feed":{feed}}}]}}"#));
+        let offer = jsep_event(&subscriber_session);
+        assert_eq!(at(&offer, &["jsep", "type"]).and_then(Json::as_str), Some("offer"), "{offer:?}");
+        // As VideoRoom 1.1.2 makes it on both gateways: the subscriber's offer says nothing of
+        // end-to-end encryption (the publisher's did, and its media is relayed untouched).
+        assert_eq!(at(&offer, &["jsep", "e2ee"]), None, "the subscriber's offer: {offer:?}");
+        publisher_session.destroy();
+        subscriber_session.destroy();
+        assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
+    });
+}
+
+#[test]
+fn e2ee_reference_janus() {
+    e2ee(Path::new(REFERENCE_BINARY), "webrtc-e2ee-reference");
+}
+
+#[test]
+fn e2ee_ours() {
+    e2ee(&binary_under_test(), "webrtc-e2ee-ours");
+}
