@@ -386,6 +386,7 @@ fn start_media_plane(config: &Config, info: &StaticInfo, turn_rest_api: Option<T
         sdp,
         loops: EventLoops::new(info.static_event_loops, info.loop_indication),
         twcc_period: u32::try_from(info.twcc_period).unwrap_or(200),
+        allow_force_relay: info.allow_force_relay,
     })
 }
 

@@ -66,8 +66,14 @@ fn negotiate(test: &str, offer: impl FnOnce() -> String) -> Negotiated {
 
 /// As [`negotiate`], the gateway started with `args` too.
 fn negotiate_with(test: &str, args: &[&str], offer: impl FnOnce() -> String) -> Negotiated {
+    negotiate_configured(test, args, |_| {}, offer)
+}
+
+/// As [`negotiate_with`], the configuration changed by `configure` first.
+fn negotiate_configured(test: &str, args: &[&str], configure: impl FnOnce(&mut ConfigsFolder), offer: impl FnOnce() -> String) -> Negotiated {
     let dir = support::scratch_dir(test);
-    let configs = ConfigsFolder::new(&dir, &["echotest"]);
+    let mut configs = ConfigsFolder::new(&dir, &["echotest"]);
+    configure(&mut configs);
     let args: Vec<&str> = ["--ice-enforce-list=lo"].iter().chain(args).copied().collect();
     let gateway = Gateway::start_with(&binary_under_test(), &configs, &args);
     let session = gateway.create_session();
@@ -349,5 +355,81 @@ fn echotest_retransmits_over_rtx_when_negotiated() {
     let payload = &retransmission[h.payload_offset().unwrap()..];
     assert_eq!(payload[..2], lost_seq.to_be_bytes(), "the original sequence number first");
     assert_eq!(&payload[2..], b"\x90\x80\x00vp8-frame");
+    assert!(gateway.is_running());
+}
+
+/// `nack_optimizations`: once a video keyframe went out, the packets sent before it are no
+/// longer resent when NACKed (Janus empties its retransmission queue), those after it are.
+#[test]
+fn nack_optimizations_forget_what_a_keyframe_made_useless() {
+    let mut client = Client::new(true);
+    let n = negotiate_configured(
+        "media_echotest_nack_optimizations",
+        &[],
+        |c| {
+            c.set_item("media", "nack_optimizations", "true");
+            // Packets kept a second: only the keyframe can explain one not resent.
+            c.set_item("media", "min_nack_queue", "1000");
+        },
+        || client.offer(AUDIO_SSRC, VIDEO_SSRC),
+    );
+    let (gateway, answer) = (&n.gateway, n.answer.clone());
+    let gateway_video_ssrc = first_ssrc(answer.split("m=video").nth(1).unwrap()).expect("video SSRC");
+    client.connect(&answer, DtlsRole::for_remote_setup("active").unwrap(), || gateway.log_tail());
+    // VP8: a one-byte descriptor (start of partition), then a keyframe's header and start code.
+    let keyframe = b"\x10\x00\x00\x00\x9d\x01\x2a\x40\x01\xf0\x00vp8-keyframe";
+    let delta = b"\x90\x80\x00vp8-frame";
+    let mut seq = 0u16;
+    // Sends `payload` until its echo comes back, then lets what is in flight arrive; the
+    // last echo of it, as received (protected).
+    let mut echo = |client: &mut Client, payload: &[u8]| -> Vec<u8> {
+        let deadline = Instant::now() + WAIT;
+        let mut last = None;
+        let is_echo = |client: &mut Client, d: &[u8]| {
+            d.len() > 12
+                && d[0] >> 6 == 2
+                && d[1] & 0x7f == 96
+                && matches!(client.unprotect(d), Some(Received::Rtp(p)) if p.ends_with(&payload[payload.len() - 5..]))
+        };
+        while last.is_none() {
+            assert!(Instant::now() < deadline, "no echo\n{}", gateway.log_tail());
+            seq = seq.wrapping_add(1);
+            client.send_rtp(&rtp_packet(96, seq, u32::from(seq) * 3000, VIDEO_SSRC, payload));
+            while let Some(d) = client.receive_raw(Duration::from_millis(20)) {
+                if is_echo(client, &d) {
+                    last = Some(d);
+                }
+            }
+        }
+        while let Some(d) = client.receive_raw(Duration::from_millis(100)) {
+            if is_echo(client, &d) {
+                last = Some(d);
+            }
+        }
+        last.unwrap()
+    };
+    let before = echo(&mut client, delta);
+    let key = echo(&mut client, keyframe);
+    let nack = |client: &mut Client, packet: &[u8]| {
+        let mut nack = vec![0x81, 205, 0, 3];
+        nack.extend_from_slice(&VIDEO_SSRC.to_be_bytes());
+        nack.extend_from_slice(&gateway_video_ssrc.to_be_bytes());
+        nack.extend_from_slice(&packet[2..4]);
+        nack.extend_from_slice(&[0, 0]);
+        client.send_rtcp(&nack);
+    };
+    nack(&mut client, &key);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        assert!(Instant::now() < deadline, "the keyframe was not resent");
+        if client.receive_raw(Duration::from_millis(50)).is_some_and(|d| d == key) {
+            break;
+        }
+    }
+    nack(&mut client, &before);
+    let deadline = Instant::now() + Duration::from_millis(300);
+    while Instant::now() < deadline {
+        assert!(client.receive_raw(Duration::from_millis(50)).is_none_or(|d| d != before), "resent despite the keyframe after it");
+    }
     assert!(gateway.is_running());
 }

@@ -77,6 +77,8 @@ pub struct IceSettings {
     /// `ice_keepalive_conncheck`: binding requests (which can time out and fail the
     /// component: consent freshness) instead of indications as keepalives.
     pub keepalive_conncheck: bool,
+    /// Relayed candidates only (a JSEP's `force_relay`, when `allow_force_relay`).
+    pub force_relay: bool,
     /// `dscp`: set as the sockets' TOS (shifted by 2).
     pub dscp: u8,
     /// libnice's timers: `stun-initial-timeout` (ms), `stun-max-retransmissions`, and
@@ -292,6 +294,7 @@ impl IceAgent {
             ice_tcp: settings.ice_tcp,
             aggressive_nomination: settings.nomination == Nomination::Aggressive,
             keepalive_conncheck: settings.keepalive_conncheck,
+            force_relay: settings.force_relay,
             stun_server: settings.stun_server.clone().filter(|(_, port)| *port > 0),
             stun_initial_timeout_ms: settings.stun_initial_timeout_ms,
             stun_max_retransmissions: settings.stun_max_retransmissions,

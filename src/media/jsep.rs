@@ -6,7 +6,7 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use super::{MediaEvents, PeerConnection, RtpExtensions};
+use super::{AgentRequest, MediaEvents, PeerConnection, RtpExtensions};
 use crate::apierror::ApiError;
 use crate::events::{Event, EventBus, HandleRef, JsepOwner, MediaSubtype, WebrtcSubtype};
 use crate::gateway::{Environment, Gateway, MediaSettings};
@@ -224,6 +224,10 @@ impl MediaEvents for HandleEvents {
         self.media.min_nack_queue()
     }
 
+    fn nack_optimizations(&self) -> bool {
+        self.media.nack_optimizations()
+    }
+
     fn webrtc_event(&self, subtype: WebrtcSubtype, info: Json) {
         if let Some(handle) = self.handle.upgrade() {
             notify(&self.bus, || Event::Webrtc { handle: handle_ref(&handle), subtype, info });
@@ -352,7 +356,15 @@ impl Gateway {
             sdp::apply_remote_extensions(&mut description, text, &parsed.sdp, true);
             let events = self.media_events(session, handle);
             let loop_index = handle.loop_index.get().copied();
-            let pc = match PeerConnection::new(&plane, handle.id, loop_index, true, Some(description), events, &turn_user(session, handle)) {
+            let mut agent = AgentRequest { turn_user: turn_user(session, handle), force_relay: false };
+            if jsep.get("force_relay").and_then(Json::as_bool) == Some(true) {
+                if plane.allow_force_relay {
+                    agent.force_relay = true;
+                } else {
+                    janus_log!(Level::Warn, "[{}] Forcing Janus to use a TURN server is not allowed\n", handle.id);
+                }
+            }
+            let pc = match PeerConnection::new(&plane, handle.id, loop_index, true, Some(description), events, &agent) {
                 Ok(pc) => pc,
                 Err(_) => return fail(ApiError::Unknown, "Error setting ICE locally".into()),
             };
@@ -503,7 +515,8 @@ impl Gateway {
                 handle.set_flag(WebrtcFlag::Rfc4588Rtx);
                 let events = self.media_events(session, handle);
                 let loop_index = handle.loop_index.get().copied();
-                let pc = PeerConnection::new(&plane, handle.id, loop_index, false, None, events, &turn_user(session, handle)).map_err(|_| invalid)?;
+                let agent = AgentRequest { turn_user: turn_user(session, handle), force_relay: false };
+                let pc = PeerConnection::new(&plane, handle.id, loop_index, false, None, events, &agent).map_err(|_| invalid)?;
                 handle.media.set(pc.clone());
                 handle.clear_flag(WebrtcFlag::Alert);
                 handle.set_flag(WebrtcFlag::HasAgent);
@@ -623,10 +636,10 @@ mod tests {
     }
 
     fn with_media_plane_trickling(full_trickle: bool) -> Fixture {
-        install_media_plane(fixture(Settings::default(), Auth::new(false, None)), full_trickle)
+        install_media_plane(fixture(Settings::default(), Auth::new(false, None)), full_trickle, false)
     }
 
-    fn install_media_plane(f: Fixture, full_trickle: bool) -> Fixture {
+    fn install_media_plane(f: Fixture, full_trickle: bool, allow_force_relay: bool) -> Fixture {
         let certificate = DtlsCertificate::generate(false).unwrap();
         f.gw.set_media_plane(Arc::new(MediaPlane {
             ice: Arc::new(IceSettings {
@@ -638,6 +651,7 @@ mod tests {
             sdp: SdpSettings { full_trickle, ..SdpSettings::default() },
             loops: EventLoops::new(1, false),
             twcc_period: 200,
+            allow_force_relay,
         }));
         f.send(r#"{"janus":"create","transaction":"c"}"#);
         f.send(r#"{"janus":"attach","plugin":"janus.plugin.echo","transaction":"a","session_id":1000}"#);
@@ -657,13 +671,17 @@ mod tests {
     }
 
     fn message_with_jsep(f: &Fixture, kind: &str, sdp: &str) -> Json {
+        message_with_jsep_object(f, Object::new().with("type", kind).with("sdp", sdp))
+    }
+
+    fn message_with_jsep_object(f: &Fixture, jsep: Object) -> Json {
         let request = Object::new()
             .with("janus", "message")
             .with("transaction", "m")
             .with("session_id", 1000)
             .with("handle_id", 1001)
             .with("body", Object::new())
-            .with("jsep", Object::new().with("type", kind).with("sdp", sdp));
+            .with("jsep", jsep);
         f.send(&Json::from(request).to_compact_string())
     }
 
@@ -777,6 +795,20 @@ mod tests {
     }
 
     #[test]
+    fn force_relay_is_obeyed_only_when_allowed() {
+        let gather = |allowed: bool| {
+            let f = install_media_plane(fixture(Settings::default(), Auth::new(false, None)), false, allowed);
+            let jsep = Object::new().with("type", "offer").with("sdp", peer_sdp("actpass")).with("force_relay", true);
+            message_with_jsep_object(&f, jsep);
+            let pc = handle(&f).peer_connection().unwrap();
+            assert!(pc.wait_gathering(Duration::from_secs(5)));
+            pc.local_candidates()
+        };
+        assert!(!gather(false).is_empty(), "not allowed: host candidates as usual");
+        assert!(gather(true).is_empty(), "relayed candidates only, and no TURN server");
+    }
+
+    #[test]
     fn mdns_candidates_are_resolved_then_used() {
         let f = with_media_plane();
         message_with_jsep(&f, "offer", &peer_sdp("actpass"));
@@ -848,7 +880,7 @@ mod tests {
         let (tx, got) = std::sync::mpsc::channel();
         let bus = Arc::new(EventBus::start(true, "srv", vec![Arc::new(Handler(std::sync::Mutex::new(tx)))]).unwrap());
         let f = crate::test_support::fixture_with(Settings::default(), Auth::new(false, None), move |gw| gw.with_event_bus(bus));
-        let f = install_media_plane(f, false);
+        let f = install_media_plane(f, false, false);
         message_with_jsep(&f, "offer", &peer_sdp("actpass"));
         let answer = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=echo\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n\
                       c=IN IP4 127.0.0.1\r\na=sendrecv\r\na=rtpmap:111 opus/48000/2\r\n";

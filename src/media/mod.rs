@@ -11,7 +11,7 @@ mod peer_connection;
 
 pub use data::{DataChannels, DataDelivery, OutgoingData, Outbox, Queued};
 pub use packets::{classify, unwrap_rtx, Datagram, History, LossDetector, Route, Routes, RtpExtensions};
-pub use peer_connection::{MediaEvents, PeerConnection, PeerConnectionError};
+pub use peer_connection::{AgentRequest, MediaEvents, PeerConnection, PeerConnectionError};
 
 use std::sync::{Arc, Mutex};
 
@@ -28,6 +28,8 @@ pub struct MediaPlane {
     /// Milliseconds between transport-wide CC feedbacks (`twcc_period`; 1000: sent with
     /// the RTCP reports).
     pub twcc_period: u32,
+    /// `allow_force_relay`: a JSEP's `force_relay` is obeyed.
+    pub allow_force_relay: bool,
 }
 
 /// A handle's PeerConnection slot, shared with the plugin glue so that the media callbacks

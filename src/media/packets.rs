@@ -457,6 +457,12 @@ impl History {
         self.slots[slot] = (seq, packet.len(), now_us, clear);
     }
 
+    /// Forgets every packet (a keyframe went out: with NACK optimizations, older packets
+    /// are not worth resending).
+    pub fn clear(&mut self) {
+        self.slots.fill((0, 0, 0, false));
+    }
+
     /// The packet sent with `seq`, if still kept and not older than `max_age_us`, and
     /// whether it was kept in the clear.
     pub fn get(&self, seq: u16, now_us: i64, max_age_us: i64) -> Option<(&[u8], bool)> {

@@ -37,6 +37,7 @@ use crate::rtcp::context::{Now, RtcpContext};
 use crate::rtcp::fix::{fix_ssrc, SsrcFix};
 use crate::rtcp::packet::REPORT_BLOCK_SIZE;
 use crate::rtcp::twcc::Recorder;
+use crate::rtp::codecs::VideoCodec;
 use crate::rtp::header::RtpHeader;
 use crate::sdp::{DtlsRole as SdpDtlsRole, MediumKind, PeerConnection as SdpPeer, SdpSettings};
 use crate::srtp::{SrtpError, SrtpSession, RTCP_TRAILER_ROOM, RTP_TRAILER_ROOM};
@@ -91,6 +92,8 @@ pub trait MediaEvents: Send + Sync {
     fn no_media_timer(&self) -> u32;
     /// How long (ms) sent packets are kept for retransmissions (`min_nack_queue`).
     fn min_nack_queue(&self) -> u16;
+    /// `nack_optimizations`: a keyframe sent empties the retransmission queues, read live.
+    fn nack_optimizations(&self) -> bool;
     /// An ICE or DTLS state change for the event handlers (`info` as Janus builds it).
     fn webrtc_event(&self, subtype: crate::events::WebrtcSubtype, info: Json);
     /// A message on a data channel: the plugin's `incoming_data`.
@@ -128,6 +131,16 @@ struct CountersSnapshot {
     dtls_in: Traffic,
     dtls_out: Traffic,
     remb_bitrate: u32,
+}
+
+/// What one handle's ICE agent needs beyond the media settings.
+#[derive(Clone, Debug, Default)]
+pub struct AgentRequest {
+    /// Who TURN REST API credentials are asked for: the handle's opaque id, else its
+    /// session id, as in Janus.
+    pub turn_user: String,
+    /// The peer's JSEP asked for relayed candidates only, and `allow_force_relay` allows it.
+    pub force_relay: bool,
 }
 
 /// Why a PeerConnection could not be set up ("Error setting ICE locally").
@@ -176,6 +189,9 @@ struct OutStream {
     /// How long (ms) sent packets are kept for retransmissions: from the RTT once known
     /// (Janus' `nack_queue_ms`), 0 before.
     nack_queue_ms: u16,
+    /// The video codec of what we send, from our SDP once a packet showed the payload type
+    /// (for the NACK optimizations' keyframe detection).
+    codec: Option<VideoCodec>,
     /// What was sent (`nacks`: packets we asked the peer to resend).
     traffic: Traffic,
 }
@@ -290,8 +306,7 @@ impl PeerConnection {
     /// `janus_ice_setup_local`: a loop for the handle, an agent gathering on it
     /// (controlled when the peer offered), the timer. `signalling` is the description made
     /// so far (the peer's offer), or `None` for a plugin's offer.
-    /// `turn_user` is who TURN REST API credentials are asked for (the handle's opaque id,
-    /// else its session id, as in Janus).
+    /// `agent` says what this handle's ICE agent needs beyond the settings.
     pub fn new(
         plane: &MediaPlane,
         handle_id: u64,
@@ -299,7 +314,7 @@ impl PeerConnection {
         got_offer: bool,
         signalling: Option<SdpPeer>,
         events: Arc<dyn MediaEvents>,
-        turn_user: &str,
+        agent: &AgentRequest,
     ) -> Result<Arc<PeerConnection>, PeerConnectionError> {
         let handle_loop = plane.loops.assign(handle_id, loop_index).map_err(|e| PeerConnectionError::Loop(e.to_string()))?;
         let pc = Arc::new(PeerConnection {
@@ -349,13 +364,17 @@ impl PeerConnection {
             twcc_period: plane.twcc_period,
         });
         let handler = Arc::new(AgentHandler(Arc::downgrade(&pc)));
-        let ice = match plane.ice.turn_rest_api.as_ref().and_then(|api| api.request(turn_user)) {
+        let mut ice = match plane.ice.turn_rest_api.as_ref().and_then(|api| api.request(&agent.turn_user)) {
             Some(credentials) => {
                 janus_log!(Level::Verb, "[{}] Got credentials from the TURN REST API backend!\n", handle_id);
                 Arc::new(crate::ice::IceSettings { turn_servers: credentials.servers, ..(*plane.ice).clone() })
             }
             None => plane.ice.clone(),
         };
+        if agent.force_relay {
+            janus_log!(Level::Verb, "[{}] Forcing Janus to use a TURN server\n", handle_id);
+            Arc::make_mut(&mut ice).force_relay = true;
+        }
         let agent = IceAgent::new(&handle_loop, ice, got_offer, handler).map_err(|_| PeerConnectionError::Ice)?;
         let _ = pc.agent.set(agent);
         let weak = Arc::downgrade(&pc);
@@ -1408,6 +1427,22 @@ impl PeerConnection {
         let (ts, payload) = (h.timestamp(), len - h.payload_offset().unwrap_or(len));
         self.events.capture(PacketKind::Rtp, false, &tx.buf[..len]);
         let seq = h.sequence_number();
+        if video && self.events.nack_optimizations() {
+            let codec = *tx.streams[i].codec.get_or_insert_with(|| {
+                let local = lock(&self.sdps).0.clone().unwrap_or_default();
+                let name = crate::utils::get_codec_from_pt(local.as_bytes(), i32::from(h.payload_type())).unwrap_or_default();
+                VideoCodec::from_name(name.as_bytes())
+            });
+            let payload = &tx.buf[h.payload_offset().unwrap_or(len)..len];
+            if codec.is_keyframe(payload) {
+                // As Janus: a keyframe sent empties every video retransmission queue.
+                for s in tx.streams.iter_mut() {
+                    if let Some(history) = s.history.as_mut() {
+                        history.clear();
+                    }
+                }
+            }
+        }
         // With RFC 4588 the packet is kept in the clear, to go out again as RTX.
         let route = &tx.routes.media[i];
         let pt = i32::from(h.payload_type());

@@ -101,6 +101,19 @@ impl VideoCodec {
         VIDEO[self as usize].2
     }
 
+    /// Whether `payload` starts a keyframe, for every codec Janus can tell (the NACK
+    /// optimizations); `false` for none.
+    pub fn is_keyframe(self, payload: &[u8]) -> bool {
+        match self {
+            VideoCodec::Vp8 => vp8_is_keyframe(payload),
+            VideoCodec::Vp9 => vp9_is_keyframe(payload),
+            VideoCodec::H264 => h264_is_keyframe(payload),
+            VideoCodec::Av1 => av1_is_keyframe(payload),
+            VideoCodec::H265 => h265_is_keyframe(payload),
+            VideoCodec::None => false,
+        }
+    }
+
     /// Keyframe detection as the simulcast code uses it: VP8, VP9 and H.264 only.
     pub fn simulcast_keyframe(self, payload: &[u8]) -> bool {
         match self {

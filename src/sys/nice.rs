@@ -187,6 +187,8 @@ pub struct AgentConfig {
     pub ice_tcp: bool,
     pub aggressive_nomination: bool,
     pub keepalive_conncheck: bool,
+    /// Only relayed candidates (the handle's JSEP asked for it, `allow_force_relay` on).
+    pub force_relay: bool,
     pub stun_server: Option<(String, u16)>,
     pub stun_initial_timeout_ms: Option<u32>,
     pub stun_max_retransmissions: Option<u32>,
@@ -399,6 +401,8 @@ impl Agent {
                 if config.aggressive_nomination { NICE_NOMINATION_MODE_AGGRESSIVE } else { NICE_NOMINATION_MODE_REGULAR } as c_uint,
                 prop(c"keepalive-conncheck"),
                 config.keepalive_conncheck as gboolean,
+                prop(c"force-relay"),
+                config.force_relay as gboolean,
                 prop(c"ice-udp"),
                 TRUE,
                 prop(c"ice-tcp"),
