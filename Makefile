@@ -11,9 +11,10 @@ BUILD_PACKAGES := pkg-config clang libclang-dev libglib2.0-dev libjansson-dev li
 # Tests: the reference Janus 1.1.2 (its modules are what we load, its headers what ours are
 # checked against, janus-pp-rec reads our recordings), ffmpeg/ffprobe to check media files,
 # iproute2 (`ip`) to build the private network the WebRTC tests run in, headless Chromium with
-# Debian's unchanged janus.js (and the adapter.js it needs) for the browser tests.
+# Debian's unchanged janus.js (and the adapter.js it needs) for the browser tests, coturn as the
+# TURN server of the relay test.
 TEST_PACKAGES := janus janus-dev janus-tools binutils ffmpeg iproute2 chromium libjs-janus-gateway \
-	libjs-webrtc-adapter
+	libjs-webrtc-adapter coturn
 # Running: the stock modules the bundled configuration loads.
 RUN_PACKAGES := janus
 
