@@ -68,3 +68,53 @@ fn ipv6_reference_janus() {
 fn ipv6_ours() {
     echo_over_ipv6(&binary_under_test(), "webrtc-ipv6-ours");
 }
+
+/// With `ipv6_linklocal` too, the gateway also offers candidates on its link-local address;
+/// without it, none (both gateways offer the same ones).
+fn link_local_candidates(binary: &Path, test: &str, link_local: bool) -> Vec<String> {
+    in_private_network(|net| {
+        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
+        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
+        configs.set_item("media", "ipv6", "true");
+        configs.set_item("media", "ipv6_linklocal", if link_local { "true" } else { "false" });
+        // The kernel gives the fresh link its link-local address after duplicate address
+        // detection (a second or two): wait (bounded) until it is usable.
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let out = std::process::Command::new("ip").args(["-6", "addr", "show", "dev", GATEWAY_INTERFACE, "scope", "link"]).output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            if text.contains("fe80") && !text.contains("tentative") {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "no link-local address on {GATEWAY_INTERFACE}:\n{text}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let gateway = Gateway::start(binary, &configs);
+        let session = gateway.create_session();
+        let handle = session.attach("janus.plugin.echotest");
+        let mut peer = Peer::new(net.peer_ip.into());
+        handle.message_with_jsep(r#"{"audio":true}"#, "offer", &peer.create_offer(true, false));
+        let events = session.events_until(WAIT, |events| events.iter().any(|e| e.get("jsep").is_some()));
+        let answer = events.last().and_then(|e| str_at(e, &["jsep", "sdp"]).map(String::from)).expect("an answer");
+        session.destroy();
+        let mut addresses: Vec<String> = sdp_candidates(&answer)
+            .iter()
+            .filter_map(|c| c.split_whitespace().nth(4).map(String::from))
+            .filter(|a| a.starts_with("fe80"))
+            .collect();
+        addresses.sort();
+        addresses
+    })
+}
+
+#[test]
+fn link_local_candidates_only_with_ipv6_linklocal() {
+    let ours = link_local_candidates(&binary_under_test(), "webrtc-linklocal-ours", true);
+    assert!(!ours.is_empty(), "no link-local candidate with ipv6_linklocal");
+    assert!(link_local_candidates(&binary_under_test(), "webrtc-linklocal-off-ours", false).is_empty());
+    if Path::new(REFERENCE_BINARY).exists() {
+        let theirs = link_local_candidates(Path::new(REFERENCE_BINARY), "webrtc-linklocal-reference", true);
+        assert_eq!(ours.len(), theirs.len(), "ours {ours:?}, Janus {theirs:?}");
+        assert!(link_local_candidates(Path::new(REFERENCE_BINARY), "webrtc-linklocal-off-reference", false).is_empty());
+    }
+}
