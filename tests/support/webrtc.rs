@@ -347,6 +347,20 @@ impl Peer {
         text
     }
 
+    /// A new offer of the same media with fresh ICE credentials (an ICE restart), our
+    /// candidate kept; answer it with [`accept_answer`](Peer::accept_answer).
+    pub fn create_ice_restart_offer(&mut self) -> String {
+        let mut change = self.rtc.sdp_api();
+        change.ice_restart(true);
+        let (offer, pending) = change.apply().expect("an ICE restart offer");
+        self.pending = Some(pending);
+        // The payload types are learnt again from the new answer.
+        self.outgoing.clear();
+        let text = offer.to_sdp_string();
+        self.drain();
+        text
+    }
+
     /// Applies the gateway's answer (its candidates included) and learns from it the
     /// payload type to send on each m-line.
     pub fn accept_answer(&mut self, sdp: &str) {

@@ -1,0 +1,73 @@
+//! ICE restarts: a connected str0m peer offers again with fresh ICE credentials; the
+//! gateway answers with fresh ones of its own, restarts ICE, and the EchoTest keeps echoing.
+//! Run against `/usr/bin/janus` and ours.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use janus::json::Json;
+use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
+use support::webrtc::{in_private_network, opus_payload, Kind, Peer, GATEWAY_INTERFACE};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn ufrag(sdp: &str) -> Option<&str> {
+    sdp.lines().find_map(|l| l.trim_end().strip_prefix("a=ice-ufrag:"))
+}
+
+fn restart(binary: &Path, test: &str) {
+    in_private_network(|net| {
+        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
+        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
+        let gateway = Gateway::start(binary, &configs);
+        let session = gateway.create_session();
+        let handle = session.attach("janus.plugin.echotest");
+        let mut peer = Peer::new(net.peer_ip.into());
+        let negotiate = |peer: &mut Peer, offer: &str| -> String {
+            handle.message_with_jsep(r#"{"audio":true}"#, "offer", offer);
+            handle.trickle(Some((&peer.first_mid(), &peer.candidate_attribute())));
+            handle.trickle(None);
+            let events = session.events_until(WAIT, |events| events.iter().any(|e| e.get("jsep").is_some()));
+            let event = events.into_iter().find(|e| e.get("jsep").is_some()).unwrap();
+            let answer = event.get("jsep").and_then(|j| j.get("sdp")).and_then(Json::as_str).expect("an answer").to_string();
+            peer.accept_answer(&answer);
+            answer
+        };
+        // Sends audio (bounded) until 15 packets came back; how many did.
+        let echoed = |peer: &mut Peer, from: u32| -> usize {
+            let before = peer.received().len();
+            let deadline = std::time::Instant::now() + WAIT;
+            let mut i = from;
+            while peer.received().len() < before + 15 && std::time::Instant::now() < deadline {
+                peer.send(Kind::Audio, &opus_payload(i), i == from);
+                peer.run_for(Duration::from_millis(20));
+                i += 1;
+            }
+            peer.received().len() - before
+        };
+        let offer = peer.create_offer(true, false);
+        let first = negotiate(&mut peer, &offer);
+        assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete\n{}", gateway.log_tail());
+        assert!(echoed(&mut peer, 0) >= 15, "no echo before the restart");
+
+        let offer = peer.create_ice_restart_offer();
+        assert_ne!(ufrag(&offer), None);
+        let second = negotiate(&mut peer, &offer);
+        assert_ne!(ufrag(&first), ufrag(&second), "the gateway's credentials change with the restart:\n{second}");
+        assert!(echoed(&mut peer, 100) >= 15, "no echo after the restart\n{}", gateway.log_tail());
+        session.destroy();
+        assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
+    });
+}
+
+#[test]
+fn ice_restart_reference_janus() {
+    restart(Path::new(REFERENCE_BINARY), "webrtc-ice-restart-reference");
+}
+
+#[test]
+fn ice_restart_ours() {
+    restart(&binary_under_test(), "webrtc-ice-restart-ours");
+}
