@@ -178,6 +178,8 @@ struct InLayer {
 struct OutStream {
     packets: u32,
     octets: u32,
+    /// `packets` when last added to the main RTCP context's sent count.
+    packets_counted: u32,
     /// The newest RTP timestamp sent, and when (wall clock µs): SRs extrapolate from them.
     last_rtp_ts: u32,
     last_rtp_ts_at_us: i64,
@@ -1055,10 +1057,14 @@ impl PeerConnection {
         self.events.capture(PacketKind::Rtcp, true, &rx.buf[..len]);
         if let Some(ssrc) = nack_media_ssrc(&rx.buf[..len]) {
             // NACKs are the core's business: answered here, never shown to plugins.
-            let asked = self.retransmit(ssrc, &rx.buf[..len], rx.routes.by_peer_ssrc(ssrc).is_none());
+            let (asked, kept) = self.retransmit(ssrc, &rx.buf[..len], rx.routes.by_peer_ssrc(ssrc).is_none());
             if let Some(i) = rx.routes.media.iter().position(|r| r.ssrc == ssrc) {
-                let traffic = &mut rx.streams[i].layers[0].traffic;
-                traffic.nacks = traffic.nacks.wrapping_add(asked);
+                let main = &mut rx.streams[i].layers[0];
+                main.traffic.nacks = main.traffic.nacks.wrapping_add(asked);
+                // The outbound link quality counts the NACKs we could answer, as Janus does.
+                if kept {
+                    main.rtcp.nack_count = main.rtcp.nack_count.wrapping_add(1);
+                }
             }
             len = crate::rtcp::query::remove_nacks(&mut rx.buf[..len]);
             if len == 0 {
@@ -1074,6 +1080,14 @@ impl PeerConnection {
         let (mindex, video) = (rx.routes.media[i].mindex as i32, rx.routes.media[i].video);
         // Statistics from SRs/RRs; the plugin sees the compound as the peer sent it.
         let substream = rx.routes.media[i].ssrc_peer.iter().position(|s| *s == sender && sender != 0).unwrap_or(0);
+        // What we sent since, for the outbound link quality an RR brings (Janus counts it in
+        // the medium's main context as it sends).
+        if let Some(s) = lock(&self.tx).streams.get_mut(i) {
+            let sent = s.packets.wrapping_sub(s.packets_counted);
+            s.packets_counted = s.packets;
+            let main = &mut rx.streams[i].layers[0].rtcp;
+            main.sent_packets_since_last_rr = main.sent_packets_since_last_rr.wrapping_add(sent as i32);
+        }
         let rtt_before = rx.streams[i].layers[substream].rtcp.rtt;
         let _ = fix_ssrc(Some(&mut rx.streams[i].layers[substream].rtcp), packet, None, now());
         if rx.streams[i].layers[substream].rtcp.rtt != rtt_before {
@@ -1103,21 +1117,23 @@ impl PeerConnection {
 
     /// Resends what a NACK (about our SSRC `ssrc`) asks for, as it was sent, if still kept
     /// (`min_nack_queue` ms, at least 200).
-    /// Returns how many packets the NACK asked for.
-    fn retransmit(&self, ssrc: u32, compound: &[u8], ours: bool) -> u32 {
-        let (Some(agent), true) = (self.agent.get(), ours) else { return 0 };
-        let Ok(seqs) = crate::rtcp::query::get_nacks(compound) else { return 0 };
+    /// Returns how many packets the NACK asked for, and whether any was still kept.
+    fn retransmit(&self, ssrc: u32, compound: &[u8], ours: bool) -> (u32, bool) {
+        let (Some(agent), true) = (self.agent.get(), ours) else { return (0, false) };
+        let Ok(seqs) = crate::rtcp::query::get_nacks(compound) else { return (0, false) };
         let asked = seqs.clone().count() as u32;
+        let mut kept = false;
         let mut guard = lock(&self.tx);
         let tx = &mut *guard;
-        let Some(i) = tx.routes.media.iter().position(|r| r.ssrc == ssrc) else { return asked };
+        let Some(i) = tx.routes.media.iter().position(|r| r.ssrc == ssrc) else { return (asked, false) };
         let max_age = i64::from(tx.streams[i].nack_queue_ms.max(self.events.min_nack_queue()).max(200)) * 1000;
         let now_us = crate::utils::monotonic_time();
         let route = &tx.routes.media[i];
         let stream = &mut tx.streams[i];
-        let Some(history) = stream.history.as_ref() else { return asked };
+        let Some(history) = stream.history.as_ref() else { return (asked, false) };
         for seq in seqs {
             let Some((packet, clear)) = history.get(seq, now_us, max_age) else { continue };
+            kept = true;
             if !clear {
                 agent.send(packet);
             } else {
@@ -1134,7 +1150,7 @@ impl PeerConnection {
             }
             stream.retransmitted = stream.retransmitted.wrapping_add(1);
         }
-        asked
+        (asked, kept)
     }
 
     /// Janus' once-a-second slow-link check, after the reports: the losses the peer
