@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use janus::json::Json;
 use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, opus_payload, Kind, Peer, GATEWAY_INTERFACE};
+use support::webrtc::{in_private_network, offer_and_answer, opus_payload, Kind, Peer, GATEWAY_INTERFACE};
 
 const WAIT: Duration = Duration::from_secs(10);
 /// libnice gives a silent peer about 50 s before the component fails (both gateways).
@@ -29,11 +29,7 @@ fn consent(binary: &Path, test: &str) -> Duration {
         let handle = session.attach("janus.plugin.echotest");
         let mut peer = Peer::new(net.peer_ip.into());
         let offer = peer.create_offer(true, false);
-        handle.message_with_jsep(r#"{"audio":true}"#, "offer", &offer);
-        handle.trickle(Some((&peer.first_mid(), &peer.candidate_attribute())));
-        handle.trickle(None);
-        let events = session.events_until(WAIT, |events| events.iter().any(|e| e.get("jsep").is_some()));
-        let answer = events.last().and_then(|e| str_at(e, &["jsep", "sdp"]).map(String::from)).expect("an answer");
+        let answer = offer_and_answer(&session, &handle, &peer, r#"{"audio":true}"#, &offer);
         peer.accept_answer(&answer);
         assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete\n{}", gateway.log_tail());
         for i in 0..25 {

@@ -7,9 +7,8 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use janus::json::Json;
 use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, opus_payload, Kind, Peer, GATEWAY_INTERFACE};
+use support::webrtc::{in_private_network, offer_and_answer, opus_payload, Kind, Peer, GATEWAY_INTERFACE};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -26,12 +25,7 @@ fn restart(binary: &Path, test: &str) {
         let handle = session.attach("janus.plugin.echotest");
         let mut peer = Peer::new(net.peer_ip.into());
         let negotiate = |peer: &mut Peer, offer: &str| -> String {
-            handle.message_with_jsep(r#"{"audio":true}"#, "offer", offer);
-            handle.trickle(Some((&peer.first_mid(), &peer.candidate_attribute())));
-            handle.trickle(None);
-            let events = session.events_until(WAIT, |events| events.iter().any(|e| e.get("jsep").is_some()));
-            let event = events.into_iter().find(|e| e.get("jsep").is_some()).unwrap();
-            let answer = event.get("jsep").and_then(|j| j.get("sdp")).and_then(Json::as_str).expect("an answer").to_string();
+            let answer = offer_and_answer(&session, &handle, peer, r#"{"audio":true}"#, offer);
             peer.accept_answer(&answer);
             answer
         };

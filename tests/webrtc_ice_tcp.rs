@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, sdp_candidates, Peer, GATEWAY_INTERFACE};
+use support::webrtc::{in_private_network, offer_and_answer, sdp_candidates, Peer, GATEWAY_INTERFACE};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -23,9 +23,8 @@ fn ice_tcp_candidates(binary: &Path, test: &str) -> Vec<String> {
         let session = gateway.create_session();
         let handle = session.attach("janus.plugin.echotest");
         let mut peer = Peer::new(net.peer_ip.into());
-        handle.message_with_jsep(r#"{"audio":true}"#, "offer", &peer.create_offer(true, false));
-        let events = session.events_until(WAIT, |events| events.iter().any(|e| e.get("jsep").is_some()));
-        let answer = events.last().and_then(|e| e.get("jsep")?.get("sdp")?.as_str().map(String::from)).expect("an answer");
+        let offer = peer.create_offer(true, false);
+        let answer = offer_and_answer(&session, &handle, &peer, r#"{"audio":true}"#, &offer);
         assert!(answer.contains("a=ice-lite"), "{answer}");
         session.destroy();
         let gateway_ip = net.gateway_ip.to_string();

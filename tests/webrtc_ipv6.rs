@@ -7,15 +7,10 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use janus::json::Json;
 use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, opus_payload, sdp_candidates, Kind, Peer, GATEWAY_INTERFACE};
+use support::webrtc::{in_private_network, offer_and_answer, opus_payload, sdp_candidates, Kind, Peer, GATEWAY_INTERFACE};
 
 const WAIT: Duration = Duration::from_secs(10);
-
-fn str_at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a str> {
-    path.iter().try_fold(value, |v, key| v.get(key))?.as_str()
-}
 
 fn echo_over_ipv6(binary: &Path, test: &str) {
     in_private_network(|net| {
@@ -27,11 +22,7 @@ fn echo_over_ipv6(binary: &Path, test: &str) {
         let handle = session.attach("janus.plugin.echotest");
         let mut peer = Peer::new(net.peer_ip6.into());
         let offer = peer.create_offer(true, false);
-        handle.message_with_jsep(r#"{"audio":true}"#, "offer", &offer);
-        handle.trickle(Some((&peer.first_mid(), &peer.candidate_attribute())));
-        handle.trickle(None);
-        let events = session.events_until(WAIT, |events| events.iter().any(|e| e.get("jsep").is_some()));
-        let answer = events.last().and_then(|e| str_at(e, &["jsep", "sdp"]).map(String::from)).expect("an answer");
+        let answer = offer_and_answer(&session, &handle, &peer, r#"{"audio":true}"#, &offer);
         let gateway_ip6 = net.gateway_ip6.to_string();
         assert!(sdp_candidates(&answer).iter().any(|c| c.contains(&gateway_ip6)), "no IPv6 candidate in\n{answer}");
         peer.accept_answer(&answer);
@@ -50,9 +41,8 @@ fn echo_over_ipv6(binary: &Path, test: &str) {
         let session = gateway.create_session();
         let handle = session.attach("janus.plugin.echotest");
         let mut peer = Peer::new(net.peer_ip.into());
-        handle.message_with_jsep(r#"{"audio":true}"#, "offer", &peer.create_offer(true, false));
-        let events = session.events_until(WAIT, |events| events.iter().any(|e| e.get("jsep").is_some()));
-        let answer = events.last().and_then(|e| str_at(e, &["jsep", "sdp"]).map(String::from)).expect("an answer");
+        let offer = peer.create_offer(true, false);
+        let answer = offer_and_answer(&session, &handle, &peer, r#"{"audio":true}"#, &offer);
         let candidates = sdp_candidates(&answer);
         assert!(!candidates.is_empty() && candidates.iter().all(|c| !c.contains(&gateway_ip6)), "{answer}");
         session.destroy();
@@ -93,9 +83,8 @@ fn link_local_candidates(binary: &Path, test: &str, link_local: bool) -> Vec<Str
         let session = gateway.create_session();
         let handle = session.attach("janus.plugin.echotest");
         let mut peer = Peer::new(net.peer_ip.into());
-        handle.message_with_jsep(r#"{"audio":true}"#, "offer", &peer.create_offer(true, false));
-        let events = session.events_until(WAIT, |events| events.iter().any(|e| e.get("jsep").is_some()));
-        let answer = events.last().and_then(|e| str_at(e, &["jsep", "sdp"]).map(String::from)).expect("an answer");
+        let offer = peer.create_offer(true, false);
+        let answer = offer_and_answer(&session, &handle, &peer, r#"{"audio":true}"#, &offer);
         session.destroy();
         let mut addresses: Vec<String> = sdp_candidates(&answer)
             .iter()

@@ -13,7 +13,7 @@ use std::time::Duration;
 use janus::json::Json;
 use support::event_sink::Collector;
 use support::gateway::{binary_under_test, with_transaction, ConfigsFolder, Gateway, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, opus_payload, vp8_payload, Kind, Peer, GATEWAY_INTERFACE};
+use support::webrtc::{in_private_network, offer_and_answer, opus_payload, vp8_payload, Kind, Peer, GATEWAY_INTERFACE};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -74,11 +74,7 @@ fn run(binary: &Path, test: &str, combine: bool) -> Observed {
         let handle = session.attach("janus.plugin.echotest");
         let mut peer = Peer::new(net.peer_ip.into());
         let offer = peer.create_offer(true, true);
-        handle.message_with_jsep(r#"{"audio":true,"video":true}"#, "offer", &offer);
-        handle.trickle(Some((&peer.first_mid(), &peer.candidate_attribute())));
-        handle.trickle(None);
-        let events = session.events_until(WAIT, |events| events.iter().any(|e| at(e, &["jsep"]).is_some()));
-        let answer = at(events.last().unwrap(), &["jsep", "sdp"]).and_then(Json::as_str).expect("an answer").to_string();
+        let answer = offer_and_answer(&session, &handle, &peer, r#"{"audio":true,"video":true}"#, &offer);
         peer.accept_answer(&answer);
         assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete\n{}", gateway.log_tail());
         let admin = |verb: &str, extra: &str| {

@@ -13,9 +13,8 @@ use std::time::Duration;
 
 use janus::json::Json;
 use support::gateway::{binary_under_test, with_transaction, ConfigsFolder, Gateway, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, sdp_candidates, Peer, GATEWAY_INTERFACE};
+use support::webrtc::{in_private_network, offer_and_answer, sdp_candidates, Peer, GATEWAY_INTERFACE};
 
-const WAIT: Duration = Duration::from_secs(10);
 /// The address our STUN server says requests come from.
 const PUBLIC: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 5);
 
@@ -59,9 +58,8 @@ fn stun(binary: &Path, test: &str) {
         let session = gateway.create_session();
         let handle = session.attach("janus.plugin.echotest");
         let mut peer = Peer::new(net.peer_ip.into());
-        handle.message_with_jsep(r#"{"audio":true}"#, "offer", &peer.create_offer(true, false));
-        let events = session.events_until(WAIT, |events| events.iter().any(|e| e.get("jsep").is_some()));
-        let answer = events.last().and_then(|e| e.get("jsep")?.get("sdp")?.as_str().map(String::from)).expect("an answer");
+        let offer = peer.create_offer(true, false);
+        let answer = offer_and_answer(&session, &handle, &peer, r#"{"audio":true}"#, &offer);
         let candidates = sdp_candidates(&answer);
         let srflx = candidates.iter().find(|c| c.contains(" typ srflx ")).unwrap_or_else(|| panic!("no srflx candidate in\n{answer}"));
         assert!(srflx.contains(" 203.0.113.5 ") && srflx.contains(&format!("raddr {}", net.gateway_ip)), "{srflx}");

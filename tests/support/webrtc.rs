@@ -29,6 +29,8 @@ use str0m::net::{Protocol, Receive};
 use str0m::rtp::{RtpWrite, SeqNo};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
+use super::gateway::{Handle, Session};
+
 /// The network [`in_private_network`] sets up: one veth pair, both ends inside a namespace
 /// that only the calling test's thread (and the processes it starts) live in.
 pub struct PrivateNetwork {
@@ -749,6 +751,19 @@ pub fn sdp_ssrc(sdp: &str, mid: &str) -> Option<u32> {
     media_section(sdp, mid)?
         .iter()
         .find_map(|line| line.strip_prefix("a=ssrc:")?.split(' ').next()?.parse().ok())
+}
+
+/// Offers the peer's `offer` SDP to `handle` in a `message` with `body`, trickles the peer's
+/// candidate and the end of candidates, and returns the SDP of the answer the plugin
+/// pushes (a bounded wait); the caller accepts it when it wants.
+pub fn offer_and_answer(session: &Session, handle: &Handle, peer: &Peer, body: &str, offer: &str) -> String {
+    const WAIT: Duration = Duration::from_secs(10);
+    handle.message_with_jsep(body, "offer", offer);
+    handle.trickle(Some((&peer.first_mid(), &peer.candidate_attribute())));
+    handle.trickle(None);
+    let events = session.events_until(WAIT, |events| events.iter().any(|e| e.get("jsep").is_some()));
+    let jsep = events.iter().find_map(|e| e.get("jsep")).expect("checked by events_until");
+    jsep.get("sdp").and_then(janus::json::Json::as_str).expect("an answer SDP").to_string()
 }
 
 /// The `a=candidate` values (`candidate:...`) of an SDP.
