@@ -60,6 +60,33 @@ struct Negotiated {
     answer: String,
 }
 
+/// Sends video (from sequence number `seq` on) until the first echo of it arrives, and
+/// keeps that echo aside as if lost on the way: returned as received, not decrypted.
+fn lose_video_echo(client: &mut Client, seq: &mut u16, gateway: &Gateway) -> Vec<u8> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        assert!(Instant::now() < deadline, "no video to lose\n{}", gateway.log_tail());
+        *seq = seq.wrapping_add(1);
+        client.send_rtp(&rtp_packet(96, *seq, u32::from(*seq) * 3000, VIDEO_SSRC, b"\x90\x80\x00vp8-frame"));
+        while let Some(d) = client.receive_raw(Duration::from_millis(20)) {
+            if d.len() > 12 && d[0] >> 6 == 2 && d[1] & 0x7f == 96 {
+                return d;
+            }
+        }
+    }
+}
+
+/// A generic NACK from our video SSRC for `packet` (as received) of the gateway's video
+/// SSRC `media`.
+fn send_nack(client: &mut Client, media: u32, packet: &[u8]) {
+    let mut nack = vec![0x81, 205, 0, 3];
+    nack.extend_from_slice(&VIDEO_SSRC.to_be_bytes());
+    nack.extend_from_slice(&media.to_be_bytes());
+    nack.extend_from_slice(&packet[2..4]);
+    nack.extend_from_slice(&[0, 0]);
+    client.send_rtcp(&nack);
+}
+
 fn negotiate(test: &str, offer: impl FnOnce() -> String) -> Negotiated {
     negotiate_with(test, &[], offer)
 }
@@ -216,24 +243,9 @@ fn echotest_audio_and_video_come_back() {
     assert!(echoed_audio >= 5 && echoed_video >= 5, "echoed audio {echoed_audio}, video {echoed_video}\n{}", gateway.log_tail());
     // A video packet "lost" on the way (kept aside, not decrypted): the core answers our
     // NACK for it with the packet again, as it was sent.
-    let deadline = Instant::now() + WAIT;
-    let lost = 'lost: loop {
-        assert!(Instant::now() < deadline, "no video to lose");
-        seq = seq.wrapping_add(1);
-        client.send_rtp(&rtp_packet(96, seq, u32::from(seq) * 3000, VIDEO_SSRC, b"\x90\x80\x00vp8-frame"));
-        while let Some(d) = client.receive_raw(Duration::from_millis(20)) {
-            if d.len() > 12 && d[0] >> 6 == 2 && d[1] & 0x7f == 96 {
-                break 'lost d;
-            }
-        }
-    };
+    let lost = lose_video_echo(&mut client, &mut seq, gateway);
     let lost_seq = u16::from_be_bytes([lost[2], lost[3]]);
-    let mut nack = vec![0x81, 205, 0, 3];
-    nack.extend_from_slice(&VIDEO_SSRC.to_be_bytes());
-    nack.extend_from_slice(&gateway_video_ssrc.to_be_bytes());
-    nack.extend_from_slice(&lost_seq.to_be_bytes());
-    nack.extend_from_slice(&[0, 0]);
-    client.send_rtcp(&nack);
+    send_nack(&mut client, gateway_video_ssrc, &lost);
     let deadline = Instant::now() + WAIT;
     loop {
         assert!(Instant::now() < deadline, "no retransmission of {lost_seq}");
@@ -323,25 +335,9 @@ fn echotest_retransmits_over_rtx_when_negotiated() {
     client.connect(&answer, DtlsRole::for_remote_setup("active").unwrap(), || gateway.log_tail());
 
     // A video packet of the echo "lost" on the way (kept aside), then NACKed.
-    let deadline = Instant::now() + WAIT;
-    let mut seq = 0u16;
-    let lost = 'lost: loop {
-        assert!(Instant::now() < deadline, "no video to lose\n{}", gateway.log_tail());
-        seq = seq.wrapping_add(1);
-        client.send_rtp(&rtp_packet(96, seq, u32::from(seq) * 3000, VIDEO_SSRC, b"\x90\x80\x00vp8-frame"));
-        while let Some(d) = client.receive_raw(Duration::from_millis(20)) {
-            if d.len() > 12 && d[0] >> 6 == 2 && d[1] & 0x7f == 96 {
-                break 'lost d;
-            }
-        }
-    };
+    let lost = lose_video_echo(&mut client, &mut 0, gateway);
     let lost_seq = u16::from_be_bytes([lost[2], lost[3]]);
-    let mut nack = vec![0x81, 205, 0, 3];
-    nack.extend_from_slice(&VIDEO_SSRC.to_be_bytes());
-    nack.extend_from_slice(&gateway_video_ssrc.to_be_bytes());
-    nack.extend_from_slice(&lost_seq.to_be_bytes());
-    nack.extend_from_slice(&[0, 0]);
-    client.send_rtcp(&nack);
+    send_nack(&mut client, gateway_video_ssrc, &lost);
     let deadline = Instant::now() + WAIT;
     let retransmission = loop {
         assert!(Instant::now() < deadline, "no RTX retransmission of {lost_seq}\n{}", gateway.log_tail());
@@ -410,15 +406,7 @@ fn nack_optimizations_forget_what_a_keyframe_made_useless() {
     };
     let before = echo(&mut client, delta);
     let key = echo(&mut client, keyframe);
-    let nack = |client: &mut Client, packet: &[u8]| {
-        let mut nack = vec![0x81, 205, 0, 3];
-        nack.extend_from_slice(&VIDEO_SSRC.to_be_bytes());
-        nack.extend_from_slice(&gateway_video_ssrc.to_be_bytes());
-        nack.extend_from_slice(&packet[2..4]);
-        nack.extend_from_slice(&[0, 0]);
-        client.send_rtcp(&nack);
-    };
-    nack(&mut client, &key);
+    send_nack(&mut client, gateway_video_ssrc, &key);
     let deadline = Instant::now() + WAIT;
     loop {
         assert!(Instant::now() < deadline, "the keyframe was not resent");
@@ -426,7 +414,7 @@ fn nack_optimizations_forget_what_a_keyframe_made_useless() {
             break;
         }
     }
-    nack(&mut client, &before);
+    send_nack(&mut client, gateway_video_ssrc, &before);
     let deadline = Instant::now() + Duration::from_millis(300);
     while Instant::now() < deadline {
         assert!(client.receive_raw(Duration::from_millis(50)).is_none_or(|d| d != before), "resent despite the keyframe after it");
