@@ -489,52 +489,6 @@ fn signals_during_shutdown_hurry_then_force_the_exit() {
     assert!(!lines.contains(&"Closing event handlers:") && !lines.contains(&"Bye!"), "{log}");
 }
 
-/// A STUN server on loopback answering every Binding Request with the sender's address as
-/// XOR-MAPPED-ADDRESS, until dropped.
-struct StunResponder {
-    port: u16,
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl StunResponder {
-    fn start() -> StunResponder {
-        use std::sync::atomic::{AtomicBool, Ordering};
-        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
-        let port = socket.local_addr().unwrap().port();
-        let stop = std::sync::Arc::new(AtomicBool::new(false));
-        let stopped = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let mut buf = [0u8; 1500];
-            while !stopped.load(Ordering::Relaxed) {
-                let Ok((len, std::net::SocketAddr::V4(from))) = socket.recv_from(&mut buf) else { continue };
-                if len < 20 || buf[0..2] != [0, 1] {
-                    continue;
-                }
-                let cookie = [0x21, 0x12, 0xA4, 0x42];
-                let mut answer = vec![0x01, 0x01, 0, 12];
-                answer.extend_from_slice(&buf[4..20]);
-                answer.extend_from_slice(&[0x00, 0x20, 0, 8, 0, 1]);
-                let port = from.port().to_be_bytes();
-                answer.extend_from_slice(&[port[0] ^ cookie[0], port[1] ^ cookie[1]]);
-                answer.extend(from.ip().octets().iter().zip(cookie).map(|(b, c)| b ^ c));
-                let _ = socket.send_to(&answer, from);
-            }
-        });
-        StunResponder { port, stop, thread: Some(thread) }
-    }
-}
-
-impl Drop for StunResponder {
-    fn drop(&mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 /// Runs `args` on both binaries at once (each to its end) and compares exit codes and output;
 /// returns ours.
 fn run_both_to_exit(args: &[&str], what: &str) -> (Option<i32>, String) {
@@ -552,7 +506,7 @@ fn run_both_to_exit(args: &[&str], what: &str) -> (Option<i32>, String) {
 
 #[test]
 fn stun_server_is_tested_at_startup_and_adds_our_public_address() {
-    let stun = StunResponder::start();
+    let stun = support::stun_server::StunServer::start(std::net::Ipv4Addr::LOCALHOST.into(), None);
     let mut configs = ConfigsFolder::new(&scratch("stun"), &["echotest"]);
     configs.set_item("nat", "stun_server", "\"localhost\"");
     configs.set_item("nat", "stun_port", &stun.port.to_string());

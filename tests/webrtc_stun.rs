@@ -5,49 +5,21 @@
 
 mod support;
 
-use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
+use std::net::Ipv4Addr;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
 
 use janus::json::Json;
+use support::stun_server::StunServer;
 use support::gateway::{binary_under_test, with_transaction, ConfigsFolder, Gateway, REFERENCE_BINARY};
 use support::webrtc::{in_private_network, offer_and_answer, sdp_candidates, Peer, GATEWAY_INTERFACE};
 
 /// The address our STUN server says requests come from.
 const PUBLIC: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 5);
 
-/// Answers Binding Requests on `socket` with XOR-MAPPED-ADDRESS = PUBLIC and the sender's
-/// port, until `stop`.
-fn serve_stun(socket: UdpSocket, stop: Arc<AtomicBool>) {
-    socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
-    let mut buf = [0u8; 1500];
-    while !stop.load(Ordering::Relaxed) {
-        let Ok((len, SocketAddr::V4(from))) = socket.recv_from(&mut buf) else { continue };
-        if len < 20 || buf[0..2] != [0, 1] {
-            continue;
-        }
-        let cookie = [0x21, 0x12, 0xA4, 0x42];
-        let mut answer = vec![0x01, 0x01, 0, 12];
-        answer.extend_from_slice(&buf[4..20]);
-        answer.extend_from_slice(&[0x00, 0x20, 0, 8, 0, 1]);
-        let port = from.port().to_be_bytes();
-        answer.extend_from_slice(&[port[0] ^ cookie[0], port[1] ^ cookie[1]]);
-        answer.extend(PUBLIC.octets().iter().zip(cookie).map(|(b, c)| b ^ c));
-        let _ = socket.send_to(&answer, from);
-    }
-}
-
 fn stun(binary: &Path, test: &str) {
     in_private_network(|net| {
-        let socket = UdpSocket::bind((net.peer_ip, 0)).expect("a STUN port");
-        let stun_port = socket.local_addr().unwrap().port();
-        let stop = Arc::new(AtomicBool::new(false));
-        let server = {
-            let stop = stop.clone();
-            std::thread::spawn(move || serve_stun(socket, stop))
-        };
+        let server = StunServer::start(net.peer_ip.into(), Some(PUBLIC));
+        let stun_port = server.port;
         let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
         configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
         configs.set_item("nat", "stun_server", &format!("\"{}\"", net.peer_ip));
@@ -65,8 +37,7 @@ fn stun(binary: &Path, test: &str) {
         assert!(srflx.contains(" 203.0.113.5 ") && srflx.contains(&format!("raddr {}", net.gateway_ip)), "{srflx}");
         assert!(candidates.iter().any(|c| c.contains(" typ host")), "{answer}");
         session.destroy();
-        stop.store(true, Ordering::Relaxed);
-        let _ = server.join();
+        drop(server);
     });
 }
 
