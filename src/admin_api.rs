@@ -389,16 +389,8 @@ impl Gateway {
     /// `janus_ice_static_event_loops_info`: each static loop and how many handles it serves;
     /// empty without static loops.
     fn static_loops_info(&self) -> Json {
-        let loops = usize::try_from(self.info.static_event_loops).unwrap_or(0);
-        let mut counts = vec![0u64; loops];
-        for session in self.sessions.all() {
-            for handle_id in session.handle_ids() {
-                if let Some(n) = session.handle(handle_id).and_then(|h| h.static_loop()).and_then(|i| counts.get_mut(i)) {
-                    *n += 1;
-                }
-            }
-        }
-        let list = counts.into_iter().enumerate().map(|(id, handles)| Object::new().with("id", id as u64).with("handles", handles).into());
+        let loops = self.media_plane().map(|plane| plane.loops.info()).unwrap_or_default();
+        let list = loops.into_iter().map(|(id, handles)| Object::new().with("id", id as u64).with("handles", handles as u64).into());
         Json::Array(list.collect())
     }
 
@@ -564,7 +556,8 @@ impl Gateway {
         if let Some(t) = &handle.token {
             info.set("token", t.as_str());
         }
-        info.set("loop-running", handle.loop_running());
+        // Every handle runs on a loop of the pool, which runs while the gateway does.
+        info.set("loop-running", true);
         info.set("created", handle.created);
         info.set("current_time", self.env.monotonic_us());
         if let Some(ps) = handle.plugin_session() {
@@ -915,14 +908,24 @@ mod tests {
 
     #[test]
     fn static_loops_count_their_handles() {
-        let f = fixture_with(Settings::default(), Auth::new(false, None), |mut gw| {
-            gw.info.static_event_loops = 2;
-            gw
-        });
-        let h = with_handle(&f);
-        f.gw.sessions.get(5).unwrap().handle(h).unwrap().set_static_loop(1);
+        let f = plain();
+        f.gw.set_media_plane(crate::test_support::loopback_media_plane(crate::ice::EventLoops::new(2, true), false, false));
+        let first = with_handle(&f);
+        let r = f.send(r#"{"janus":"attach","transaction":"x","session_id":5,"plugin":"janus.plugin.echo","loop_index":0}"#);
+        assert!(r.get("data").is_some(), "attached: {}", r.to_compact_string());
+        let loops = |f: &Fixture| compact(f.admin(r#"{"janus":"loops_info","transaction":"t"}"#));
+        assert_eq!(loops(&f), r#"{"janus":"success","transaction":"t","loops":[{"id":0,"handles":2},{"id":1,"handles":0}]}"#);
+        f.send(&format!(r#"{{"janus":"detach","transaction":"x","session_id":5,"handle_id":{first}}}"#));
+        assert_eq!(loops(&f), r#"{"janus":"success","transaction":"t","loops":[{"id":0,"handles":1},{"id":1,"handles":0}]}"#);
+    }
+
+    #[test]
+    fn without_static_loops_none_are_shown() {
+        let f = plain();
+        f.gw.set_media_plane(crate::test_support::loopback_media_plane(crate::ice::EventLoops::new(0, false), false, false));
+        with_handle(&f);
         let r = f.admin(r#"{"janus":"loops_info","transaction":"t"}"#);
-        assert_eq!(compact(r), r#"{"janus":"success","transaction":"t","loops":[{"id":0,"handles":0},{"id":1,"handles":1}]}"#);
+        assert_eq!(compact(r), r#"{"janus":"success","transaction":"t","loops":[]}"#);
     }
 
     #[test]

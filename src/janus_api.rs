@@ -309,8 +309,11 @@ impl Gateway {
             Arc::as_ptr(session),
             Arc::as_ptr(&handle)
         );
-        if let Some(index) = root.get("loop_index").and_then(Json::as_i64) {
-            let _ = handle.loop_index.set(index as usize);
+        if let Some(plane) = self.media_plane() {
+            let loop_index = root.get("loop_index").and_then(Json::as_i64).and_then(|i| usize::try_from(i).ok());
+            if let Some(event_loop) = plane.loops.assign(handle_id, loop_index) {
+                handle.set_event_loop(event_loop);
+            }
         }
         match plugin.create_session(session_id, handle_id, handle.media.clone()) {
             Ok(ps) => handle.set_plugin_session(ps),

@@ -137,17 +137,12 @@ pub struct Handle {
     pending_trickles: Mutex<Vec<PendingTrickle>>,
     /// `WebrtcFlag` bits (Janus' `webrtc_flags`).
     webrtc_flags: AtomicU32,
-    /// Whether the handle's event loop runs: it does from creation (Janus gives every handle
-    /// a running loop, its own or a static one) until the media plane stops it.
-    loop_running: AtomicBool,
-    /// The static event loop serving this handle, when static loops are configured.
-    static_loop: OnceLock<usize>,
+    /// The event loop the handle's PeerConnections run on, taken at attach as Janus does.
+    event_loop: OnceLock<crate::ice::HandleLoop>,
     /// The RTP/RTCP capture started through the Admin API, written by the media path.
     pub capture: Arc<crate::text2pcap::CaptureSlot>,
     /// The handle's PeerConnection, when one is negotiated.
     pub media: Arc<crate::media::MediaSlot>,
-    /// The `loop_index` of the attach request (used with `allow_loop_indication`).
-    pub loop_index: OnceLock<usize>,
 }
 
 /// The WebRTC state flags of a handle, with Janus' bit values (`JANUS_ICE_HANDLE_WEBRTC_*`).
@@ -247,11 +242,9 @@ impl Handle {
             detached: AtomicBool::new(false),
             pending_trickles: Mutex::default(),
             webrtc_flags: AtomicU32::new(0),
-            loop_running: AtomicBool::new(true),
-            static_loop: OnceLock::new(),
+            event_loop: OnceLock::new(),
             capture: Arc::default(),
             media: Arc::default(),
-            loop_index: OnceLock::new(),
         }
     }
 
@@ -272,21 +265,13 @@ impl Handle {
         self.webrtc_flags.fetch_and(!(flag as u32), Ordering::AcqRel);
     }
 
-    pub fn loop_running(&self) -> bool {
-        self.loop_running.load(Ordering::Acquire)
+    pub fn event_loop(&self) -> Option<&crate::ice::HandleLoop> {
+        self.event_loop.get()
     }
 
-    pub fn set_loop_running(&self, running: bool) {
-        self.loop_running.store(running, Ordering::Release);
-    }
-
-    pub fn static_loop(&self) -> Option<usize> {
-        self.static_loop.get().copied()
-    }
-
-    /// Binds the handle to a static event loop (once).
-    pub fn set_static_loop(&self, id: usize) {
-        let _ = self.static_loop.set(id);
+    /// Binds the handle to its event loop (once).
+    pub fn set_event_loop(&self, event_loop: crate::ice::HandleLoop) {
+        let _ = self.event_loop.set(event_loop);
     }
 
 

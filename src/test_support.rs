@@ -238,6 +238,25 @@ impl Fixture {
     }
 }
 
+/// A media plane gathering on loopback only, with a fresh self-signed certificate.
+pub(crate) fn loopback_media_plane(loops: crate::ice::EventLoops, full_trickle: bool, allow_force_relay: bool) -> Arc<crate::media::MediaPlane> {
+    use crate::dtls::{DtlsCertificate, DtlsOptions, DtlsSettings};
+    use crate::ice::{IceSettings, InterfaceFilter};
+    let certificate = DtlsCertificate::generate(false).unwrap();
+    Arc::new(crate::media::MediaPlane {
+        ice: Arc::new(IceSettings {
+            filter: InterfaceFilter { enforce: vec!["lo".into()], ..InterfaceFilter::default() },
+            full_trickle,
+            ..IceSettings::default()
+        }),
+        dtls: Arc::new(DtlsSettings::new(&certificate, DtlsOptions::default()).unwrap()),
+        sdp: crate::sdp::SdpSettings { full_trickle, ..crate::sdp::SdpSettings::default() },
+        loops,
+        twcc_period: 200,
+        allow_force_relay,
+    })
+}
+
 pub(crate) fn error_of(reply: &Json) -> (i64, String) {
     let e = reply.get("error").expect("an error reply");
     (e.get("code").unwrap().as_i64().unwrap(), e.get("reason").unwrap().as_str().unwrap().to_string())

@@ -1,9 +1,12 @@
-//! The threads ICE agents run on, as Janus' `event_loops` setting arranges them: a fixed
-//! pool of static event loops that handles are spread over (least loaded first, or by the
-//! `loop_index` of an attach request when `allow_loop_indication` is on), or, with no pool,
-//! one dedicated loop thread per handle.
+//! The threads ICE agents run on: a fixed pool of event loops that handles are spread
+//! over, least loaded first (or by the `loop_index` of an attach request when
+//! `allow_loop_indication` is on). With `event_loops` set, the pool is Janus' static
+//! event loops, shown by the Admin API; unset, where Janus would start a thread per
+//! handle, we still use a pool, one loop per core, which the APIs do not show: thousands
+//! of PeerConnections then cost a few threads, not thousands.
 
 use std::io;
+use std::num::NonZeroUsize;
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
@@ -52,89 +55,94 @@ impl LoopThread {
     }
 }
 
-/// One loop of the static pool.
-struct StaticLoop {
-    id: usize,
-    thread: Mutex<LoopThread>,
-    main_loop: Arc<MainLoop>,
-}
-
-/// The static event loops (`event_loops`, `allow_loop_indication`), or none.
+/// The pool of event loops.
 pub struct EventLoops {
-    loops: Vec<Arc<StaticLoop>>,
-    /// Handles per loop, indexed like `loops` (Janus' `loop->handles`).
+    threads: Vec<Mutex<LoopThread>>,
+    /// Handles per loop, indexed like `threads` (Janus' `loop->handles`).
     handles: Arc<Mutex<Vec<usize>>>,
+    /// Whether the pool is the operator's `event_loops` (shown by the APIs).
+    configured: bool,
     allow_loop_indication: bool,
 }
 
-/// The loop a handle's agents run on: a share of a static loop, or a dedicated one.
+/// A handle's share of one loop of the pool. Clones share it: the loop counts the handle
+/// until the last clone is gone.
+#[derive(Clone)]
 pub struct HandleLoop {
     main_loop: Arc<MainLoop>,
-    kind: HandleLoopKind,
+    seat: Arc<Seat>,
 }
 
-enum HandleLoopKind {
-    Static { index: usize, handles: Arc<Mutex<Vec<usize>>> },
-    Dedicated(LoopThread),
+/// One handle counted on one loop.
+struct Seat {
+    index: usize,
+    configured: bool,
+    handles: Arc<Mutex<Vec<usize>>>,
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        let mut handles = self.handles.lock().unwrap_or_else(|e| e.into_inner());
+        handles[self.index] = handles[self.index].saturating_sub(1);
+    }
 }
 
 impl EventLoops {
-    /// `janus_ice_set_static_event_loops`: `loops` threads named `hloop N` (none for 0;
-    /// negative values are refused as Janus does, and fall back to one loop per handle).
-    pub fn new(loops: i64, allow_loop_indication: bool) -> EventLoops {
-        if loops < 0 {
-            janus_log!(Level::Warn, "Invalid number of static event loops ({loops}), disabling\n");
+    /// `janus_ice_set_static_event_loops`: `event_loops` threads named `hloop N`; for 0 (or
+    /// a negative value, refused with Janus' warning) one loop per core, unannounced.
+    pub fn new(event_loops: i64, allow_loop_indication: bool) -> EventLoops {
+        if event_loops < 0 {
+            janus_log!(Level::Warn, "Invalid number of static event loops ({event_loops}), disabling\n");
         }
-        let mut pool = Vec::new();
-        for _ in 0..loops.max(0) {
-            let id = pool.len();
+        let configured = event_loops > 0;
+        let wanted = match usize::try_from(event_loops) {
+            Ok(n) if n > 0 => n,
+            _ => thread::available_parallelism().map_or(1, NonZeroUsize::get),
+        };
+        let mut threads = Vec::new();
+        for id in 0..wanted {
             match LoopThread::spawn(format!("hloop {id}")) {
-                Ok(t) => pool.push(Arc::new(StaticLoop { id, main_loop: t.main_loop.clone(), thread: Mutex::new(t) })),
+                Ok(t) => threads.push(Mutex::new(t)),
                 Err(e) => janus_log!(Level::Err, "Got error {} ({e}) trying to launch a new event loop thread...\n", e.raw_os_error().unwrap_or(0)),
             }
         }
-        if !pool.is_empty() {
-            janus_log!(Level::Info, "Spawned {} static event loops (handles won't have a dedicated loop)\n", pool.len());
+        if configured && !threads.is_empty() {
+            janus_log!(Level::Info, "Spawned {} static event loops (handles won't have a dedicated loop)\n", threads.len());
             janus_log!(
                 Level::Info,
                 "  -- Janus API {} be able to drive the loop choice for new handles\n",
                 if allow_loop_indication { "will" } else { "will NOT" }
             );
+        } else if !configured {
+            janus_log!(Level::Verb, "Spawned {} event loops, one per core, shared by the handles\n", threads.len());
         }
-        let handles = Arc::new(Mutex::new(vec![0; pool.len()]));
-        EventLoops { allow_loop_indication: allow_loop_indication && !pool.is_empty(), loops: pool, handles }
+        let handles = Arc::new(Mutex::new(vec![0; threads.len()]));
+        EventLoops { allow_loop_indication: allow_loop_indication && configured, configured, threads, handles }
     }
 
-    /// How many static loops there are (0: one loop per handle).
-    pub fn count(&self) -> usize {
-        self.loops.len()
-    }
-
-    pub fn allow_loop_indication(&self) -> bool {
-        self.allow_loop_indication
-    }
-
-    /// `janus_ice_static_event_loops_info`: each loop's id and how many handles it serves.
+    /// `janus_ice_static_event_loops_info`: each configured loop's id and how many handles
+    /// it serves; empty without `event_loops`, as in Janus.
     pub fn info(&self) -> Vec<(usize, usize)> {
-        let handles = self.handles.lock().unwrap_or_else(|e| e.into_inner());
-        self.loops.iter().map(|l| (l.id, handles[l.id])).collect()
+        if !self.configured {
+            return Vec::new();
+        }
+        self.handles.lock().unwrap_or_else(|e| e.into_inner()).iter().copied().enumerate().collect()
     }
 
-    /// The loop for a new handle (`janus_ice_handle_attach_plugin`): a dedicated thread
-    /// `hloop <handle_id>` without a pool; otherwise the loop `loop_index` names (when
-    /// allowed and valid), or the least loaded one.
-    pub fn assign(&self, handle_id: u64, loop_index: Option<usize>) -> io::Result<HandleLoop> {
-        if self.loops.is_empty() {
-            let thread = LoopThread::spawn(format!("hloop {handle_id}"))?;
-            return Ok(HandleLoop { main_loop: thread.main_loop.clone(), kind: HandleLoopKind::Dedicated(thread) });
+    /// The loop for a new handle (`janus_ice_handle_attach_plugin`): the one `loop_index`
+    /// names (when allowed and valid), or the least loaded one. `None` only when no loop
+    /// thread could be started.
+    pub fn assign(&self, handle_id: u64, loop_index: Option<usize>) -> Option<HandleLoop> {
+        if self.threads.is_empty() {
+            return None;
         }
-        if let (false, Some(index)) = (self.allow_loop_indication, loop_index) {
+        if let (false, true, Some(index)) = (self.allow_loop_indication, self.configured, loop_index) {
             janus_log!(Level::Warn, "[{handle_id}] Manual allocation of event loops forbidden, ignoring provided loop index {index}\n");
         }
         let mut handles = self.handles.lock().unwrap_or_else(|e| e.into_inner());
         let requested = loop_index.filter(|_| self.allow_loop_indication);
         let index = match requested {
-            Some(i) if i < self.loops.len() => i,
+            Some(i) if i < self.threads.len() => i,
             _ => {
                 if let Some(i) = requested {
                     janus_log!(Level::Warn, "[{handle_id}] Invalid loop index {i}, picking event loop automatically\n");
@@ -154,18 +162,16 @@ impl EventLoops {
             }
         };
         handles[index] += 1;
-        Ok(HandleLoop {
-            main_loop: self.loops[index].main_loop.clone(),
-            kind: HandleLoopKind::Static { index, handles: self.handles.clone() },
-        })
+        let main_loop = self.threads[index].lock().unwrap_or_else(|e| e.into_inner()).main_loop.clone();
+        Some(HandleLoop { main_loop, seat: Arc::new(Seat { index, configured: self.configured, handles: self.handles.clone() }) })
     }
 
     /// `janus_ice_stop_static_event_loops`: quits every loop and waits (up to `timeout`
     /// each) for its thread. Whether all ended.
     pub fn stop(&self, timeout: Duration) -> bool {
         let mut all = true;
-        for l in &self.loops {
-            all &= l.thread.lock().unwrap_or_else(|e| e.into_inner()).stop(timeout);
+        for t in &self.threads {
+            all &= t.lock().unwrap_or_else(|e| e.into_inner()).stop(timeout);
         }
         all
     }
@@ -173,20 +179,18 @@ impl EventLoops {
 
 impl Drop for EventLoops {
     fn drop(&mut self) {
-        for l in &self.loops {
-            let quitting = l.main_loop.clone();
-            l.main_loop.invoke(move || quitting.quit());
+        for t in &self.threads {
+            let main_loop = t.lock().unwrap_or_else(|e| e.into_inner()).main_loop.clone();
+            let quitting = main_loop.clone();
+            main_loop.invoke(move || quitting.quit());
         }
     }
 }
 
 impl HandleLoop {
-    /// The static loop's id, `None` for a dedicated loop.
+    /// The configured static loop serving the handle (`None` with the per-core pool).
     pub fn static_loop(&self) -> Option<usize> {
-        match &self.kind {
-            HandleLoopKind::Static { index, .. } => Some(*index),
-            HandleLoopKind::Dedicated(_) => None,
-        }
+        self.seat.configured.then_some(self.seat.index)
     }
 
     pub(crate) fn main_loop(&self) -> &Arc<MainLoop> {
@@ -202,34 +206,6 @@ impl HandleLoop {
     pub fn add_timer(&self, interval: Duration, f: impl FnMut() -> bool + Send + 'static) {
         self.main_loop.add_timer(interval, f);
     }
-
-    /// Releases the handle's loop: a dedicated one is quit (after the work already posted,
-    /// such as agent teardowns) and its thread awaited up to `timeout`. Whether the thread
-    /// ended (always true for a static loop, which keeps running).
-    pub fn stop(mut self, timeout: Duration) -> bool {
-        match &mut self.kind {
-            HandleLoopKind::Static { .. } => true,
-            HandleLoopKind::Dedicated(thread) => thread.stop(timeout),
-        }
-    }
-}
-
-impl Drop for HandleLoop {
-    fn drop(&mut self) {
-        match &mut self.kind {
-            HandleLoopKind::Static { index, handles } => {
-                let mut h = handles.lock().unwrap_or_else(|e| e.into_inner());
-                h[*index] = h[*index].saturating_sub(1);
-            }
-            // Quit without waiting: the thread ends on its own.
-            HandleLoopKind::Dedicated(thread) => {
-                if thread.thread.is_some() {
-                    let quitting = thread.main_loop.clone();
-                    thread.main_loop.invoke(move || quitting.quit());
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -239,7 +215,6 @@ mod tests {
     #[test]
     fn least_loaded_then_indicated() {
         let loops = EventLoops::new(3, true);
-        assert_eq!(loops.count(), 3);
         let a = loops.assign(1, None).unwrap();
         let b = loops.assign(2, None).unwrap();
         let c = loops.assign(3, None).unwrap();
@@ -250,7 +225,11 @@ mod tests {
         let e = loops.assign(5, Some(9)).unwrap();
         assert_eq!(e.static_loop(), Some(0));
         assert_eq!(loops.info(), vec![(0, 2), (1, 1), (2, 2)]);
+        // A clone keeps the handle counted.
+        let d2 = d.clone();
         drop((b, d));
+        assert_eq!(loops.info(), vec![(0, 2), (1, 0), (2, 2)]);
+        drop(d2);
         assert_eq!(loops.info(), vec![(0, 2), (1, 0), (2, 1)]);
         assert_eq!(loops.assign(6, None).unwrap().static_loop(), Some(1));
         drop((a, c, e));
@@ -266,14 +245,27 @@ mod tests {
     }
 
     #[test]
-    fn dedicated_loop_runs_work_and_ends() {
+    fn without_event_loops_handles_share_one_loop_per_core() {
+        let cores = thread::available_parallelism().map_or(1, NonZeroUsize::get);
         let loops = EventLoops::new(0, true);
-        assert!(!loops.allow_loop_indication());
-        let h = loops.assign(77, None).unwrap();
-        assert_eq!(h.static_loop(), None);
-        let (tx, rx) = channel();
-        h.invoke(move || tx.send(thread::current().name().map(str::to_owned)).unwrap());
-        assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap().as_deref(), Some("hloop 77"));
-        assert!(h.stop(Duration::from_secs(5)));
+        assert!(loops.info().is_empty(), "not shown, as Janus shows no static loops");
+        let seats: Vec<HandleLoop> = (0..cores as u64 * 2 + 1).map(|id| loops.assign(id, Some(0)).unwrap()).collect();
+        assert!(seats.iter().all(|s| s.static_loop().is_none()));
+        // Spread evenly (the indication is ignored), and run work on threads named `hloop N`.
+        let mut names = std::collections::BTreeSet::new();
+        for s in &seats {
+            let (tx, rx) = channel();
+            s.invoke(move || tx.send(thread::current().name().map(str::to_owned)).unwrap());
+            names.insert(rx.recv_timeout(Duration::from_secs(5)).unwrap().unwrap());
+        }
+        let expected: std::collections::BTreeSet<String> = (0..cores).map(|i| format!("hloop {i}")).collect();
+        assert_eq!(names, expected);
+        assert_eq!(*loops.handles.lock().unwrap(), {
+            let mut v = vec![2; cores];
+            v[0] = 3;
+            v
+        });
+        drop(seats);
+        assert!(loops.stop(Duration::from_secs(5)));
     }
 }

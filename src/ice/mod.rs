@@ -9,8 +9,8 @@
 //! Events and datagrams reach the [`IceHandler`] on the loop thread (signals that libnice
 //! emits inside a call, such as gathering host candidates, may arrive on the caller's).
 //! Dropping an [`IceAgent`] silences its handler at once and tears libnice down on the
-//! loop thread, where no callback of it can be running; drop agents before their
-//! [`HandleLoop`].
+//! loop thread, where no callback of it can be running (or, once the loops have stopped,
+//! wherever their last job is dropped).
 
 pub mod candidate;
 pub mod interfaces;
@@ -317,7 +317,6 @@ impl IceAgent {
                 })
                 .collect(),
             tos: settings.dscp.wrapping_shl(2),
-            shared_loop: handle_loop.static_loop().is_some(),
         };
         let shared = Arc::new(Shared {
             handler,

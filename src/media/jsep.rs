@@ -355,7 +355,6 @@ impl Gateway {
             };
             sdp::apply_remote_extensions(&mut description, text, &parsed.sdp, true);
             let events = self.media_events(session, handle);
-            let loop_index = handle.loop_index.get().copied();
             let mut agent = AgentRequest { turn_user: turn_user(session, handle), force_relay: false };
             if jsep.get("force_relay").and_then(Json::as_bool) == Some(true) {
                 if plane.allow_force_relay {
@@ -364,7 +363,7 @@ impl Gateway {
                     janus_log!(Level::Warn, "[{}] Forcing Janus to use a TURN server is not allowed\n", handle.id);
                 }
             }
-            let pc = match PeerConnection::new(&plane, handle.id, loop_index, true, Some(description), events, &agent) {
+            let pc = match PeerConnection::new(&plane, handle.id, handle.event_loop(), true, Some(description), events, &agent) {
                 Ok(pc) => pc,
                 Err(_) => return fail(ApiError::Unknown, "Error setting ICE locally".into()),
             };
@@ -514,9 +513,8 @@ impl Gateway {
             None if offer => {
                 handle.set_flag(WebrtcFlag::Rfc4588Rtx);
                 let events = self.media_events(session, handle);
-                let loop_index = handle.loop_index.get().copied();
-                let agent = AgentRequest { turn_user: turn_user(session, handle), force_relay: false };
-                let pc = PeerConnection::new(&plane, handle.id, loop_index, false, None, events, &agent).map_err(|_| invalid)?;
+                    let agent = AgentRequest { turn_user: turn_user(session, handle), force_relay: false };
+                let pc = PeerConnection::new(&plane, handle.id, handle.event_loop(), false, None, events, &agent).map_err(|_| invalid)?;
                 handle.media.set(pc.clone());
                 handle.clear_flag(WebrtcFlag::Alert);
                 handle.set_flag(WebrtcFlag::HasAgent);
@@ -624,12 +622,9 @@ fn simulcast_info(pc: &PeerConnection) -> Option<Json> {
 mod tests {
     use super::*;
     use crate::auth::Auth;
-    use crate::dtls::{DtlsCertificate, DtlsOptions, DtlsSettings};
     use crate::gateway::Settings;
-    use crate::ice::{EventLoops, IceSettings, InterfaceFilter};
-    use crate::media::MediaPlane;
-    use crate::sdp::SdpSettings;
-    use crate::test_support::{error_of, fixture, Fixture};
+    use crate::ice::EventLoops;
+    use crate::test_support::{error_of, fixture, loopback_media_plane, Fixture};
 
     fn with_media_plane() -> Fixture {
         with_media_plane_trickling(false)
@@ -640,19 +635,7 @@ mod tests {
     }
 
     fn install_media_plane(f: Fixture, full_trickle: bool, allow_force_relay: bool) -> Fixture {
-        let certificate = DtlsCertificate::generate(false).unwrap();
-        f.gw.set_media_plane(Arc::new(MediaPlane {
-            ice: Arc::new(IceSettings {
-                filter: InterfaceFilter { enforce: vec!["lo".into()], ..InterfaceFilter::default() },
-                full_trickle,
-                ..IceSettings::default()
-            }),
-            dtls: Arc::new(DtlsSettings::new(&certificate, DtlsOptions::default()).unwrap()),
-            sdp: SdpSettings { full_trickle, ..SdpSettings::default() },
-            loops: EventLoops::new(1, false),
-            twcc_period: 200,
-            allow_force_relay,
-        }));
+        f.gw.set_media_plane(loopback_media_plane(EventLoops::new(1, false), full_trickle, allow_force_relay));
         f.send(r#"{"janus":"create","transaction":"c"}"#);
         f.send(r#"{"janus":"attach","plugin":"janus.plugin.echo","transaction":"a","session_id":1000}"#);
         f

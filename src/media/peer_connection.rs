@@ -146,7 +146,8 @@ pub struct AgentRequest {
 /// Why a PeerConnection could not be set up ("Error setting ICE locally").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PeerConnectionError {
-    Loop(String),
+    /// The handle has no event loop (none could be started).
+    Loop,
     Ice,
 }
 
@@ -262,7 +263,7 @@ struct Sending {
 pub struct PeerConnection {
     pub handle_id: u64,
     agent: OnceLock<IceAgent>,
-    handle_loop: Mutex<Option<HandleLoop>>,
+    handle_loop: HandleLoop,
     /// The signalling-side description; `None` until the first SDP made one.
     pub signalling: Mutex<Option<SdpPeer>>,
     rx: Mutex<Receiving>,
@@ -312,17 +313,17 @@ impl PeerConnection {
     pub fn new(
         plane: &MediaPlane,
         handle_id: u64,
-        loop_index: Option<usize>,
+        handle_loop: Option<&HandleLoop>,
         got_offer: bool,
         signalling: Option<SdpPeer>,
         events: Arc<dyn MediaEvents>,
         agent: &AgentRequest,
     ) -> Result<Arc<PeerConnection>, PeerConnectionError> {
-        let handle_loop = plane.loops.assign(handle_id, loop_index).map_err(|e| PeerConnectionError::Loop(e.to_string()))?;
+        let handle_loop = handle_loop.ok_or(PeerConnectionError::Loop)?;
         let pc = Arc::new(PeerConnection {
             handle_id,
             agent: OnceLock::new(),
-            handle_loop: Mutex::new(None),
+            handle_loop: handle_loop.clone(),
             signalling: Mutex::new(signalling),
             rx: Mutex::new(Receiving {
                 dtls: None,
@@ -377,11 +378,10 @@ impl PeerConnection {
             janus_log!(Level::Verb, "[{}] Forcing Janus to use a TURN server\n", handle_id);
             Arc::make_mut(&mut ice).force_relay = true;
         }
-        let agent = IceAgent::new(&handle_loop, ice, got_offer, handler).map_err(|_| PeerConnectionError::Ice)?;
+        let agent = IceAgent::new(handle_loop, ice, got_offer, handler).map_err(|_| PeerConnectionError::Ice)?;
         let _ = pc.agent.set(agent);
         let weak = Arc::downgrade(&pc);
         handle_loop.add_timer(tick_for(plane.twcc_period), move || weak.upgrade().is_some_and(|pc| pc.tick()));
-        *lock(&pc.handle_loop) = Some(handle_loop);
         pc.refresh_routes();
         Ok(pc)
     }
@@ -549,13 +549,11 @@ impl PeerConnection {
                 // A renegotiation added data channels to a PeerConnection that is up: the
                 // association starts on the loop thread (the plugin hears of it there).
                 let weak = Arc::downgrade(self);
-                if let Some(handle_loop) = lock(&self.handle_loop).as_ref() {
-                    handle_loop.invoke(move || {
-                        if let Some(pc) = weak.upgrade() {
-                            pc.add_data_channels();
-                        }
-                    });
-                }
+                self.handle_loop.invoke(move || {
+                    if let Some(pc) = weak.upgrade() {
+                        pc.add_data_channels();
+                    }
+                });
             }
         }
         let mut tx = lock(&self.tx);
@@ -923,13 +921,11 @@ impl PeerConnection {
             }
             Queued::Wake => {
                 let weak = Arc::downgrade(self);
-                if let Some(handle_loop) = lock(&self.handle_loop).as_ref() {
-                    handle_loop.invoke(move || {
-                        if let Some(pc) = weak.upgrade() {
-                            pc.send_relayed_data();
-                        }
-                    });
-                }
+                self.handle_loop.invoke(move || {
+                    if let Some(pc) = weak.upgrade() {
+                        pc.send_relayed_data();
+                    }
+                });
             }
         }
     }

@@ -199,9 +199,6 @@ pub struct AgentConfig {
     pub relays: Vec<Relay>,
     /// IP TOS byte (DSCP << 2), 0 for none.
     pub tos: u8,
-    /// Whether the loop outlives the agent (a static event loop): then the agent is closed
-    /// asynchronously, releasing TURN allocations, before its last reference goes.
-    pub shared_loop: bool,
 }
 
 /// Why an agent could not be created.
@@ -220,7 +217,6 @@ pub struct Agent {
     stream_id: c_uint,
     events: *mut Arc<dyn AgentEvents>,
     main_loop: Arc<MainLoop>,
-    shared_loop: bool,
     on_teardown: Option<Job>,
 }
 
@@ -417,7 +413,6 @@ impl Agent {
                 stream_id: 0,
                 events: Box::into_raw(EventsBox::new(events)),
                 main_loop,
-                shared_loop: config.shared_loop,
                 on_teardown: Some(Box::new(on_teardown)),
             };
             if let Some((server, port)) = &config.stun_server {
@@ -583,7 +578,6 @@ struct Teardown {
     agent: *mut NiceAgent,
     stream_id: c_uint,
     events: *mut Arc<dyn AgentEvents>,
-    shared_loop: bool,
     on_teardown: Option<Job>,
 }
 
@@ -607,9 +601,9 @@ impl Drop for Teardown {
             if self.stream_id != 0 {
                 nice_agent_remove_stream(self.agent, self.stream_id);
             }
-            if self.shared_loop {
-                nice_agent_close_async(self.agent, None, ptr::null_mut());
-            }
+            // The loop outlives the agent: closing releases TURN allocations before the
+            // last reference goes.
+            nice_agent_close_async(self.agent, None, ptr::null_mut());
             g_object_unref(self.agent as gpointer);
             drop(Box::from_raw(self.events));
         }
@@ -625,7 +619,6 @@ impl Drop for Agent {
             agent: self.agent,
             stream_id: self.stream_id,
             events: self.events,
-            shared_loop: self.shared_loop,
             on_teardown: self.on_teardown.take(),
         };
         self.main_loop.invoke(move || drop(teardown));

@@ -622,7 +622,13 @@ impl Drop for WsConnection {
 impl<'g> Session<'g> {
     /// `attach`es a plugin (by package name, e.g. `janus.plugin.videoroom`).
     pub fn attach(&self, plugin: &str) -> Handle<'_, 'g> {
-        let reply = self.send(None, &format!(r#"{{"janus":"attach","plugin":"{plugin}"}}"#));
+        self.attach_with(plugin, "")
+    }
+
+    /// `attach` with more members (JSON text after a comma, e.g. `"loop_index":1`).
+    pub fn attach_with(&self, plugin: &str, members: &str) -> Handle<'_, 'g> {
+        let members = if members.is_empty() { String::new() } else { format!(",{members}") };
+        let reply = self.send(None, &format!(r#"{{"janus":"attach","plugin":"{plugin}"{members}}}"#));
         assert_eq!(reply.get("janus").and_then(Json::as_str), Some("success"), "attach {plugin}: {reply:?}");
         let id = reply.get("data").and_then(|d| d.get("id")).and_then(Json::as_i64).expect("handle id");
         Handle { session: self, id }

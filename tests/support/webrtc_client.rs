@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use janus::dtls::{DtlsCertificate, DtlsContext, DtlsEvent, DtlsOptions, DtlsRole, DtlsSettings};
-use janus::ice::{Candidate, EventLoops, HandleLoop, IceAgent, IceEvent, IceHandler, IceSettings, InterfaceFilter};
+use janus::ice::{Candidate, EventLoops, IceAgent, IceEvent, IceHandler, IceSettings, InterfaceFilter};
 use janus::media::{classify, Datagram};
 use janus::sdp::{parse_candidate, CandidateOutcome, PeerConnection as SdpPeer, SdpSettings};
 use janus::srtp::{SrtpSession, RTCP_TRAILER_ROOM, RTP_TRAILER_ROOM};
@@ -40,8 +40,8 @@ pub enum Received {
 
 pub struct Client {
     agent: Option<IceAgent>,
-    handle_loop: Option<HandleLoop>,
-    _loops: EventLoops,
+    /// One loop of its own, stopped with the client.
+    event_loop: EventLoops,
     events: Receiver<IceEvent>,
     datagrams: Receiver<Vec<u8>>,
     dtls_settings: DtlsSettings,
@@ -63,8 +63,8 @@ pub fn first_ssrc(section: &str) -> Option<u32> {
 impl Client {
     /// An agent gathering on loopback: controlling if we offer, controlled if we answer.
     pub fn new(offering: bool) -> Client {
-        let loops = EventLoops::new(0, false);
-        let handle_loop = loops.assign(1, None).unwrap();
+        let event_loop = EventLoops::new(1, false);
+        let handle_loop = event_loop.assign(1, None).unwrap();
         let (events_tx, events) = channel();
         let (datagrams_tx, datagrams) = channel();
         let settings = IceSettings {
@@ -82,8 +82,7 @@ impl Client {
         let dtls_settings = DtlsSettings::new(&certificate, DtlsOptions::default()).unwrap();
         Client {
             agent: Some(agent),
-            handle_loop: Some(handle_loop),
-            _loops: loops,
+            event_loop,
             events,
             datagrams,
             dtls_settings,
@@ -287,9 +286,7 @@ impl Client {
 impl Drop for Client {
     fn drop(&mut self) {
         drop(self.agent.take());
-        if let Some(l) = self.handle_loop.take() {
-            l.stop(Duration::from_secs(5));
-        }
+        self.event_loop.stop(Duration::from_secs(5));
     }
 }
 
