@@ -137,6 +137,24 @@ fn packets_in(gateway: &Gateway, echo: &Echo) -> Option<i64> {
     media.iter().map(|m| at(m, &["stats", "in", "packets"]).and_then(Json::as_i64)).sum()
 }
 
+/// What the PeerConnection dropped by reason (`webrtc.dropped` of `handle_info`): ours
+/// counts them, Janus only logs them (`None`).
+fn dropped(gateway: &Gateway, echo: &Echo, reason: &str) -> Option<i64> {
+    let info = handle_info(gateway, echo);
+    at(&info, &["info", "webrtc", "dropped", reason]).and_then(Json::as_i64)
+}
+
+/// Runs `attack` and checks, where the gateway counts drops, that `reason`'s count on
+/// the attacked handle grew by at least `at_least`.
+fn counts_drops(gateway: &Gateway, echo: &mut Echo, reason: &str, at_least: i64, attack: impl FnOnce(&mut Echo)) {
+    let before = dropped(gateway, echo, reason);
+    attack(echo);
+    echo.peer.run_for(Duration::from_millis(300));
+    if let (Some(before), Some(after)) = (before, dropped(gateway, echo, reason)) {
+        assert!(after >= before + at_least, "{reason}: {before} then {after}, expected {at_least} more");
+    }
+}
+
 /// Malformed STUN: a truncated header, lengths beyond the datagram, an attribute running
 /// past the end, a binding request with an unknown username and a garbage integrity, a
 /// response to no transaction.
@@ -255,19 +273,25 @@ fn wire_bad_input(binary: &Path, test: &str) {
                 .into_iter()
                 .enumerate()
         {
-            for datagram in &datagrams {
-                attacked.peer.send_raw(datagram);
-            }
+            // What libnice passes on of bad STUN is no WebRTC packet; RTP in the clear comes
+            // from no SSRC we know; garbage DTLS records are OpenSSL's to drop (uncounted).
+            let (reason, at_least) = [("not-webrtc", 1), ("not-webrtc", 0), ("unknown-ssrc", 5)][round];
+            counts_drops(&gateway, &mut attacked, reason, at_least, |attacked| {
+                for datagram in &datagrams {
+                    attacked.peer.send_raw(datagram);
+                }
+            });
             check_still_echoing(&gateway, &mut attacked, &mut bystander, 2 + round as u32, what);
         }
 
         // SRTP with a bad tag is dropped without touching the replay window: the genuine
         // packets, sent after their forgeries, are echoed.
         let (payloads, genuine) = withheld_packets(&mut attacked.peer, 10, 5);
-        for packet in &genuine {
-            attacked.peer.send_raw(&bad_tag(packet));
-        }
-        attacked.peer.run_for(Duration::from_millis(300));
+        counts_drops(&gateway, &mut attacked, "unprotect-errors", 5, |attacked| {
+            for packet in &genuine {
+                attacked.peer.send_raw(&bad_tag(packet));
+            }
+        });
         assert!(!payloads.iter().any(|p| echoed(&attacked.peer, attacked.ssrc, std::slice::from_ref(p))), "a forged packet was echoed");
         for packet in &genuine {
             attacked.peer.send_raw(packet);
@@ -279,12 +303,13 @@ fn wire_bad_input(binary: &Path, test: &str) {
         // Replays are dropped: received packets do not count them (where the gateway
         // reports receive counters), and the echo goes on.
         let counted = packets_in(&gateway, &attacked);
-        for _ in 0..3 {
-            for packet in &genuine {
-                attacked.peer.send_raw(packet);
+        counts_drops(&gateway, &mut attacked, "replays", 15, |attacked| {
+            for _ in 0..3 {
+                for packet in &genuine {
+                    attacked.peer.send_raw(packet);
+                }
             }
-        }
-        attacked.peer.run_for(Duration::from_millis(300));
+        });
         if let (Some(before), Some(after)) = (counted, packets_in(&gateway, &attacked)) {
             // Only str0m's own RTCP may have arrived meanwhile; no audio was sent.
             assert_eq!(after, before, "replayed SRTP packets were counted as received");
@@ -316,6 +341,10 @@ fn wire_bad_input(binary: &Path, test: &str) {
             attacked.peer.send_raw(datagram);
         }
         check_still_echoing(&gateway, &mut attacked, &mut bystander, 15, "a flood of junk");
+        // The bystander's peer sent nothing to drop.
+        for reason in ["too-big", "not-webrtc", "early", "malformed", "unknown-ssrc", "unprotect-errors", "replays"] {
+            assert!(matches!(dropped(&gateway, &bystander, reason), None | Some(0)), "bystander {reason}");
+        }
 
         // The gateway still takes requests and closes the PeerConnections cleanly.
         for echo in [&attacked, &bystander] {

@@ -428,33 +428,63 @@ pub fn nack_media_ssrc(compound: &[u8]) -> Option<u32> {
 }
 
 /// Packets sent on a medium, kept for retransmissions when the peer NACKs them: a ring
-/// indexed by sequence number, allocated once per medium. A packet is kept as sent (i.e.
-/// protected: SRTP would refuse to protect the same packet twice) or, to go out again
-/// as RTX, in the clear.
+/// indexed by sequence number. A packet is kept as sent (i.e. protected: SRTP would refuse
+/// to protect the same packet twice) or, to go out again as RTX, in the clear. The ring
+/// starts small and doubles (up to a bound) only when it would overwrite a packet still
+/// within the retransmission window, so a stream pays for the rate it actually sends at:
+/// a few allocations in a stream's life, none per packet once its rate is known.
 pub struct History {
     /// Per slot: sequence number, length, monotonic µs when sent, whether in the clear.
     slots: Vec<(u16, usize, i64, bool)>,
     data: Vec<u8>,
 }
 
-/// Slots of a [`History`] (a power of two), and the room of each.
-const HISTORY_SLOTS: usize = 256;
+/// Slots of a new [`History`], the most it grows to (powers of two), and the room of each.
+const HISTORY_SLOTS_FIRST: usize = 32;
+const HISTORY_SLOTS_MAX: usize = 256;
 const HISTORY_ROOM: usize = 1500 + 32;
 
 impl Default for History {
     fn default() -> Self {
-        History { slots: vec![(0, 0, 0, false); HISTORY_SLOTS], data: vec![0; HISTORY_SLOTS * HISTORY_ROOM] }
+        History::with_slots(HISTORY_SLOTS_FIRST)
     }
 }
 
 impl History {
-    pub fn store(&mut self, seq: u16, packet: &[u8], now_us: i64, clear: bool) {
+    fn with_slots(n: usize) -> History {
+        History { slots: vec![(0, 0, 0, false); n], data: vec![0; n * HISTORY_ROOM] }
+    }
+
+    /// Keeps `packet`, sent as `seq` at `now_us`; packets younger than `keep_us` are not
+    /// overwritten while the ring may still grow.
+    pub fn store(&mut self, seq: u16, packet: &[u8], now_us: i64, clear: bool, keep_us: i64) {
         if packet.len() > HISTORY_ROOM {
             return;
         }
-        let slot = usize::from(seq) % HISTORY_SLOTS;
+        let (held_seq, held_len, held_at, _) = self.slots[self.slot(seq)];
+        if held_len > 0 && held_seq != seq && now_us - held_at < keep_us && self.slots.len() < HISTORY_SLOTS_MAX {
+            self.grow();
+        }
+        let slot = self.slot(seq);
         self.data[slot * HISTORY_ROOM..slot * HISTORY_ROOM + packet.len()].copy_from_slice(packet);
         self.slots[slot] = (seq, packet.len(), now_us, clear);
+    }
+
+    /// Twice the slots, each kept packet moved to its place in the larger ring.
+    fn grow(&mut self) {
+        let mut larger = History::with_slots(self.slots.len() * 2);
+        for (i, &(seq, len, at, clear)) in self.slots.iter().enumerate() {
+            if len > 0 {
+                let to = larger.slot(seq);
+                larger.data[to * HISTORY_ROOM..to * HISTORY_ROOM + len].copy_from_slice(&self.data[i * HISTORY_ROOM..i * HISTORY_ROOM + len]);
+                larger.slots[to] = (seq, len, at, clear);
+            }
+        }
+        *self = larger;
+    }
+
+    fn slot(&self, seq: u16) -> usize {
+        usize::from(seq) % self.slots.len()
     }
 
     /// Forgets every packet (a keyframe went out: with NACK optimizations, older packets
@@ -466,7 +496,7 @@ impl History {
     /// The packet sent with `seq`, if still kept and not older than `max_age_us`, and
     /// whether it was kept in the clear.
     pub fn get(&self, seq: u16, now_us: i64, max_age_us: i64) -> Option<(&[u8], bool)> {
-        let slot = usize::from(seq) % HISTORY_SLOTS;
+        let slot = self.slot(seq);
         let (s, len, sent, clear) = self.slots[slot];
         (s == seq && len > 0 && now_us - sent <= max_age_us).then(|| (&self.data[slot * HISTORY_ROOM..slot * HISTORY_ROOM + len], clear))
     }
@@ -666,13 +696,30 @@ mod tests {
 
     #[test]
     fn nack_history() {
+        const KEEP: i64 = 500_000;
         let mut h = History::default();
-        h.store(10, b"ten", 1000, false);
-        h.store(10 + HISTORY_SLOTS as u16, b"later", 2000, true);
-        assert_eq!(h.get(10, 2000, 1_000_000), None, "overwritten by a newer sequence number");
-        assert_eq!(h.get(10 + HISTORY_SLOTS as u16, 2000, 1_000_000), Some((&b"later"[..], true)));
-        assert_eq!(h.get(10 + HISTORY_SLOTS as u16, 3_000_000, 1_000_000), None, "too old");
+        h.store(10, b"ten", 1000, false, KEEP);
+        // A packet a ring's length later overwrites one older than the window...
+        let later = 10 + HISTORY_SLOTS_FIRST as u16;
+        h.store(later, b"later", 1000 + KEEP, true, KEEP);
+        assert_eq!(h.get(10, 1000 + KEEP, 1_000_000), None, "overwritten by a newer sequence number");
+        assert_eq!(h.get(later, 1000 + KEEP, 1_000_000), Some((&b"later"[..], true)));
+        assert_eq!(h.get(later, 3_000_000, 1_000_000), None, "too old");
         assert_eq!(h.get(11, 2000, 1_000_000), None);
+        assert_eq!(h.slots.len(), HISTORY_SLOTS_FIRST);
+        // ... and makes the ring grow when the older one is still within it.
+        let next = later + HISTORY_SLOTS_FIRST as u16;
+        h.store(next, b"next", 2000 + KEEP, false, KEEP);
+        assert_eq!(h.slots.len(), 2 * HISTORY_SLOTS_FIRST);
+        assert_eq!(h.get(later, 2000 + KEEP, 1_000_000), Some((&b"later"[..], true)), "kept through the growth");
+        assert_eq!(h.get(next, 2000 + KEEP, 1_000_000), Some((&b"next"[..], false)));
+        // A fast stream grows it to the bound, and no further.
+        for seq in 0..2000u16 {
+            h.store(seq, b"fast", 10_000_000 + i64::from(seq), false, KEEP);
+        }
+        assert_eq!(h.slots.len(), HISTORY_SLOTS_MAX);
+        assert_eq!(h.get(1999, 10_002_000, 1_000_000), Some((&b"fast"[..], false)));
+        assert_eq!(h.get(1999 - HISTORY_SLOTS_MAX as u16, 10_002_000, 1_000_000), None);
         // RR then NACK (media SSRC 0x0a0b0c0d): the NACK's media SSRC.
         let mut compound = vec![0x80, 201, 0, 1, 0, 0, 0, 1];
         compound.extend_from_slice(&[0x81, 205, 0, 3, 0, 0, 0, 1, 0x0a, 0x0b, 0x0c, 0x0d, 0, 10, 0, 0]);

@@ -24,7 +24,7 @@ use super::packets::{
     SendStamps, MAX_GAP,
 };
 use super::data::{DataChannels, DataDelivery, OutgoingData, Outbox, Queued};
-use super::stats::{nack_queue_ms, slow_link_losses, MediumStats, MediumType, Traffic};
+use super::stats::{nack_queue_ms, slow_link_losses, DropReason, Dropped, MediumStats, MediumType, Traffic};
 use crate::text2pcap::PacketKind;
 use super::MediaPlane;
 use crate::dtls::{DtlsContext, DtlsEvent, DtlsRole};
@@ -199,6 +199,14 @@ struct OutStream {
     traffic: Traffic,
 }
 
+impl OutStream {
+    /// How long (µs) a sent packet may still be asked for again: the queue the RTT set,
+    /// at least `min_nack_queue` and 200 ms.
+    fn keep_us(&self, min_nack_queue: u16) -> i64 {
+        i64::from(self.nack_queue_ms.max(min_nack_queue).max(200)) * 1000
+    }
+}
+
 /// The loop thread's state.
 struct Receiving {
     dtls: Option<DtlsContext>,
@@ -286,6 +294,8 @@ pub struct PeerConnection {
     outbox: Mutex<Outbox>,
     /// Milliseconds between transport-wide CC feedbacks (1000: with the RTCP reports).
     twcc_period: u32,
+    /// What the peer sent that we dropped.
+    dropped: Dropped,
 }
 
 /// Forwards the agent's events to the PeerConnection while it exists.
@@ -358,6 +368,7 @@ impl PeerConnection {
             dtls_started: AtomicBool::new(false),
             ready: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            dropped: Dropped::default(),
             events,
             dtls: plane.dtls.clone(),
             encryption: plane.sdp.webrtc_encryption,
@@ -520,6 +531,7 @@ impl PeerConnection {
                 .collect();
             summary.set("media", media);
         }
+        summary.set("dropped", self.dropped.to_json());
         summary.into()
     }
 
@@ -807,21 +819,24 @@ impl PeerConnection {
 
     /// A datagram from the peer (STUN already consumed by libnice).
     fn incoming(&self, data: &[u8]) {
-        if self.is_closed() || data.len() > 1500 {
+        if self.is_closed() {
             return;
+        }
+        if data.len() > 1500 {
+            return self.dropped.count(DropReason::TooBig);
         }
         match classify(data) {
             Datagram::Dtls => self.incoming_dtls(data),
             Datagram::Rtp => self.incoming_rtp(data),
             Datagram::Rtcp => self.incoming_rtcp(data),
-            Datagram::Unknown => {}
+            Datagram::Unknown => self.dropped.count(DropReason::NotWebrtc),
         }
     }
 
     fn incoming_dtls(&self, data: &[u8]) {
         let mut guard = lock(&self.rx);
         let rx = &mut *guard;
-        let Some(dtls) = rx.dtls.as_mut() else { return };
+        let Some(dtls) = rx.dtls.as_mut() else { return self.dropped.count(DropReason::Early) };
         let now = Instant::now();
         rx.dtls_in.count(data.len(), crate::utils::monotonic_time());
         let mut read = dtls.handle_incoming(data, now, &mut rx.app[..]);
@@ -961,15 +976,15 @@ impl PeerConnection {
 
     fn incoming_rtp(&self, data: &[u8]) {
         if !self.is_ready() {
-            return;
+            return self.dropped.count(DropReason::Early);
         }
-        let Some(header) = RtpHeader::new(data) else { return };
+        let Some(header) = RtpHeader::new(data) else { return self.dropped.count(DropReason::Malformed) };
         let mut guard = lock(&self.rx);
         let rx = &mut *guard;
         // As Janus: the medium by SSRC (the header is clear) before any cryptography.
         let Some(incoming) = rx.routes.incoming(data) else {
             janus_log!(Level::Warn, "[{}] Unknown SSRC, dropping packet (SSRC {})...\n", self.handle_id, header.ssrc());
-            return;
+            return self.dropped.count(DropReason::UnknownSsrc);
         };
         if incoming.learnt {
             // The send side addresses feedback (PLI, NACK) to this SSRC too.
@@ -982,11 +997,11 @@ impl PeerConnection {
         let len = match transform(rx.srtp.as_mut(), self.encryption, &mut rx.buf[..], data.len(), SrtpSession::unprotect_rtp) {
             Ok(len) => len,
             // Replays are usually retransmissions we asked for: not worth a line.
-            Err(e) if e.is_replay() => return,
+            Err(e) if e.is_replay() => return self.dropped.count(DropReason::Replay),
             Err(e) => {
                 let (len, ts, seq) = (data.len(), header.timestamp(), header.sequence_number());
                 janus_log!(Level::Err, "[{}]     SRTP unprotect error: {e} (len={len}-->{len}, ts={ts}, seq={seq})\n", self.handle_id);
-                return;
+                return self.dropped.count(DropReason::Unprotect);
             }
         };
         self.events.capture(PacketKind::Rtp, true, &rx.buf[..len]);
@@ -1001,7 +1016,7 @@ impl PeerConnection {
             let primary = r.ssrc_peer[incoming.substream];
             match unwrap_rtx(&mut rx.buf[..len], r, primary) {
                 Some((at, n)) => &mut rx.buf[at..at + n],
-                None => return,
+                None => return self.dropped.count(DropReason::Malformed),
             }
         } else {
             &mut rx.buf[..len]
@@ -1037,7 +1052,7 @@ impl PeerConnection {
 
     fn incoming_rtcp(&self, data: &[u8]) {
         if !self.is_ready() {
-            return;
+            return self.dropped.count(DropReason::Early);
         }
         let mut guard = lock(&self.rx);
         let rx = &mut *guard;
@@ -1047,7 +1062,7 @@ impl PeerConnection {
             Err(e) => {
                 let len = data.len();
                 janus_log!(Level::Err, "[{}]     SRTCP unprotect error: {e} (len={len}-->{len})\n", self.handle_id);
-                return;
+                return self.dropped.count(if e.is_replay() { DropReason::Replay } else { DropReason::Unprotect });
             }
         };
         self.events.capture(PacketKind::Rtcp, true, &rx.buf[..len]);
@@ -1072,7 +1087,12 @@ impl PeerConnection {
         let about = crate::rtcp::query::receiver_ssrc(packet);
         // The medium whose peer SSRC sent it, else the one of ours it is about.
         let route = rx.routes.by_peer_ssrc(sender).or_else(|| rx.routes.media.iter().position(|r| r.ssrc == about && about != 0));
-        let Some(i) = route.or((rx.routes.media.len() == 1).then_some(0)) else { return };
+        let Some(i) = route.or((rx.routes.media.len() == 1).then_some(0)) else {
+            if about > 0 {
+                janus_log!(Level::Verb, "[{}] Unknown SSRC, dropping RTCP packet (SSRC {about})...\n", self.handle_id);
+            }
+            return self.dropped.count(DropReason::UnknownSsrc);
+        };
         let (mindex, video) = (rx.routes.media[i].mindex as i32, rx.routes.media[i].video);
         // Statistics from SRs/RRs; the plugin sees the compound as the peer sent it.
         let substream = rx.routes.media[i].ssrc_peer.iter().position(|s| *s == sender && sender != 0).unwrap_or(0);
@@ -1085,7 +1105,10 @@ impl PeerConnection {
             main.sent_packets_since_last_rr = main.sent_packets_since_last_rr.wrapping_add(sent as i32);
         }
         let rtt_before = rx.streams[i].layers[substream].rtcp.rtt;
-        let _ = fix_ssrc(Some(&mut rx.streams[i].layers[substream].rtcp), packet, None, now());
+        // What does not parse goes no further, as in Janus.
+        if fix_ssrc(Some(&mut rx.streams[i].layers[substream].rtcp), packet, None, now()).is_err() {
+            return self.dropped.count(DropReason::Malformed);
+        }
         if rx.streams[i].layers[substream].rtcp.rtt != rtt_before {
             // The retransmission queue follows the main substream's round-trip time.
             let rtt = rx.streams[i].layers[0].rtcp.rtt();
@@ -1122,7 +1145,7 @@ impl PeerConnection {
         let mut guard = lock(&self.tx);
         let tx = &mut *guard;
         let Some(i) = tx.routes.media.iter().position(|r| r.ssrc == ssrc) else { return (asked, false) };
-        let max_age = i64::from(tx.streams[i].nack_queue_ms.max(self.events.min_nack_queue()).max(200)) * 1000;
+        let max_age = tx.streams[i].keep_us(self.events.min_nack_queue());
         let now_us = crate::utils::monotonic_time();
         let route = &tx.routes.media[i];
         let stream = &mut tx.streams[i];
@@ -1460,8 +1483,10 @@ impl PeerConnection {
         let pt = i32::from(h.payload_type());
         let rtx = tx.routes.rfc4588_rtx && route.ssrc_rtx != 0 && route.rtx_payload_types.iter().any(|(_, apt)| *apt == pt);
         if rtx {
-            if let Some(history) = tx.streams[i].history.as_mut() {
-                history.store(seq, &tx.buf[..len], crate::utils::monotonic_time(), true);
+            let s = &mut tx.streams[i];
+            let keep_us = s.keep_us(self.events.min_nack_queue());
+            if let Some(history) = s.history.as_mut() {
+                history.store(seq, &tx.buf[..len], crate::utils::monotonic_time(), true, keep_us);
             }
         }
         if let Some(n) = tx.srtp_errors.count(transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtp)) {
@@ -1474,8 +1499,9 @@ impl PeerConnection {
                 s.last_rtp_ts_at_us = crate::utils::real_time();
             }
             s.traffic.count(len, crate::utils::monotonic_time());
+            let keep_us = s.keep_us(self.events.min_nack_queue());
             if let Some(history) = s.history.as_mut().filter(|_| !rtx) {
-                history.store(seq, &tx.buf[..n], crate::utils::monotonic_time(), false);
+                history.store(seq, &tx.buf[..n], crate::utils::monotonic_time(), false, keep_us);
             }
         }
     }

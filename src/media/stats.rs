@@ -3,6 +3,8 @@
 //! and NACKs; and the JSON Janus makes of them for `handle_info` and for the periodic
 //! media statistics events sent to event handlers (`stats_period`).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::json::{Json, Object};
 use crate::rtcp::context::RtcpContext;
 
@@ -42,6 +44,76 @@ impl Traffic {
             self.bytes_lastsec = 0;
             self.current_second = 0;
         }
+    }
+}
+
+/// Why a PeerConnection dropped a datagram from its peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropReason {
+    /// Larger than any datagram we accept (1500 bytes).
+    TooBig,
+    /// Neither DTLS nor RTP nor RTCP (STUN never gets here: libnice takes it).
+    NotWebrtc,
+    /// RTP/RTCP before DTLS-SRTP was up, or DTLS without a handshake to feed.
+    Early,
+    /// RTP or RTCP that does not parse.
+    Malformed,
+    /// RTP or RTCP from, or about, no SSRC of the PeerConnection.
+    UnknownSsrc,
+    /// SRTP/SRTCP that failed authentication (or could not be decrypted).
+    Unprotect,
+    /// SRTP/SRTCP seen before (replayed, or too old).
+    Replay,
+}
+
+impl DropReason {
+    const ALL: [DropReason; 7] = [
+        DropReason::TooBig,
+        DropReason::NotWebrtc,
+        DropReason::Early,
+        DropReason::Malformed,
+        DropReason::UnknownSsrc,
+        DropReason::Unprotect,
+        DropReason::Replay,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            DropReason::TooBig => "too-big",
+            DropReason::NotWebrtc => "not-webrtc",
+            DropReason::Early => "early",
+            DropReason::Malformed => "malformed",
+            DropReason::UnknownSsrc => "unknown-ssrc",
+            DropReason::Unprotect => "unprotect-errors",
+            DropReason::Replay => "replays",
+        }
+    }
+}
+
+/// What a PeerConnection dropped of its peer's traffic, by reason: Janus only logs these;
+/// we also count them (`handle_info`'s `webrtc.dropped`), so that an operator sees a peer
+/// sending garbage without reading the log. Lock-free: counted from any media thread.
+#[derive(Debug, Default)]
+pub struct Dropped {
+    counts: [AtomicU64; DropReason::ALL.len()],
+}
+
+impl Dropped {
+    pub fn count(&self, reason: DropReason) {
+        self.counts[reason as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn get(&self, reason: DropReason) -> u64 {
+        self.counts[reason as usize].load(Ordering::Relaxed)
+    }
+
+    /// Every reason with its count.
+    pub fn to_json(&self) -> Json {
+        let mut o = Object::new();
+        for reason in DropReason::ALL {
+            o.set(reason.name(), self.get(reason));
+        }
+        o.into()
     }
 }
 
@@ -215,6 +287,19 @@ impl MediumStats<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn drops_are_counted_by_reason() {
+        let dropped = Dropped::default();
+        dropped.count(DropReason::Replay);
+        dropped.count(DropReason::Replay);
+        dropped.count(DropReason::UnknownSsrc);
+        assert_eq!((dropped.get(DropReason::Replay), dropped.get(DropReason::Unprotect)), (2, 0));
+        assert_eq!(
+            dropped.to_json().to_compact_string(),
+            r#"{"too-big":0,"not-webrtc":0,"early":0,"malformed":0,"unknown-ssrc":1,"unprotect-errors":0,"replays":2}"#
+        );
+    }
 
     #[test]
     fn nack_queues_follow_the_round_trip_time() {
