@@ -106,6 +106,7 @@ impl EventLoops {
                 Err(e) => janus_log!(Level::Err, "Got error {} ({e}) trying to launch a new event loop thread...\n", e.raw_os_error().unwrap_or(0)),
             }
         }
+        // The per-core pool goes unannounced: Janus prints nothing without static loops.
         if configured && !threads.is_empty() {
             janus_log!(Level::Info, "Spawned {} static event loops (handles won't have a dedicated loop)\n", threads.len());
             janus_log!(
@@ -113,8 +114,6 @@ impl EventLoops {
                 "  -- Janus API {} be able to drive the loop choice for new handles\n",
                 if allow_loop_indication { "will" } else { "will NOT" }
             );
-        } else if !configured {
-            janus_log!(Level::Verb, "Spawned {} event loops, one per core, shared by the handles\n", threads.len());
         }
         let handles = Arc::new(Mutex::new(vec![0; threads.len()]));
         EventLoops { allow_loop_indication: allow_loop_indication && configured, configured, threads, handles }
