@@ -201,9 +201,10 @@ impl HandleLoop {
         self.main_loop.invoke(f);
     }
 
-    /// Runs `f` on the loop's thread every `interval` until it returns false.
-    pub fn add_timer(&self, interval: Duration, f: impl FnMut() -> bool + Send + 'static) {
-        self.main_loop.add_timer(interval, f);
+    /// Runs `f` on the loop's thread after `first`, then after each delay it returns,
+    /// until it returns `None`.
+    pub fn add_timer(&self, first: Duration, f: impl FnMut() -> Option<Duration> + Send + 'static) {
+        self.main_loop.add_timer(first, f);
     }
 }
 

@@ -392,7 +392,7 @@ impl PeerConnection {
         let agent = IceAgent::new(handle_loop, ice, got_offer, handler).map_err(|_| PeerConnectionError::Ice)?;
         let _ = pc.agent.set(agent);
         let weak = Arc::downgrade(&pc);
-        handle_loop.add_timer(tick_for(plane.twcc_period), move || weak.upgrade().is_some_and(|pc| pc.tick()));
+        handle_loop.add_timer(tick_for(plane.twcc_period), move || weak.upgrade().and_then(|pc| pc.tick()));
         pc.refresh_routes();
         Ok(pc)
     }
@@ -1265,9 +1265,10 @@ impl PeerConnection {
 
     /// The loop timer: DTLS retransmissions and, once a second, reports and the no-media
     /// check. False once closed (the timer then goes).
-    fn tick(&self) -> bool {
+    /// The loop timer's work; when to come again (`None`: the PeerConnection is over).
+    fn tick(&self) -> Option<Duration> {
         if self.is_closed() {
-            return false;
+            return None;
         }
         let t = now();
         let mut failed = None;
@@ -1276,6 +1277,7 @@ impl PeerConnection {
         let mut deliveries = Vec::new();
         let mut stats_due = None;
         let mut slow_links = Vec::new();
+        let next;
         {
             let mut guard = lock(&self.rx);
             let rx = &mut *guard;
@@ -1333,10 +1335,11 @@ impl PeerConnection {
             if twcc_due {
                 self.send_twcc_feedback(rx);
             }
+            next = self.next_tick(rx, t.monotonic_us);
         }
         if let Some(reason) = failed {
             self.events.failed(reason);
-            return false;
+            return None;
         }
         for (mid, video) in media_changes {
             self.events.media_state(&mid, video, false);
@@ -1348,7 +1351,13 @@ impl PeerConnection {
         for (mid, mindex, video, uplink, lost) in slow_links {
             self.events.slow_link(&mid, mindex, video, uplink, lost);
         }
-        true
+        Some(next)
+    }
+
+    /// When the timer has work again (see [`tick_delay`]).
+    fn next_tick(&self, rx: &Receiving, now_us: i64) -> Duration {
+        let twcc_due = (rx.routes.ext.do_transport_wide_cc && self.twcc_period < 1000 && rx.twcc_due_us > 0).then_some(rx.twcc_due_us);
+        tick_delay(!self.is_ready() || rx.data.is_some(), self.twcc_period, rx.last_report_us, twcc_due, now_us)
     }
 
     /// An RR per medium (and simulcast substream) we receive on (RFC 3550 6.4.2): our
@@ -1588,6 +1597,17 @@ impl Drop for PeerConnection {
 /// Whether the feedback scheduled for `*due_us` is due at `now_us` (within half a tick: the
 /// timer runs at most every [`TICK`]); schedules the next one `period_ms` later, the first
 /// one a period after the first call.
+/// How long the loop timer may sleep: little while DTLS is being set up or SCTP runs
+/// (`busy`: their retransmissions), else until the next transport-wide CC feedback or
+/// once-a-second report, so that an established PeerConnection wakes its loop rarely.
+fn tick_delay(busy: bool, twcc_period_ms: u32, last_report_us: i64, twcc_due_us: Option<i64>, now_us: i64) -> Duration {
+    if busy {
+        return tick_for(twcc_period_ms);
+    }
+    let due_us = twcc_due_us.map_or(last_report_us + 1_000_000, |twcc| twcc.min(last_report_us + 1_000_000));
+    Duration::from_micros(due_us.saturating_sub(now_us).clamp(1_000, 1_000_000) as u64)
+}
+
 fn twcc_due(due_us: &mut i64, now_us: i64, period_ms: u32) -> bool {
     let period_us = i64::from(period_ms) * 1000;
     let slack_us = tick_for(period_ms).as_micros() as i64 / 2;
@@ -1733,6 +1753,22 @@ mod tests {
         assert_eq!(tick_for(200), TICK);
         assert_eq!(tick_for(20), Duration::from_millis(20));
         assert_eq!(tick_for(1), Duration::from_millis(10), "10 ms at least");
+    }
+
+    #[test]
+    fn the_timer_sleeps_until_there_is_work() {
+        let ms = Duration::from_millis;
+        // Setting up DTLS, or with data channels: the short tick.
+        assert_eq!(tick_delay(true, 200, 0, None, 5_000_000), ms(50));
+        assert_eq!(tick_delay(true, 20, 0, None, 5_000_000), ms(20));
+        // Established: the next report, a second after the last one...
+        assert_eq!(tick_delay(false, 200, 4_300_000, None, 5_000_000), ms(300));
+        // ... or the transport-wide CC feedback, when due first.
+        assert_eq!(tick_delay(false, 200, 4_300_000, Some(5_120_000), 5_000_000), ms(120));
+        assert_eq!(tick_delay(false, 200, 4_300_000, Some(5_500_000), 5_000_000), ms(300));
+        // Late: soon, not at once; never more than a second.
+        assert_eq!(tick_delay(false, 200, 3_000_000, None, 5_000_000), ms(1));
+        assert_eq!(tick_delay(false, 200, 9_000_000, None, 5_000_000), ms(1000));
     }
 
     #[test]

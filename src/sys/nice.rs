@@ -114,31 +114,52 @@ impl MainLoop {
 }
 
 impl MainLoop {
-    /// Runs `f` on the loop's thread every `interval` until it returns false (or the loop
-    /// goes away).
-    pub fn add_timer(&self, interval: std::time::Duration, f: impl FnMut() -> bool + Send + 'static) {
-        type Tick = Box<dyn FnMut() -> bool + Send>;
-        unsafe extern "C" fn run(data: gpointer) -> gboolean {
+    /// Runs `f` on the loop's thread after `first`, then again after each delay it returns,
+    /// until it returns `None` (or the loop goes away): a timer that paces itself, so that
+    /// an idle PeerConnection wakes its loop rarely.
+    pub fn add_timer(&self, first: std::time::Duration, f: impl FnMut() -> Option<std::time::Duration> + Send + 'static) {
+        type Tick = Box<dyn FnMut() -> Option<std::time::Duration> + Send>;
+        fn ready_time(delay: std::time::Duration) -> i64 {
+            // SAFETY: reads GLib's monotonic clock, the one ready times are on.
+            let now = unsafe { g_get_monotonic_time() };
+            now.saturating_add(i64::try_from(delay.as_micros()).unwrap_or(i64::MAX))
+        }
+        unsafe extern "C" fn dispatch(source: *mut GSource, _callback: GSourceFunc, data: gpointer) -> gboolean {
             // SAFETY: `data` is the closure allocated below, alive until `free`.
             let tick = &mut *(data as *mut Tick);
-            let mut again = false;
-            guarded(|| again = tick());
-            if again {
-                TRUE
-            } else {
-                FALSE
+            let mut next = None;
+            guarded(|| next = tick());
+            match next {
+                Some(delay) => {
+                    // SAFETY: the source being dispatched is alive.
+                    g_source_set_ready_time(source, ready_time(delay));
+                    TRUE
+                }
+                None => FALSE,
             }
+        }
+        unsafe extern "C" fn unused(_: gpointer) -> gboolean {
+            FALSE
         }
         unsafe extern "C" fn free(data: gpointer) {
             // SAFETY: GLib calls this once, when the source is destroyed.
             guarded(|| drop(Box::from_raw(data as *mut Tick)));
         }
+        // A source that only has a ready time: GLib never writes to its functions.
+        static TIMER: GSourceFuncs = GSourceFuncs {
+            prepare: None,
+            check: None,
+            dispatch: Some(dispatch),
+            finalize: None,
+            closure_callback: None,
+            closure_marshal: None,
+        };
         let tick: Box<Tick> = Box::new(Box::new(f));
-        let ms = c_uint::try_from(interval.as_millis()).unwrap_or(c_uint::MAX).max(1);
         // SAFETY: the source owns the closure (freed by `free`); the context keeps the source.
         unsafe {
-            let source = g_timeout_source_new(ms);
-            g_source_set_callback(source, Some(run), Box::into_raw(tick) as gpointer, Some(free));
+            let source = g_source_new(ptr::addr_of!(TIMER).cast_mut(), std::mem::size_of::<GSource>() as c_uint);
+            g_source_set_callback(source, Some(unused), Box::into_raw(tick) as gpointer, Some(free));
+            g_source_set_ready_time(source, ready_time(first));
             g_source_attach(source, self.ctx);
             g_source_unref(source);
         }
