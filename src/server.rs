@@ -681,6 +681,8 @@ pub fn run(options: Options) -> i32 {
     // mask and SIGINT/SIGTERM only ever reach the waits below: a thread with them unblocked
     // would take a second signal during shutdown with the default action (killed, 143).
     process::block_termination_signals();
+    // Silently, as Janus logs nothing of it; a failure leaves the limit as it was.
+    let _ = process::raise_open_files_limit();
     let configs_folder = options.configs_folder.clone().unwrap_or_else(|| CONFDIR.to_string());
     let Ok(mut config) = read_config(&options, &configs_folder) else { return 1 };
     apply_early_options(&mut config, &options);

@@ -1,6 +1,6 @@
 //! Process-level services of the `janus` binary: daemonizing as Janus does (the parent
-//! waits until the child reports how startup went), the PID file lock, and waiting for the
-//! termination signals.
+//! waits until the child reports how startup went), the PID file lock, waiting for the
+//! termination signals, and the open-files limit.
 
 use std::ffi::CString;
 use std::io;
@@ -151,6 +151,25 @@ pub fn block_termination_signals() {
     unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
 }
 
+/// Raises the soft limit on open files to the hard one and returns the new soft limit:
+/// each PeerConnection holds sockets, and the usual soft limit (1024) would cap a gateway
+/// at a few hundred of them where the hard limit allows thousands.
+pub fn raise_open_files_limit() -> io::Result<u64> {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: reads into a local.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if limit.rlim_cur < limit.rlim_max {
+        limit.rlim_cur = limit.rlim_max;
+        // SAFETY: sets the process' own limit from a valid struct.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(limit.rlim_cur)
+}
+
 /// Waits for SIGINT or SIGTERM; returns the signal number.
 pub fn wait_termination() -> i32 {
     let set = termination_set();
@@ -158,4 +177,26 @@ pub fn wait_termination() -> i32 {
     // SAFETY: sigwait on a valid set, writing into a local.
     while unsafe { libc::sigwait(&set, &mut sig) } != 0 {}
     sig
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_files_limit_is_raised_to_the_hard_one() {
+        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: reads and sets our own limit through a local.
+        unsafe {
+            assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
+            // The usual soft limit, as a gateway often starts with (plenty for the tests).
+            let lowered = libc::rlimit { rlim_cur: limit.rlim_max.min(1024), rlim_max: limit.rlim_max };
+            assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &lowered), 0);
+        }
+        assert_eq!(raise_open_files_limit().unwrap(), limit.rlim_max);
+        let mut now = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: reads into a local.
+        assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut now) }, 0);
+        assert_eq!((now.rlim_cur, now.rlim_max), (limit.rlim_max, limit.rlim_max));
+    }
 }
