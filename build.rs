@@ -92,7 +92,7 @@ fn generate_bindings(out: &Path, include_paths: &[PathBuf]) {
                 "NICE_.*",
                 // The GLib/GObject plumbing an agent needs: its main context and loop, idle
                 // sources to run work there, signals and properties.
-                "g_main_context_(new|unref|pending|iteration)",
+                "g_main_context_(new|unref|pending|iteration|is_owner)",
                 "g_main_loop_(new|run|quit|unref)",
                 "g_idle_source_new",
                 "g_source_(new|set_callback|set_ready_time|attach|unref|destroy)",

@@ -196,6 +196,12 @@ impl HandleLoop {
         &self.main_loop
     }
 
+    /// Whether the calling thread runs this loop (then waiting for the loop's work would
+    /// only stall it, and every handle sharing it).
+    pub fn is_current(&self) -> bool {
+        self.main_loop.is_current()
+    }
+
     /// Runs `f` on the loop's thread, after what was posted before.
     pub fn invoke(&self, f: impl FnOnce() + Send + 'static) {
         self.main_loop.invoke(f);
@@ -255,8 +261,11 @@ mod tests {
         let mut names = std::collections::BTreeSet::new();
         for s in &seats {
             let (tx, rx) = channel();
-            s.invoke(move || tx.send(thread::current().name().map(str::to_owned)).unwrap());
-            names.insert(rx.recv_timeout(Duration::from_secs(5)).unwrap().unwrap());
+            let on_loop = s.main_loop().clone();
+            s.invoke(move || tx.send((thread::current().name().map(str::to_owned), on_loop.is_current())).unwrap());
+            let (name, current) = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+            assert!(current && !s.is_current(), "the loop's own thread, and only it, is current");
+            names.insert(name.unwrap());
         }
         let expected: std::collections::BTreeSet<String> = (0..cores).map(|i| format!("hloop {i}")).collect();
         assert_eq!(names, expected);

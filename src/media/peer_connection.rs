@@ -415,9 +415,10 @@ impl PeerConnection {
     }
 
     /// Waits (bounded) until the agent has gathered its candidates, as Janus does before
-    /// an SDP goes out when the peer does not trickle.
+    /// an SDP goes out when the peer does not trickle. Not on the agent's own loop thread
+    /// (a plugin answering from a media callback), where gathering cannot progress.
     pub fn wait_gathering(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = if self.handle_loop.is_current() { Instant::now() } else { Instant::now() + timeout };
         loop {
             match self.agent.get() {
                 Some(a) if a.gathering_done() => return true,

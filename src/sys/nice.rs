@@ -82,6 +82,12 @@ impl MainLoop {
         }
     }
 
+    /// Whether the calling thread is the one running this loop.
+    pub fn is_current(&self) -> bool {
+        // SAFETY: our own live context; the check is thread-safe.
+        unsafe { g_main_context_is_owner(self.ctx) != FALSE }
+    }
+
     pub fn quit(&self) {
         // SAFETY: our own live loop; quitting is thread-safe.
         unsafe { g_main_loop_quit(self.main_loop) }
