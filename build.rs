@@ -95,7 +95,7 @@ fn generate_bindings(out: &Path, include_paths: &[PathBuf]) {
                 "g_main_context_(new|unref|pending|iteration|is_owner)",
                 "g_main_loop_(new|run|quit|unref)",
                 "g_idle_source_new",
-                "g_source_(new|set_callback|set_ready_time|attach|unref|destroy)",
+                "g_source_(new|ref|set_callback|set_ready_time|get_ready_time|attach|unref|destroy)",
                 "g_get_monotonic_time",
                 "GSourceFuncs",
                 "g_signal_connect_data",

@@ -15,6 +15,7 @@ use std::time::Duration;
 use crate::janus_log;
 use crate::log::Level;
 use crate::sys::nice::MainLoop;
+pub use crate::sys::nice::Timer;
 
 /// A thread running one GLib main loop; the thread ends when the loop is quit.
 struct LoopThread {
@@ -208,9 +209,9 @@ impl HandleLoop {
     }
 
     /// Runs `f` on the loop's thread after `first`, then after each delay it returns,
-    /// until it returns `None`.
-    pub fn add_timer(&self, first: Duration, f: impl FnMut() -> Option<Duration> + Send + 'static) {
-        self.main_loop.add_timer(first, f);
+    /// until it returns `None`; the [`Timer`] brings a run forward.
+    pub fn add_timer(&self, first: Duration, f: impl FnMut() -> Option<Duration> + Send + 'static) -> Timer {
+        self.main_loop.add_timer(first, f)
     }
 }
 

@@ -26,7 +26,7 @@ use std::time::Duration;
 pub use candidate::{candidate_lines, format_candidate, kind_name, selected_pair_text, Candidate, NatMapping};
 pub use candidate::{CandidateKind, CandidateTransport, RemoteCandidate};
 pub use interfaces::{parse_interface_list, Interface, InterfaceFilter};
-pub use loops::{EventLoops, HandleLoop};
+pub use loops::{EventLoops, HandleLoop, Timer};
 
 use crate::ip_utils::address_to_string;
 use crate::sys::nice::{self, Agent, AgentConfig, AgentEvents, MainLoop, Relay};

@@ -96,6 +96,11 @@ impl DataChannels {
         }
     }
 
+    /// When the SCTP timers want [`Self::handle_timeout`] next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.sctp.poll_timeout()
+    }
+
     /// Drives the SCTP timers (retransmissions, delayed acknowledgements) once due.
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.sctp.poll_timeout().is_some_and(|at| at <= now) {

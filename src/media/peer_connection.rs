@@ -28,7 +28,7 @@ use super::stats::{nack_queue_ms, slow_link_losses, DropReason, Dropped, MediumS
 use crate::text2pcap::PacketKind;
 use super::MediaPlane;
 use crate::dtls::{DtlsContext, DtlsEvent, DtlsRole};
-use crate::ice::{Candidate, HandleLoop, IceAgent, IceEvent, IceHandler, IceState};
+use crate::ice::{Candidate, HandleLoop, IceAgent, IceEvent, IceHandler, IceState, Timer};
 use crate::events::WebrtcSubtype;
 use crate::janus_log;
 use crate::json::{Json, Object};
@@ -271,6 +271,8 @@ struct Sending {
 pub struct PeerConnection {
     pub handle_id: u64,
     agent: OnceLock<IceAgent>,
+    /// The loop timer (declared before the loop it runs on, so dropped first).
+    timer: OnceLock<Timer>,
     handle_loop: HandleLoop,
     /// The signalling-side description; `None` until the first SDP made one.
     pub signalling: Mutex<Option<SdpPeer>>,
@@ -333,6 +335,7 @@ impl PeerConnection {
         let pc = Arc::new(PeerConnection {
             handle_id,
             agent: OnceLock::new(),
+            timer: OnceLock::new(),
             handle_loop: handle_loop.clone(),
             signalling: Mutex::new(signalling),
             rx: Mutex::new(Receiving {
@@ -392,7 +395,7 @@ impl PeerConnection {
         let agent = IceAgent::new(handle_loop, ice, got_offer, handler).map_err(|_| PeerConnectionError::Ice)?;
         let _ = pc.agent.set(agent);
         let weak = Arc::downgrade(&pc);
-        handle_loop.add_timer(tick_for(plane.twcc_period), move || weak.upgrade().and_then(|pc| pc.tick()));
+        let _ = pc.timer.set(handle_loop.add_timer(tick_for(plane.twcc_period), move || weak.upgrade().and_then(|pc| pc.tick())));
         pc.refresh_routes();
         Ok(pc)
     }
@@ -815,6 +818,7 @@ impl PeerConnection {
         if connected && failed.is_none() && rx.routes.data_channels {
             self.create_data_channels(rx);
         }
+        self.arm_timer(rx);
         failed
     }
 
@@ -905,6 +909,7 @@ impl PeerConnection {
             agent.send(datagram);
             rx.dtls_out.count(datagram.len(), now_us);
         }
+        self.arm_timer(rx);
     }
 
     /// `incoming_data` and `data_ready` for the plugin; called without locks held, so that
@@ -1358,7 +1363,18 @@ impl PeerConnection {
     /// When the timer has work again (see [`tick_delay`]).
     fn next_tick(&self, rx: &Receiving, now_us: i64) -> Duration {
         let twcc_due = (rx.routes.ext.do_transport_wide_cc && self.twcc_period < 1000 && rx.twcc_due_us > 0).then_some(rx.twcc_due_us);
-        tick_delay(!self.is_ready() || rx.data.is_some(), self.twcc_period, rx.last_report_us, twcc_due, now_us)
+        let now = Instant::now();
+        let protocol = protocol_timeout(rx, now).map(|at| at.saturating_duration_since(now));
+        tick_delay(protocol, self.is_ready(), rx.last_report_us, twcc_due, now_us)
+    }
+
+    /// Brings the timer forward to the earliest DTLS or SCTP timeout: records coming and
+    /// going move them.
+    fn arm_timer(&self, rx: &Receiving) {
+        let now = Instant::now();
+        if let (Some(timer), Some(at)) = (self.timer.get(), protocol_timeout(rx, now)) {
+            timer.run_within(at.saturating_duration_since(now));
+        }
     }
 
     /// An RR per medium (and simulcast substream) we receive on (RFC 3550 6.4.2): our
@@ -1598,15 +1614,26 @@ impl Drop for PeerConnection {
 /// Whether the feedback scheduled for `*due_us` is due at `now_us` (within half a tick: the
 /// timer runs at most every [`TICK`]); schedules the next one `period_ms` later, the first
 /// one a period after the first call.
-/// How long the loop timer may sleep: little while DTLS is being set up or SCTP runs
-/// (`busy`: their retransmissions), else until the next transport-wide CC feedback or
-/// once-a-second report, so that an established PeerConnection wakes its loop rarely.
-fn tick_delay(busy: bool, twcc_period_ms: u32, last_report_us: i64, twcc_due_us: Option<i64>, now_us: i64) -> Duration {
-    if busy {
-        return tick_for(twcc_period_ms);
+/// The earliest DTLS handshake or SCTP timer of a PeerConnection.
+fn protocol_timeout(rx: &Receiving, now: Instant) -> Option<Instant> {
+    let dtls = rx.dtls.as_ref().and_then(|d| d.poll_timeout(now));
+    let sctp = rx.data.as_ref().and_then(DataChannels::poll_timeout);
+    dtls.into_iter().chain(sctp).min()
+}
+
+/// How long the loop timer may sleep: until the earliest of the DTLS/SCTP timers
+/// (`protocol`), and once up, the next transport-wide CC feedback or once-a-second report;
+/// at most a second. So an established PeerConnection wakes its loop rarely.
+fn tick_delay(protocol: Option<Duration>, ready: bool, last_report_us: i64, twcc_due_us: Option<i64>, now_us: i64) -> Duration {
+    let mut due = Duration::from_secs(1);
+    if ready {
+        let due_us = twcc_due_us.map_or(last_report_us + 1_000_000, |twcc| twcc.min(last_report_us + 1_000_000));
+        due = due.min(Duration::from_micros(due_us.saturating_sub(now_us).max(0) as u64));
     }
-    let due_us = twcc_due_us.map_or(last_report_us + 1_000_000, |twcc| twcc.min(last_report_us + 1_000_000));
-    Duration::from_micros(due_us.saturating_sub(now_us).clamp(1_000, 1_000_000) as u64)
+    if let Some(protocol) = protocol {
+        due = due.min(protocol);
+    }
+    due.max(Duration::from_millis(1))
 }
 
 fn twcc_due(due_us: &mut i64, now_us: i64, period_ms: u32) -> bool {
@@ -1759,17 +1786,19 @@ mod tests {
     #[test]
     fn the_timer_sleeps_until_there_is_work() {
         let ms = Duration::from_millis;
-        // Setting up DTLS, or with data channels: the short tick.
-        assert_eq!(tick_delay(true, 200, 0, None, 5_000_000), ms(50));
-        assert_eq!(tick_delay(true, 20, 0, None, 5_000_000), ms(20));
+        // Setting up: only the DTLS (or SCTP) timers, else a second.
+        assert_eq!(tick_delay(None, false, 0, None, 5_000_000), ms(1000));
+        assert_eq!(tick_delay(Some(ms(400)), false, 0, None, 5_000_000), ms(400));
         // Established: the next report, a second after the last one...
-        assert_eq!(tick_delay(false, 200, 4_300_000, None, 5_000_000), ms(300));
-        // ... or the transport-wide CC feedback, when due first.
-        assert_eq!(tick_delay(false, 200, 4_300_000, Some(5_120_000), 5_000_000), ms(120));
-        assert_eq!(tick_delay(false, 200, 4_300_000, Some(5_500_000), 5_000_000), ms(300));
+        assert_eq!(tick_delay(None, true, 4_300_000, None, 5_000_000), ms(300));
+        // ... or the transport-wide CC feedback, or an SCTP timer, when due first.
+        assert_eq!(tick_delay(None, true, 4_300_000, Some(5_120_000), 5_000_000), ms(120));
+        assert_eq!(tick_delay(None, true, 4_300_000, Some(5_500_000), 5_000_000), ms(300));
+        assert_eq!(tick_delay(Some(ms(200)), true, 4_300_000, Some(5_250_000), 5_000_000), ms(200));
         // Late: soon, not at once; never more than a second.
-        assert_eq!(tick_delay(false, 200, 3_000_000, None, 5_000_000), ms(1));
-        assert_eq!(tick_delay(false, 200, 9_000_000, None, 5_000_000), ms(1000));
+        assert_eq!(tick_delay(Some(Duration::ZERO), true, 3_000_000, None, 5_000_000), ms(1));
+        assert_eq!(tick_delay(None, true, 3_000_000, None, 5_000_000), ms(1));
+        assert_eq!(tick_delay(None, true, 9_000_000, None, 5_000_000), ms(1000));
     }
 
     #[test]

@@ -122,14 +122,9 @@ impl MainLoop {
 impl MainLoop {
     /// Runs `f` on the loop's thread after `first`, then again after each delay it returns,
     /// until it returns `None` (or the loop goes away): a timer that paces itself, so that
-    /// an idle PeerConnection wakes its loop rarely.
-    pub fn add_timer(&self, first: std::time::Duration, f: impl FnMut() -> Option<std::time::Duration> + Send + 'static) {
+    /// an idle PeerConnection wakes its loop rarely. The [`Timer`] brings a run forward.
+    pub fn add_timer(&self, first: std::time::Duration, f: impl FnMut() -> Option<std::time::Duration> + Send + 'static) -> Timer {
         type Tick = Box<dyn FnMut() -> Option<std::time::Duration> + Send>;
-        fn ready_time(delay: std::time::Duration) -> i64 {
-            // SAFETY: reads GLib's monotonic clock, the one ready times are on.
-            let now = unsafe { g_get_monotonic_time() };
-            now.saturating_add(i64::try_from(delay.as_micros()).unwrap_or(i64::MAX))
-        }
         unsafe extern "C" fn dispatch(source: *mut GSource, _callback: GSourceFunc, data: gpointer) -> gboolean {
             // SAFETY: `data` is the closure allocated below, alive until `free`.
             let tick = &mut *(data as *mut Tick);
@@ -161,14 +156,52 @@ impl MainLoop {
             closure_marshal: None,
         };
         let tick: Box<Tick> = Box::new(Box::new(f));
-        // SAFETY: the source owns the closure (freed by `free`); the context keeps the source.
+        // SAFETY: the source owns the closure (freed by `free`); the context keeps the
+        // source, and the Timer a reference of its own.
         unsafe {
             let source = g_source_new(ptr::addr_of!(TIMER).cast_mut(), std::mem::size_of::<GSource>() as c_uint);
             g_source_set_callback(source, Some(unused), Box::into_raw(tick) as gpointer, Some(free));
             g_source_set_ready_time(source, ready_time(first));
             g_source_attach(source, self.ctx);
-            g_source_unref(source);
+            Timer { source }
         }
+    }
+}
+
+/// GLib's monotonic clock `delay` from now, as a source's ready time.
+fn ready_time(delay: std::time::Duration) -> i64 {
+    // SAFETY: reads GLib's monotonic clock, the one ready times are on.
+    let now = unsafe { g_get_monotonic_time() };
+    now.saturating_add(i64::try_from(delay.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// A timer of [`MainLoop::add_timer`], to bring its next run forward.
+pub struct Timer {
+    source: *mut GSource,
+}
+
+// SAFETY: GLib's ready-time calls lock the source's context; the reference is ours.
+unsafe impl Send for Timer {}
+unsafe impl Sync for Timer {}
+
+impl Timer {
+    /// Makes the timer run within `delay` at the latest (a later run stays as it was).
+    pub fn run_within(&self, delay: std::time::Duration) {
+        let at = ready_time(delay);
+        // SAFETY: our reference keeps the source alive (destroyed sources ignore this).
+        unsafe {
+            let current = g_source_get_ready_time(self.source);
+            if current < 0 || current > at {
+                g_source_set_ready_time(self.source, at);
+            }
+        }
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        // SAFETY: releases the reference `add_timer` gave us.
+        unsafe { g_source_unref(self.source) }
     }
 }
 
