@@ -1293,7 +1293,7 @@ impl PeerConnection {
                 data.handle_timeout(Instant::now());
                 self.flush_data(rx, &mut deliveries);
             }
-            if self.is_ready() && t.monotonic_us - rx.last_report_us >= 1_000_000 {
+            if self.is_ready() && report_due(rx.last_report_us, t.monotonic_us) {
                 rx.last_report_us = t.monotonic_us;
                 report = true;
                 let timer = i64::from(self.events.no_media_timer());
@@ -1361,7 +1361,7 @@ impl PeerConnection {
         let twcc_due = (rx.routes.ext.do_transport_wide_cc && self.twcc_period < 1000 && rx.twcc_due_us > 0).then_some(rx.twcc_due_us);
         let now = Instant::now();
         let protocol = protocol_timeout(rx, now).map(|at| at.saturating_duration_since(now));
-        tick_delay(protocol, self.is_ready(), rx.last_report_us, twcc_due, now_us)
+        tick_delay(protocol, self.is_ready(), twcc_due, now_us)
     }
 
     /// Brings the timer forward to the earliest DTLS or SCTP timeout: records coming and
@@ -1614,13 +1614,26 @@ fn protocol_timeout(rx: &Receiving, now: Instant) -> Option<Instant> {
     dtls.into_iter().chain(sctp).min()
 }
 
+/// The first multiple of `period_us` after `t_us`.
+fn grid_after(t_us: i64, period_us: i64) -> i64 {
+    (t_us.div_euclid(period_us) + 1) * period_us
+}
+
+/// Whether the once-a-second work (reports, no-media and slow-link checks, statistics) is
+/// due: it runs on whole seconds of the monotonic clock, so that the PeerConnections of a
+/// loop do it in one wake-up instead of one each.
+fn report_due(last_report_us: i64, now_us: i64) -> bool {
+    now_us.div_euclid(1_000_000) > last_report_us.div_euclid(1_000_000)
+}
+
 /// How long the loop timer may sleep: until the earliest of the DTLS/SCTP timers
-/// (`protocol`), and once up, the next transport-wide CC feedback or once-a-second report;
-/// at most a second. So an established PeerConnection wakes its loop rarely.
-fn tick_delay(protocol: Option<Duration>, ready: bool, last_report_us: i64, twcc_due_us: Option<i64>, now_us: i64) -> Duration {
+/// (`protocol`), and once up, the next transport-wide CC feedback or whole second; at
+/// most a second. So an established PeerConnection wakes its loop rarely.
+fn tick_delay(protocol: Option<Duration>, ready: bool, twcc_due_us: Option<i64>, now_us: i64) -> Duration {
     let mut due = Duration::from_secs(1);
     if ready {
-        let due_us = twcc_due_us.map_or(last_report_us + 1_000_000, |twcc| twcc.min(last_report_us + 1_000_000));
+        let second = grid_after(now_us, 1_000_000);
+        let due_us = twcc_due_us.map_or(second, |twcc| twcc.min(second));
         due = due.min(Duration::from_micros(due_us.saturating_sub(now_us).max(0) as u64));
     }
     if let Some(protocol) = protocol {
@@ -1630,21 +1643,21 @@ fn tick_delay(protocol: Option<Duration>, ready: bool, last_report_us: i64, twcc
 }
 
 /// Whether the feedback scheduled for `*due_us` is due at `now_us` (within a little slack:
-/// the timer may run a little early, and other work shares its runs); schedules the next
-/// one `period_ms` later, the first one a period after the first call.
+/// other work shares the timer's runs); schedules the next one on the next multiple of
+/// the period (shared by the PeerConnections of a loop, as whole seconds are), the first
+/// one about a period after the first call.
 fn twcc_due(due_us: &mut i64, now_us: i64, period_ms: u32) -> bool {
-    let period_us = i64::from(period_ms) * 1000;
+    let period_us = i64::from(period_ms.max(1)) * 1000;
     // Half the period, between 5 and 25 ms.
     let slack_us = i64::from(period_ms.clamp(10, 50)) * 500;
     if *due_us == 0 {
-        *due_us = now_us + period_us;
+        *due_us = grid_after(now_us + period_us - slack_us, period_us);
         return false;
     }
     if now_us + slack_us < *due_us {
         return false;
     }
-    // Keep the period on average, without a burst after a stall.
-    *due_us = (*due_us + period_us).max(now_us + period_us - slack_us);
+    *due_us = grid_after(now_us + slack_us, period_us);
     true
 }
 
@@ -1777,18 +1790,26 @@ mod tests {
     fn the_timer_sleeps_until_there_is_work() {
         let ms = Duration::from_millis;
         // Setting up: only the DTLS (or SCTP) timers, else a second.
-        assert_eq!(tick_delay(None, false, 0, None, 5_000_000), ms(1000));
-        assert_eq!(tick_delay(Some(ms(400)), false, 0, None, 5_000_000), ms(400));
-        // Established: the next report, a second after the last one...
-        assert_eq!(tick_delay(None, true, 4_300_000, None, 5_000_000), ms(300));
+        assert_eq!(tick_delay(None, false, None, 5_000_000), ms(1000));
+        assert_eq!(tick_delay(Some(ms(400)), false, None, 5_000_000), ms(400));
+        // Established: the next whole second...
+        assert_eq!(tick_delay(None, true, None, 5_700_000), ms(300));
+        assert_eq!(tick_delay(None, true, None, 5_000_000), ms(1000));
         // ... or the transport-wide CC feedback, or an SCTP timer, when due first.
-        assert_eq!(tick_delay(None, true, 4_300_000, Some(5_120_000), 5_000_000), ms(120));
-        assert_eq!(tick_delay(None, true, 4_300_000, Some(5_500_000), 5_000_000), ms(300));
-        assert_eq!(tick_delay(Some(ms(200)), true, 4_300_000, Some(5_250_000), 5_000_000), ms(200));
-        // Late: soon, not at once; never more than a second.
-        assert_eq!(tick_delay(Some(Duration::ZERO), true, 3_000_000, None, 5_000_000), ms(1));
-        assert_eq!(tick_delay(None, true, 3_000_000, None, 5_000_000), ms(1));
-        assert_eq!(tick_delay(None, true, 9_000_000, None, 5_000_000), ms(1000));
+        assert_eq!(tick_delay(None, true, Some(5_800_000), 5_700_000), ms(100));
+        assert_eq!(tick_delay(None, true, Some(6_200_000), 5_700_000), ms(300));
+        assert_eq!(tick_delay(Some(ms(50)), true, Some(5_800_000), 5_700_000), ms(50));
+        // Late: soon, not at once.
+        assert_eq!(tick_delay(Some(Duration::ZERO), true, None, 5_000_000), ms(1));
+        assert_eq!(tick_delay(None, true, Some(4_900_000), 5_000_000), ms(1));
+    }
+
+    #[test]
+    fn reports_run_on_whole_seconds() {
+        assert!(report_due(0, 3_900_000), "the first one at once");
+        assert!(!report_due(3_900_000, 3_999_999));
+        assert!(report_due(3_900_000, 4_000_000));
+        assert!(!report_due(4_000_000, 4_999_000));
     }
 
     #[test]
@@ -1799,10 +1820,14 @@ mod tests {
         assert!(!twcc_due(&mut due, 1_150_000, 200));
         assert!(twcc_due(&mut due, 1_180_000, 200), "within the slack of the deadline");
         assert_eq!(due, 1_400_000);
-        // After a stall of a second: one feedback, then the period again.
+        // After a stall of a second: one feedback, then the period's grid again.
         assert!(twcc_due(&mut due, 2_500_000, 200));
         assert!(!twcc_due(&mut due, 2_550_000, 200));
-        assert!((2_650_000..=2_700_000).contains(&due), "{due}");
+        assert_eq!(due, 2_600_000);
+        // Another PeerConnection starting elsewhere in the period shares the grid.
+        let mut other = 0;
+        assert!(!twcc_due(&mut other, 2_530_000, 200));
+        assert_eq!(other, 2_800_000);
     }
 
     #[test]
