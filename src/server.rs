@@ -675,6 +675,141 @@ fn started<T, E>(list: &mut Vec<T>, module: &LoadedModule, init: Result<T, E>, d
     }
 }
 
+/// `general.protected_folders`: the folders no recording or capture may be written in.
+fn read_protected_folders(config: &Config) {
+    let protected = config.get(Kind::Category, "general").and_then(|g| g.get(Kind::Array, "protected_folders"));
+    for folder in protected.map(Entry::members).unwrap_or_default() {
+        if let (Node::Item(Some(path)), None) = (&folder.node, &folder.name) {
+            crate::utils::protected_folder_add(path);
+        }
+    }
+}
+
+/// The settings the request paths read: session timeouts, secrets, `opaqueid_in_api`,
+/// with Janus' warnings for values it ignores.
+fn read_session_settings(config: &Config, server_name: String) -> Settings {
+    let general = |name: &str| config.get_value("general", name);
+    let mut settings = Settings { server_name, ..Settings::default() };
+    if let Some(st) = general("session_timeout").map(atoi) {
+        if st < 0 {
+            janus_log!(Level::Warn, "Ignoring session_timeout value as it's not a positive integer\n");
+        } else {
+            if st == 0 {
+                janus_log!(Level::Warn, "Session timeouts have been disabled (note, may result in orphaned sessions)\n");
+            }
+            settings.session_timeout.store(st, Ordering::Relaxed);
+        }
+    }
+    if let Some(rst) = general("reclaim_session_timeout").map(atoi) {
+        if rst < 0 {
+            janus_log!(Level::Warn, "Ignoring reclaim_session_timeout value as it's not a positive integer\n");
+        } else {
+            if rst == 0 {
+                janus_log!(Level::Warn, "Reclaim session timeouts have been disabled, will cleanup immediately\n");
+            }
+            settings.reclaim_session_timeout = rst;
+        }
+    }
+    if let Some(ct) = general("candidates_timeout").map(atoi) {
+        if ct <= 0 {
+            janus_log!(Level::Warn, "Ignoring candidates_timeout value as it's not a positive integer\n");
+        } else {
+            settings.candidates_timeout = ct;
+        }
+    }
+    settings.api_secret = general("api_secret").map(String::from);
+    settings.admin_secret = general("admin_secret").map(String::from);
+    settings.opaqueid_in_api = general("opaqueid_in_api").is_some_and(is_true);
+    settings
+}
+
+/// `token_auth` and `token_auth_secret`, announced as Janus does.
+fn read_token_auth(config: &Config) -> Auth {
+    let general = |name: &str| config.get_value("general", name);
+    let auth = Auth::new(general("token_auth").is_some_and(is_true), general("token_auth_secret"));
+    if auth.is_stored_mode() {
+        janus_log!(Level::Info, "Stored-Token based authentication enabled\n");
+    } else if auth.is_signed_mode() {
+        janus_log!(Level::Info, "Signed-Token based authentication enabled\n");
+    } else {
+        janus_log!(Level::Info, "Token based authentication disabled\n");
+    }
+    auth
+}
+
+/// The recorder, with `recordings_tmp_ext` when set.
+fn init_recorder(config: &Config) {
+    janus_log!(Level::Info, "Initializing recorder code\n");
+    match config.get_value("general", "recordings_tmp_ext") {
+        Some(ext) => {
+            janus_log!(Level::Info, "  -- Using temporary extension .{}\n", ext);
+            crate::record::init(true, Some(ext));
+        }
+        None => crate::record::init(false, None),
+    }
+}
+
+/// The event handlers (when `events.broadcast` is on), their statistics settings, and the
+/// bus that feeds them.
+fn start_event_handlers(
+    config: &Config,
+    configs_folder: &Path,
+    broadcast: bool,
+    exit_on_dl_error: bool,
+    server_name: &str,
+) -> Result<(Vec<Arc<event_host::EventHandlerModule>>, EventStats, Arc<EventBus>), ()> {
+    let mut handlers = Vec::new();
+    let mut event_stats = EventStats::default();
+    if broadcast {
+        let events_folder = module_folder(config, ModuleKind::EventHandler);
+        janus_log!(Level::Info, "Event handler plugins folder: {}\n", events_folder.display());
+        // Janus reads these only when the folder can be listed.
+        if std::fs::read_dir(&events_folder).is_ok() {
+            event_stats = read_event_stats(config);
+        }
+        load_modules(ModuleKind::EventHandler, &events_folder, disabled(config, "events"), exit_on_dl_error, |m| {
+            event_host::start_event_handler(m, configs_folder).map(|h| handlers.push(h)).map(|_| Vec::new())
+        })?;
+    } else {
+        janus_log!(Level::Info, "Event handlers support disabled\n");
+    }
+    match EventBus::start(broadcast, server_name, handlers.iter().map(|h| h.clone() as Arc<dyn EventHandler>).collect()) {
+        Ok(bus) => Ok((handlers, event_stats, Arc::new(bus))),
+        Err(e) => {
+            janus_log!(Level::Fatal, "Error initializing the Event handlers mechanism: {e}\n");
+            Err(())
+        }
+    }
+}
+
+/// The transports, each announcing which APIs it serves; Janus' fatal checks that the
+/// Janus API (and, for stored tokens, the Admin API) is served by one.
+fn start_transports(
+    config: &Config,
+    configs_folder: &Path,
+    exit_on_dl_error: bool,
+    gateway: &Gateway,
+) -> Result<Vec<Arc<transport_host::CTransport>>, ()> {
+    let transports_folder = module_folder(config, ModuleKind::Transport);
+    janus_log!(Level::Info, "Transport plugins folder: {}\n", transports_folder.display());
+    let mut transports = Vec::new();
+    load_modules(ModuleKind::Transport, &transports_folder, disabled(config, "transports"), exit_on_dl_error, |m| {
+        started(&mut transports, m, transport_host::start_transport(m, configs_folder), |t| {
+            let enabled = |on: bool| if on { "enabled" } else { "disabled" };
+            vec![format!("\t   Janus API: {}", enabled(t.is_janus_api_enabled())), format!("\t   Admin API: {}", enabled(t.is_admin_api_enabled()))]
+        })
+    })?;
+    if !transports.iter().any(|t| t.is_janus_api_enabled()) {
+        janus_log!(Level::Fatal, "No Janus API transport is available... enable at least one and restart Janus\n");
+        return Err(());
+    }
+    if !transports.iter().any(|t| t.is_admin_api_enabled()) && gateway.auth.is_stored_mode() {
+        janus_log!(Level::Fatal, "No Admin/monitor transport is available, but the stored token based authentication mechanism is enabled... this will cause all requests to fail, giving up! If you want to use tokens, enable the Admin/monitor API or set the token auth secret.\n");
+        return Err(());
+    }
+    Ok(transports)
+}
+
 /// Runs the gateway; returns the process exit status.
 pub fn run(options: Options) -> i32 {
     // Before any thread exists (the log's included), so that every thread inherits the
@@ -691,13 +826,7 @@ pub fn run(options: Options) -> i32 {
     if let Some(prefix) = general("log_prefix") {
         crate::log::set_global_prefix(Some(&prefix));
     }
-    // Folders no recording or capture may be written in.
-    let protected = config.get(Kind::Category, "general").and_then(|g| g.get(Kind::Array, "protected_folders"));
-    for folder in protected.map(Entry::members).unwrap_or_default() {
-        if let (Node::Item(Some(path)), None) = (&folder.node, &folder.name) {
-            crate::utils::protected_folder_add(path);
-        }
-    }
+    read_protected_folders(&config);
     let use_stdout = !options.disable_stdout
         && (options.log_stdout || general("log_to_stdout").is_none_or(|v| is_true(&v)));
     let log_file = options.log_file.clone().or_else(|| general("log_to_file"));
@@ -819,54 +948,9 @@ pub fn run(options: Options) -> i32 {
 
     let local_ip = local_ip(general("interface").as_deref());
 
-    // Settings the request paths read.
-    let mut settings = Settings { server_name: server_name.clone(), ..Settings::default() };
-    if let Some(st) = general("session_timeout").map(|v| atoi(&v)) {
-        if st < 0 {
-            janus_log!(Level::Warn, "Ignoring session_timeout value as it's not a positive integer\n");
-        } else {
-            if st == 0 {
-                janus_log!(Level::Warn, "Session timeouts have been disabled (note, may result in orphaned sessions)\n");
-            }
-            settings.session_timeout.store(st, Ordering::Relaxed);
-        }
-    }
-    if let Some(rst) = general("reclaim_session_timeout").map(|v| atoi(&v)) {
-        if rst < 0 {
-            janus_log!(Level::Warn, "Ignoring reclaim_session_timeout value as it's not a positive integer\n");
-        } else {
-            if rst == 0 {
-                janus_log!(Level::Warn, "Reclaim session timeouts have been disabled, will cleanup immediately\n");
-            }
-            settings.reclaim_session_timeout = rst;
-        }
-    }
-    if let Some(ct) = general("candidates_timeout").map(|v| atoi(&v)) {
-        if ct <= 0 {
-            janus_log!(Level::Warn, "Ignoring candidates_timeout value as it's not a positive integer\n");
-        } else {
-            settings.candidates_timeout = ct;
-        }
-    }
-    settings.api_secret = general("api_secret");
-    settings.admin_secret = general("admin_secret");
-    settings.opaqueid_in_api = general("opaqueid_in_api").is_some_and(|v| is_true(&v));
-    let auth = Auth::new(general("token_auth").is_some_and(|v| is_true(&v)), general("token_auth_secret").as_deref());
-    if auth.is_stored_mode() {
-        janus_log!(Level::Info, "Stored-Token based authentication enabled\n");
-    } else if auth.is_signed_mode() {
-        janus_log!(Level::Info, "Signed-Token based authentication enabled\n");
-    } else {
-        janus_log!(Level::Info, "Token based authentication disabled\n");
-    }
-    janus_log!(Level::Info, "Initializing recorder code\n");
-    match general("recordings_tmp_ext") {
-        Some(ext) => {
-            janus_log!(Level::Info, "  -- Using temporary extension .{}\n", ext);
-            crate::record::init(true, Some(&ext));
-        }
-        None => crate::record::init(false, None),
-    }
+    let settings = read_session_settings(&config, server_name.clone());
+    let auth = read_token_auth(&config);
+    init_recorder(&config);
     crate::sys::srtp_init();
 
     // The media plane (ICE, DTLS-SRTP) before anything that could use it, as Janus does.
@@ -894,27 +978,10 @@ pub fn run(options: Options) -> i32 {
         }
     };
 
-    // The sessions watchdog runs from here on; it starts checking once the gateway exists.
-    // Every 2 s, as Janus' watchdog source; a message (or the sender going away) stops it
-    // at once.
-    let (stop, stopped) = mpsc::channel::<()>();
-    let (watched_tx, watched) = mpsc::channel::<Arc<Gateway>>();
-    let watchdog = std::thread::Builder::new()
-        .name("timeout watchdog".into())
-        .spawn(move || {
-            janus_log!(Level::Info, "Sessions watchdog started\n");
-            let gateway = watched.recv().ok();
-            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(Duration::from_secs(2)) {
-                if let Some(g) = &gateway {
-                    g.check_sessions();
-                }
-            }
-            janus_log!(Level::Info, "Sessions watchdog stopped\n");
-        })
-        .expect("thread spawns");
+    let watchdog = Watchdog::start();
     // Failing from here on stops the watchdog first.
     let fail = |child: Option<process::DaemonChild>, code: i32| {
-        let _ = stop.send(());
+        watchdog.signal_stop();
         fail(child, code)
     };
 
@@ -940,31 +1007,8 @@ pub fn run(options: Options) -> i32 {
     let workers = general("task_pool_size").map(|v| atoi(&v)).filter(|n| *n > 0).unwrap_or(16) as usize;
     let dispatcher = Dispatcher::start(janus, admin, workers);
 
-    // Event handlers, when broadcasting is on.
-    let mut handlers = Vec::new();
-    let mut event_stats = EventStats::default();
-    if broadcast {
-        let events_folder = module_folder(&config, ModuleKind::EventHandler);
-        janus_log!(Level::Info, "Event handler plugins folder: {}\n", events_folder.display());
-        // Janus reads these only when the folder can be listed.
-        if std::fs::read_dir(&events_folder).is_ok() {
-            event_stats = read_event_stats(&config);
-        }
-        let loaded = load_modules(ModuleKind::EventHandler, &events_folder, disabled(&config, "events"), exit_on_dl_error, |m| {
-            event_host::start_event_handler(m, &configs_folder).map(|h| handlers.push(h)).map(|_| Vec::new())
-        });
-        if loaded.is_err() {
-            return fail(daemon_child, 1);
-        }
-    } else {
-        janus_log!(Level::Info, "Event handlers support disabled\n");
-    }
-    let bus = match EventBus::start(broadcast, &server_name, handlers.iter().map(|h| h.clone() as Arc<dyn EventHandler>).collect()) {
-        Ok(bus) => Arc::new(bus),
-        Err(e) => {
-            janus_log!(Level::Fatal, "Error initializing the Event handlers mechanism: {e}\n");
-            return fail(daemon_child, 1);
-        }
+    let Ok((handlers, event_stats, bus)) = start_event_handlers(&config, &configs_folder, broadcast, exit_on_dl_error, &server_name) else {
+        return fail(daemon_child, 1);
     };
 
     // Plugins.
@@ -1004,91 +1048,132 @@ pub fn run(options: Options) -> i32 {
     gateway.set_media_plane(media_plane.clone());
     plugin_host::install_gateway(gateway.clone());
 
-    // Transports.
     let _ = served.set(gateway.clone());
     transport_host::install(gateway.clone(), dispatcher);
-    let transports_folder = module_folder(&config, ModuleKind::Transport);
-    janus_log!(Level::Info, "Transport plugins folder: {}\n", transports_folder.display());
-    let mut transports = Vec::new();
-    let loaded =
-        load_modules(ModuleKind::Transport, &transports_folder, disabled(&config, "transports"), exit_on_dl_error, |m| {
-            started(&mut transports, m, transport_host::start_transport(m, &configs_folder), |t| {
-                let enabled = |on: bool| if on { "enabled" } else { "disabled" };
-                vec![
-                    format!("\t   Janus API: {}", enabled(t.is_janus_api_enabled())),
-                    format!("\t   Admin API: {}", enabled(t.is_admin_api_enabled())),
-                ]
-            })
-        });
-    if loaded.is_err() {
+    let Ok(transports) = start_transports(&config, &configs_folder, exit_on_dl_error, &gateway) else {
         return fail(daemon_child, 1);
-    }
-    if !transports.iter().any(|t| t.is_janus_api_enabled()) {
-        janus_log!(Level::Fatal, "No Janus API transport is available... enable at least one and restart Janus\n");
-        return fail(daemon_child, 1);
-    }
-    if !transports.iter().any(|t| t.is_admin_api_enabled()) && gateway.auth.is_stored_mode() {
-        janus_log!(Level::Fatal, "No Admin/monitor transport is available, but the stored token based authentication mechanism is enabled... this will cause all requests to fail, giving up! If you want to use tokens, enable the Admin/monitor API or set the token auth secret.\n");
-        return fail(daemon_child, 1);
-    }
+    };
     gateway.set_transports(transports.iter().map(|t| t.clone() as Arc<dyn QueryableModule>).collect());
 
-    let _ = watched_tx.send(gateway.clone());
+    watchdog.watch(gateway.clone());
     if let Some(child) = daemon_child {
         child.report(0);
     }
     let info = gateway.server_info(None);
     gateway.notify(Event::CoreStartup { info });
+    Running { gateway, watchdog, transports, plugins, media_plane, bus, handlers, loggers }.serve_until_signal()
+}
 
-    let signal = process::wait_termination();
-    crate::log::print_bytes(b"Stopping server, please wait...\n");
-    // A second signal while cleaning up leaves at once.
-    std::thread::spawn(|| {
-        process::wait_termination();
-        crate::log::print_bytes(b"In a hurry? I'm trying to free resources cleanly, here!\n");
-        process::wait_termination();
-        crate::log::print_bytes(b"Ok, leaving immediately...\n");
-        crate::log::flush();
-        std::process::exit(1);
-    });
-    gateway.notify(Event::CoreShutdown { signum: signal });
-    janus_log!(Level::Info, "Ending sessions timeout watchdog...\n");
-    let _ = stop.send(());
-    let _ = watchdog.join();
-    janus_log!(Level::Info, "Closing transport plugins:\n");
-    for t in &transports {
-        t.destroy();
+/// The sessions watchdog (Janus' "timeout watchdog"): it runs from early in the startup
+/// and checks the sessions every 2 s, as Janus' watchdog source, once it has the gateway;
+/// a stop (or the watchdog going away) ends it at once.
+struct Watchdog {
+    stop: mpsc::Sender<()>,
+    gateway: mpsc::Sender<Arc<Gateway>>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Watchdog {
+    fn start() -> Watchdog {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let (gateway, watched) = mpsc::channel::<Arc<Gateway>>();
+        let thread = std::thread::Builder::new()
+            .name("timeout watchdog".into())
+            .spawn(move || {
+                janus_log!(Level::Info, "Sessions watchdog started\n");
+                let gateway = watched.recv().ok();
+                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(Duration::from_secs(2)) {
+                    if let Some(g) = &gateway {
+                        g.check_sessions();
+                    }
+                }
+                janus_log!(Level::Info, "Sessions watchdog stopped\n");
+            })
+            .expect("thread spawns");
+        Watchdog { stop, gateway, thread }
     }
-    janus_log!(Level::Info, "Ending requests thread...\n");
-    transport_host::stop_requests();
-    janus_log!(Level::Info, "Destroying sessions...\n");
-    // PeerConnections go before the plugins they talk to.
-    for session in gateway.sessions.all() {
-        for handle in session.handle_ids().into_iter().filter_map(|id| session.handle(id)) {
-            if let Some(pc) = handle.media.take() {
-                pc.close();
+
+    fn watch(&self, gateway: Arc<Gateway>) {
+        let _ = self.gateway.send(gateway);
+    }
+
+    /// Tells it to stop, without waiting.
+    fn signal_stop(&self) {
+        let _ = self.stop.send(());
+    }
+
+    fn stop(self) {
+        self.signal_stop();
+        let _ = self.thread.join();
+    }
+}
+
+/// A started gateway and the modules and threads it runs with, for the orderly shutdown.
+struct Running {
+    gateway: Arc<Gateway>,
+    watchdog: Watchdog,
+    transports: Vec<Arc<transport_host::CTransport>>,
+    plugins: Vec<Arc<plugin_host::CPlugin>>,
+    media_plane: Arc<crate::media::MediaPlane>,
+    bus: Arc<EventBus>,
+    handlers: Vec<Arc<event_host::EventHandlerModule>>,
+    loggers: Vec<Arc<event_host::LoggerModule>>,
+}
+
+impl Running {
+    /// Waits for SIGINT or SIGTERM, then tears everything down in Janus' order (a second
+    /// signal hurries it, a third leaves at once); the exit status.
+    fn serve_until_signal(self) -> i32 {
+        let Running { gateway, watchdog, transports, plugins, media_plane, bus, handlers, loggers } = self;
+        let signal = process::wait_termination();
+        crate::log::print_bytes(b"Stopping server, please wait...\n");
+        // A second signal while cleaning up leaves at once.
+        std::thread::spawn(|| {
+            process::wait_termination();
+            crate::log::print_bytes(b"In a hurry? I'm trying to free resources cleanly, here!\n");
+            process::wait_termination();
+            crate::log::print_bytes(b"Ok, leaving immediately...\n");
+            crate::log::flush();
+            std::process::exit(1);
+        });
+        gateway.notify(Event::CoreShutdown { signum: signal });
+        janus_log!(Level::Info, "Ending sessions timeout watchdog...\n");
+        watchdog.stop();
+        janus_log!(Level::Info, "Closing transport plugins:\n");
+        for t in &transports {
+            t.destroy();
+        }
+        janus_log!(Level::Info, "Ending requests thread...\n");
+        transport_host::stop_requests();
+        janus_log!(Level::Info, "Destroying sessions...\n");
+        // PeerConnections go before the plugins they talk to.
+        for session in gateway.sessions.all() {
+            for handle in session.handle_ids().into_iter().filter_map(|id| session.handle(id)) {
+                if let Some(pc) = handle.media.take() {
+                    pc.close();
+                }
             }
         }
+        janus_log!(Level::Info, "Freeing crypto resources...\n");
+        janus_log!(Level::Info, "De-initializing SCTP...\n");
+        janus_log!(Level::Info, "Closing plugins:\n");
+        for p in &plugins {
+            p.destroy();
+        }
+        media_plane.loops.stop(Duration::from_secs(2));
+        janus_log!(Level::Info, "Closing event handlers:\n");
+        bus.shutdown();
+        for h in &handlers {
+            h.destroy();
+        }
+        crate::log::print_bytes(b"Bye!\n");
+        crate::log::shutdown();
+        crate::log::clear_sinks();
+        for l in &loggers {
+            l.destroy();
+        }
+        0
     }
-    janus_log!(Level::Info, "Freeing crypto resources...\n");
-    janus_log!(Level::Info, "De-initializing SCTP...\n");
-    janus_log!(Level::Info, "Closing plugins:\n");
-    for p in &plugins {
-        p.destroy();
-    }
-    media_plane.loops.stop(Duration::from_secs(2));
-    janus_log!(Level::Info, "Closing event handlers:\n");
-    bus.shutdown();
-    for h in &handlers {
-        h.destroy();
-    }
-    crate::log::print_bytes(b"Bye!\n");
-    crate::log::shutdown();
-    crate::log::clear_sinks();
-    for l in &loggers {
-        l.destroy();
-    }
-    0
 }
 
 #[cfg(test)]
