@@ -810,6 +810,76 @@ fn start_transports(
     Ok(transports)
 }
 
+/// The external loggers, added to the log's sinks as Janus announces them.
+fn start_loggers(config: &Config, configs_folder: &Path, exit_on_dl_error: bool, server_name: &str) -> Result<Vec<Arc<event_host::LoggerModule>>, ()> {
+    let loggers_folder = module_folder(config, ModuleKind::Logger);
+    janus_log!(Level::Info, "Logger plugins folder: {}\n", loggers_folder.display());
+    let mut loggers = Vec::new();
+    load_modules(ModuleKind::Logger, &loggers_folder, disabled(config, "loggers"), exit_on_dl_error, |m| {
+        event_host::start_logger(m, server_name, configs_folder).map(|l| loggers.push(l)).map(|_| Vec::new())
+    })?;
+    if !loggers.is_empty() {
+        // Printed straight to the console, as janus_log_set_loggers does: not a log line.
+        print_line(&format!("Adding {} external loggers", loggers.len()));
+        for l in &loggers {
+            crate::log::add_sink(crate::loggers::sink(l.clone()));
+        }
+    }
+    Ok(loggers)
+}
+
+/// The PID file (`-p`, else `general.pid_file`), created and locked as Janus does; `-p`
+/// is written into the configuration.
+fn lock_pid_file(config: &mut Config, options: &Options) -> Result<Option<process::PidFile>, ()> {
+    let Some(path) = options.pid_file.clone().or_else(|| config.get_value("general", "pid_file").map(String::from)) else {
+        return Ok(None);
+    };
+    if let Some(path) = &options.pid_file {
+        config.set("general", "pid_file", path.as_str());
+    }
+    process::PidFile::create(&path).map(Some).map_err(|e| match e {
+        process::PidFileError::Locked(Some(pid)) => janus_log!(Level::Fatal, "Error locking PID file (lock held by PID {pid}?)\n"),
+        process::PidFileError::Locked(None) => janus_log!(Level::Fatal, "Error locking PID file (lock held by unknown PID?)\n"),
+        process::PidFileError::Write(err) => janus_log!(Level::Fatal, "Error writing PID in file, error {err}\n"),
+        process::PidFileError::Open => {
+            janus_log!(Level::Fatal, "Error opening/creating PID file {path}, does Janus have enough permissions?\n")
+        }
+    })
+}
+
+/// The debug level, timestamps, colours and lock debugging, from the configuration and the
+/// command line (which is written over it, and the result printed, as Janus does).
+fn apply_debug_settings(config: &mut Config, options: &Options) {
+    print_config(config);
+    if options.debug_level > -1 {
+        config.set("general", "debug_level", options.debug_level.clamp(0, 7).to_string());
+    } else if let Some(level) = config.get_value("general", "debug_level") {
+        let l = atoi(level);
+        if l == 0 && level != "0" {
+            crate::log::print_bytes(format!("Invalid debug level {level} (configuration), using default (info=4)\n").as_bytes());
+        } else {
+            crate::log::set_level(l.clamp(0, 7) as i32);
+        }
+    }
+    crate::log::print_bytes(b"Checking command line arguments...\n");
+    apply_options(config, options);
+    print_config(config);
+    let general = |name: &str| config.get_value("general", name).map(String::from);
+    crate::log::print_bytes(format!("Debug/log level is {}\n", crate::log::level()).as_bytes());
+    if let Some(v) = general("debug_timestamps") {
+        crate::log::set_timestamps(is_true(&v));
+    }
+    crate::log::print_bytes(format!("Debug/log timestamps are {}\n", if crate::log::timestamps() { "enabled" } else { "disabled" }).as_bytes());
+    if let Some(v) = general("debug_colors") {
+        crate::log::set_colors(is_true(&v));
+    }
+    crate::log::print_bytes(format!("Debug/log colors are {}\n", if crate::log::colors() { "enabled" } else { "disabled" }).as_bytes());
+    if general("debug_locks").is_some_and(|v| is_true(&v)) {
+        crate::log::set_lock_debug(true);
+        crate::log::print_bytes(b"Lock/mutex debugging is enabled\n");
+    }
+}
+
 /// Runs the gateway; returns the process exit status.
 pub fn run(options: Options) -> i32 {
     // Before any thread exists (the log's included), so that every thread inherits the
@@ -869,22 +939,9 @@ pub fn run(options: Options) -> i32 {
     let server_name = general("server_name").unwrap_or_else(|| Settings::default().server_name);
 
     // External loggers come first, so that they see the whole startup.
-    let loggers_folder = module_folder(&config, ModuleKind::Logger);
-    janus_log!(Level::Info, "Logger plugins folder: {}\n", loggers_folder.display());
-    let mut loggers = Vec::new();
-    let loaded = load_modules(ModuleKind::Logger, &loggers_folder, disabled(&config, "loggers"), exit_on_dl_error, |m| {
-        event_host::start_logger(m, &server_name, &configs_folder).map(|l| loggers.push(l)).map(|_| Vec::new())
-    });
-    if loaded.is_err() {
+    let Ok(loggers) = start_loggers(&config, &configs_folder, exit_on_dl_error, &server_name) else {
         return fail(daemon_child, 1);
-    }
-    if !loggers.is_empty() {
-        // Printed straight to the console, as janus_log_set_loggers does: not a log line.
-        print_line(&format!("Adding {} external loggers", loggers.len()));
-        for l in &loggers {
-            crate::log::add_sink(crate::loggers::sink(l.clone()));
-        }
-    }
+    };
 
     crate::log::print_bytes(b"---------------------------------------------------\n");
     crate::log::print_bytes(format!("  Starting Meetecho Janus (WebRTC Server) v{}\n", crate::JANUS_VERSION_STRING).as_bytes());
@@ -895,56 +952,11 @@ pub fn run(options: Options) -> i32 {
     if options.debug_level > -1 {
         crate::log::set_level(options.debug_level.clamp(0, 7));
     }
-    let pid_path = options.pid_file.clone().or_else(|| general("pid_file"));
-    if let Some(path) = &options.pid_file {
-        config.set("general", "pid_file", path.as_str());
-    }
-    let _pid_file = match pid_path {
-        None => None,
-        Some(path) => match process::PidFile::create(&path) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                match e {
-                    process::PidFileError::Locked(Some(pid)) => janus_log!(Level::Fatal, "Error locking PID file (lock held by PID {pid}?)\n"),
-                    process::PidFileError::Locked(None) => janus_log!(Level::Fatal, "Error locking PID file (lock held by unknown PID?)\n"),
-                    process::PidFileError::Write(err) => janus_log!(Level::Fatal, "Error writing PID in file, error {err}\n"),
-                    process::PidFileError::Open => janus_log!(
-                        Level::Fatal,
-                        "Error opening/creating PID file {path}, does Janus have enough permissions?\n"
-                    ),
-                }
-                return fail(daemon_child, 1);
-            }
-        },
+    let Ok(_pid_file) = lock_pid_file(&mut config, &options) else {
+        return fail(daemon_child, 1);
     };
-    print_config(&config);
-    if options.debug_level > -1 {
-        config.set("general", "debug_level", options.debug_level.clamp(0, 7).to_string());
-    } else if let Some(level) = config.get_value("general", "debug_level") {
-        let l = atoi(level);
-        if l == 0 && level != "0" {
-            crate::log::print_bytes(format!("Invalid debug level {level} (configuration), using default (info=4)\n").as_bytes());
-        } else {
-            crate::log::set_level(l.clamp(0, 7) as i32);
-        }
-    }
-    crate::log::print_bytes(b"Checking command line arguments...\n");
-    apply_options(&mut config, &options);
-    print_config(&config);
+    apply_debug_settings(&mut config, &options);
     let general = |name: &str| config.get_value("general", name).map(String::from);
-    crate::log::print_bytes(format!("Debug/log level is {}\n", crate::log::level()).as_bytes());
-    if let Some(v) = general("debug_timestamps") {
-        crate::log::set_timestamps(is_true(&v));
-    }
-    crate::log::print_bytes(format!("Debug/log timestamps are {}\n", if crate::log::timestamps() { "enabled" } else { "disabled" }).as_bytes());
-    if let Some(v) = general("debug_colors") {
-        crate::log::set_colors(is_true(&v));
-    }
-    crate::log::print_bytes(format!("Debug/log colors are {}\n", if crate::log::colors() { "enabled" } else { "disabled" }).as_bytes());
-    if general("debug_locks").is_some_and(|v| is_true(&v)) {
-        crate::log::set_lock_debug(true);
-        crate::log::print_bytes(b"Lock/mutex debugging is enabled\n");
-    }
 
     let local_ip = local_ip(general("interface").as_deref());
 
