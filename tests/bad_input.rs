@@ -16,23 +16,16 @@ use std::time::{Duration, Instant};
 
 use janus::json::Json;
 use support::gateway::{binary_under_test, http_exchange, parse_json, probe_plugins_folder, with_transaction, ConfigsFolder, CoreOptions, Gateway};
+use support::json::{int_at, kind_of, str_at};
 
 const PROBE: &str = "janus.plugin.probe";
 const ADMIN_SECRET: &str = "bad-input-admin";
 
-fn at<'a>(v: &'a Json, path: &[&str]) -> Option<&'a Json> {
-    path.iter().try_fold(v, |v, key| v.get(key))
-}
-
-fn janus_of(reply: &Json) -> &str {
-    at(reply, &["janus"]).and_then(Json::as_str).unwrap_or_default()
-}
-
 /// The `(code, reason)` of an error reply.
 fn error_of(reply: &Json) -> (i64, String) {
-    assert_eq!(janus_of(reply), "error", "{reply:?}");
-    let code = at(reply, &["error", "code"]).and_then(Json::as_i64).expect("error code");
-    let reason = at(reply, &["error", "reason"]).and_then(Json::as_str).expect("error reason");
+    assert_eq!(kind_of(reply), Some("error"), "{reply:?}");
+    let code = int_at(reply, &["error", "code"]).expect("error code");
+    let reason = str_at(reply, &["error", "reason"]).expect("error reason");
     (code, reason.to_string())
 }
 
@@ -61,7 +54,7 @@ fn post_raw(gateway: &Gateway, path: &str, body: &str) -> (u16, Json) {
 fn assert_alive(gateway: &Gateway) {
     assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
     let info = gateway.post("/janus", r#"{"janus":"info","transaction":"alive"}"#);
-    assert_eq!(janus_of(&info), "server_info", "{info:?}");
+    assert_eq!(kind_of(&info), Some("server_info"), "{info:?}");
 }
 
 #[test]
@@ -91,7 +84,7 @@ fn malformed_json_gets_454_with_janssons_text() {
     assert!(empty.is_err(), "{empty:?}");
     // The session is untouched by all this.
     let reply = gateway.post(&format!("/janus/{}", session.id), r#"{"janus":"keepalive","transaction":"k"}"#);
-    assert_eq!(janus_of(&reply), "ack", "{reply:?}");
+    assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
     assert_alive(&gateway);
 }
 
@@ -148,7 +141,7 @@ fn wrong_types_and_unknown_requests() {
     }
     // The handle survived all of it.
     let data = handle.request(r#"{"request":"sync"}"#);
-    assert_eq!(at(&data, &["probe"]).and_then(Json::as_str), Some("sync"), "{data:?}");
+    assert_eq!(str_at(&data, &["probe"]), Some("sync"), "{data:?}");
     assert_alive(&gateway);
 }
 
@@ -160,13 +153,13 @@ fn plugin_results_that_are_null_or_garbage() {
     for _ in 0..3 {
         let reply = handle.message(r#"{"request":"null"}"#);
         assert_eq!(error_of(&reply), (462, "Plugin didn't give a result".into()));
-        assert_eq!(at(&reply, &["session_id"]).and_then(Json::as_i64), Some(session.id), "{reply:?}");
+        assert_eq!(int_at(&reply, &["session_id"]), Some(session.id), "{reply:?}");
         let reply = handle.message(r#"{"request":"garbage"}"#);
         assert_eq!(error_of(&reply), (462, "Plugin returned an invalid JSON response".into()));
     }
     // The handle and its plugin session are fine afterwards.
     let data = handle.request(r#"{"request":"sync"}"#);
-    assert_eq!(at(&data, &["probe"]).and_then(Json::as_str), Some("sync"), "{data:?}");
+    assert_eq!(str_at(&data, &["probe"]), Some("sync"), "{data:?}");
     assert_alive(&gateway);
 }
 
@@ -185,9 +178,9 @@ fn huge_and_deeply_nested_payloads() {
     let pad = "a".repeat(1 << 20);
     let request = format!(r#"{{"janus":"keepalive","transaction":"big","pad":"{pad}"}}"#);
     let (_, reply) = post_raw(&gateway, &format!("/janus/{}", session.id), &request);
-    assert_eq!(janus_of(&reply), "ack", "{reply:?}");
+    assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
     let data = handle.request(&format!(r#"{{"request":"sync","pad":"{pad}"}}"#));
-    assert_eq!(at(&data, &["echo", "pad"]).and_then(Json::as_str).map(str::len), Some(1 << 20));
+    assert_eq!(str_at(&data, &["echo", "pad"]).map(str::len), Some(1 << 20));
 
     // Too deep for jansson (its limit is 2048 levels): refused by the transport.
     for body in [nested(10000, ""), format!(r#"{{"janus":"info","transaction":"x","deep":{}}}"#, nested(10000, "1"))] {
@@ -215,7 +208,7 @@ fn huge_and_deeply_nested_payloads() {
         assert!(text.contains(&format!(r#""request":{{"deep":{deep}}}"#)), "{}", &text[..text.len().min(300)]);
         let request = format!(r#"{{"janus":"keepalive","transaction":"d","deep":{deep}}}"#);
         let (_, reply) = post_raw(&gateway, &format!("/janus/{}", session.id), &request);
-        assert_eq!(janus_of(&reply), "ack", "{reply:?}");
+        assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
     }
     assert_alive(&gateway);
 }
@@ -223,11 +216,11 @@ fn huge_and_deeply_nested_payloads() {
 /// Whether `reply` is a well-formed Janus API reply: an `ack`/`success`, or an `error` with a
 /// code among `allowed` and a reason.
 fn check_reply(reply: &Json, allowed: &[i64]) -> Result<(), String> {
-    match janus_of(reply) {
-        "ack" | "success" => Ok(()),
-        "error" => {
-            let code = at(reply, &["error", "code"]).and_then(Json::as_i64);
-            let reason = at(reply, &["error", "reason"]).and_then(Json::as_str);
+    match kind_of(reply) {
+        Some("ack" | "success") => Ok(()),
+        Some("error") => {
+            let code = int_at(reply, &["error", "code"]);
+            let reason = str_at(reply, &["error", "reason"]);
             match (code, reason) {
                 (Some(c), Some(_)) if allowed.contains(&c) => Ok(()),
                 _ => Err(format!("unexpected error {reply:?}")),
@@ -280,9 +273,9 @@ fn requests_racing_a_destroy() {
         scope.spawn(|| {
             while !stop.load(Ordering::Relaxed) {
                 let reply = gateway.post(&format!("/janus/{}", bystander.id), r#"{"janus":"keepalive","transaction":"by"}"#);
-                assert_eq!(janus_of(&reply), "ack", "bystander: {reply:?}");
+                assert_eq!(kind_of(&reply), Some("ack"), "bystander: {reply:?}");
                 let data = bystander_handle.request(r#"{"request":"sync"}"#);
-                assert_eq!(at(&data, &["probe"]).and_then(Json::as_str), Some("sync"), "{data:?}");
+                assert_eq!(str_at(&data, &["probe"]), Some("sync"), "{data:?}");
                 bystander_checks.fetch_add(1, Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(5));
             }
@@ -323,12 +316,12 @@ fn requests_racing_a_destroy() {
                             // had already destroyed its session ("No session"); 471: a
                             // trickle while a hangup is being cleaned up.
                             check_reply(&reply, &[458, 459, 462, 471]).unwrap_or_else(|e| panic!("round {round}: POST {path} {body}: {e}"));
-                            if janus_of(&reply) == "error" {
+                            if kind_of(&reply) == Some("error") {
                                 refused.fetch_add(1, Ordering::Relaxed);
                             } else if !done.load(Ordering::Acquire) {
                                 served.fetch_add(1, Ordering::Relaxed);
                             }
-                            if let Some(id) = at(&reply, &["data", "id"]).and_then(Json::as_i64) {
+                            if let Some(id) = int_at(&reply, &["data", "id"]) {
                                 handles.lock().unwrap().push(id);
                             }
                         }
@@ -337,7 +330,7 @@ fn requests_racing_a_destroy() {
                 go.store(true, Ordering::Release);
                 std::thread::sleep(Duration::from_millis(10 + 10 * round as u64));
                 let reply = gateway.post(&format!("/janus/{sid}"), r#"{"janus":"destroy","transaction":"kill"}"#);
-                assert_eq!(janus_of(&reply), "success", "destroy: {reply:?}");
+                assert_eq!(kind_of(&reply), Some("success"), "destroy: {reply:?}");
                 done.store(true, Ordering::Release);
             });
             let reply = gateway.post(&format!("/janus/{sid}"), r#"{"janus":"keepalive","transaction":"dead"}"#);
@@ -352,7 +345,7 @@ fn requests_racing_a_destroy() {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let reply = gateway.admin("", &with_transaction(&format!(r#"{{"janus":"message_plugin","admin_secret":"{ADMIN_SECRET}","plugin":"{PROBE}"}}"#)));
-        let live = at(&reply, &["response", "sessions"]).and_then(Json::as_i64).unwrap_or_else(|| panic!("{reply:?}"));
+        let live = int_at(&reply, &["response", "sessions"]).unwrap_or_else(|| panic!("{reply:?}"));
         if live == 1 {
             break;
         }

@@ -16,6 +16,7 @@ use janus::json::Json;
 use support::browser::{chromium, skip, Browser, PageServer, Route};
 use support::gateway::{binary_under_test, free_port, ConfigsFolder, Gateway, REFERENCE_BINARY};
 use support::webrtc::{in_private_network, GATEWAY_INTERFACE};
+use support::json::expect_int;
 
 /// Bound on a page's whole run, from loading to its report (the pages bound their own
 /// waits below this).
@@ -338,14 +339,6 @@ fn run_page(chromium: &Path, server: &Server, dir: &Path, script: &str, name: &s
     result
 }
 
-/// The integer at `path` (object keys) in `value`, or a panic naming it.
-fn int_at(value: &Json, path: &[&str]) -> i64 {
-    path.iter()
-        .try_fold(value, |v, key| v.get(key))
-        .and_then(Json::as_i64)
-        .unwrap_or_else(|| panic!("no integer at {path:?} in {}", value.to_compact_string()))
-}
-
 /// The strings of the array at `key` in `value`.
 fn strings_at(value: &Json, key: &str) -> Vec<String> {
     match value.get(key) {
@@ -357,9 +350,9 @@ fn strings_at(value: &Json, key: &str) -> Vec<String> {
 /// Checks a page's inbound statistics: decoded video frames and received audio.
 fn check_media(stats: &Json, what: &str) {
     let text = stats.to_compact_string();
-    assert!(int_at(stats, &["video", "framesDecoded"]) >= FRAMES, "{what}: too few video frames decoded: {text}");
-    assert!(int_at(stats, &["audio", "packetsReceived"]) >= AUDIO_PACKETS, "{what}: too little audio received: {text}");
-    assert!(int_at(stats, &["audio", "bytesReceived"]) > 0, "{what}: no audio bytes: {text}");
+    assert!(expect_int(stats, &["video", "framesDecoded"]) >= FRAMES, "{what}: too few video frames decoded: {text}");
+    assert!(expect_int(stats, &["audio", "packetsReceived"]) >= AUDIO_PACKETS, "{what}: too little audio received: {text}");
+    assert!(expect_int(stats, &["audio", "bytesReceived"]) > 0, "{what}: no audio bytes: {text}");
 }
 
 fn echotest(binary: &Path, test: &str, transport: Transport) {
@@ -403,7 +396,7 @@ fn videoroom(binary: &Path, test: &str) {
         check_media(result.get("stats").expect("stats"), "videoroom subscriber");
         // The publisher's messages reached the subscriber on the channel the gateway
         // opened for them, labelled with the publisher's id: probes, then the message.
-        let label = int_at(&result, &["publisher"]).to_string();
+        let label = expect_int(&result, &["publisher"]).to_string();
         let relayed = match result.get("relayed") {
             Some(Json::Array(relayed)) => relayed.clone(),
             _ => panic!("no relayed in {}", result.to_compact_string()),

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use janus::json::Json;
 use support::gateway::{binary_under_test, probe_plugins_folder, with_transaction, ConfigsFolder, CoreOptions, Gateway, REFERENCE_BINARY};
+use support::json::{int_at, kind_of, str_at};
 
 /// Lines Janus prints from parts that are not the control plane (ICE, DTLS, SCTP): the
 /// media plane will print them.
@@ -184,14 +185,6 @@ fn janus(gateway: &Gateway, path: &str, request: &str) -> Json {
     gateway.post(path, &with_transaction(request))
 }
 
-fn str_at<'a>(v: &'a Json, path: &[&str]) -> Option<&'a str> {
-    path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
-}
-
-fn int_at(v: &Json, path: &[&str]) -> Option<i64> {
-    path.iter().try_fold(v, |v, k| v.get(k))?.as_i64()
-}
-
 #[test]
 fn plain_start_and_sigint_print_what_janus_prints() {
     let configs = ConfigsFolder::new(&scratch("plain"), &["echotest"]);
@@ -345,7 +338,7 @@ fn settings_from_the_command_line_reach_the_apis() {
         let refused = janus(g, "/janus", r#"{"janus":"create"}"#);
         assert_eq!(int_at(&refused, &["error", "code"]), Some(403), "{refused:?}");
         let created = janus(g, "/janus", r#"{"janus":"create","apisecret":"apisec"}"#);
-        assert_eq!(str_at(&created, &["janus"]), Some("success"), "{created:?}");
+        assert_eq!(kind_of(&created), Some("success"), "{created:?}");
     });
 }
 
@@ -357,9 +350,9 @@ fn token_auth_stored_and_signed() {
         let refused = janus(g, "/janus", r#"{"janus":"create"}"#);
         assert_eq!(int_at(&refused, &["error", "code"]), Some(403), "{refused:?}");
         let added = g.admin("", &with_transaction(r#"{"janus":"add_token","token":"tok"}"#));
-        assert_eq!(str_at(&added, &["janus"]), Some("success"), "{added:?}");
+        assert_eq!(kind_of(&added), Some("success"), "{added:?}");
         let created = janus(g, "/janus", r#"{"janus":"create","token":"tok"}"#);
-        assert_eq!(str_at(&created, &["janus"]), Some("success"), "{created:?}");
+        assert_eq!(kind_of(&created), Some("success"), "{created:?}");
     });
     assert!(out.contains("Stored-Token based authentication enabled\n"), "{out}");
     // Janus 1.1.2 cannot take the secret from its command line (it parses it as an
@@ -604,7 +597,7 @@ fn protected_folders_refuse_captures() {
         assert_eq!(int_at(&refused, &["error", "code"]), Some(490), "{refused:?}");
         assert_eq!(str_at(&refused, &["error", "reason"]), Some("Error starting pcap dump"), "{refused:?}");
         let allowed = pcap(&root.join("captures"));
-        assert_eq!(str_at(&allowed, &["janus"]), Some("success"), "{allowed:?}");
+        assert_eq!(kind_of(&allowed), Some("success"), "{allowed:?}");
         let stop = format!(r#"{{"janus":"stop_pcap","admin_secret":"adm","session_id":{},"handle_id":{}}}"#, session.id, handle.id);
         g.admin("", &with_transaction(&stop));
         session.destroy();

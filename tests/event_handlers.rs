@@ -12,6 +12,7 @@ use std::time::Duration;
 use janus::json::Json;
 use support::event_sink::Collector;
 use support::gateway::{binary_under_test, parse_json, with_transaction, ConfigsFolder, Gateway, REFERENCE_BINARY};
+use support::json::{int_at, kind_of, str_at};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -62,14 +63,6 @@ fn sampleevh_config(collector: &Collector) -> String {
     )
 }
 
-fn int_at(v: &Json, path: &[&str]) -> Option<i64> {
-    path.iter().try_fold(v, |v, k| v.get(k))?.as_i64()
-}
-
-fn str_at<'a>(v: &'a Json, path: &[&str]) -> Option<&'a str> {
-    path.iter().try_fold(v, |v, k| v.get(k))?.as_str()
-}
-
 /// Runs the script on `binary`: startup, a session with an EchoTest handle and a message,
 /// detach, destroy, module queries, shutdown.
 fn run_script(binary: &Path, name: &str) -> Observed {
@@ -91,10 +84,10 @@ fn run_script(binary: &Path, name: &str) -> Observed {
     handle.message(r#"{"audio":false,"video":true,"bitrate":128000}"#);
     session.poll(WAIT);
     let detached = gateway.post(&format!("/janus/{}/{}", session.id, handle.id), &with_transaction(r#"{"janus":"detach"}"#));
-    assert_eq!(str_at(&detached, &["janus"]), Some("success"), "{detached:?}");
+    assert_eq!(kind_of(&detached), Some("success"), "{detached:?}");
     collector.wait_for("handle detached event", |e| str_at(e, &["event", "name"]) == Some("detached"));
     let destroyed = gateway.post(&format!("/janus/{}", session.id), &with_transaction(r#"{"janus":"destroy"}"#));
-    assert_eq!(str_at(&destroyed, &["janus"]), Some("success"), "{destroyed:?}");
+    assert_eq!(kind_of(&destroyed), Some("success"), "{destroyed:?}");
     collector.wait_for("session destroyed event", |e| str_at(e, &["event", "name"]) == Some("destroyed"));
 
     let mut admin = Vec::new();

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use janus::json::Json;
 use support::gateway::{binary_under_test, parse_json, probe_plugins_folder, with_transaction, ConfigsFolder, CoreOptions, Gateway, Session};
+use support::json::{at, int_at, kind_of, str_at};
 
 const PROBE: &str = "janus.plugin.probe";
 const ADMIN_SECRET: &str = "probe-admin";
@@ -24,14 +25,6 @@ m=audio 9 UDP/TLS/RTP/SAVPF 111\\r\\nc=IN IP4 0.0.0.0\\r\\na=mid:0\\r\\na=rtpmap
 
 /// Long polls and event waits: generous, but bounded.
 const EVENT_TIMEOUT: Duration = Duration::from_secs(10);
-
-fn str_at<'a>(v: &'a Json, path: &[&str]) -> Option<&'a str> {
-    at(v, path).and_then(Json::as_str)
-}
-
-fn at<'a>(v: &'a Json, path: &[&str]) -> Option<&'a Json> {
-    path.iter().try_fold(v, |v, key| v.get(key))
-}
 
 /// A configs folder for the probe and EchoTest, with the Admin API and `options`' additions.
 fn probe_configs(name: &str, options: CoreOptions) -> ConfigsFolder {
@@ -44,13 +37,9 @@ fn probe_configs(name: &str, options: CoreOptions) -> ConfigsFolder {
     ConfigsFolder::with_options(&dir, &["probe", "echotest"], &options)
 }
 
-fn janus_of(reply: &Json) -> &str {
-    str_at(reply, &["janus"]).unwrap_or_default()
-}
-
 fn error_of(reply: &Json) -> (i64, String) {
-    assert_eq!(janus_of(reply), "error", "{reply:?}");
-    let code = at(reply, &["error", "code"]).and_then(Json::as_i64).expect("error code");
+    assert_eq!(kind_of(reply), Some("error"), "{reply:?}");
+    let code = int_at(reply, &["error", "code"]).expect("error code");
     (code, str_at(reply, &["error", "reason"]).expect("error reason").to_string())
 }
 
@@ -61,8 +50,8 @@ fn message(session: &Session, handle: i64, transaction: &str, body: &str) -> Jso
 }
 
 fn assert_ack(reply: &Json, session: &Session, transaction: &str) {
-    assert_eq!(janus_of(reply), "ack", "{reply:?}");
-    assert_eq!(at(reply, &["session_id"]).and_then(Json::as_i64), Some(session.id), "{reply:?}");
+    assert_eq!(kind_of(reply), Some("ack"), "{reply:?}");
+    assert_eq!(int_at(reply, &["session_id"]), Some(session.id), "{reply:?}");
     assert_eq!(str_at(reply, &["transaction"]), Some(transaction), "{reply:?}");
     assert_eq!(str_at(reply, &["hint"]), Some("probe is on it"), "{reply:?}");
 }
@@ -72,7 +61,7 @@ fn next_event(session: &Session) -> Json {
     let deadline = Instant::now() + EVENT_TIMEOUT;
     loop {
         let event = session.poll(EVENT_TIMEOUT);
-        if janus_of(&event) != "keepalive" {
+        if kind_of(&event) != Some("keepalive") {
             return event;
         }
         assert!(Instant::now() < deadline, "no event within {EVENT_TIMEOUT:?}");
@@ -81,10 +70,10 @@ fn next_event(session: &Session) -> Json {
 
 /// The probe's `{"probe": <action>}` event, as the client sees it.
 fn assert_probe_event(event: &Json, session: &Session, handle: i64, transaction: &str, action: &str) {
-    assert_eq!(janus_of(event), "event", "{event:?}");
-    assert_eq!(at(event, &["session_id"]).and_then(Json::as_i64), Some(session.id), "{event:?}");
+    assert_eq!(kind_of(event), Some("event"), "{event:?}");
+    assert_eq!(int_at(event, &["session_id"]), Some(session.id), "{event:?}");
     assert_eq!(str_at(event, &["transaction"]), Some(transaction), "{event:?}");
-    assert_eq!(at(event, &["sender"]).and_then(Json::as_i64), Some(handle), "{event:?}");
+    assert_eq!(int_at(event, &["sender"]), Some(handle), "{event:?}");
     assert_eq!(str_at(event, &["plugindata", "plugin"]), Some(PROBE), "{event:?}");
     assert_eq!(
         at(event, &["plugindata", "data"]).map(Json::to_compact_string),
@@ -121,7 +110,7 @@ fn probe_actions_over_the_janus_and_admin_apis() {
     let jsep = format!(r#"{{"request":"jsep","sdp":"{OFFER}"}}"#);
     assert_ack(&message(&session, handle, "jsep-1", &jsep), &session, "jsep-1");
     let event = next_event(&session);
-    assert_eq!(janus_of(&event), "event", "{event:?}");
+    assert_eq!(kind_of(&event), Some("event"), "{event:?}");
     assert_eq!(str_at(&event, &["transaction"]), Some("jsep-1"), "{event:?}");
     assert_eq!(str_at(&event, &["jsep", "type"]), Some("offer"), "{event:?}");
     let merged = str_at(&event, &["jsep", "sdp"]).unwrap_or_else(|| panic!("{event:?}"));
@@ -156,7 +145,7 @@ fn probe_actions_over_the_janus_and_admin_apis() {
 
     // Admin API: message_plugin reaches handle_admin_message with the request...
     let reply = gateway.admin("", &with_transaction(&format!(r#"{{"janus":"message_plugin","admin_secret":"{ADMIN_SECRET}","plugin":"{PROBE}","request":{{"x":[true,null]}}}}"#)));
-    assert_eq!(janus_of(&reply), "success", "{reply:?}");
+    assert_eq!(kind_of(&reply), Some("success"), "{reply:?}");
     assert_eq!(
         at(&reply, &["response"]).map(Json::to_compact_string).as_deref(),
         Some(r#"{"probe":"admin","request":{"x":[true,null]},"sessions":1}"#)
@@ -165,13 +154,13 @@ fn probe_actions_over_the_janus_and_admin_apis() {
     // (sync, async, jsep, async, three errors, notify, auth) and what push_event returned.
     let path = format!("/{}/{handle}", session.id);
     let reply = gateway.admin(&path, &with_transaction(&format!(r#"{{"janus":"handle_info","admin_secret":"{ADMIN_SECRET}","plugin_only":true}}"#)));
-    assert_eq!(janus_of(&reply), "success", "{reply:?}");
+    assert_eq!(kind_of(&reply), Some("success"), "{reply:?}");
     assert_eq!(str_at(&reply, &["info", "plugin"]), Some(PROBE), "{reply:?}");
     let specific = at(&reply, &["info", "plugin_specific"]).unwrap_or_else(|| panic!("{reply:?}"));
-    assert_eq!(at(specific, &["messages"]).and_then(Json::as_i64), Some(9), "{reply:?}");
-    assert_eq!(at(specific, &["destroyed"]).and_then(Json::as_i64), Some(0), "{reply:?}");
-    assert_eq!(at(specific, &["pushed", "async"]).and_then(Json::as_i64), Some(0), "{reply:?}");
-    assert_eq!(at(specific, &["pushed", "jsep"]).and_then(Json::as_i64), Some(0), "{reply:?}");
+    assert_eq!(int_at(specific, &["messages"]), Some(9), "{reply:?}");
+    assert_eq!(int_at(specific, &["destroyed"]), Some(0), "{reply:?}");
+    assert_eq!(int_at(specific, &["pushed", "async"]), Some(0), "{reply:?}");
+    assert_eq!(int_at(specific, &["pushed", "jsep"]), Some(0), "{reply:?}");
     assert!(at(&reply, &["info", "flags"]).is_none(), "plugin_only: {reply:?}");
 
     // end: the plugin ends its own handle; the client is told, and the handle is gone.
@@ -186,9 +175,9 @@ fn probe_actions_over_the_janus_and_admin_apis() {
     // The stock plugin beside ours still works, and so does the gateway.
     let echo = session.attach("janus.plugin.echotest");
     let reply = echo.message(r#"{"audio":false}"#);
-    assert_eq!(janus_of(&reply), "ack", "{reply:?}");
+    assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
     let info = gateway.post("/janus", r#"{"janus":"info","transaction":"i"}"#);
-    assert_eq!(janus_of(&info), "server_info");
+    assert_eq!(kind_of(&info), Some("server_info"));
     assert!(at(&info, &["plugins", PROBE]).is_some(), "probe listed: {info:?}");
     assert!(gateway.is_running());
 }
@@ -276,13 +265,13 @@ fn probe_notify_reaches_the_event_handlers() {
             Json::Array(items) => items,
             single => vec![single],
         };
-        if let Some(e) = batch.into_iter().find(|e| at(e, &["type"]).and_then(Json::as_i64) == Some(64)) {
+        if let Some(e) = batch.into_iter().find(|e| int_at(e, &["type"]) == Some(64)) {
             break e;
         }
     };
-    assert_eq!(at(&plugin_event, &["session_id"]).and_then(Json::as_i64), Some(session.id), "{plugin_event:?}");
-    assert_eq!(at(&plugin_event, &["handle_id"]).and_then(Json::as_i64), Some(handle), "{plugin_event:?}");
-    assert!(at(&plugin_event, &["timestamp"]).and_then(Json::as_i64).is_some(), "{plugin_event:?}");
+    assert_eq!(int_at(&plugin_event, &["session_id"]), Some(session.id), "{plugin_event:?}");
+    assert_eq!(int_at(&plugin_event, &["handle_id"]), Some(handle), "{plugin_event:?}");
+    assert!(int_at(&plugin_event, &["timestamp"]).is_some(), "{plugin_event:?}");
     assert_eq!(
         at(&plugin_event, &["event"]).map(Json::to_compact_string),
         Some(format!(r#"{{"plugin":"{PROBE}","data":{{"probe":"notify"}}}}"#)),
@@ -365,14 +354,14 @@ fn probe_checks_signed_tokens() {
     let reply = gateway.post("/janus", r#"{"janus":"create","transaction":"c0"}"#);
     assert_eq!(error_of(&reply).0, 403, "{reply:?}");
     let reply = gateway.post("/janus", &format!(r#"{{"janus":"create","transaction":"c1","token":"{api_token}"}}"#));
-    assert_eq!(janus_of(&reply), "success", "{reply:?}");
-    let session = at(&reply, &["data", "id"]).and_then(Json::as_i64).unwrap();
+    assert_eq!(kind_of(&reply), Some("success"), "{reply:?}");
+    let session = int_at(&reply, &["data", "id"]).unwrap();
     let reply = gateway.post(
         &format!("/janus/{session}"),
         &format!(r#"{{"janus":"attach","transaction":"a1","plugin":"{PROBE}","token":"{api_token}"}}"#),
     );
-    assert_eq!(janus_of(&reply), "success", "{reply:?}");
-    let handle = at(&reply, &["data", "id"]).and_then(Json::as_i64).unwrap();
+    assert_eq!(kind_of(&reply), Some("success"), "{reply:?}");
+    let handle = int_at(&reply, &["data", "id"]).unwrap();
 
     let ask = |token: &str| -> String {
         let request = format!(

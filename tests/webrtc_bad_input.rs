@@ -19,24 +19,13 @@ use std::time::Duration;
 use janus::json::Json;
 use support::gateway::{binary_under_test, ConfigsFolder, Gateway, Handle, Session, REFERENCE_BINARY};
 use support::webrtc::{in_private_network, opus_payload, run_peers_until, sdp_ssrc, Kind, Peer, GATEWAY_INTERFACE};
+use support::json::{at, int_at, kind_of, str_at};
 
 /// Bound on each wait for the gateway (answer, connectivity, echoes, events).
 const WAIT: Duration = Duration::from_secs(10);
 const ADMIN_SECRET: &str = "wire-admin";
 /// Datagrams in the flood.
 const FLOOD: usize = 3000;
-
-fn at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a Json> {
-    path.iter().try_fold(value, |v, key| v.get(key))
-}
-
-fn str_at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a str> {
-    at(value, path).and_then(Json::as_str)
-}
-
-fn kind_of(event: &Json) -> Option<&str> {
-    str_at(event, &["janus"])
-}
 
 /// A gateway with the EchoTest, signalling over WebSockets, the Admin API on HTTP, and ICE
 /// on the private network's gateway end only.
@@ -121,7 +110,7 @@ fn handle_info(gateway: &Gateway, echo: &Echo) -> Json {
     let request = format!(r#"{{"janus":"handle_info","transaction":"hi","admin_secret":"{ADMIN_SECRET}"}}"#);
     let info = gateway.admin(&format!("/{}/{}", echo.session.id, echo.handle.id), &request);
     assert_eq!(kind_of(&info), Some("success"), "{info:?}");
-    assert_eq!(at(&info, &["handle_id"]).and_then(Json::as_i64), Some(echo.handle.id), "{info:?}");
+    assert_eq!(int_at(&info, &["handle_id"]), Some(echo.handle.id), "{info:?}");
     info
 }
 
@@ -134,14 +123,14 @@ fn packets_in(gateway: &Gateway, echo: &Echo) -> Option<i64> {
         Json::Object(map) => map.iter().map(|(_, m)| m).collect(),
         _ => return None,
     };
-    media.iter().map(|m| at(m, &["stats", "in", "packets"]).and_then(Json::as_i64)).sum()
+    media.iter().map(|m| int_at(m, &["stats", "in", "packets"])).sum()
 }
 
 /// What the PeerConnection dropped by reason (`webrtc.dropped` of `handle_info`): ours
 /// counts them, Janus only logs them (`None`).
 fn dropped(gateway: &Gateway, echo: &Echo, reason: &str) -> Option<i64> {
     let info = handle_info(gateway, echo);
-    at(&info, &["info", "webrtc", "dropped", reason]).and_then(Json::as_i64)
+    int_at(&info, &["info", "webrtc", "dropped", reason])
 }
 
 /// Runs `attack` and checks, where the gateway counts drops, that `reason`'s count on
@@ -391,7 +380,7 @@ fn wrong_fingerprint(binary: &Path, test: &str) {
         let hangup = events.iter().find(|e| kind_of(e) == Some("hangup")).unwrap();
         // Janus fails the handshake it completed, through its DTLS alert path.
         assert_eq!(str_at(hangup, &["reason"]), Some("DTLS alert"), "{hangup:?}");
-        assert_eq!(at(hangup, &["sender"]).and_then(Json::as_i64), Some(handle.id), "{hangup:?}");
+        assert_eq!(int_at(hangup, &["sender"]), Some(handle.id), "{hangup:?}");
         // Nothing is echoed on it.
         if peer.is_connected() {
             let sent = round_payloads(1);

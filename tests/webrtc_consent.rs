@@ -7,17 +7,13 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use janus::json::Json;
 use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
 use support::webrtc::{in_private_network, offer_and_answer, opus_payload, Kind, Peer, GATEWAY_INTERFACE};
+use support::json::{kind_of, str_at};
 
 const WAIT: Duration = Duration::from_secs(10);
 /// libnice gives a silent peer about 50 s before the component fails (both gateways).
 const CONSENT_WAIT: Duration = Duration::from_secs(90);
-
-fn str_at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a str> {
-    path.iter().try_fold(value, |v, key| v.get(key))?.as_str()
-}
 
 fn consent(binary: &Path, test: &str) -> Duration {
     in_private_network(|net| {
@@ -39,8 +35,8 @@ fn consent(binary: &Path, test: &str) -> Duration {
         // The peer goes silent: it no longer answers anything.
         drop(peer);
         let silent = Instant::now();
-        let events = session.events_until(CONSENT_WAIT, |events| events.iter().any(|e| str_at(e, &["janus"]) == Some("hangup")));
-        let hangup = events.iter().find(|e| str_at(e, &["janus"]) == Some("hangup")).unwrap();
+        let events = session.events_until(CONSENT_WAIT, |events| events.iter().any(|e| kind_of(e) == Some("hangup")));
+        let hangup = events.iter().find(|e| kind_of(e) == Some("hangup")).unwrap();
         assert_eq!(str_at(hangup, &["reason"]), Some("ICE failed"), "{hangup:?}");
         assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
         silent.elapsed()

@@ -14,23 +14,12 @@ use std::time::Duration;
 use janus::json::Json;
 use support::gateway::{binary_under_test, parse_json, ConfigsFolder, Gateway, Handle, Session, REFERENCE_BINARY};
 use support::webrtc::{in_private_network, ReceivedData, Peer, GATEWAY_INTERFACE};
+use support::json::{at, int_at, kind_of, str_at};
 
 /// Bound on each wait for the gateway (answer, connectivity, channel, echoes, events).
 const WAIT: Duration = Duration::from_secs(10);
 /// The prefix the EchoTest puts before the text it bounces back.
 const ECHOTEST_PREFIX: &str = "Janus EchoTest here! You wrote: ";
-
-fn at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a Json> {
-    path.iter().try_fold(value, |v, key| v.get(key))
-}
-
-fn str_at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a str> {
-    at(value, path).and_then(Json::as_str)
-}
-
-fn kind_of(event: &Json) -> Option<&str> {
-    str_at(event, &["janus"])
-}
 
 /// The answer SDP of the first event of `session` that carries a JSEP.
 fn answer_of(session: &Session) -> String {
@@ -163,10 +152,6 @@ fn array_at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a [Json]> {
         Json::Array(list) => Some(list),
         _ => None,
     }
-}
-
-fn int_at(value: &Json, path: &[&str]) -> Option<i64> {
-    at(value, path).and_then(Json::as_i64)
 }
 
 /// `setup`: the plugin's offer (an m=application line the core completed), our answer

@@ -11,13 +11,10 @@ use std::time::Duration;
 use janus::json::Json;
 use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
 use support::webrtc::{in_private_network, opus_payload, Kind, Peer, GATEWAY_INTERFACE};
+use support::json::{at, int_at, str_at};
 
 const WAIT: Duration = Duration::from_secs(10);
 const ROOM: i64 = 4242;
-
-fn at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a Json> {
-    path.iter().try_fold(value, |v, key| v.get(key))
-}
 
 fn jsep_event(session: &support::gateway::Session) -> Json {
     let events = session.events_until(WAIT, |events| events.iter().any(|e| e.get("jsep").is_some()));
@@ -34,11 +31,11 @@ fn e2ee(binary: &Path, test: &str) {
         publisher_handle.request(&format!(r#"{{"request":"create","room":{ROOM}}}"#));
         publisher_handle.message(&format!(r#"{{"request":"join","ptype":"publisher","room":{ROOM}}}"#));
         let joined = publisher_session.events_until(WAIT, |events| {
-            events.iter().any(|e| at(e, &["plugindata", "data", "videoroom"]).and_then(Json::as_str) == Some("joined"))
+            events.iter().any(|e| str_at(e, &["plugindata", "data", "videoroom"]) == Some("joined"))
         });
         let feed = joined
             .iter()
-            .find_map(|e| at(e, &["plugindata", "data", "id"]).and_then(Json::as_i64))
+            .find_map(|e| int_at(e, &["plugindata", "data", "id"]))
             .expect("publisher id");
         let mut publisher = Peer::new(net.peer_ip.into());
         let offer = publisher.create_offer(true, false);
@@ -46,7 +43,7 @@ fn e2ee(binary: &Path, test: &str) {
         publisher_handle.message_with_raw_jsep(r#"{"request":"publish"}"#, &jsep);
         let answer = jsep_event(&publisher_session);
         assert_eq!(at(&answer, &["jsep", "e2ee"]).and_then(Json::as_bool), Some(true), "the publisher's answer: {answer:?}");
-        let sdp = at(&answer, &["jsep", "sdp"]).and_then(Json::as_str).unwrap().to_string();
+        let sdp = str_at(&answer, &["jsep", "sdp"]).unwrap().to_string();
         publisher.accept_answer(&sdp);
         assert!(publisher.run_until(WAIT, Peer::is_connected), "publisher not connected\n{}", gateway.log_tail());
         for i in 0..10 {
@@ -58,7 +55,7 @@ fn e2ee(binary: &Path, test: &str) {
         let subscriber_handle = subscriber_session.attach("janus.plugin.videoroom");
         subscriber_handle.message(&format!(r#"{{"request":"join","ptype":"subscriber","room":{ROOM},"streams":[{{"feed":{feed}}}]}}"#));
         let offer = jsep_event(&subscriber_session);
-        assert_eq!(at(&offer, &["jsep", "type"]).and_then(Json::as_str), Some("offer"), "{offer:?}");
+        assert_eq!(str_at(&offer, &["jsep", "type"]), Some("offer"), "{offer:?}");
         // As VideoRoom 1.1.2 makes it on both gateways: the subscriber's offer says nothing of
         // end-to-end encryption (the publisher's did, and its media is relayed untouched).
         assert_eq!(at(&offer, &["jsep", "e2ee"]), None, "the subscriber's offer: {offer:?}");

@@ -14,6 +14,7 @@ use support::webrtc::{
     check_relayed, in_private_network, opus_payload, sdp_candidates, sdp_payload_type, sdp_ssrc, vp8_payload, Kind, Peer,
     GATEWAY_INTERFACE,
 };
+use support::json::{at, int_at, kind_of, str_at};
 
 /// Packets sent per medium: one second of 20 ms audio packets and of 50 fps video frames.
 const PACKETS: u32 = 50;
@@ -21,20 +22,6 @@ const PACKETS: u32 = 50;
 const PACKET_INTERVAL: Duration = Duration::from_millis(20);
 /// Bound on each wait for the gateway (answer, connectivity, echoes, events).
 const WAIT: Duration = Duration::from_secs(10);
-
-/// The value at `path` (object keys) in `value`.
-fn at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a Json> {
-    path.iter().try_fold(value, |v, key| v.get(key))
-}
-
-fn str_at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a str> {
-    at(value, path).and_then(Json::as_str)
-}
-
-/// The Janus API event type (`event`, `webrtcup`, `media`, `hangup`, ...).
-fn kind_of(event: &Json) -> Option<&str> {
-    str_at(event, &["janus"])
-}
 
 /// Whether `event` is a `media` event about `mid` saying whether media is `receiving`.
 fn is_media(event: &Json, mid: &str, receiving: bool) -> bool {
@@ -47,7 +34,7 @@ fn is_media(event: &Json, mid: &str, receiving: bool) -> bool {
 fn check_media_event(events: &[Json], mid: &str, receiving: bool, kind: &str, handle_id: i64) {
     let event = events.iter().find(|e| is_media(e, mid, receiving)).expect("checked by the caller");
     assert_eq!(str_at(event, &["type"]), Some(kind), "{event:?}");
-    assert_eq!(at(event, &["sender"]).and_then(Json::as_i64), Some(handle_id), "{event:?}");
+    assert_eq!(int_at(event, &["sender"]), Some(handle_id), "{event:?}");
 }
 
 /// Sends `PACKETS` audio and video packets, paced, and returns the payloads sent per medium.
@@ -78,7 +65,7 @@ fn negotiate(session: &Session, handle_id: i64, handle: &support::gateway::Handl
     let events = session.events_until(WAIT, |events| events.iter().any(|e| at(e, &["jsep"]).is_some()));
     let event = events.last().unwrap();
     assert_eq!(kind_of(event), Some("event"), "{event:?}");
-    assert_eq!(at(event, &["sender"]).and_then(Json::as_i64), Some(handle_id), "{event:?}");
+    assert_eq!(int_at(event, &["sender"]), Some(handle_id), "{event:?}");
     assert_eq!(str_at(event, &["plugindata", "plugin"]), Some("janus.plugin.echotest"), "{event:?}");
     assert_eq!(str_at(event, &["plugindata", "data", "echotest"]), Some("event"), "{event:?}");
     assert_eq!(str_at(event, &["plugindata", "data", "result"]), Some("ok"), "{event:?}");
@@ -130,7 +117,7 @@ fn echotest(binary: &Path, test: &str) {
                 && events.iter().any(|e| is_media(e, &video_mid, true))
         });
         let up = events.iter().find(|e| kind_of(e) == Some("webrtcup")).unwrap();
-        assert_eq!(at(up, &["sender"]).and_then(Json::as_i64), Some(handle.id), "{up:?}");
+        assert_eq!(int_at(up, &["sender"]), Some(handle.id), "{up:?}");
         check_media_event(&events, &audio_mid, true, "audio", handle.id);
         check_media_event(&events, &video_mid, true, "video", handle.id);
 
@@ -150,7 +137,7 @@ fn echotest(binary: &Path, test: &str) {
                 && events.iter().any(|e| str_at(e, &["plugindata", "data", "result"]) == Some("done"))
         });
         let hangup = events.iter().find(|e| kind_of(e) == Some("hangup")).unwrap();
-        assert_eq!(at(hangup, &["sender"]).and_then(Json::as_i64), Some(handle.id), "{hangup:?}");
+        assert_eq!(int_at(hangup, &["sender"]), Some(handle.id), "{hangup:?}");
         assert_eq!(str_at(hangup, &["reason"]), Some("Janus API"), "{hangup:?}");
         assert!(peer.run_until(WAIT, Peer::is_closed), "the gateway did not close DTLS");
 

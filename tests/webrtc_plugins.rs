@@ -16,6 +16,7 @@ use support::webrtc::{
     sdp_ssrc, vp8_payload, Kind, Peer, GATEWAY_INTERFACE,
 };
 use support::webrtc_client::rtp_packet;
+use support::json::{at, kind_of, str_at};
 
 /// Packets sent per medium.
 const PACKETS: u32 = 50;
@@ -23,15 +24,6 @@ const PACKETS: u32 = 50;
 const PACKET_INTERVAL: Duration = Duration::from_millis(20);
 /// Bound on each wait for the gateway (events, connectivity, media).
 const WAIT: Duration = Duration::from_secs(10);
-
-/// The value at `path` (object keys) in `value`.
-fn at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a Json> {
-    path.iter().try_fold(value, |v, key| v.get(key))
-}
-
-fn str_at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a str> {
-    at(value, path).and_then(Json::as_str)
-}
 
 /// The plugin's `plugindata.data` of an event.
 fn data(event: &Json) -> Option<&Json> {
@@ -57,7 +49,7 @@ fn wait_jsep(session: &Session, jsep_type: &str) -> Json {
 fn trickle(handle: &Handle, peer: &Peer) {
     for candidate in [Some((peer.first_mid(), peer.candidate_attribute())), None] {
         let reply = handle.trickle(candidate.as_ref().map(|(mid, c)| (mid.as_str(), c.as_str())));
-        assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+        assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
     }
 }
 
@@ -71,7 +63,7 @@ fn offer(session: &Session, handle: &Handle, peer: &mut Peer, body: &str, audio:
 /// As [`offer`], with the peer's offer `sdp` already created.
 fn send_offer(session: &Session, handle: &Handle, peer: &mut Peer, body: &str, sdp: &str) -> Json {
     let reply = handle.message_with_jsep(body, "offer", sdp);
-    assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+    assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
     trickle(handle, peer);
     let event = wait_jsep(session, "answer");
     peer.accept_answer(str_at(&event, &["jsep", "sdp"]).unwrap());
@@ -84,7 +76,7 @@ fn answer(session: &Session, handle: &Handle, peer: &mut Peer, event: &Json, bod
     let offer = str_at(event, &["jsep", "sdp"]).expect("an offer").to_string();
     let sdp = peer.accept_offer(&offer);
     let reply = handle.message_with_jsep(body, "answer", &sdp);
-    assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+    assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
     trickle(handle, peer);
     wait_event(session, done);
     offer
@@ -167,7 +159,7 @@ fn videoroom(binary: &Path, test: &str) {
         assert_eq!(str_at(&created, &["videoroom"]), Some("created"), "{created:?}");
 
         let reply = publisher_handle.message(&format!(r#"{{"request":"join","ptype":"publisher","room":{ROOM},"display":"publisher"}}"#));
-        assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+        assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
         let joined = wait_event(&publisher_session, |e| data(e).and_then(|d| str_at(d, &["videoroom"])) == Some("joined"));
         let feed = data(&joined).and_then(|d| d.get("id")).and_then(Json::as_i64).expect("publisher id");
         let mut publisher = Peer::new(net.peer_ip.into());
@@ -182,7 +174,7 @@ fn videoroom(binary: &Path, test: &str) {
         for ((session, handle), subscriber) in sessions.iter().zip(&handles).zip(&mut subscribers) {
             let join = format!(r#"{{"request":"join","ptype":"subscriber","room":{ROOM},"streams":[{{"feed":{feed}}}]}}"#);
             let reply = handle.message(&join);
-            assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+            assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
             let attached = wait_jsep(session, "offer");
             assert_eq!(data(&attached).and_then(|d| str_at(d, &["videoroom"])), Some("attached"), "{attached:?}");
             let started = |e: &Json| data(e).and_then(|d| str_at(d, &["started"])) == Some("ok");
@@ -222,7 +214,7 @@ fn videoroom_simulcast(binary: &Path, test: &str) {
         let created = publisher_handle.request(&format!(r#"{{"request":"create","room":{ROOM},"publishers":4}}"#));
         assert_eq!(str_at(&created, &["videoroom"]), Some("created"), "{created:?}");
         let reply = publisher_handle.message(&format!(r#"{{"request":"join","ptype":"publisher","room":{ROOM}}}"#));
-        assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+        assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
         let joined = wait_event(&publisher_session, |e| data(e).and_then(|d| str_at(d, &["videoroom"])) == Some("joined"));
         let feed = data(&joined).and_then(|d| d.get("id")).and_then(Json::as_i64).expect("publisher id");
         let mut publisher = Peer::new(net.peer_ip.into());
@@ -237,7 +229,7 @@ fn videoroom_simulcast(binary: &Path, test: &str) {
         let handle = session.attach("janus.plugin.videoroom");
         let mut subscriber = Peer::new(net.peer_ip.into());
         let reply = handle.message(&format!(r#"{{"request":"join","ptype":"subscriber","room":{ROOM},"streams":[{{"feed":{feed}}}]}}"#));
-        assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+        assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
         let attached = wait_jsep(&session, "offer");
         let started = |e: &Json| data(e).and_then(|d| str_at(d, &["started"])) == Some("ok");
         let offer = answer(&session, &handle, &mut subscriber, &attached, r#"{"request":"start"}"#, started);
@@ -272,7 +264,7 @@ fn videoroom_simulcast(binary: &Path, test: &str) {
 
         let video_mid = subscriber.mid(Kind::Video).unwrap();
         let reply = handle.message(&format!(r#"{{"request":"configure","streams":[{{"mid":"{video_mid}","substream":0}}]}}"#));
-        assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+        assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
         wait_event(&session, |e| data(e).and_then(|d| str_at(d, &["configured"])) == Some("ok"));
         send_frames(&mut publisher, &mut subscriber, &mut layers, FRAMES);
         wait_event(&session, |e| data(e).and_then(|d| d.get("substream")).and_then(Json::as_i64) == Some(0));
@@ -312,7 +304,7 @@ fn videocall(binary: &Path, test: &str) {
         let handles: Vec<Handle> = sessions.iter().map(|s| s.attach("janus.plugin.videocall")).collect();
         for ((session, handle), name) in sessions.iter().zip(&handles).zip(["alice", "bob"]) {
             let reply = handle.message(&format!(r#"{{"request":"register","username":"{name}"}}"#));
-            assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+            assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
             let registered = wait_event(session, |e| data(e).and_then(|d| str_at(d, &["result", "event"])).is_some());
             assert_eq!(data(&registered).and_then(|d| str_at(d, &["result", "event"])), Some("registered"), "{registered:?}");
         }
@@ -320,7 +312,7 @@ fn videocall(binary: &Path, test: &str) {
 
         let offer = caller.create_offer(true, true);
         let reply = handles[0].message_with_jsep(r#"{"request":"call","username":"bob"}"#, "offer", &offer);
-        assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+        assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
         trickle(&handles[0], &caller);
         let incoming = wait_jsep(&sessions[1], "offer");
         assert_eq!(data(&incoming).and_then(|d| str_at(d, &["result", "event"])), Some("incomingcall"), "{incoming:?}");
@@ -398,7 +390,7 @@ fn streaming(binary: &Path, test: &str) {
 
         let mut viewer = Peer::new(net.peer_ip.into());
         let reply = handle.message(&format!(r#"{{"request":"watch","id":{MOUNTPOINT}}}"#));
-        assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+        assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
         let preparing = wait_jsep(&session, "offer");
         assert_eq!(data(&preparing).and_then(|d| str_at(d, &["result", "status"])), Some("preparing"), "{preparing:?}");
         let starting = |e: &Json| data(e).and_then(|d| str_at(d, &["result", "status"])) == Some("starting");
@@ -462,7 +454,7 @@ fn recordplay(binary: &Path, test: &str) {
         // What is still in flight reaches the plugin before the recording stops.
         recorder.run_for(Duration::from_millis(300));
         let reply = handle.message(r#"{"request":"stop"}"#);
-        assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+        assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
         // `stopped` (the request's answer) and `done` (pushed from hangup_media, when the
         // plugin completes the recording: its .nfo, its offer) come from different threads of
         // the plugin, in either order; until `done`, `play` finds no such recording.
@@ -478,7 +470,7 @@ fn recordplay(binary: &Path, test: &str) {
         let deadline = Instant::now() + WAIT;
         let preparing = loop {
             let reply = player_handle.message(&format!(r#"{{"request":"play","id":{id}}}"#));
-            assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+            assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
             let event = wait_event(&player_session, |e| at(e, &["jsep"]).is_some() || data(e).and_then(|d| d.get("error")).is_some());
             let not_yet = data(&event).and_then(|d| d.get("error_code")).and_then(Json::as_i64) == Some(416);
             if !not_yet || Instant::now() > deadline {
@@ -613,7 +605,7 @@ fn audiobridge(binary: &Path, test: &str) {
         let mut answers = Vec::new();
         for (((session, handle), peer), name) in sessions.iter().zip(&handles).zip(&mut peers).zip(["speaker", "listener"]) {
             let reply = handle.message(&format!(r#"{{"request":"join","room":{AUDIO_ROOM},"display":"{name}"}}"#));
-            assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+            assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
             wait_event(session, |e| data(e).and_then(|d| str_at(d, &["audiobridge"])) == Some("joined"));
             let configured = offer(session, handle, peer, r#"{"request":"configure","muted":false}"#, true, false);
             answers.push(str_at(&configured, &["jsep", "sdp"]).unwrap().to_string());
@@ -697,7 +689,7 @@ fn nosip(binary: &Path, test: &str) {
         let mut peer = Peer::new(net.peer_ip.into());
         let offer = peer.create_offer(true, true);
         let reply = handle.message_with_jsep(r#"{"request":"generate"}"#, "offer", &offer);
-        assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+        assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
         trickle(&handle, &peer);
         let generated = wait_event(&session, |e| data(e).is_some_and(|d| d.get("error").is_some() || d.get("result").is_some()));
         assert_eq!(data(&generated).and_then(|d| str_at(d, &["result", "event"])), Some("generated"), "{generated:?}");
@@ -716,7 +708,7 @@ fn nosip(binary: &Path, test: &str) {
         }
         let process = format!(r#"{{"request":"process","type":"answer","sdp":{}}}"#, Json::from(plain_answer.as_str()).to_compact_string());
         let reply = handle.message(&process);
-        assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
+        assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
         let processed = wait_jsep(&session, "answer");
         assert_eq!(data(&processed).and_then(|d| str_at(d, &["result", "event"])), Some("processed"), "{processed:?}");
         let answer = str_at(&processed, &["jsep", "sdp"]).unwrap().to_string();

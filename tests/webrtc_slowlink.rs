@@ -11,16 +11,9 @@ use std::time::Duration;
 use janus::json::Json;
 use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
 use support::webrtc::{in_private_network, offer_and_answer, opus_payload, Kind, Peer, GATEWAY_INTERFACE};
+use support::json::{at, int_at, kind_of, str_at};
 
 const WAIT: Duration = Duration::from_secs(10);
-
-fn at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a Json> {
-    path.iter().try_fold(value, |v, key| v.get(key))
-}
-
-fn str_at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a str> {
-    at(value, path).and_then(Json::as_str)
-}
 
 fn slowlink(binary: &Path, test: &str) {
     in_private_network(|net| {
@@ -48,15 +41,15 @@ fn slowlink(binary: &Path, test: &str) {
             peer.run_for(Duration::from_millis(20));
         }
         let events = session.events_until(WAIT, |events| {
-            events.iter().any(|e| str_at(e, &["janus"]) == Some("slowlink"))
+            events.iter().any(|e| kind_of(e) == Some("slowlink"))
                 && events.iter().any(|e| str_at(e, &["plugindata", "data", "event"]) == Some("slow_link"))
         });
-        let core = events.iter().find(|e| str_at(e, &["janus"]) == Some("slowlink")).unwrap();
-        assert_eq!(at(core, &["sender"]).and_then(Json::as_i64), Some(handle.id), "{core:?}");
+        let core = events.iter().find(|e| kind_of(e) == Some("slowlink")).unwrap();
+        assert_eq!(int_at(core, &["sender"]), Some(handle.id), "{core:?}");
         assert_eq!(str_at(core, &["mid"]), Some(audio_mid.as_str()), "{core:?}");
         assert_eq!(str_at(core, &["media"]), Some("audio"), "{core:?}");
         assert_eq!(at(core, &["uplink"]).and_then(Json::as_bool), Some(false), "{core:?}");
-        let lost = at(core, &["lost"]).and_then(Json::as_i64).unwrap_or(0);
+        let lost = int_at(core, &["lost"]).unwrap_or(0);
         assert!((4..=30).contains(&lost), "{core:?}");
         let keys: Vec<&str> = core.as_object().map(|o| o.iter().map(|(k, _)| k).collect()).unwrap_or_default();
         assert_eq!(keys, ["janus", "session_id", "sender", "mid", "media", "uplink", "lost"], "{core:?}");

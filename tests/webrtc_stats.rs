@@ -14,16 +14,9 @@ use janus::json::Json;
 use support::event_sink::Collector;
 use support::gateway::{binary_under_test, with_transaction, ConfigsFolder, Gateway, REFERENCE_BINARY};
 use support::webrtc::{in_private_network, offer_and_answer, opus_payload, vp8_payload, Kind, Peer, GATEWAY_INTERFACE};
+use support::json::{at, expect_int, int_at, str_at};
 
 const WAIT: Duration = Duration::from_secs(10);
-
-fn at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a Json> {
-    path.iter().try_fold(value, |v, key| v.get(key))
-}
-
-fn int_at(value: &Json, path: &[&str]) -> i64 {
-    at(value, path).and_then(Json::as_i64).unwrap_or_else(|| panic!("no integer at {path:?} in {value:?}"))
-}
 
 /// The shape of a JSON value: its keys in order, recursively, and the type of each leaf.
 fn shape(value: &Json) -> Json {
@@ -39,7 +32,7 @@ fn shape(value: &Json) -> Json {
 
 /// A media event (type 32) of the statistics subtype (3).
 fn is_stats_event(e: &Json) -> bool {
-    at(e, &["type"]).and_then(Json::as_i64) == Some(32) && at(e, &["subtype"]).and_then(Json::as_i64) == Some(3)
+    int_at(e, &["type"]) == Some(32) && int_at(e, &["subtype"]) == Some(3)
 }
 
 /// What one run observed: `handle_info`'s `webrtc` after media flowed, and the media
@@ -85,7 +78,7 @@ fn run(binary: &Path, test: &str, combine: bool) -> Observed {
             gateway.admin("", &with_transaction(&request))
         };
         let started = admin("start_pcap", &format!(r#","folder":"{}","filename":"capture.pcap""#, dir.display()));
-        assert_eq!(at(&started, &["janus"]).and_then(Json::as_str), Some("success"), "{started:?}");
+        assert_eq!(str_at(&started, &["janus"]), Some("success"), "{started:?}");
         for i in 0..150 {
             peer.send(Kind::Audio, &opus_payload(i), i == 0);
             peer.send(Kind::Video, &vp8_payload(i, i % 10 == 0), true);
@@ -100,8 +93,8 @@ fn run(binary: &Path, test: &str, combine: bool) -> Observed {
                 Some(one) => vec![one.clone()],
                 None => Vec::new(),
             };
-            let received = |m: &Json| at(m, &["packets-received"]).and_then(Json::as_i64).unwrap_or(0);
-            is_stats_event(e) && media.iter().any(|m| at(m, &["media"]).and_then(Json::as_str) == Some("audio") && received(m) > 0)
+            let received = |m: &Json| int_at(m, &["packets-received"]).unwrap_or(0);
+            is_stats_event(e) && media.iter().any(|m| str_at(m, &["media"]) == Some("audio") && received(m) > 0)
         };
         collector.wait_for("a media statistics event counting audio", audio_counted);
         let info = admin("handle_info", "");
@@ -123,15 +116,15 @@ fn run(binary: &Path, test: &str, combine: bool) -> Observed {
 /// tools read.
 fn check(observed: &Observed, combine: bool) {
     let webrtc = &observed.webrtc;
-    assert!(int_at(webrtc, &["dtls", "stats", "in", "packets"]) > 0, "{webrtc:?}");
+    assert!(expect_int(webrtc, &["dtls", "stats", "in", "packets"]) > 0, "{webrtc:?}");
     let Some(Json::Object(media)) = at(webrtc, &["media"]) else { panic!("no media in {webrtc:?}") };
-    let kinds: Vec<&str> = media.iter().filter_map(|(_, m)| at(m, &["type"]).and_then(Json::as_str)).collect();
+    let kinds: Vec<&str> = media.iter().filter_map(|(_, m)| str_at(m, &["type"])).collect();
     assert_eq!(kinds, ["audio", "video"], "{webrtc:?}");
     for (mid, medium) in media.iter() {
-        assert!(int_at(medium, &["stats", "in", "packets"]) >= 100, "{mid}: {medium:?}");
-        assert!(int_at(medium, &["stats", "out", "packets"]) >= 100, "{mid}: {medium:?}");
-        assert!(int_at(medium, &["stats", "in", "bytes"]) > int_at(medium, &["stats", "in", "packets"]) * 12, "{mid}: {medium:?}");
-        assert!(int_at(medium, &["ssrc", "ssrc-peer"]) != 0, "{mid}: {medium:?}");
+        assert!(expect_int(medium, &["stats", "in", "packets"]) >= 100, "{mid}: {medium:?}");
+        assert!(expect_int(medium, &["stats", "out", "packets"]) >= 100, "{mid}: {medium:?}");
+        assert!(expect_int(medium, &["stats", "in", "bytes"]) > expect_int(medium, &["stats", "in", "packets"]) * 12, "{mid}: {medium:?}");
+        assert!(expect_int(medium, &["ssrc", "ssrc-peer"]) != 0, "{mid}: {medium:?}");
         assert!(at(medium, &["rtcp", "main", "base"]).is_some(), "{mid}: {medium:?}");
     }
     assert!(!observed.stats_events.is_empty());
@@ -168,7 +161,7 @@ fn stats_shapes(events: &[Json]) -> Vec<Json> {
             let mut by_mid: Vec<(String, Json)> = Vec::new();
             for e in events.iter().rev() {
                 let body = at(e, &["event"]).unwrap();
-                let mid = at(body, &["mid"]).and_then(Json::as_str).unwrap_or_default().to_string();
+                let mid = str_at(body, &["mid"]).unwrap_or_default().to_string();
                 if !by_mid.iter().any(|(m, _)| *m == mid) {
                     by_mid.push((mid, shape(body)));
                 }

@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use janus::json::Json;
 use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
 use support::webrtc::{in_private_network, opus_payload, sdp_ssrc, vp8_payload, Kind, Peer, GATEWAY_INTERFACE};
+use support::json::str_at;
 
 const WAIT: Duration = Duration::from_secs(10);
 /// What the peer sends: a video frame every 30 ms for 3 s, audio every other frame.
@@ -22,10 +22,6 @@ const FRAME_INTERVAL: Duration = Duration::from_millis(30);
 /// After sending, long enough for the last feedback even with a 1 s period.
 const DRAIN: Duration = Duration::from_millis(1600);
 const TRANSPORT_CC: &str = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
-
-fn str_at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a str> {
-    path.iter().try_fold(value, |v, key| v.get(key)).and_then(Json::as_str)
-}
 
 /// `period`: the `twcc_period` to configure (`None`: the default, 200 ms); `feedbacks`:
 /// how many feedbacks the whole exchange may bring; `lose_every`: the peer's RTP datagrams

@@ -6,6 +6,7 @@
 pub mod browser;
 pub mod event_sink;
 pub mod gateway;
+pub mod json;
 pub mod stun_server;
 pub mod webrtc;
 pub mod webrtc_client;
