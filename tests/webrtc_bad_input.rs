@@ -17,8 +17,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use janus::json::Json;
-use support::gateway::{binary_under_test, ConfigsFolder, Gateway, Handle, Session, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, opus_payload, run_peers_until, sdp_ssrc, Kind, Peer, GATEWAY_INTERFACE};
+use support::gateway::{binary_under_test, Gateway, Handle, Session, REFERENCE_BINARY};
+use support::webrtc::{echotest_offer, in_private_network, offer_and_answer, opus_payload, private_network_configs, run_peers_until, sdp_ssrc, Kind, Peer};
 use support::json::{at, int_at, kind_of, str_at};
 
 /// Bound on each wait for the gateway (answer, connectivity, echoes, events).
@@ -30,38 +30,22 @@ const FLOOD: usize = 3000;
 /// A gateway with the EchoTest, signalling over WebSockets, the Admin API on HTTP, and ICE
 /// on the private network's gateway end only.
 fn start_gateway(binary: &Path, test: &str) -> Gateway {
-    let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
+    let mut configs = private_network_configs(test, &["echotest"]);
     configs.enable_websockets();
     configs.set_general("admin_secret", &format!("\"{ADMIN_SECRET}\""));
     configs.enable_admin();
-    configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
     Gateway::start(binary, &configs)
 }
 
 /// A str0m peer connected to the EchoTest through `handle`, sending audio only; returns it
 /// with the SSRC the gateway echoes its audio with.
 fn connect_echo(gateway: &Gateway, session: &Session, handle: &Handle, peer_ip: std::net::Ipv4Addr) -> (Peer, u32) {
-    let mut peer = Peer::new(peer_ip.into());
-    let offer = peer.create_offer(true, false);
-    let answer = negotiate(session, handle, &mut peer, &offer);
+    let (mut peer, answer) = echotest_offer(session, handle, peer_ip.into(), false);
     let mid = peer.mid(Kind::Audio).unwrap();
     let ssrc = sdp_ssrc(&answer, &mid).unwrap_or_else(|| panic!("no audio SSRC in\n{answer}"));
-    peer.accept_answer(&answer);
-    assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete\n{}", gateway.log_tail());
+    peer.connect(&answer, gateway);
     session.events_until(WAIT, |events| events.iter().any(|e| kind_of(e) == Some("webrtcup")));
     (peer, ssrc)
-}
-
-/// Sends `offer` to the EchoTest, trickles the peer's candidate, and returns the answer SDP.
-fn negotiate(session: &Session, handle: &Handle, peer: &mut Peer, offer: &str) -> String {
-    let reply = handle.message_with_jsep(r#"{"audio":true}"#, "offer", offer);
-    assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
-    handle.trickle(Some((&peer.first_mid(), &peer.candidate_attribute())));
-    handle.trickle(None);
-    let events = session.events_until(WAIT, |events| events.iter().any(|e| at(e, &["jsep"]).is_some()));
-    let event = events.iter().find(|e| at(e, &["jsep"]).is_some()).unwrap();
-    assert_eq!(str_at(event, &["jsep", "type"]), Some("answer"), "{event:?}");
-    str_at(event, &["jsep", "sdp"]).expect("an answer SDP").to_string()
 }
 
 /// The audio payloads of one echo round: distinct for each `round`.
@@ -370,7 +354,7 @@ fn wrong_fingerprint(binary: &Path, test: &str) {
         let offer = peer.create_offer(true, false);
         let line = offer.lines().find(|l| l.starts_with("a=fingerprint:sha-256 ")).expect("a sha-256 fingerprint");
         let wrong = "a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF";
-        let answer = negotiate(&session, &handle, &mut peer, &offer.replace(line, wrong));
+        let answer = offer_and_answer(&session, &handle, &peer, r#"{"audio":true}"#, &offer.replace(line, wrong));
         peer.accept_answer(&answer);
         // The gateway, DTLS client, checks the peer's certificate once the handshake is
         // over; str0m, which sees the gateway's right fingerprint, may think it connected.

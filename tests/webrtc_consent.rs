@@ -7,31 +7,23 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, offer_and_answer, opus_payload, Kind, Peer, GATEWAY_INTERFACE};
+use support::gateway::{binary_under_test, Gateway, REFERENCE_BINARY};
+use support::webrtc::{echotest_offer, in_private_network, private_network_configs};
 use support::json::{kind_of, str_at};
 
-const WAIT: Duration = Duration::from_secs(10);
 /// libnice gives a silent peer about 50 s before the component fails (both gateways).
 const CONSENT_WAIT: Duration = Duration::from_secs(90);
 
 fn consent(binary: &Path, test: &str) -> Duration {
     in_private_network(|net| {
-        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
-        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
+        let mut configs = private_network_configs(test, &["echotest"]);
         configs.set_item("nat", "ice_keepalive_conncheck", "true");
         let gateway = Gateway::start(binary, &configs);
         let session = gateway.create_session();
         let handle = session.attach("janus.plugin.echotest");
-        let mut peer = Peer::new(net.peer_ip.into());
-        let offer = peer.create_offer(true, false);
-        let answer = offer_and_answer(&session, &handle, &peer, r#"{"audio":true}"#, &offer);
-        peer.accept_answer(&answer);
-        assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete\n{}", gateway.log_tail());
-        for i in 0..25 {
-            peer.send(Kind::Audio, &opus_payload(i), i == 0);
-            peer.run_for(Duration::from_millis(20));
-        }
+        let (mut peer, answer) = echotest_offer(&session, &handle, net.peer_ip.into(), false);
+        peer.connect(&answer, &gateway);
+        peer.send_audio(0..25);
         // The peer goes silent: it no longer answers anything.
         drop(peer);
         let silent = Instant::now();

@@ -12,8 +12,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use janus::json::Json;
-use support::gateway::{binary_under_test, parse_json, ConfigsFolder, Gateway, Handle, Session, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, ReceivedData, Peer, GATEWAY_INTERFACE};
+use support::gateway::{binary_under_test, parse_json, Gateway, Handle, Session, REFERENCE_BINARY};
+use support::webrtc::{in_private_network, private_network_configs, Peer, ReceivedData};
 use support::json::{at, int_at, kind_of, str_at};
 
 /// Bound on each wait for the gateway (answer, connectivity, channel, echoes, events).
@@ -36,9 +36,8 @@ fn binary_message(index: u8, size: usize) -> Vec<u8> {
 
 fn echotest_data(binary: &Path, test: &str) {
     in_private_network(|net| {
-        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
+        let mut configs = private_network_configs(test, &["echotest"]);
         configs.enable_websockets();
-        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
         let gateway = Gateway::start(binary, &configs);
         let session = gateway.create_ws_session();
         let handle = session.attach("janus.plugin.echotest");
@@ -55,8 +54,7 @@ fn echotest_data(binary: &Path, test: &str) {
         assert!(data_line.ends_with("UDP/DTLS/SCTP webrtc-datachannel") && !data_line.starts_with("m=application 0 "), "{answer}");
         assert!(answer.lines().any(|l| l.trim_end() == "a=sctp-port:5000"), "{answer}");
 
-        peer.accept_answer(&answer);
-        assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete\n{}", gateway.log_tail());
+        peer.connect(&answer, &gateway);
         assert!(peer.run_until(WAIT, |p| p.is_channel_open("echo")), "the channel did not open\n{}", gateway.log_tail());
 
         let texts = ["hello", "second message, in order", "ünïcödé ✓"];
@@ -171,16 +169,15 @@ fn setup_participant(gateway: &Gateway, session: &Session, handle: &Handle, peer
     let answer = peer.accept_offer(offer);
     let reply = handle.message_with_jsep(r#"{"request":"ack"}"#, "answer", &answer);
     assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
-    assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete\n{}", gateway.log_tail());
+    peer.wait_connected(gateway);
     peer.open_channel("chat");
     assert!(peer.run_until(WAIT, |p| p.is_channel_open("chat")), "the channel did not open\n{}", gateway.log_tail());
 }
 
 fn textroom(binary: &Path, test: &str) {
     in_private_network(|net| {
-        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["textroom"]);
+        let mut configs = private_network_configs(test, &["textroom"]);
         configs.enable_websockets();
-        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
         configs.write(
             "janus.plugin.textroom.jcfg",
             &format!("general: {{\n\tjson = \"compact\"\n}}\nroom-{ROOM}: {{\n\tdescription = \"Data channel test\"\n}}\n"),
@@ -276,9 +273,8 @@ fn jsep_event(session: &Session, videoroom: &str) -> (String, String) {
 fn videoroom_data(binary: &Path, test: &str) {
     const PUBLISHER_ID: i64 = 11;
     in_private_network(|net| {
-        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["videoroom"]);
+        let mut configs = private_network_configs(test, &["videoroom"]);
         configs.enable_websockets();
-        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
         configs.write("janus.plugin.videoroom.jcfg", &format!("room-{ROOM}: {{\n\tdescription = \"Data\"\n\tpublishers = 2\n}}\n"));
         let gateway = Gateway::start(binary, &configs);
 

@@ -10,8 +10,8 @@ use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, Peer, GATEWAY_INTERFACE};
+use support::gateway::{binary_under_test, Gateway, REFERENCE_BINARY};
+use support::webrtc::{in_private_network, private_network_configs, Peer};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -50,8 +50,7 @@ fn next_tos(socket: &UdpSocket) -> Option<u8> {
 
 fn tos_of_checks(binary: &Path, test: &str, dscp: Option<u8>) -> Option<u8> {
     in_private_network(|net| {
-        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
-        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
+        let mut configs = private_network_configs(test, &["echotest"]);
         if let Some(d) = dscp {
             configs.set_item("media", "dscp", &d.to_string());
         }

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use janus::json::Json;
-use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, opus_payload, Kind, Peer, GATEWAY_INTERFACE};
+use support::gateway::{binary_under_test, Gateway, REFERENCE_BINARY};
+use support::webrtc::{in_private_network, private_network_configs, Peer};
 use support::json::{at, int_at, str_at};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -23,8 +23,7 @@ fn jsep_event(session: &support::gateway::Session) -> Json {
 
 fn e2ee(binary: &Path, test: &str) {
     in_private_network(|net| {
-        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["videoroom"]);
-        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
+        let configs = private_network_configs(test, &["videoroom"]);
         let gateway = Gateway::start(binary, &configs);
         let publisher_session = gateway.create_session();
         let publisher_handle = publisher_session.attach("janus.plugin.videoroom");
@@ -44,12 +43,8 @@ fn e2ee(binary: &Path, test: &str) {
         let answer = jsep_event(&publisher_session);
         assert_eq!(at(&answer, &["jsep", "e2ee"]).and_then(Json::as_bool), Some(true), "the publisher's answer: {answer:?}");
         let sdp = str_at(&answer, &["jsep", "sdp"]).unwrap().to_string();
-        publisher.accept_answer(&sdp);
-        assert!(publisher.run_until(WAIT, Peer::is_connected), "publisher not connected\n{}", gateway.log_tail());
-        for i in 0..10 {
-            publisher.send(Kind::Audio, &opus_payload(i), i == 0);
-            publisher.run_for(Duration::from_millis(20));
-        }
+        publisher.connect(&sdp, &gateway);
+        publisher.send_audio(0..10);
 
         let subscriber_session = gateway.create_session();
         let subscriber_handle = subscriber_session.attach("janus.plugin.videoroom");

@@ -9,11 +9,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use janus::json::Json;
-use support::gateway::{binary_under_test, ConfigsFolder, Gateway, Session, REFERENCE_BINARY};
-use support::webrtc::{
-    check_relayed, in_private_network, opus_payload, sdp_candidates, sdp_payload_type, sdp_ssrc, vp8_payload, Kind, Peer,
-    GATEWAY_INTERFACE,
-};
+use support::gateway::{binary_under_test, Gateway, Session, REFERENCE_BINARY};
+use support::webrtc::{check_relayed, in_private_network, opus_payload, private_network_configs, sdp_candidates, sdp_payload_type, sdp_ssrc, vp8_payload, Kind, Peer};
 use support::json::{at, int_at, kind_of, str_at};
 
 /// Packets sent per medium: one second of 20 ms audio packets and of 50 fps video frames.
@@ -75,9 +72,8 @@ fn negotiate(session: &Session, handle_id: i64, handle: &support::gateway::Handl
 
 fn echotest(binary: &Path, test: &str) {
     in_private_network(|net| {
-        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
+        let mut configs = private_network_configs(test, &["echotest"]);
         configs.enable_websockets();
-        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
         let gateway = Gateway::start(binary, &configs);
         let session = gateway.create_ws_session();
         let handle = session.attach("janus.plugin.echotest");
@@ -95,8 +91,7 @@ fn echotest(binary: &Path, test: &str) {
         let audio_ssrc = sdp_ssrc(&answer, &audio_mid).unwrap_or_else(|| panic!("no audio SSRC in\n{answer}"));
         let video_ssrc = sdp_ssrc(&answer, &video_mid).unwrap_or_else(|| panic!("no video SSRC in\n{answer}"));
 
-        peer.accept_answer(&answer);
-        assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete\n{}", gateway.log_tail());
+        peer.connect(&answer, &gateway);
 
         let (audio, video) = send_media(&mut peer);
         let all_back = |p: &Peer| {

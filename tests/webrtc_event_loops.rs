@@ -10,8 +10,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use janus::json::Json;
-use support::gateway::{binary_under_test, with_transaction, ConfigsFolder, Gateway, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, offer_and_answer, opus_payload, sdp_ssrc, Kind, Peer, GATEWAY_INTERFACE};
+use support::gateway::{binary_under_test, with_transaction, Gateway, REFERENCE_BINARY};
+use support::webrtc::{echotest_offer, in_private_network, private_network_configs, sdp_ssrc, Kind};
 
 /// PeerConnections at once: more than the cores of a CI machine.
 const PEERS: usize = 6;
@@ -37,10 +37,9 @@ struct Observed {
 /// `loop_index` `i % 2` when `indicate`), checks each one echoes, and observes the loops.
 fn run(binary: &Path, test: &str, event_loops: Option<u32>, indicate: bool) -> Observed {
     in_private_network(|net| {
-        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
+        let mut configs = private_network_configs(test, &["echotest"]);
         configs.enable_websockets();
         configs.enable_admin();
-        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
         if let Some(n) = event_loops {
             configs.set_general("event_loops", &n.to_string());
             configs.set_general("allow_loop_indication", "true");
@@ -51,21 +50,15 @@ fn run(binary: &Path, test: &str, event_loops: Option<u32>, indicate: bool) -> O
         for i in 0..PEERS {
             let handle =
                 if indicate { session.attach_with("janus.plugin.echotest", &format!(r#""loop_index":{}"#, i % 2)) } else { session.attach("janus.plugin.echotest") };
-            let mut peer = Peer::new(net.peer_ip.into());
-            let offer = peer.create_offer(true, false);
-            let answer = offer_and_answer(&session, &handle, &peer, r#"{"audio":true}"#, &offer);
+            let (mut peer, answer) = echotest_offer(&session, &handle, net.peer_ip.into(), false);
             let ssrc = sdp_ssrc(&answer, &peer.mid(Kind::Audio).unwrap()).expect("an audio SSRC answered");
-            peer.accept_answer(&answer);
-            assert!(peer.run_until(WAIT, Peer::is_connected), "peer {i} did not connect\n{}", gateway.log_tail());
+            peer.connect(&answer, &gateway);
             peers.push((peer, ssrc));
         }
         // Every PeerConnection carries media while all are up.
         for (i, (peer, ssrc)) in peers.iter_mut().enumerate() {
             let before = peer.received().len();
-            for n in 0..10 {
-                peer.send(Kind::Audio, &opus_payload(n), n == 0);
-                peer.run_for(Duration::from_millis(20));
-            }
+            peer.send_audio(0..10);
             let ssrc = *ssrc;
             let echoed = peer.run_until(WAIT, |p| p.received()[before..].iter().filter(|r| r.ssrc == ssrc).count() >= 10);
             assert!(echoed, "no echo on PeerConnection {i}\n{}", gateway.log_tail());

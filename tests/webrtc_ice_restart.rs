@@ -7,8 +7,8 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, offer_and_answer, opus_payload, Kind, Peer, GATEWAY_INTERFACE};
+use support::gateway::{binary_under_test, Gateway, REFERENCE_BINARY};
+use support::webrtc::{echotest_offer, in_private_network, offer_and_answer, opus_payload, private_network_configs, Kind, Peer};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -18,17 +18,9 @@ fn ufrag(sdp: &str) -> Option<&str> {
 
 fn restart(binary: &Path, test: &str) {
     in_private_network(|net| {
-        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
-        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
-        let gateway = Gateway::start(binary, &configs);
+        let gateway = Gateway::start(binary, &private_network_configs(test, &["echotest"]));
         let session = gateway.create_session();
         let handle = session.attach("janus.plugin.echotest");
-        let mut peer = Peer::new(net.peer_ip.into());
-        let negotiate = |peer: &mut Peer, offer: &str| -> String {
-            let answer = offer_and_answer(&session, &handle, peer, r#"{"audio":true}"#, offer);
-            peer.accept_answer(&answer);
-            answer
-        };
         // Sends audio (bounded) until 15 packets came back; how many did.
         let echoed = |peer: &mut Peer, from: u32| -> usize {
             let before = peer.received().len();
@@ -41,14 +33,14 @@ fn restart(binary: &Path, test: &str) {
             }
             peer.received().len() - before
         };
-        let offer = peer.create_offer(true, false);
-        let first = negotiate(&mut peer, &offer);
-        assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete\n{}", gateway.log_tail());
+        let (mut peer, first) = echotest_offer(&session, &handle, net.peer_ip.into(), false);
+        peer.connect(&first, &gateway);
         assert!(echoed(&mut peer, 0) >= 15, "no echo before the restart");
 
         let offer = peer.create_ice_restart_offer();
         assert_ne!(ufrag(&offer), None);
-        let second = negotiate(&mut peer, &offer);
+        let second = offer_and_answer(&session, &handle, &peer, r#"{"audio":true}"#, &offer);
+        peer.accept_answer(&second);
         assert_ne!(ufrag(&first), ufrag(&second), "the gateway's credentials change with the restart:\n{second}");
         assert!(echoed(&mut peer, 100) >= 15, "no echo after the restart\n{}", gateway.log_tail());
         session.destroy();

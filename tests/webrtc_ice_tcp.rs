@@ -9,22 +9,24 @@ use std::path::Path;
 use std::time::Duration;
 
 use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, offer_and_answer, sdp_candidates, Peer, GATEWAY_INTERFACE};
+use support::webrtc::{echotest_offer, in_private_network, private_network_configs, sdp_candidates};
 
 const WAIT: Duration = Duration::from_secs(10);
 
+/// The EchoTest with ICE-Lite and ICE-TCP.
+fn ice_lite_tcp_configs(test: &str) -> ConfigsFolder {
+    let mut configs = private_network_configs(test, &["echotest"]);
+    configs.set_item("nat", "ice_lite", "true");
+    configs.set_item("nat", "ice_tcp", "true");
+    configs
+}
+
 fn ice_tcp_candidates(binary: &Path, test: &str) -> Vec<String> {
     in_private_network(|net| {
-        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
-        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
-        configs.set_item("nat", "ice_lite", "true");
-        configs.set_item("nat", "ice_tcp", "true");
-        let gateway = Gateway::start(binary, &configs);
+        let gateway = Gateway::start(binary, &ice_lite_tcp_configs(test));
         let session = gateway.create_session();
         let handle = session.attach("janus.plugin.echotest");
-        let mut peer = Peer::new(net.peer_ip.into());
-        let offer = peer.create_offer(true, false);
-        let answer = offer_and_answer(&session, &handle, &peer, r#"{"audio":true}"#, &offer);
+        let (_peer, answer) = echotest_offer(&session, &handle, net.peer_ip.into(), false);
         assert!(answer.contains("a=ice-lite"), "{answer}");
         session.destroy();
         let gateway_ip = net.gateway_ip.to_string();
@@ -144,11 +146,7 @@ impl TcpPeer {
 
 fn echo_over_tcp(binary: &Path, test: &str) {
     in_private_network(|net| {
-        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
-        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
-        configs.set_item("nat", "ice_lite", "true");
-        configs.set_item("nat", "ice_tcp", "true");
-        let gateway = Gateway::start(binary, &configs);
+        let gateway = Gateway::start(binary, &ice_lite_tcp_configs(test));
         let session = gateway.create_session();
         let handle = session.attach("janus.plugin.echotest");
         let mut peer = TcpPeer::new(net.peer_ip.into());

@@ -7,31 +7,24 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, offer_and_answer, opus_payload, sdp_candidates, Kind, Peer, GATEWAY_INTERFACE};
+use support::gateway::{binary_under_test, Gateway, REFERENCE_BINARY};
+use support::webrtc::{echotest_offer, in_private_network, private_network_configs, sdp_candidates, GATEWAY_INTERFACE};
 
 const WAIT: Duration = Duration::from_secs(10);
 
 fn echo_over_ipv6(binary: &Path, test: &str) {
     in_private_network(|net| {
-        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
-        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
+        let mut configs = private_network_configs(test, &["echotest"]);
         configs.set_item("media", "ipv6", "true");
         let gateway = Gateway::start(binary, &configs);
         let session = gateway.create_session();
         let handle = session.attach("janus.plugin.echotest");
-        let mut peer = Peer::new(net.peer_ip6.into());
-        let offer = peer.create_offer(true, false);
-        let answer = offer_and_answer(&session, &handle, &peer, r#"{"audio":true}"#, &offer);
+        let (mut peer, answer) = echotest_offer(&session, &handle, net.peer_ip6.into(), false);
         let gateway_ip6 = net.gateway_ip6.to_string();
         assert!(sdp_candidates(&answer).iter().any(|c| c.contains(&gateway_ip6)), "no IPv6 candidate in\n{answer}");
-        peer.accept_answer(&answer);
-        assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete over IPv6\n{}", gateway.log_tail());
-        for i in 0..20 {
-            peer.send(Kind::Audio, &opus_payload(i), i == 0);
-            peer.run_for(Duration::from_millis(20));
-        }
-        assert!(peer.run_until(WAIT, |p| p.received().len() >= 15), "audio did not come back over IPv6: {}", peer.received().len());
+        peer.connect(&answer, &gateway);
+        let echoed = peer.echo_audio(20, 15);
+        assert!(echoed >= 15, "audio did not come back over IPv6: {echoed}");
         session.destroy();
 
         // Without `ipv6`, no IPv6 candidate is offered.
@@ -40,9 +33,7 @@ fn echo_over_ipv6(binary: &Path, test: &str) {
         let gateway = Gateway::start(binary, &configs);
         let session = gateway.create_session();
         let handle = session.attach("janus.plugin.echotest");
-        let mut peer = Peer::new(net.peer_ip.into());
-        let offer = peer.create_offer(true, false);
-        let answer = offer_and_answer(&session, &handle, &peer, r#"{"audio":true}"#, &offer);
+        let (_peer, answer) = echotest_offer(&session, &handle, net.peer_ip.into(), false);
         let candidates = sdp_candidates(&answer);
         assert!(!candidates.is_empty() && candidates.iter().all(|c| !c.contains(&gateway_ip6)), "{answer}");
         session.destroy();
@@ -63,8 +54,7 @@ fn ipv6_ours() {
 /// without it, none (both gateways offer the same ones).
 fn link_local_candidates(binary: &Path, test: &str, link_local: bool) -> Vec<String> {
     in_private_network(|net| {
-        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
-        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
+        let mut configs = private_network_configs(test, &["echotest"]);
         configs.set_item("media", "ipv6", "true");
         configs.set_item("media", "ipv6_linklocal", if link_local { "true" } else { "false" });
         // The kernel gives the fresh link its link-local address after duplicate address
@@ -82,9 +72,7 @@ fn link_local_candidates(binary: &Path, test: &str, link_local: bool) -> Vec<Str
         let gateway = Gateway::start(binary, &configs);
         let session = gateway.create_session();
         let handle = session.attach("janus.plugin.echotest");
-        let mut peer = Peer::new(net.peer_ip.into());
-        let offer = peer.create_offer(true, false);
-        let answer = offer_and_answer(&session, &handle, &peer, r#"{"audio":true}"#, &offer);
+        let (_peer, answer) = echotest_offer(&session, &handle, net.peer_ip.into(), false);
         session.destroy();
         let mut addresses: Vec<String> = sdp_candidates(&answer)
             .iter()

@@ -11,10 +11,7 @@ use std::time::{Duration, Instant};
 
 use janus::json::Json;
 use support::gateway::{binary_under_test, free_port, ConfigsFolder, Gateway, Handle, Session, REFERENCE_BINARY};
-use support::webrtc::{
-    check_relayed, in_private_network, media_sections, opus_payload, run_peers_for, run_peers_until, sdp_payload_type,
-    sdp_ssrc, vp8_payload, Kind, Peer, GATEWAY_INTERFACE,
-};
+use support::webrtc::{check_relayed, in_private_network, media_sections, opus_payload, private_network_configs, run_peers_for, run_peers_until, sdp_payload_type, sdp_ssrc, vp8_payload, Kind, Peer};
 use support::webrtc_client::rtp_packet;
 use support::json::{at, kind_of, str_at};
 
@@ -138,9 +135,8 @@ fn count(peer: &Peer, ssrc: u32) -> usize {
 
 /// A gateway with `plugins`, gathering on the private network's gateway end only.
 fn start_gateway(binary: &Path, test: &str, plugins: &[&str], configure: impl FnOnce(&ConfigsFolder)) -> (Gateway, ConfigsFolder) {
-    let mut configs = ConfigsFolder::new(&support::scratch_dir(test), plugins);
+    let mut configs = private_network_configs(test, plugins);
     configs.enable_websockets();
-    configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
     configure(&configs);
     (Gateway::start(binary, &configs), configs)
 }

@@ -9,25 +9,21 @@ use std::path::Path;
 use std::time::Duration;
 
 use janus::json::Json;
-use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, offer_and_answer, opus_payload, Kind, Peer, GATEWAY_INTERFACE};
+use support::gateway::{binary_under_test, Gateway, REFERENCE_BINARY};
+use support::webrtc::{echotest_offer, in_private_network, opus_payload, private_network_configs, Kind};
 use support::json::{at, int_at, kind_of, str_at};
 
 const WAIT: Duration = Duration::from_secs(10);
 
 fn slowlink(binary: &Path, test: &str) {
     in_private_network(|net| {
-        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
-        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
+        let mut configs = private_network_configs(test, &["echotest"]);
         configs.set_item("media", "slowlink_threshold", "4");
         let gateway = Gateway::start(binary, &configs);
         let session = gateway.create_session();
         let handle = session.attach("janus.plugin.echotest");
-        let mut peer = Peer::new(net.peer_ip.into());
-        let offer = peer.create_offer(true, false);
-        let answer = offer_and_answer(&session, &handle, &peer, r#"{"audio":true}"#, &offer);
-        peer.accept_answer(&answer);
-        assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete\n{}", gateway.log_tail());
+        let (mut peer, answer) = echotest_offer(&session, &handle, net.peer_ip.into(), false);
+        peer.connect(&answer, &gateway);
         let audio_mid = peer.mid(Kind::Audio).unwrap();
 
         // Three seconds of audio, a fifth of it lost: 10 packets a second, over the threshold.

@@ -13,10 +13,9 @@ use std::time::Duration;
 use janus::json::Json;
 use support::event_sink::Collector;
 use support::gateway::{binary_under_test, with_transaction, ConfigsFolder, Gateway, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, offer_and_answer, opus_payload, vp8_payload, Kind, Peer, GATEWAY_INTERFACE};
+use support::webrtc::{echotest_offer, in_private_network, opus_payload, vp8_payload, Kind, GATEWAY_INTERFACE};
 use support::json::{at, expect_int, int_at, str_at};
 
-const WAIT: Duration = Duration::from_secs(10);
 
 /// The shape of a JSON value: its keys in order, recursively, and the type of each leaf.
 fn shape(value: &Json) -> Json {
@@ -65,11 +64,8 @@ fn run(binary: &Path, test: &str, combine: bool) -> Observed {
         let gateway = Gateway::start_with(binary, &configs, &["-o", "-e"]);
         let session = gateway.create_session();
         let handle = session.attach("janus.plugin.echotest");
-        let mut peer = Peer::new(net.peer_ip.into());
-        let offer = peer.create_offer(true, true);
-        let answer = offer_and_answer(&session, &handle, &peer, r#"{"audio":true,"video":true}"#, &offer);
-        peer.accept_answer(&answer);
-        assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete\n{}", gateway.log_tail());
+        let (mut peer, answer) = echotest_offer(&session, &handle, net.peer_ip.into(), true);
+        peer.connect(&answer, &gateway);
         let admin = |verb: &str, extra: &str| {
             let request = format!(
                 r#"{{"janus":"{verb}","admin_secret":"adm","session_id":{},"handle_id":{}{extra}}}"#,

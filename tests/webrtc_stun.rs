@@ -10,8 +10,8 @@ use std::path::Path;
 
 use janus::json::Json;
 use support::stun_server::StunServer;
-use support::gateway::{binary_under_test, with_transaction, ConfigsFolder, Gateway, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, offer_and_answer, sdp_candidates, Peer, GATEWAY_INTERFACE};
+use support::gateway::{binary_under_test, with_transaction, Gateway, REFERENCE_BINARY};
+use support::webrtc::{echotest_offer, in_private_network, private_network_configs, sdp_candidates};
 
 /// The address our STUN server says requests come from.
 const PUBLIC: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 5);
@@ -20,8 +20,7 @@ fn stun(binary: &Path, test: &str) {
     in_private_network(|net| {
         let server = StunServer::start(net.peer_ip.into(), Some(PUBLIC));
         let stun_port = server.port;
-        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
-        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
+        let mut configs = private_network_configs(test, &["echotest"]);
         configs.set_item("nat", "stun_server", &format!("\"{}\"", net.peer_ip));
         configs.set_item("nat", "stun_port", &stun_port.to_string());
         let gateway = Gateway::start(binary, &configs);
@@ -29,9 +28,7 @@ fn stun(binary: &Path, test: &str) {
         assert_eq!(info.get("public-ip").and_then(Json::as_str), Some("203.0.113.5"), "{info:?}");
         let session = gateway.create_session();
         let handle = session.attach("janus.plugin.echotest");
-        let mut peer = Peer::new(net.peer_ip.into());
-        let offer = peer.create_offer(true, false);
-        let answer = offer_and_answer(&session, &handle, &peer, r#"{"audio":true}"#, &offer);
+        let (_peer, answer) = echotest_offer(&session, &handle, net.peer_ip.into(), false);
         let candidates = sdp_candidates(&answer);
         let srflx = candidates.iter().find(|c| c.contains(" typ srflx ")).unwrap_or_else(|| panic!("no srflx candidate in\n{answer}"));
         assert!(srflx.contains(" 203.0.113.5 ") && srflx.contains(&format!("raddr {}", net.gateway_ip)), "{srflx}");

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use janus::json::Json;
 use support::gateway::{binary_under_test, free_port, ConfigsFolder, Gateway, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, opus_payload, sdp_candidates, Kind, Peer, GATEWAY_INTERFACE};
+use support::webrtc::{in_private_network, sdp_candidates, Peer, GATEWAY_INTERFACE};
 
 const WAIT: Duration = Duration::from_secs(10);
 const TURNSERVER: &str = "/usr/sbin/turnserver";
@@ -80,13 +80,9 @@ fn turn(binary: &Path, test: &str) {
         let candidates = sdp_candidates(&answer);
         assert!(!candidates.is_empty() && candidates.iter().all(|c| c.contains(" typ relay ")), "relayed candidates only:\n{answer}");
         assert!(candidates.iter().all(|c| c.contains(&format!(" {} ", net.peer_ip))), "the TURN server's relay address:\n{answer}");
-        peer.accept_answer(&answer);
-        assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete through TURN\n{}", gateway.log_tail());
-        for i in 0..20 {
-            peer.send(Kind::Audio, &opus_payload(i), i == 0);
-            peer.run_for(Duration::from_millis(20));
-        }
-        assert!(peer.run_until(WAIT, |p| p.received().len() >= 15), "audio did not come back through TURN: {}", peer.received().len());
+        peer.connect(&answer, &gateway);
+        let echoed = peer.echo_audio(20, 15);
+        assert!(echoed >= 15, "audio did not come back through TURN: {echoed}");
         session.destroy();
         assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
         drop(gateway);

@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use janus::json::Json;
-use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, offer_and_answer, Peer, GATEWAY_INTERFACE};
+use support::gateway::{binary_under_test, Gateway, REFERENCE_BINARY};
+use support::webrtc::{echotest_offer, in_private_network, private_network_configs};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -71,19 +71,15 @@ fn start_backend() -> (u16, Arc<Mutex<Vec<Received>>>) {
 fn turn_rest(binary: &Path, test: &str) {
     in_private_network(|net| {
         let (port, received) = start_backend();
-        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
-        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
+        let mut configs = private_network_configs(test, &["echotest"]);
         configs.set_item("nat", "turn_rest_api", &format!("\"http://127.0.0.1:{port}/turn\""));
         configs.set_item("nat", "turn_rest_api_key", "\"s3cr3t key\"");
         let gateway = Gateway::start(binary, &configs);
         assert!(gateway.log_text().contains(&format!("TURN REST API backend: http://127.0.0.1:{port}/turn\n")), "{}", gateway.log_text());
         let session = gateway.create_session();
         let handle = session.attach("janus.plugin.echotest");
-        let mut peer = Peer::new(net.peer_ip.into());
-        let offer = peer.create_offer(true, false);
-        let answer = offer_and_answer(&session, &handle, &peer, r#"{"audio":true}"#, &offer);
-        peer.accept_answer(&answer);
-        assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete\n{}", gateway.log_tail());
+        let (mut peer, answer) = echotest_offer(&session, &handle, net.peer_ip.into(), false);
+        peer.connect(&answer, &gateway);
 
         let requests = received.lock().unwrap().clone();
         assert_eq!(requests.len(), 1, "one request per PeerConnection: {requests:?}");

@@ -11,11 +11,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, opus_payload, sdp_ssrc, vp8_payload, Kind, Peer, GATEWAY_INTERFACE};
-use support::json::str_at;
+use support::gateway::{binary_under_test, Gateway, REFERENCE_BINARY};
+use support::webrtc::{in_private_network, offer_and_answer, opus_payload, private_network_configs, sdp_ssrc, vp8_payload, Kind, Peer};
 
-const WAIT: Duration = Duration::from_secs(10);
 /// What the peer sends: a video frame every 30 ms for 3 s, audio every other frame.
 const FRAMES: u32 = 100;
 const FRAME_INTERVAL: Duration = Duration::from_millis(30);
@@ -28,8 +26,7 @@ const TRANSPORT_CC: &str = "http://www.ietf.org/id/draft-holmer-rmcat-transport-
 /// are lost one in that many (see [`Peer::lose_rtp`]), which the feedback must report.
 fn twcc(binary: &Path, test: &str, period: Option<u32>, feedbacks: std::ops::RangeInclusive<usize>, lose_every: Option<u32>) {
     in_private_network(|net| {
-        let mut configs = ConfigsFolder::new(&support::scratch_dir(test), &["echotest"]);
-        configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
+        let mut configs = private_network_configs(test, &["echotest"]);
         if let Some(ms) = period {
             configs.set_item("media", "twcc_period", &ms.to_string());
         }
@@ -39,17 +36,12 @@ fn twcc(binary: &Path, test: &str, period: Option<u32>, feedbacks: std::ops::Ran
         let mut peer = Peer::with_raw_packets(net.peer_ip.into());
         let offer = peer.create_offer(true, true);
         assert!(offer.contains(TRANSPORT_CC), "str0m offers transport-cc:\n{offer}");
-        handle.message_with_jsep(r#"{"audio":true,"video":true}"#, "offer", &offer);
-        handle.trickle(Some((&peer.first_mid(), &peer.candidate_attribute())));
-        handle.trickle(None);
-        let events = session.events_until(WAIT, |events| events.iter().any(|e| e.get("jsep").is_some()));
-        let answer = str_at(events.last().unwrap(), &["jsep", "sdp"]).expect("an answer").to_string();
+        let answer = offer_and_answer(&session, &handle, &peer, r#"{"audio":true,"video":true}"#, &offer);
         assert!(answer.contains(TRANSPORT_CC), "the EchoTest answers transport-cc:\n{answer}");
         let video_mid = peer.mid(Kind::Video).unwrap();
         let ours = sdp_ssrc(&offer, &video_mid).expect("str0m announces its video SSRC");
         let gateways = sdp_ssrc(&answer, &video_mid).expect("the answer has a video SSRC");
-        peer.accept_answer(&answer);
-        assert!(peer.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete\n{}", gateway.log_tail());
+        peer.connect(&answer, &gateway);
 
         let started = Instant::now();
         peer.lose_rtp(lose_every);

@@ -19,6 +19,7 @@
 //! announced, which inside the namespace are the namespace's own.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::ops::Range;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -29,7 +30,13 @@ use str0m::net::{Protocol, Receive};
 use str0m::rtp::{RtpWrite, SeqNo};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
-use super::gateway::{Handle, Session};
+use super::gateway::{ConfigsFolder, Gateway, Handle, Session};
+use super::json::{kind_of, str_at};
+
+/// Bound on the waits of the helpers below (the answer, ICE and DTLS, echoes).
+const WAIT: Duration = Duration::from_secs(10);
+/// The duration of one audio packet, and so the pace of [`Peer::send_audio`].
+const AUDIO_INTERVAL: Duration = Duration::from_millis(20);
 
 /// The network [`in_private_network`] sets up: one veth pair, both ends inside a namespace
 /// that only the calling test's thread (and the processes it starts) live in.
@@ -591,6 +598,40 @@ impl Peer {
         self.run_until(duration, |_| false);
     }
 
+    /// Accepts the gateway's `answer` and waits until ICE and DTLS complete
+    /// ([`wait_connected`](Peer::wait_connected)).
+    pub fn connect(&mut self, answer: &str, gateway: &Gateway) {
+        self.accept_answer(answer);
+        self.wait_connected(gateway);
+    }
+
+    /// Runs until ICE and DTLS complete (a bounded wait); panics otherwise, with the
+    /// gateway's log tail, which tells why.
+    pub fn wait_connected(&mut self, gateway: &Gateway) {
+        let local = self.candidate.addr();
+        assert!(self.run_until(WAIT, Peer::is_connected), "ICE and DTLS did not complete for the peer at {local}\n{}", gateway.log_tail());
+    }
+
+    /// Sends the Opus packets numbered `indices` ([`opus_payload`]) on the audio m-line at
+    /// their real pace, the first with the marker bit (the start of a talkspurt).
+    pub fn send_audio(&mut self, indices: Range<u32>) {
+        let first = indices.start;
+        for i in indices {
+            self.send(Kind::Audio, &opus_payload(i), i == first);
+            self.run_for(AUDIO_INTERVAL);
+        }
+    }
+
+    /// Sends `count` audio packets ([`send_audio`](Peer::send_audio)) to a gateway that
+    /// echoes them, and runs until `expected` packets came back (a bounded wait); how many
+    /// did.
+    pub fn echo_audio(&mut self, count: u32, expected: usize) -> usize {
+        let before = self.received.len();
+        self.send_audio(0..count);
+        self.run_until(WAIT, |p| p.received.len() >= before + expected);
+        self.received.len() - before
+    }
+
     /// Takes in every datagram already queued on the socket, without waiting, then
     /// str0m's timers: a peer run among others ([`run_peers_until`]) keeps up with its
     /// traffic even though it only gets short turns.
@@ -754,16 +795,37 @@ pub fn sdp_ssrc(sdp: &str, mid: &str) -> Option<u32> {
 }
 
 /// Offers the peer's `offer` SDP to `handle` in a `message` with `body`, trickles the peer's
-/// candidate and the end of candidates, and returns the SDP of the answer the plugin
-/// pushes (a bounded wait); the caller accepts it when it wants.
+/// candidate and the end of candidates (each request acknowledged), and returns the SDP of
+/// the answer the plugin pushes (a bounded wait); the caller accepts it when it wants.
 pub fn offer_and_answer(session: &Session, handle: &Handle, peer: &Peer, body: &str, offer: &str) -> String {
-    const WAIT: Duration = Duration::from_secs(10);
-    handle.message_with_jsep(body, "offer", offer);
-    handle.trickle(Some((&peer.first_mid(), &peer.candidate_attribute())));
-    handle.trickle(None);
+    let reply = handle.message_with_jsep(body, "offer", offer);
+    assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
+    for candidate in [Some((peer.first_mid(), peer.candidate_attribute())), None] {
+        let reply = handle.trickle(candidate.as_ref().map(|(mid, c)| (mid.as_str(), c.as_str())));
+        assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
+    }
     let events = session.events_until(WAIT, |events| events.iter().any(|e| e.get("jsep").is_some()));
-    let jsep = events.iter().find_map(|e| e.get("jsep")).expect("checked by events_until");
-    jsep.get("sdp").and_then(janus::json::Json::as_str).expect("an answer SDP").to_string()
+    let event = events.iter().find(|e| e.get("jsep").is_some()).expect("checked by events_until");
+    assert_eq!(str_at(event, &["jsep", "type"]), Some("answer"), "{event:?}");
+    str_at(event, &["jsep", "sdp"]).expect("an answer SDP").to_string()
+}
+
+/// A str0m peer at `ip` that offered audio (and video when `video`) to the EchoTest through
+/// `handle`, asking it for the same; returns it with the answer's SDP, not yet accepted.
+pub fn echotest_offer(session: &Session, handle: &Handle, ip: IpAddr, video: bool) -> (Peer, String) {
+    let mut peer = Peer::new(ip);
+    let offer = peer.create_offer(true, video);
+    let body = if video { r#"{"audio":true,"video":true}"# } else { r#"{"audio":true}"# };
+    let answer = offer_and_answer(session, handle, &peer, body, &offer);
+    (peer, answer)
+}
+
+/// A configs folder in the scratch folder `test` with `plugins`, whose ICE gathers on the
+/// gateway's end of the private network only.
+pub fn private_network_configs(test: &str, plugins: &[&str]) -> ConfigsFolder {
+    let mut configs = ConfigsFolder::new(&super::scratch_dir(test), plugins);
+    configs.set_item("nat", "ice_enforce_list", &format!("\"{GATEWAY_INTERFACE}\""));
+    configs
 }
 
 /// The `a=candidate` values (`candidate:...`) of an SDP.
