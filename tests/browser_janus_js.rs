@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use janus::json::Json;
 use support::browser::{chromium, skip, Browser, PageServer, Route};
-use support::gateway::{binary_under_test, free_port, ConfigsFolder, Gateway, REFERENCE_BINARY};
+use support::gateway::{free_port, ConfigsFolder, Gateway};
 use support::webrtc::{in_private_network, GATEWAY_INTERFACE};
 use support::json::expect_int;
 
@@ -366,25 +366,8 @@ fn echotest(binary: &Path, test: &str, transport: Transport) {
     });
 }
 
-#[test]
-fn echotest_reference_janus() {
-    echotest(Path::new(REFERENCE_BINARY), "browser-echotest-reference", Transport::Http);
-}
-
-#[test]
-fn echotest_ours() {
-    echotest(&binary_under_test(), "browser-echotest-ours", Transport::Http);
-}
-
-#[test]
-fn echotest_websockets_reference_janus() {
-    echotest(Path::new(REFERENCE_BINARY), "browser-echotest-websockets-reference", Transport::WebSockets);
-}
-
-#[test]
-fn echotest_websockets_ours() {
-    echotest(&binary_under_test(), "browser-echotest-websockets-ours", Transport::WebSockets);
-}
+reference_and_ours!(echotest_reference_janus, echotest_ours: echotest, "browser-echotest", Transport::Http);
+reference_and_ours!(echotest_websockets_reference_janus, echotest_websockets_ours: echotest, "browser-echotest-websockets", Transport::WebSockets);
 
 fn videoroom(binary: &Path, test: &str) {
     let Some(chromium) = chromium() else { return skip(test) };
@@ -408,15 +391,7 @@ fn videoroom(binary: &Path, test: &str) {
     });
 }
 
-#[test]
-fn videoroom_reference_janus() {
-    videoroom(Path::new(REFERENCE_BINARY), "browser-videoroom-reference");
-}
-
-#[test]
-fn videoroom_ours() {
-    videoroom(&binary_under_test(), "browser-videoroom-ours");
-}
+reference_and_ours!(videoroom_reference_janus, videoroom_ours: videoroom, "browser-videoroom");
 
 /// The TextRoom messages of `list` of type `textroom` that `check` accepts.
 fn messages<'a>(list: &'a [Json], textroom: &str, check: impl Fn(&Json) -> bool) -> Vec<&'a Json> {
@@ -475,12 +450,4 @@ fn textroom(binary: &Path, test: &str) {
     });
 }
 
-#[test]
-fn textroom_reference_janus() {
-    textroom(Path::new(REFERENCE_BINARY), "browser-textroom-reference");
-}
-
-#[test]
-fn textroom_ours() {
-    textroom(&binary_under_test(), "browser-textroom-ours");
-}
+reference_and_ours!(textroom_reference_janus, textroom_ours: textroom, "browser-textroom");

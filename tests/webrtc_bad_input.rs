@@ -17,7 +17,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use janus::json::Json;
-use support::gateway::{binary_under_test, Gateway, Handle, Session, REFERENCE_BINARY};
+use support::gateway::{Gateway, Handle, Session};
 use support::webrtc::{echotest_offer, in_private_network, offer_and_answer, opus_payload, private_network_configs, run_peers_until, sdp_ssrc, Kind, Peer};
 use support::json::{at, int_at, kind_of, str_at};
 
@@ -332,15 +332,7 @@ fn wire_bad_input(binary: &Path, test: &str) {
     });
 }
 
-#[test]
-fn wire_bad_input_reference_janus() {
-    wire_bad_input(Path::new(REFERENCE_BINARY), "webrtc-bad-input-reference");
-}
-
-#[test]
-fn wire_bad_input_ours() {
-    wire_bad_input(&binary_under_test(), "webrtc-bad-input-ours");
-}
+reference_and_ours!(wire_bad_input_reference_janus, wire_bad_input_ours: wire_bad_input, "webrtc-bad-input");
 
 /// An offer whose fingerprint is not the peer's certificate's: the gateway's DTLS check
 /// fails, the PeerConnection never comes up, and the handle gets a `hangup` with Janus'
@@ -387,12 +379,4 @@ fn wrong_fingerprint(binary: &Path, test: &str) {
     });
 }
 
-#[test]
-fn wrong_fingerprint_reference_janus() {
-    wrong_fingerprint(Path::new(REFERENCE_BINARY), "webrtc-fingerprint-reference");
-}
-
-#[test]
-fn wrong_fingerprint_ours() {
-    wrong_fingerprint(&binary_under_test(), "webrtc-fingerprint-ours");
-}
+reference_and_ours!(wrong_fingerprint_reference_janus, wrong_fingerprint_ours: wrong_fingerprint, "webrtc-fingerprint");

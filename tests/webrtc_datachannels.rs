@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use janus::json::Json;
-use support::gateway::{binary_under_test, parse_json, Gateway, Handle, Session, REFERENCE_BINARY};
+use support::gateway::{parse_json, Gateway, Handle, Session};
 use support::webrtc::{in_private_network, private_network_configs, Peer, ReceivedData};
 use support::json::{at, int_at, kind_of, str_at};
 
@@ -358,32 +358,6 @@ fn videoroom_data(binary: &Path, test: &str) {
     });
 }
 
-#[test]
-fn videoroom_data_reference_janus() {
-    videoroom_data(Path::new(REFERENCE_BINARY), "webrtc-datachannels-videoroom-reference");
-}
-
-#[test]
-fn videoroom_data_ours() {
-    videoroom_data(&binary_under_test(), "webrtc-datachannels-videoroom-ours");
-}
-
-#[test]
-fn textroom_reference_janus() {
-    textroom(Path::new(REFERENCE_BINARY), "webrtc-datachannels-textroom-reference");
-}
-
-#[test]
-fn textroom_ours() {
-    textroom(&binary_under_test(), "webrtc-datachannels-textroom-ours");
-}
-
-#[test]
-fn echotest_data_reference_janus() {
-    echotest_data(Path::new(REFERENCE_BINARY), "webrtc-datachannels-echotest-reference");
-}
-
-#[test]
-fn echotest_data_ours() {
-    echotest_data(&binary_under_test(), "webrtc-datachannels-echotest-ours");
-}
+reference_and_ours!(videoroom_data_reference_janus, videoroom_data_ours: videoroom_data, "webrtc-datachannels-videoroom");
+reference_and_ours!(textroom_reference_janus, textroom_ours: textroom, "webrtc-datachannels-textroom");
+reference_and_ours!(echotest_data_reference_janus, echotest_data_ours: echotest_data, "webrtc-datachannels-echotest");

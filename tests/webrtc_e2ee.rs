@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use janus::json::Json;
-use support::gateway::{binary_under_test, Gateway, REFERENCE_BINARY};
+use support::gateway::Gateway;
 use support::webrtc::{in_private_network, private_network_configs, Peer};
 use support::json::{at, int_at, str_at};
 
@@ -60,12 +60,4 @@ fn e2ee(binary: &Path, test: &str) {
     });
 }
 
-#[test]
-fn e2ee_reference_janus() {
-    e2ee(Path::new(REFERENCE_BINARY), "webrtc-e2ee-reference");
-}
-
-#[test]
-fn e2ee_ours() {
-    e2ee(&binary_under_test(), "webrtc-e2ee-ours");
-}
+reference_and_ours!(e2ee_reference_janus, e2ee_ours: e2ee, "webrtc-e2ee");

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use janus::json::Json;
-use support::gateway::{binary_under_test, Gateway, Session, REFERENCE_BINARY};
+use support::gateway::{Gateway, Session};
 use support::webrtc::{check_relayed, in_private_network, opus_payload, private_network_configs, sdp_candidates, sdp_payload_type, sdp_ssrc, vp8_payload, Kind, Peer};
 use support::json::{at, int_at, kind_of, str_at};
 
@@ -142,12 +142,4 @@ fn echotest(binary: &Path, test: &str) {
     });
 }
 
-#[test]
-fn echotest_reference_janus() {
-    echotest(Path::new(REFERENCE_BINARY), "webrtc-echotest-reference");
-}
-
-#[test]
-fn echotest_ours() {
-    echotest(&binary_under_test(), "webrtc-echotest-ours");
-}
+reference_and_ours!(echotest_reference_janus, echotest_ours: echotest, "webrtc-echotest");

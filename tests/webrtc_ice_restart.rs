@@ -7,7 +7,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use support::gateway::{binary_under_test, Gateway, REFERENCE_BINARY};
+use support::gateway::Gateway;
 use support::webrtc::{echotest_offer, in_private_network, offer_and_answer, opus_payload, private_network_configs, Kind, Peer};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -48,12 +48,4 @@ fn restart(binary: &Path, test: &str) {
     });
 }
 
-#[test]
-fn ice_restart_reference_janus() {
-    restart(Path::new(REFERENCE_BINARY), "webrtc-ice-restart-reference");
-}
-
-#[test]
-fn ice_restart_ours() {
-    restart(&binary_under_test(), "webrtc-ice-restart-ours");
-}
+reference_and_ours!(ice_restart_reference_janus, ice_restart_ours: restart, "webrtc-ice-restart");

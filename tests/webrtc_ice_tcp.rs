@@ -180,12 +180,4 @@ fn echo_over_tcp(binary: &Path, test: &str) {
     });
 }
 
-#[test]
-fn ice_tcp_with_lite_carries_a_peer_connection_reference_janus() {
-    echo_over_tcp(Path::new(REFERENCE_BINARY), "webrtc-ice-tcp-echo-reference");
-}
-
-#[test]
-fn ice_tcp_with_lite_carries_a_peer_connection_ours() {
-    echo_over_tcp(&binary_under_test(), "webrtc-ice-tcp-echo-ours");
-}
+reference_and_ours!(ice_tcp_with_lite_carries_a_peer_connection_reference_janus, ice_tcp_with_lite_carries_a_peer_connection_ours: echo_over_tcp, "webrtc-ice-tcp-echo");

@@ -40,15 +40,7 @@ fn echo_over_ipv6(binary: &Path, test: &str) {
     });
 }
 
-#[test]
-fn ipv6_reference_janus() {
-    echo_over_ipv6(Path::new(REFERENCE_BINARY), "webrtc-ipv6-reference");
-}
-
-#[test]
-fn ipv6_ours() {
-    echo_over_ipv6(&binary_under_test(), "webrtc-ipv6-ours");
-}
+reference_and_ours!(ipv6_reference_janus, ipv6_ours: echo_over_ipv6, "webrtc-ipv6");
 
 /// With `ipv6_linklocal` too, the gateway also offers candidates on its link-local address;
 /// without it, none (both gateways offer the same ones).

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use janus::json::Json;
-use support::gateway::{binary_under_test, free_port, ConfigsFolder, Gateway, Handle, Session, REFERENCE_BINARY};
+use support::gateway::{free_port, ConfigsFolder, Gateway, Handle, Session};
 use support::webrtc::{check_relayed, in_private_network, media_sections, opus_payload, private_network_configs, run_peers_for, run_peers_until, sdp_payload_type, sdp_ssrc, vp8_payload, Kind, Peer};
 use support::webrtc_client::rtp_packet;
 use support::json::{at, kind_of, str_at};
@@ -188,15 +188,7 @@ fn videoroom(binary: &Path, test: &str) {
     });
 }
 
-#[test]
-fn videoroom_reference_janus() {
-    videoroom(Path::new(REFERENCE_BINARY), "webrtc-videoroom-reference");
-}
-
-#[test]
-fn videoroom_ours() {
-    videoroom(&binary_under_test(), "webrtc-videoroom-ours");
-}
+reference_and_ours!(videoroom_reference_janus, videoroom_ours: videoroom, "webrtc-videoroom");
 
 /// VideoRoom with a simulcast publisher (three VP8 layers by rid) and a subscriber that
 /// gets the highest layer, then switches to the lowest.
@@ -280,15 +272,7 @@ fn videoroom_simulcast(binary: &Path, test: &str) {
     });
 }
 
-#[test]
-fn videoroom_simulcast_reference_janus() {
-    videoroom_simulcast(Path::new(REFERENCE_BINARY), "webrtc-videoroom-simulcast-reference");
-}
-
-#[test]
-fn videoroom_simulcast_ours() {
-    videoroom_simulcast(&binary_under_test(), "webrtc-videoroom-simulcast-ours");
-}
+reference_and_ours!(videoroom_simulcast_reference_janus, videoroom_simulcast_ours: videoroom_simulcast, "webrtc-videoroom-simulcast");
 
 // ---------------------------------------------------------------------------------------
 // VideoCall: two registered peers, a call, media both ways.
@@ -354,15 +338,7 @@ fn without_repeated_mids(sdp: &str) -> String {
     out
 }
 
-#[test]
-fn videocall_reference_janus() {
-    videocall(Path::new(REFERENCE_BINARY), "webrtc-videocall-reference");
-}
-
-#[test]
-fn videocall_ours() {
-    videocall(&binary_under_test(), "webrtc-videocall-ours");
-}
+reference_and_ours!(videocall_reference_janus, videocall_ours: videocall, "webrtc-videocall");
 
 // ---------------------------------------------------------------------------------------
 // Streaming: an RTP mountpoint fed over UDP inside the namespace, a viewer receives it.
@@ -418,15 +394,7 @@ fn streaming(binary: &Path, test: &str) {
     });
 }
 
-#[test]
-fn streaming_reference_janus() {
-    streaming(Path::new(REFERENCE_BINARY), "webrtc-streaming-reference");
-}
-
-#[test]
-fn streaming_ours() {
-    streaming(&binary_under_test(), "webrtc-streaming-ours");
-}
+reference_and_ours!(streaming_reference_janus, streaming_ours: streaming, "webrtc-streaming");
 
 // ---------------------------------------------------------------------------------------
 // RecordPlay: a peer records audio and video, a second PeerConnection plays it back.
@@ -484,15 +452,7 @@ fn recordplay(binary: &Path, test: &str) {
     });
 }
 
-#[test]
-fn recordplay_reference_janus() {
-    recordplay(Path::new(REFERENCE_BINARY), "webrtc-recordplay-reference");
-}
-
-#[test]
-fn recordplay_ours() {
-    recordplay(&binary_under_test(), "webrtc-recordplay-ours");
-}
+reference_and_ours!(recordplay_reference_janus, recordplay_ours: recordplay, "webrtc-recordplay");
 
 // ---------------------------------------------------------------------------------------
 // AudioBridge: one participant hears another through the mixer, which decodes and
@@ -636,15 +596,7 @@ fn audiobridge(binary: &Path, test: &str) {
     });
 }
 
-#[test]
-fn audiobridge_reference_janus() {
-    audiobridge(Path::new(REFERENCE_BINARY), "webrtc-audiobridge-reference");
-}
-
-#[test]
-fn audiobridge_ours() {
-    audiobridge(&binary_under_test(), "webrtc-audiobridge-ours");
-}
+reference_and_ours!(audiobridge_reference_janus, audiobridge_ours: audiobridge, "webrtc-audiobridge");
 
 // ---------------------------------------------------------------------------------------
 // NoSIP: a WebRTC peer's offer turned into a barebone SDP; a plain RTP endpoint on the
@@ -745,12 +697,4 @@ fn nosip(binary: &Path, test: &str) {
     });
 }
 
-#[test]
-fn nosip_reference_janus() {
-    nosip(Path::new(REFERENCE_BINARY), "webrtc-nosip-reference");
-}
-
-#[test]
-fn nosip_ours() {
-    nosip(&binary_under_test(), "webrtc-nosip-ours");
-}
+reference_and_ours!(nosip_reference_janus, nosip_ours: nosip, "webrtc-nosip");

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use janus::json::Json;
-use support::gateway::{binary_under_test, Gateway, REFERENCE_BINARY};
+use support::gateway::Gateway;
 use support::webrtc::{echotest_offer, in_private_network, opus_payload, private_network_configs, Kind};
 use support::json::{at, int_at, kind_of, str_at};
 
@@ -57,12 +57,4 @@ fn slowlink(binary: &Path, test: &str) {
     });
 }
 
-#[test]
-fn slowlink_reference_janus() {
-    slowlink(Path::new(REFERENCE_BINARY), "webrtc-slowlink-reference");
-}
-
-#[test]
-fn slowlink_ours() {
-    slowlink(&binary_under_test(), "webrtc-slowlink-ours");
-}
+reference_and_ours!(slowlink_reference_janus, slowlink_ours: slowlink, "webrtc-slowlink");

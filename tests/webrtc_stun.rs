@@ -10,7 +10,7 @@ use std::path::Path;
 
 use janus::json::Json;
 use support::stun_server::StunServer;
-use support::gateway::{binary_under_test, with_transaction, Gateway, REFERENCE_BINARY};
+use support::gateway::{with_transaction, Gateway};
 use support::webrtc::{echotest_offer, in_private_network, private_network_configs, sdp_candidates};
 
 /// The address our STUN server says requests come from.
@@ -38,12 +38,4 @@ fn stun(binary: &Path, test: &str) {
     });
 }
 
-#[test]
-fn stun_server_reference_janus() {
-    stun(Path::new(REFERENCE_BINARY), "webrtc-stun-reference");
-}
-
-#[test]
-fn stun_server_ours() {
-    stun(&binary_under_test(), "webrtc-stun-ours");
-}
+reference_and_ours!(stun_server_reference_janus, stun_server_ours: stun, "webrtc-stun");

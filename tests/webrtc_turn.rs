@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use janus::json::Json;
-use support::gateway::{binary_under_test, free_port, ConfigsFolder, Gateway, REFERENCE_BINARY};
+use support::gateway::{free_port, ConfigsFolder, Gateway};
 use support::webrtc::{in_private_network, sdp_candidates, Peer, GATEWAY_INTERFACE};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -90,12 +90,4 @@ fn turn(binary: &Path, test: &str) {
     });
 }
 
-#[test]
-fn turn_relay_reference_janus() {
-    turn(Path::new(REFERENCE_BINARY), "webrtc-turn-reference");
-}
-
-#[test]
-fn turn_relay_ours() {
-    turn(&binary_under_test(), "webrtc-turn-ours");
-}
+reference_and_ours!(turn_relay_reference_janus, turn_relay_ours: turn, "webrtc-turn");

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use janus::json::Json;
-use support::gateway::{binary_under_test, Gateway, REFERENCE_BINARY};
+use support::gateway::Gateway;
 use support::webrtc::{echotest_offer, in_private_network, private_network_configs};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -93,12 +93,4 @@ fn turn_rest(binary: &Path, test: &str) {
     });
 }
 
-#[test]
-fn turn_rest_api_reference_janus() {
-    turn_rest(Path::new(REFERENCE_BINARY), "webrtc-turn-rest-reference");
-}
-
-#[test]
-fn turn_rest_api_ours() {
-    turn_rest(&binary_under_test(), "webrtc-turn-rest-ours");
-}
+reference_and_ours!(turn_rest_api_reference_janus, turn_rest_api_ours: turn_rest, "webrtc-turn-rest");

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use support::gateway::{binary_under_test, Gateway, REFERENCE_BINARY};
+use support::gateway::Gateway;
 use support::webrtc::{in_private_network, offer_and_answer, opus_payload, private_network_configs, sdp_ssrc, vp8_payload, Kind, Peer};
 
 /// What the peer sends: a video frame every 30 ms for 3 s, audio every other frame.
@@ -97,32 +97,6 @@ fn twcc(binary: &Path, test: &str, period: Option<u32>, feedbacks: std::ops::Ran
     });
 }
 
-#[test]
-fn twcc_reference_janus() {
-    twcc(Path::new(REFERENCE_BINARY), "webrtc-twcc-reference", None, 12..=30, None);
-}
-
-#[test]
-fn twcc_ours() {
-    twcc(&binary_under_test(), "webrtc-twcc-ours", None, 12..=30, None);
-}
-
-#[test]
-fn twcc_with_the_reports_reference_janus() {
-    twcc(Path::new(REFERENCE_BINARY), "webrtc-twcc-1s-reference", Some(1000), 3..=6, None);
-}
-
-#[test]
-fn twcc_with_the_reports_ours() {
-    twcc(&binary_under_test(), "webrtc-twcc-1s-ours", Some(1000), 3..=6, None);
-}
-
-#[test]
-fn twcc_losses_reference_janus() {
-    twcc(Path::new(REFERENCE_BINARY), "webrtc-twcc-losses-reference", None, 12..=30, Some(7));
-}
-
-#[test]
-fn twcc_losses_ours() {
-    twcc(&binary_under_test(), "webrtc-twcc-losses-ours", None, 12..=30, Some(7));
-}
+reference_and_ours!(twcc_reference_janus, twcc_ours: twcc, "webrtc-twcc", None, 12..=30, None);
+reference_and_ours!(twcc_with_the_reports_reference_janus, twcc_with_the_reports_ours: twcc, "webrtc-twcc-1s", Some(1000), 3..=6, None);
+reference_and_ours!(twcc_losses_reference_janus, twcc_losses_ours: twcc, "webrtc-twcc-losses", None, 12..=30, Some(7));

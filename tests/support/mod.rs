@@ -12,6 +12,25 @@ pub mod webrtc;
 pub mod webrtc_client;
 pub mod websocket;
 
+/// Declares the two tests of a check that takes the gateway binary and a scratch folder name
+/// (then `args`): `$reference` runs it against `/usr/bin/janus`, which proves that it tests
+/// something real, and `$ours` against ours, each in a folder of its own
+/// (`<folder>-reference`, `<folder>-ours`).
+#[macro_export]
+macro_rules! reference_and_ours {
+    ($reference:ident, $ours:ident: $check:path, $folder:literal $(, $arg:expr)*) => {
+        #[test]
+        fn $reference() {
+            $check(std::path::Path::new($crate::support::gateway::REFERENCE_BINARY), concat!($folder, "-reference") $(, $arg)*);
+        }
+
+        #[test]
+        fn $ours() {
+            $check(&$crate::support::gateway::binary_under_test(), concat!($folder, "-ours") $(, $arg)*);
+        }
+    };
+}
+
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -6,12 +6,13 @@
 //! 10.199.0.0/24. The usual flow:
 //! ```ignore
 //! in_private_network(|net| {
-//!     let gateway = Gateway::start(binary, &configs);      // spawned from inside the namespace
-//!     let mut peer = Peer::new(net.peer_ip.into());
-//!     let offer = peer.create_offer(true, true);
-//!     // `message` with the offer as `jsep`, long-poll the plugin's answer, then:
-//!     peer.accept_answer(&answer_sdp);
-//!     assert!(peer.run_until(Duration::from_secs(10), Peer::is_connected));
+//!     // Spawned from inside the namespace.
+//!     let gateway = Gateway::start(binary, &private_network_configs(test, &["echotest"]));
+//!     let session = gateway.create_session();
+//!     let handle = session.attach("janus.plugin.echotest");
+//!     // `Peer::new`, `create_offer`, then `offer_and_answer` (message, trickle, answer).
+//!     let (mut peer, answer) = echotest_offer(&session, &handle, net.peer_ip.into(), true);
+//!     peer.connect(&answer, &gateway); // accepts the answer, waits for ICE and DTLS
 //!     peer.send(Kind::Audio, &opus_payload(0), false);
 //! });
 //! ```
