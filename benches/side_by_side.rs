@@ -24,8 +24,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use janus::json::{Json, Object};
-use support::gateway::{ConfigsFolder, Gateway, Handle, Session, REFERENCE_BINARY};
-use support::webrtc::{in_private_network, is_rtp, run_peers_until, vp8_payload, Kind, Peer, PrivateNetwork, GATEWAY_INTERFACE};
+use support::gateway::{ConfigsFolder, Gateway, REFERENCE_BINARY};
+use support::json::{at, str_at};
+use support::webrtc::{
+    connect_peers, in_private_network, is_rtp, send_offer, trickle, vp8_payload, wait_event, wait_jsep, Kind, Peer,
+    PrivateNetwork, GATEWAY_INTERFACE,
+};
 
 /// EchoTest: packets sent per round, and their rate.
 const ECHO_PACKETS: u32 = 5_000;
@@ -45,8 +49,6 @@ const PEER_CONNECTIONS: usize = 50;
 /// RTP payload bytes: with str0m's header extensions and the SRTP tag, datagrams of about
 /// 1200 bytes.
 const PAYLOAD: usize = 1150;
-/// Bound on each wait for the gateway (events, connectivity).
-const WAIT: Duration = Duration::from_secs(10);
 /// How long packets still in flight may take to arrive once the last one was sent.
 const DRAIN: Duration = Duration::from_secs(1);
 /// How often str0m's timers run while the benchmark drives the sockets.
@@ -181,7 +183,7 @@ fn echotest_peer(gateway: &Gateway, net: &PrivateNetwork) -> Peer {
     let mut peer = Peer::new(net.peer_ip.into());
     let offer = peer.create_offer(false, true);
     send_offer(&session, &handle, &mut peer, r#"{"audio":false,"video":true}"#, &offer);
-    connect(&mut [&mut peer], gateway);
+    connect_peers(&mut [&mut peer], gateway);
     peer
 }
 
@@ -202,7 +204,7 @@ fn videoroom_peers(gateway: &Gateway, net: &PrivateNetwork) -> Vec<Peer> {
     let mut publisher = Peer::new(net.peer_ip.into());
     let offer = publisher.create_offer(false, true);
     send_offer(&publisher_session, &publisher_handle, &mut publisher, r#"{"request":"publish"}"#, &offer);
-    connect(&mut [&mut publisher], gateway);
+    connect_peers(&mut [&mut publisher], gateway);
 
     let mut peers = vec![publisher];
     for _ in 0..SUBSCRIBERS {
@@ -220,7 +222,7 @@ fn videoroom_peers(gateway: &Gateway, net: &PrivateNetwork) -> Vec<Peer> {
         wait_event(&session, |e| str_at(e, &["plugindata", "data", "started"]) == Some("ok"));
         peers.push(subscriber);
     }
-    connect(&mut peers.iter_mut().collect::<Vec<_>>(), gateway);
+    connect_peers(&mut peers.iter_mut().collect::<Vec<_>>(), gateway);
     peers
 }
 
@@ -244,7 +246,7 @@ fn peer_connections(binary: &Path, name: &str, net: &PrivateNetwork) -> MemoryRe
         let mut peer = Peer::new(net.peer_ip.into());
         let offer = peer.create_offer(false, true);
         send_offer(&session, &handle, &mut peer, r#"{"audio":false,"video":true}"#, &offer);
-        connect(&mut [&mut peer], &gateway);
+        connect_peers(&mut [&mut peer], &gateway);
         wait_event(&session, |e| str_at(e, &["janus"]) == Some("webrtcup"));
         if i > 0 {
             setups.push(start.elapsed());
@@ -257,53 +259,6 @@ fn peer_connections(binary: &Path, name: &str, net: &PrivateNetwork) -> MemoryRe
     let idle_per_second = idle_cpu(&gateway, &mut peers.iter_mut().collect::<Vec<_>>());
     assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
     MemoryResults { setups, rss_growth_kib, thread_growth, idle_per_second }
-}
-
-// ---------------------------------------------------------------------------------------
-// Signalling, as the WebRTC tests do it.
-
-fn at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a Json> {
-    path.iter().try_fold(value, |v, key| v.get(key))
-}
-
-fn str_at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a str> {
-    at(value, path).and_then(Json::as_str)
-}
-
-/// Long-polls `session` until an event satisfies `pred`, and returns that event.
-fn wait_event(session: &Session, pred: impl Fn(&Json) -> bool) -> Json {
-    let events = session.events_until(WAIT, |events| events.iter().any(&pred));
-    events.into_iter().find(|e| pred(e)).expect("checked by events_until")
-}
-
-/// Long-polls `session` until an event carries a JSEP of `jsep_type` (or a plugin error).
-fn wait_jsep(session: &Session, jsep_type: &str) -> Json {
-    let event = wait_event(session, |e| at(e, &["jsep"]).is_some() || at(e, &["plugindata", "data", "error"]).is_some());
-    assert_eq!(str_at(&event, &["jsep", "type"]), Some(jsep_type), "{event:?}");
-    event
-}
-
-/// Trickles the peer's candidate and the end of candidates.
-fn trickle(handle: &Handle, peer: &Peer) {
-    for candidate in [Some((peer.first_mid(), peer.candidate_attribute())), None] {
-        let reply = handle.trickle(candidate.as_ref().map(|(mid, c)| (mid.as_str(), c.as_str())));
-        assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
-    }
-}
-
-/// Sends `body` with the peer's offer `sdp`, trickles, and has the peer accept the answer.
-fn send_offer(session: &Session, handle: &Handle, peer: &mut Peer, body: &str, sdp: &str) {
-    let reply = handle.message_with_jsep(body, "offer", sdp);
-    assert_eq!(str_at(&reply, &["janus"]), Some("ack"), "{reply:?}");
-    trickle(handle, peer);
-    let event = wait_jsep(session, "answer");
-    peer.accept_answer(str_at(&event, &["jsep", "sdp"]).expect("an answer"));
-}
-
-/// Runs the peers until each completed ICE and DTLS.
-fn connect(peers: &mut [&mut Peer], gateway: &Gateway) {
-    let connected = run_peers_until(peers, WAIT, |peers| peers.iter().all(|p| p.is_connected()));
-    assert!(connected, "ICE and DTLS did not complete for every peer\n{}", gateway.log_tail());
 }
 
 /// The video payload sent: a VP8 inter frame, padded to [`PAYLOAD`] bytes.

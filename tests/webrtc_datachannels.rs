@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use janus::json::Json;
 use support::gateway::{parse_json, Gateway, Handle, Session};
-use support::webrtc::{in_private_network, private_network_configs, Peer, ReceivedData};
+use support::webrtc::{in_private_network, private_network_configs, wait_event, wait_jsep, Peer, ReceivedData};
 use support::json::{at, int_at, kind_of, str_at};
 
 /// Bound on each wait for the gateway (answer, connectivity, channel, echoes, events).
@@ -23,10 +23,8 @@ const ECHOTEST_PREFIX: &str = "Janus EchoTest here! You wrote: ";
 
 /// The answer SDP of the first event of `session` that carries a JSEP.
 fn answer_of(session: &Session) -> String {
-    let events = session.events_until(WAIT, |events| events.iter().any(|e| at(e, &["jsep"]).is_some()));
-    let event = events.iter().find(|e| at(e, &["jsep"]).is_some()).unwrap();
-    assert_eq!(str_at(event, &["jsep", "type"]), Some("answer"), "{event:?}");
-    str_at(event, &["jsep", "sdp"]).expect("an answer SDP").to_string()
+    let event = wait_jsep(session, "answer");
+    str_at(&event, &["jsep", "sdp"]).expect("an answer SDP").to_string()
 }
 
 /// A binary message whose bytes depend on `index` and `size`.
@@ -157,11 +155,9 @@ fn array_at<'a>(value: &'a Json, path: &[&str]) -> Option<&'a [Json]> {
 fn setup_participant(gateway: &Gateway, session: &Session, handle: &Handle, peer: &mut Peer) {
     let reply = handle.message(r#"{"request":"setup"}"#);
     assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
-    let events = session.events_until(WAIT, |events| events.iter().any(|e| at(e, &["jsep"]).is_some()));
-    let event = events.iter().find(|e| at(e, &["jsep"]).is_some()).unwrap();
-    assert_eq!(str_at(event, &["plugindata", "data", "result"]), Some("ok"), "{event:?}");
-    assert_eq!(str_at(event, &["jsep", "type"]), Some("offer"), "{event:?}");
-    let offer = str_at(event, &["jsep", "sdp"]).unwrap();
+    let event = wait_jsep(session, "offer");
+    assert_eq!(str_at(&event, &["plugindata", "data", "result"]), Some("ok"), "{event:?}");
+    let offer = str_at(&event, &["jsep", "sdp"]).unwrap();
     let data_line = offer.lines().find(|l| l.starts_with("m=application")).unwrap_or_else(|| panic!("{offer}"));
     assert!(data_line.trim_end().ends_with("UDP/DTLS/SCTP webrtc-datachannel"), "{offer}");
     assert!(offer.lines().any(|l| l.trim_end() == "a=sctp-port:5000"), "{offer}");
@@ -264,10 +260,9 @@ fn run_peers(peers: &mut [&mut Peer], done: impl Fn(&[&mut Peer]) -> bool) -> bo
 
 /// The next event of `session` with a JSEP; checks the plugin's event name.
 fn jsep_event(session: &Session, videoroom: &str) -> (String, String) {
-    let events = session.events_until(WAIT, |events| events.iter().any(|e| at(e, &["jsep"]).is_some()));
-    let event = events.iter().find(|e| at(e, &["jsep"]).is_some()).unwrap();
-    assert_eq!(str_at(event, &["plugindata", "data", "videoroom"]), Some(videoroom), "{event:?}");
-    (str_at(event, &["jsep", "type"]).unwrap().to_string(), str_at(event, &["jsep", "sdp"]).unwrap().to_string())
+    let event = wait_event(session, |e| e.get("jsep").is_some());
+    assert_eq!(str_at(&event, &["plugindata", "data", "videoroom"]), Some(videoroom), "{event:?}");
+    (str_at(&event, &["jsep", "type"]).unwrap().to_string(), str_at(&event, &["jsep", "sdp"]).unwrap().to_string())
 }
 
 fn videoroom_data(binary: &Path, test: &str) {

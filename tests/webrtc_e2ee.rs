@@ -10,16 +10,11 @@ use std::time::Duration;
 
 use janus::json::Json;
 use support::gateway::Gateway;
-use support::webrtc::{in_private_network, private_network_configs, Peer};
+use support::webrtc::{in_private_network, private_network_configs, wait_jsep, Peer};
 use support::json::{at, int_at, str_at};
 
 const WAIT: Duration = Duration::from_secs(10);
 const ROOM: i64 = 4242;
-
-fn jsep_event(session: &support::gateway::Session) -> Json {
-    let events = session.events_until(WAIT, |events| events.iter().any(|e| e.get("jsep").is_some()));
-    events.into_iter().find(|e| e.get("jsep").is_some()).expect("checked by events_until")
-}
 
 fn e2ee(binary: &Path, test: &str) {
     in_private_network(|net| {
@@ -40,7 +35,7 @@ fn e2ee(binary: &Path, test: &str) {
         let offer = publisher.create_offer(true, false);
         let jsep = format!(r#"{{"type":"offer","sdp":{},"e2ee":true}}"#, Json::from(offer.as_str()).to_compact_string());
         publisher_handle.message_with_raw_jsep(r#"{"request":"publish"}"#, &jsep);
-        let answer = jsep_event(&publisher_session);
+        let answer = wait_jsep(&publisher_session, "answer");
         assert_eq!(at(&answer, &["jsep", "e2ee"]).and_then(Json::as_bool), Some(true), "the publisher's answer: {answer:?}");
         let sdp = str_at(&answer, &["jsep", "sdp"]).unwrap().to_string();
         publisher.connect(&sdp, &gateway);
@@ -49,8 +44,7 @@ fn e2ee(binary: &Path, test: &str) {
         let subscriber_session = gateway.create_session();
         let subscriber_handle = subscriber_session.attach("janus.plugin.videoroom");
         subscriber_handle.message(&format!(r#"{{"request":"join","ptype":"subscriber","room":{ROOM},"streams":[{{"feed":{feed}}}]}}"#));
-        let offer = jsep_event(&subscriber_session);
-        assert_eq!(str_at(&offer, &["jsep", "type"]), Some("offer"), "{offer:?}");
+        let offer = wait_jsep(&subscriber_session, "offer");
         // As VideoRoom 1.1.2 makes it on both gateways: the subscriber's offer says nothing of
         // end-to-end encryption (the publisher's did, and its media is relayed untouched).
         assert_eq!(at(&offer, &["jsep", "e2ee"]), None, "the subscriber's offer: {offer:?}");

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use support::gateway::{binary_under_test, ConfigsFolder, Gateway, REFERENCE_BINARY};
-use support::webrtc::{echotest_offer, in_private_network, private_network_configs, sdp_candidates};
+use support::webrtc::{echotest_offer, in_private_network, private_network_configs, sdp_candidates, wait_jsep};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -156,9 +156,9 @@ fn echo_over_tcp(binary: &Path, test: &str) {
         let offer = offer.to_sdp_string();
         assert!(offer.contains("tcptype active"), "{offer}");
         handle.message_with_jsep(r#"{"audio":true}"#, "offer", &offer);
-        let events = session.events_until(WAIT, |events| events.iter().any(|e| e.get("jsep").is_some()));
-        let answer = events.last().and_then(|e| e.get("jsep")?.get("sdp")?.as_str().map(String::from)).expect("an answer");
-        let answer_sdp = str0m::change::SdpAnswer::from_sdp_string(&answer).expect("the answer parses");
+        let event = wait_jsep(&session, "answer");
+        let answer = event.get("jsep").and_then(|j| j.get("sdp")?.as_str()).expect("an answer");
+        let answer_sdp = str0m::change::SdpAnswer::from_sdp_string(answer).expect("the answer parses");
         peer.rtc.sdp_api().accept_answer(pending, answer_sdp).expect("the answer is accepted");
         assert!(peer.run_until(WAIT, |p| p.connected), "ICE and DTLS did not complete over TCP\n{}", gateway.log_tail());
         assert!(peer.stream.is_some(), "everything went over the TCP connection");

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use janus::json::Json;
 use support::gateway::{free_port, ConfigsFolder, Gateway, Handle, Session};
-use support::webrtc::{check_relayed, in_private_network, media_sections, opus_payload, private_network_configs, run_peers_for, run_peers_until, sdp_payload_type, sdp_ssrc, vp8_payload, Kind, Peer};
+use support::webrtc::{
+    check_relayed, connect_peers, in_private_network, media_sections, opus_payload, private_network_configs, run_peers_for, sdp_payload_type, sdp_ssrc, send_offer, trickle, vp8_payload, wait_event, wait_jsep, Kind, Peer,
+};
 use support::webrtc_client::rtp_packet;
 use support::json::{at, kind_of, str_at};
 
@@ -27,44 +29,11 @@ fn data(event: &Json) -> Option<&Json> {
     at(event, &["plugindata", "data"])
 }
 
-/// Long-polls `session` until an event satisfies `pred`, and returns that event.
-fn wait_event(session: &Session, pred: impl Fn(&Json) -> bool) -> Json {
-    let events = session.events_until(WAIT, |events| events.iter().any(&pred));
-    events.into_iter().find(|e| pred(e)).expect("checked by events_until")
-}
-
-/// Long-polls `session` until an event carries a JSEP, and returns it after checking that
-/// the plugin reported no error with it.
-fn wait_jsep(session: &Session, jsep_type: &str) -> Json {
-    let event = wait_event(session, |e| at(e, &["jsep"]).is_some() || data(e).and_then(|d| d.get("error")).is_some());
-    assert!(data(&event).and_then(|d| d.get("error")).is_none(), "{event:?}");
-    assert_eq!(str_at(&event, &["jsep", "type"]), Some(jsep_type), "{event:?}");
-    event
-}
-
-/// Trickles the peer's candidate and the end of candidates.
-fn trickle(handle: &Handle, peer: &Peer) {
-    for candidate in [Some((peer.first_mid(), peer.candidate_attribute())), None] {
-        let reply = handle.trickle(candidate.as_ref().map(|(mid, c)| (mid.as_str(), c.as_str())));
-        assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
-    }
-}
-
 /// Sends `body` with an offer of the peer (audio and/or video), trickles, and waits for the
 /// plugin's answer, which the peer accepts. Returns the event that carried the answer.
 fn offer(session: &Session, handle: &Handle, peer: &mut Peer, body: &str, audio: bool, video: bool) -> Json {
     let sdp = peer.create_offer(audio, video);
     send_offer(session, handle, peer, body, &sdp)
-}
-
-/// As [`offer`], with the peer's offer `sdp` already created.
-fn send_offer(session: &Session, handle: &Handle, peer: &mut Peer, body: &str, sdp: &str) -> Json {
-    let reply = handle.message_with_jsep(body, "offer", sdp);
-    assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
-    trickle(handle, peer);
-    let event = wait_jsep(session, "answer");
-    peer.accept_answer(str_at(&event, &["jsep", "sdp"]).unwrap());
-    event
 }
 
 /// Answers the offer `event` carries with `body`, trickles, and waits for the event that
@@ -86,12 +55,6 @@ fn announced(sdp: &str, peer: &Peer, kind: Kind) -> (u8, u32) {
     let pt = sdp_payload_type(sdp, &mid, codec).unwrap_or_else(|| panic!("no {codec} on {mid} in\n{sdp}"));
     let ssrc = sdp_ssrc(sdp, &mid).unwrap_or_else(|| panic!("no SSRC on {mid} in\n{sdp}"));
     (pt, ssrc)
-}
-
-/// Runs all the peers until each is connected (ICE and DTLS).
-fn connect_all(peers: &mut [&mut Peer], gateway: &Gateway) {
-    let connected = run_peers_until(peers, WAIT, |peers| peers.iter().all(|p| p.is_connected()));
-    assert!(connected, "ICE and DTLS did not complete for every peer\n{}", gateway.log_tail());
 }
 
 /// The first `senders` peers each send `PACKETS` packets of each of `kinds`, paced, while
@@ -161,7 +124,7 @@ fn videoroom(binary: &Path, test: &str) {
         let mut publisher = Peer::new(net.peer_ip.into());
         let published = offer(&publisher_session, &publisher_handle, &mut publisher, r#"{"request":"publish"}"#, true, true);
         assert_eq!(data(&published).and_then(|d| str_at(d, &["configured"])), Some("ok"), "{published:?}");
-        connect_all(&mut [&mut publisher], &gateway);
+        connect_peers(&mut [&mut publisher], &gateway);
 
         let sessions = [gateway.create_ws_session(), gateway.create_ws_session()];
         let handles: Vec<Handle> = sessions.iter().map(|s| s.attach("janus.plugin.videoroom")).collect();
@@ -178,7 +141,7 @@ fn videoroom(binary: &Path, test: &str) {
             announced_flows.push([announced(&offer, subscriber, Kind::Audio), announced(&offer, subscriber, Kind::Video)]);
         }
         let [first, second] = &mut subscribers;
-        connect_all(&mut [&mut publisher, first, second], &gateway);
+        connect_peers(&mut [&mut publisher, first, second], &gateway);
 
         let sent = send_media(&mut [&mut publisher, first, second], 1, &[Kind::Audio, Kind::Video]);
         for (subscriber, flows) in subscribers.iter_mut().zip(&announced_flows) {
@@ -211,7 +174,7 @@ fn videoroom_simulcast(binary: &Path, test: &str) {
         let answer_sdp = str_at(&published, &["jsep", "sdp"]).unwrap();
         assert!(answer_sdp.contains("a=simulcast:recv h;m;l"), "the answer takes the three layers:\n{answer_sdp}");
         // The feed exists for subscribers once its PeerConnection is up.
-        connect_all(&mut [&mut publisher], &gateway);
+        connect_peers(&mut [&mut publisher], &gateway);
 
         let session = gateway.create_ws_session();
         let handle = session.attach("janus.plugin.videoroom");
@@ -222,7 +185,7 @@ fn videoroom_simulcast(binary: &Path, test: &str) {
         let started = |e: &Json| data(e).and_then(|d| str_at(d, &["started"])) == Some("ok");
         let offer = answer(&session, &handle, &mut subscriber, &attached, r#"{"request":"start"}"#, started);
         let (pt, ssrc) = announced(&offer, &subscriber, Kind::Video);
-        connect_all(&mut [&mut publisher, &mut subscriber], &gateway);
+        connect_peers(&mut [&mut publisher, &mut subscriber], &gateway);
 
         // Every layer carries its own frames (a key frame every tenth), all paced together.
         let mut layers: Vec<Vec<Vec<u8>>> = vec![Vec::new(); RIDS.len()];
@@ -303,7 +266,7 @@ fn videocall(binary: &Path, test: &str) {
         assert!(accepted(&event), "{event:?}");
         let caller_answer = without_repeated_mids(str_at(&event, &["jsep", "sdp"]).unwrap());
         caller.accept_answer(&caller_answer);
-        connect_all(&mut [&mut caller, &mut callee], &gateway);
+        connect_peers(&mut [&mut caller, &mut callee], &gateway);
 
         let kinds = [Kind::Audio, Kind::Video];
         let callee_flows: Vec<(u8, u32)> = kinds.iter().map(|k| announced(&callee_offer, &callee, *k)).collect();
@@ -367,7 +330,7 @@ fn streaming(binary: &Path, test: &str) {
         assert_eq!(data(&preparing).and_then(|d| str_at(d, &["result", "status"])), Some("preparing"), "{preparing:?}");
         let starting = |e: &Json| data(e).and_then(|d| str_at(d, &["result", "status"])) == Some("starting");
         let offer = answer(&session, &handle, &mut viewer, &preparing, r#"{"request":"start"}"#, starting);
-        connect_all(&mut [&mut viewer], &gateway);
+        connect_peers(&mut [&mut viewer], &gateway);
         // The plugin relays to a viewer once the core told it the PeerConnection is up.
         let started = |e: &Json| data(e).and_then(|d| str_at(d, &["result", "status"])) == Some("started");
         wait_event(&session, started);
@@ -412,7 +375,7 @@ fn recordplay(binary: &Path, test: &str) {
         let recording = offer(&session, &handle, &mut recorder, r#"{"request":"record","name":"e2e"}"#, true, true);
         assert_eq!(data(&recording).and_then(|d| str_at(d, &["result", "status"])), Some("recording"), "{recording:?}");
         let id = data(&recording).and_then(|d| at(d, &["result", "id"])).and_then(Json::as_i64).expect("recording id");
-        connect_all(&mut [&mut recorder], &gateway);
+        connect_peers(&mut [&mut recorder], &gateway);
         let kinds = [Kind::Audio, Kind::Video];
         let sent = send_media(&mut [&mut recorder], 1, &kinds);
         // What is still in flight reaches the plugin before the recording stops.
@@ -567,7 +530,7 @@ fn audiobridge(binary: &Path, test: &str) {
             answers.push(str_at(&configured, &["jsep", "sdp"]).unwrap().to_string());
         }
         let [speaker, listener] = &mut peers;
-        connect_all(&mut [speaker, listener], &gateway);
+        connect_peers(&mut [speaker, listener], &gateway);
         let (pt, ssrc) = announced(&answers[1], listener, Kind::Audio);
 
         // The mixer's output before anyone speaks, then while the speaker sends the tone.
@@ -661,7 +624,7 @@ fn nosip(binary: &Path, test: &str) {
         assert_eq!(data(&processed).and_then(|d| str_at(d, &["result", "event"])), Some("processed"), "{processed:?}");
         let answer = str_at(&processed, &["jsep", "sdp"]).unwrap().to_string();
         peer.accept_answer(&answer);
-        connect_all(&mut [&mut peer], &gateway);
+        connect_peers(&mut [&mut peer], &gateway);
 
         // WebRTC to plain, then plain to WebRTC.
         let kinds = [Kind::Audio, Kind::Video];

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use janus::json::Json;
 use support::gateway::{free_port, ConfigsFolder, Gateway};
-use support::webrtc::{in_private_network, sdp_candidates, Peer, GATEWAY_INTERFACE};
+use support::webrtc::{in_private_network, sdp_candidates, trickle, wait_jsep, GATEWAY_INTERFACE, Peer};
 
 const WAIT: Duration = Duration::from_secs(10);
 const TURNSERVER: &str = "/usr/sbin/turnserver";
@@ -73,10 +73,9 @@ fn turn(binary: &Path, test: &str) {
         let offer = peer.create_offer(true, false);
         let jsep = format!(r#"{{"type":"offer","sdp":{},"force_relay":true}}"#, Json::from(offer.as_str()).to_compact_string());
         handle.message_with_raw_jsep(r#"{"audio":true}"#, &jsep);
-        handle.trickle(Some((&peer.first_mid(), &peer.candidate_attribute())));
-        handle.trickle(None);
-        let events = session.events_until(WAIT, |events| events.iter().any(|e| e.get("jsep").is_some()));
-        let answer = events.last().and_then(|e| e.get("jsep")?.get("sdp")?.as_str().map(String::from)).expect("an answer");
+        trickle(&handle, &peer);
+        let event = wait_jsep(&session, "answer");
+        let answer = event.get("jsep").and_then(|j| j.get("sdp")?.as_str()).expect("an answer");
         let candidates = sdp_candidates(&answer);
         assert!(!candidates.is_empty() && candidates.iter().all(|c| c.contains(" typ relay ")), "relayed candidates only:\n{answer}");
         assert!(candidates.iter().all(|c| c.contains(&format!(" {} ", net.peer_ip))), "the TURN server's relay address:\n{answer}");

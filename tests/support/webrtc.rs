@@ -31,8 +31,10 @@ use str0m::net::{Protocol, Receive};
 use str0m::rtp::{RtpWrite, SeqNo};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 
+use janus::json::Json;
+
 use super::gateway::{ConfigsFolder, Gateway, Handle, Session};
-use super::json::{kind_of, str_at};
+use super::json::{at, kind_of, str_at};
 
 /// Bound on the waits of the helpers below (the answer, ICE and DTLS, echoes).
 const WAIT: Duration = Duration::from_secs(10);
@@ -795,20 +797,59 @@ pub fn sdp_ssrc(sdp: &str, mid: &str) -> Option<u32> {
         .find_map(|line| line.strip_prefix("a=ssrc:")?.split(' ').next()?.parse().ok())
 }
 
-/// Offers the peer's `offer` SDP to `handle` in a `message` with `body`, trickles the peer's
-/// candidate and the end of candidates (each request acknowledged), and returns the SDP of
-/// the answer the plugin pushes (a bounded wait); the caller accepts it when it wants.
-pub fn offer_and_answer(session: &Session, handle: &Handle, peer: &Peer, body: &str, offer: &str) -> String {
-    let reply = handle.message_with_jsep(body, "offer", offer);
-    assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
+/// Long-polls `session` until an event satisfies `pred` (a bounded wait), and returns that
+/// event.
+pub fn wait_event(session: &Session, pred: impl Fn(&Json) -> bool) -> Json {
+    let events = session.events_until(WAIT, |events| events.iter().any(&pred));
+    events.into_iter().find(|e| pred(e)).expect("checked by events_until")
+}
+
+/// Long-polls `session` until an event carries a JSEP, and returns it after checking that it
+/// is of `jsep_type` and that the plugin reported no error with it; an error event ends
+/// the wait early.
+pub fn wait_jsep(session: &Session, jsep_type: &str) -> Json {
+    let event = wait_event(session, |e| e.get("jsep").is_some() || at(e, &["plugindata", "data", "error"]).is_some());
+    assert!(at(&event, &["plugindata", "data", "error"]).is_none(), "{event:?}");
+    assert_eq!(str_at(&event, &["jsep", "type"]), Some(jsep_type), "{event:?}");
+    event
+}
+
+/// Trickles the peer's candidate and the end of candidates, each acknowledged.
+pub fn trickle(handle: &Handle, peer: &Peer) {
     for candidate in [Some((peer.first_mid(), peer.candidate_attribute())), None] {
         let reply = handle.trickle(candidate.as_ref().map(|(mid, c)| (mid.as_str(), c.as_str())));
         assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
     }
-    let events = session.events_until(WAIT, |events| events.iter().any(|e| e.get("jsep").is_some()));
-    let event = events.iter().find(|e| e.get("jsep").is_some()).expect("checked by events_until");
-    assert_eq!(str_at(event, &["jsep", "type"]), Some("answer"), "{event:?}");
-    str_at(event, &["jsep", "sdp"]).expect("an answer SDP").to_string()
+}
+
+/// Offers the peer's `offer` SDP to `handle` in a `message` with `body` (acknowledged),
+/// trickles ([`trickle`]) and returns the event that carries the plugin's answer
+/// ([`wait_jsep`]); the caller has the peer accept it when it wants.
+pub fn answer_event(session: &Session, handle: &Handle, peer: &Peer, body: &str, offer: &str) -> Json {
+    let reply = handle.message_with_jsep(body, "offer", offer);
+    assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
+    trickle(handle, peer);
+    wait_jsep(session, "answer")
+}
+
+/// The SDP of the answer to `offer` ([`answer_event`]), not yet accepted.
+pub fn offer_and_answer(session: &Session, handle: &Handle, peer: &Peer, body: &str, offer: &str) -> String {
+    let event = answer_event(session, handle, peer, body, offer);
+    str_at(&event, &["jsep", "sdp"]).expect("an answer SDP").to_string()
+}
+
+/// [`answer_event`], with the peer accepting the answer; returns the event.
+pub fn send_offer(session: &Session, handle: &Handle, peer: &mut Peer, body: &str, offer: &str) -> Json {
+    let event = answer_event(session, handle, peer, body, offer);
+    peer.accept_answer(str_at(&event, &["jsep", "sdp"]).expect("an answer SDP"));
+    event
+}
+
+/// Runs all the peers (see [`run_peers_until`]) until each completed ICE and DTLS (a
+/// bounded wait); panics otherwise, with the gateway's log tail.
+pub fn connect_peers(peers: &mut [&mut Peer], gateway: &Gateway) {
+    let connected = run_peers_until(peers, WAIT, |peers| peers.iter().all(|p| p.is_connected()));
+    assert!(connected, "ICE and DTLS did not complete for every peer\n{}", gateway.log_tail());
 }
 
 /// A str0m peer at `ip` that offered audio (and video when `video`) to the EchoTest through
