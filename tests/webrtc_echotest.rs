@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use janus::json::Json;
 use support::gateway::{Gateway, Session};
-use support::webrtc::{check_relayed, in_private_network, opus_payload, private_network_configs, sdp_candidates, sdp_payload_type, sdp_ssrc, vp8_payload, Kind, Peer};
+use support::webrtc::{answer_event, check_relayed, in_private_network, opus_payload, private_network_configs, sdp_candidates, sdp_payload_type, sdp_ssrc, vp8_payload, Kind, Peer};
 use support::json::{at, int_at, kind_of, str_at};
 
 /// Packets sent per medium: one second of 20 ms audio packets and of 50 fps video frames.
@@ -52,22 +52,13 @@ fn send_media(peer: &mut Peer) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
 /// plugin's answer SDP after checking the event that carries it.
 fn negotiate(session: &Session, handle_id: i64, handle: &support::gateway::Handle, peer: &mut Peer) -> String {
     let offer = peer.create_offer(true, true);
-    let reply = handle.message_with_jsep(r#"{"audio":true,"video":true}"#, "offer", &offer);
-    assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
-    let reply = handle.trickle(Some((&peer.first_mid(), &peer.candidate_attribute())));
-    assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
-    let reply = handle.trickle(None);
-    assert_eq!(kind_of(&reply), Some("ack"), "{reply:?}");
-
-    let events = session.events_until(WAIT, |events| events.iter().any(|e| at(e, &["jsep"]).is_some()));
-    let event = events.last().unwrap();
-    assert_eq!(kind_of(event), Some("event"), "{event:?}");
-    assert_eq!(int_at(event, &["sender"]), Some(handle_id), "{event:?}");
-    assert_eq!(str_at(event, &["plugindata", "plugin"]), Some("janus.plugin.echotest"), "{event:?}");
-    assert_eq!(str_at(event, &["plugindata", "data", "echotest"]), Some("event"), "{event:?}");
-    assert_eq!(str_at(event, &["plugindata", "data", "result"]), Some("ok"), "{event:?}");
-    assert_eq!(str_at(event, &["jsep", "type"]), Some("answer"), "{event:?}");
-    str_at(event, &["jsep", "sdp"]).expect("an answer SDP").to_string()
+    let event = answer_event(session, handle, peer, r#"{"audio":true,"video":true}"#, &offer);
+    assert_eq!(kind_of(&event), Some("event"), "{event:?}");
+    assert_eq!(int_at(&event, &["sender"]), Some(handle_id), "{event:?}");
+    assert_eq!(str_at(&event, &["plugindata", "plugin"]), Some("janus.plugin.echotest"), "{event:?}");
+    assert_eq!(str_at(&event, &["plugindata", "data", "echotest"]), Some("event"), "{event:?}");
+    assert_eq!(str_at(&event, &["plugindata", "data", "result"]), Some("ok"), "{event:?}");
+    str_at(&event, &["jsep", "sdp"]).expect("an answer SDP").to_string()
 }
 
 fn echotest(binary: &Path, test: &str) {
