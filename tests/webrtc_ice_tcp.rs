@@ -162,7 +162,7 @@ fn echo_over_tcp(binary: &Path, test: &str) {
         peer.rtc.sdp_api().accept_answer(pending, answer_sdp).expect("the answer is accepted");
         assert!(peer.run_until(WAIT, |p| p.connected), "ICE and DTLS did not complete over TCP\n{}", gateway.log_tail());
         assert!(peer.stream.is_some(), "everything went over the TCP connection");
-        let pt = support::webrtc::sdp_payload_type(&answer, &mid.to_string(), "opus").expect("opus answered");
+        let pt = support::webrtc::sdp_payload_type(answer, &mid.to_string(), "opus").expect("opus answered");
         for i in 0..20u16 {
             let write = str0m::rtp::RtpWrite::new(
                 pt.into(),

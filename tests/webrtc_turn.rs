@@ -76,10 +76,10 @@ fn turn(binary: &Path, test: &str) {
         trickle(&handle, &peer);
         let event = wait_jsep(&session, "answer");
         let answer = event.get("jsep").and_then(|j| j.get("sdp")?.as_str()).expect("an answer");
-        let candidates = sdp_candidates(&answer);
+        let candidates = sdp_candidates(answer);
         assert!(!candidates.is_empty() && candidates.iter().all(|c| c.contains(" typ relay ")), "relayed candidates only:\n{answer}");
         assert!(candidates.iter().all(|c| c.contains(&format!(" {} ", net.peer_ip))), "the TURN server's relay address:\n{answer}");
-        peer.connect(&answer, &gateway);
+        peer.connect(answer, &gateway);
         let echoed = peer.echo_audio(20, 15);
         assert!(echoed >= 15, "audio did not come back through TURN: {echoed}");
         session.destroy();
