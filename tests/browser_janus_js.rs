@@ -15,8 +15,8 @@ use std::time::Duration;
 use janus::json::Json;
 use support::browser::{chromium, skip, Browser, PageServer, Route};
 use support::gateway::{free_port, ConfigsFolder, Gateway};
-use support::webrtc::{in_private_network, GATEWAY_INTERFACE};
 use support::json::expect_int;
+use support::webrtc::{in_private_network, GATEWAY_INTERFACE};
 
 /// Bound on a page's whole run, from loading to its report (the pages bound their own
 /// waits below this).

@@ -18,8 +18,11 @@ use std::time::Duration;
 
 use janus::json::Json;
 use support::gateway::{Gateway, Handle, Session};
-use support::webrtc::{echotest_offer, in_private_network, offer_and_answer, opus_payload, private_network_configs, run_peers_until, sdp_ssrc, Kind, Peer};
 use support::json::{at, int_at, kind_of, str_at};
+use support::webrtc::{
+    echotest_offer, in_private_network, offer_and_answer, opus_payload, private_network_configs, run_peers_until,
+    sdp_ssrc, Kind, Peer,
+};
 
 /// Bound on each wait for the gateway (answer, connectivity, echoes, events).
 const WAIT: Duration = Duration::from_secs(10);

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use support::gateway::{binary_under_test, Gateway, REFERENCE_BINARY};
-use support::webrtc::{echotest_offer, in_private_network, private_network_configs};
 use support::json::{kind_of, str_at};
+use support::webrtc::{echotest_offer, in_private_network, private_network_configs};
 
 /// libnice gives a silent peer about 50 s before the component fails (both gateways).
 const CONSENT_WAIT: Duration = Duration::from_secs(90);

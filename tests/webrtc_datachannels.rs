@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use janus::json::Json;
 use support::gateway::{parse_json, Gateway, Handle, Session};
-use support::webrtc::{in_private_network, private_network_configs, wait_event, wait_jsep, Peer, ReceivedData};
 use support::json::{at, int_at, kind_of, str_at};
+use support::webrtc::{in_private_network, private_network_configs, wait_event, wait_jsep, Peer, ReceivedData};
 
 /// Bound on each wait for the gateway (answer, connectivity, channel, echoes, events).
 const WAIT: Duration = Duration::from_secs(10);

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use janus::json::Json;
 use support::gateway::Gateway;
-use support::webrtc::{in_private_network, private_network_configs, wait_jsep, Peer};
 use support::json::{at, int_at, str_at};
+use support::webrtc::{in_private_network, private_network_configs, wait_jsep, Peer};
 
 const WAIT: Duration = Duration::from_secs(10);
 const ROOM: i64 = 4242;

@@ -11,11 +11,12 @@ use std::time::{Duration, Instant};
 
 use janus::json::Json;
 use support::gateway::{free_port, ConfigsFolder, Gateway, Handle, Session};
+use support::json::{at, kind_of, str_at};
 use support::webrtc::{
-    check_relayed, connect_peers, in_private_network, media_sections, opus_payload, private_network_configs, run_peers_for, sdp_payload_type, sdp_ssrc, send_offer, trickle, vp8_payload, wait_event, wait_jsep, Kind, Peer,
+    check_relayed, connect_peers, in_private_network, media_sections, opus_payload, private_network_configs,
+    run_peers_for, sdp_payload_type, sdp_ssrc, send_offer, trickle, vp8_payload, wait_event, wait_jsep, Kind, Peer,
 };
 use support::webrtc_client::rtp_packet;
-use support::json::{at, kind_of, str_at};
 
 /// Packets sent per medium.
 const PACKETS: u32 = 50;

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use janus::json::Json;
 use support::gateway::Gateway;
-use support::webrtc::{echotest_offer, in_private_network, opus_payload, private_network_configs, Kind};
 use support::json::{at, int_at, kind_of, str_at};
+use support::webrtc::{echotest_offer, in_private_network, opus_payload, private_network_configs, Kind};
 
 const WAIT: Duration = Duration::from_secs(10);
 

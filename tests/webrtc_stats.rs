@@ -13,8 +13,8 @@ use std::time::Duration;
 use janus::json::Json;
 use support::event_sink::Collector;
 use support::gateway::{binary_under_test, with_transaction, ConfigsFolder, Gateway, REFERENCE_BINARY};
-use support::webrtc::{echotest_offer, in_private_network, opus_payload, vp8_payload, Kind, GATEWAY_INTERFACE};
 use support::json::{at, expect_int, int_at, str_at};
+use support::webrtc::{echotest_offer, in_private_network, opus_payload, vp8_payload, Kind, GATEWAY_INTERFACE};
 
 
 /// The shape of a JSON value: its keys in order, recursively, and the type of each leaf.

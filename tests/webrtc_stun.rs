@@ -9,8 +9,8 @@ use std::net::Ipv4Addr;
 use std::path::Path;
 
 use janus::json::Json;
-use support::stun_server::StunServer;
 use support::gateway::{with_transaction, Gateway};
+use support::stun_server::StunServer;
 use support::webrtc::{echotest_offer, in_private_network, private_network_configs, sdp_candidates};
 
 /// The address our STUN server says requests come from.
