@@ -301,16 +301,7 @@ fn read_answered_extensions(mut pc: Option<&mut PeerConnection>, sdp: &mut Sdp) 
     if !repaired_rid {
         e.repaired_rid = 0;
     }
-    if !twcc {
-        e.do_transport_wide_cc = false;
-        e.transport_wide_cc = 0;
-    }
-    if !dd {
-        e.dependency_descriptor = 0;
-    }
-    if !abs {
-        e.abs_send_time = 0;
-    }
+    e.forget_unseen(twcc, dd, abs);
     Ok(())
 }
 

@@ -137,6 +137,23 @@ pub struct ExtensionIds {
     pub dependency_descriptor: i32,
 }
 
+impl ExtensionIds {
+    /// Switches off transport-wide CC, the dependency descriptor and abs-send-time when
+    /// the SDP at hand did not mention them (an answer, or what a plugin kept).
+    pub fn forget_unseen(&mut self, twcc: bool, dependency_descriptor: bool, abs_send_time: bool) {
+        if !twcc {
+            self.do_transport_wide_cc = false;
+            self.transport_wide_cc = 0;
+        }
+        if !dependency_descriptor {
+            self.dependency_descriptor = 0;
+        }
+        if !abs_send_time {
+            self.abs_send_time = 0;
+        }
+    }
+}
+
 /// A remote candidate as Janus hands it to libnice.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RemoteCandidate {

@@ -469,14 +469,5 @@ pub fn apply_remote_extensions(pc: &mut PeerConnection, text: &str, sdp: &Sdp, o
     if !mid {
         e.mid = 0;
     }
-    if !twcc {
-        e.do_transport_wide_cc = false;
-        e.transport_wide_cc = 0;
-    }
-    if !dd {
-        e.dependency_descriptor = 0;
-    }
-    if !abs {
-        e.abs_send_time = 0;
-    }
+    e.forget_unseen(twcc, dd, abs);
 }

@@ -7,21 +7,21 @@ fn is_c_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
+/// Skips leading whitespace and reads an optional sign, as the `strto*` functions do:
+/// `(negative, bytes consumed)`.
+fn sign(s: &[u8]) -> (bool, usize) {
+    let i = s.iter().take_while(|b| is_c_space(**b)).count();
+    match s.get(i) {
+        Some(b'-') => (true, i + 1),
+        Some(b'+') => (false, i + 1),
+        _ => (false, i),
+    }
+}
+
 /// Reads optional whitespace, an optional sign and decimal digits, as `strto(u)l` do:
 /// `(negative, magnitude saturated to u64::MAX, bytes consumed)`; `None` without digits.
 fn number(s: &[u8]) -> Option<(bool, u64, usize)> {
-    let mut i = s.iter().take_while(|b| is_c_space(**b)).count();
-    let negative = match s.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let (negative, i) = sign(s);
     let digits = s[i..].iter().take_while(|b| b.is_ascii_digit()).count();
     if digits == 0 {
         return None;
@@ -70,18 +70,7 @@ pub fn atoi(s: &str) -> i32 {
 /// saturates at `u64::MAX`, 0 when nothing converts.
 pub fn ascii_strtoull_auto(s: &str) -> u64 {
     let b = s.as_bytes();
-    let mut i = b.iter().take_while(|c| is_c_space(**c)).count();
-    let negative = match b.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let (negative, mut i) = sign(b);
     let mut base = 10;
     if b.get(i) == Some(&b'0') {
         if b.get(i + 1).is_some_and(|c| c.eq_ignore_ascii_case(&b'x')) {
