@@ -27,8 +27,8 @@ use janus::json::{Json, Object};
 use support::gateway::{ConfigsFolder, Gateway, REFERENCE_BINARY};
 use support::json::{at, str_at};
 use support::webrtc::{
-    connect_peers, in_private_network, is_rtp, send_offer, trickle, vp8_payload, wait_event, wait_jsep, Kind, Peer,
-    PrivateNetwork, GATEWAY_INTERFACE,
+    connect_peers, in_private_network, is_rtp, send_offer, trickle, vp8_payload, wait_event, wait_jsep, Kind, Peer, PrivateNetwork,
+    GATEWAY_INTERFACE,
 };
 
 /// EchoTest: packets sent per round, and their rate.
@@ -486,11 +486,7 @@ fn thread_cpu() -> Duration {
 /// Resident memory of process `pid`, in KiB.
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/<pid>/status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .expect("VmRSS")
+    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.split_whitespace().next()?.parse().ok()).expect("VmRSS")
 }
 
 /// How many threads process `pid` has.
@@ -626,7 +622,14 @@ fn report(janus: &Results, ours: &Results) {
             Some(ratios) if !ratios.is_empty() => format!("{:.2}-{:.2}", ratios[0], ratios[ratios.len() - 1]),
             _ => String::new(),
         };
-        println!("{:<50} {:>10} {:>10} {:>11.2} {:>18}", format!("{name} [{unit}]"), format_value(reference), format_value(value), ratio, range);
+        println!(
+            "{:<50} {:>10} {:>10} {:>11.2} {:>18}",
+            format!("{name} [{unit}]"),
+            format_value(reference),
+            format_value(value),
+            ratio,
+            range
+        );
         let mut row = Object::new()
             .with("metric", name)
             .with("unit", unit)

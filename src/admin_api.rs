@@ -11,8 +11,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use crate::apierror::ApiError;
-use crate::ice::servers::{resolve, test_stun_server, STUN_TEST_TIMEOUT};
 use crate::gateway::Gateway;
+use crate::ice::servers::{resolve, test_stun_server, STUN_TEST_TIMEOUT};
 use crate::janus_api::{create_message, send_error, send_invalid};
 use crate::json::{validate, Json, JsonType, Object, Param, JSON_PARAM_POSITIVE, JSON_PARAM_REQUIRED};
 use crate::log::Level;
@@ -46,7 +46,8 @@ const QUERY_TRANSPORT_PARAMS: [Param; 2] = [param("transport", JsonType::String,
 const QUERY_HANDLER_PARAMS: [Param; 2] = [param("handler", JsonType::String, REQUIRED), param("request", JsonType::Object, 0)];
 const QUERY_LOGGER_PARAMS: [Param; 2] = [param("logger", JsonType::String, REQUIRED), param("request", JsonType::Object, 0)];
 const CUSTOM_EVENT_PARAMS: [Param; 2] = [param("schema", JsonType::String, REQUIRED), param("data", JsonType::Object, REQUIRED)];
-const CUSTOM_LOGLINE_PARAMS: [Param; 2] = [param("line", JsonType::String, REQUIRED), param("level", JsonType::Integer, JSON_PARAM_POSITIVE)];
+const CUSTOM_LOGLINE_PARAMS: [Param; 2] =
+    [param("line", JsonType::String, REQUIRED), param("level", JsonType::Integer, JSON_PARAM_POSITIVE)];
 const ADD_TOKEN_PARAMS: [Param; 2] = [param("token", JsonType::String, REQUIRED), param("plugins", JsonType::Array, 0)];
 const TOKEN_PARAMS: [Param; 1] = [param("token", JsonType::String, REQUIRED)];
 const RESOLVE_PARAMS: [Param; 1] = [param("address", JsonType::String, REQUIRED)];
@@ -502,9 +503,9 @@ impl Gateway {
                 }
                 let text = verb == "start_text2pcap";
                 let truncate = call.int("truncate") as i32;
-                let started = handle.capture.start(|| {
-                    Capture::create(call.str("folder"), call.str("filename"), truncate, text, crate::utils::random_u32())
-                });
+                let started = handle
+                    .capture
+                    .start(|| Capture::create(call.str("folder"), call.str("filename"), truncate, text, crate::utils::random_u32()));
                 match started {
                     Ok(()) => {}
                     Err(StartError::AlreadyStarted) => {
@@ -646,24 +647,36 @@ mod tests {
         let settings = Settings { admin_secret: Some("adm".into()), ..Settings::default() };
         let f = fixture(settings, Auth::new(false, None));
         let r = f.admin(r#"{"janus":"get_status","session_id":3}"#);
-        assert_eq!(compact(r), r#"{"janus":"error","session_id":3,"error":{"code":456,"reason":"Missing mandatory element (transaction)"}}"#);
+        assert_eq!(
+            compact(r),
+            r#"{"janus":"error","session_id":3,"error":{"code":456,"reason":"Missing mandatory element (transaction)"}}"#
+        );
         let r = f.admin(r#"{"janus":7,"transaction":"t"}"#);
         assert_eq!(error_of(&r), (467, "Invalid element type (janus should be a string)".into()));
         assert_eq!(compact(f.admin(r#"{"janus":"PING","transaction":"t"}"#)), r#"{"janus":"pong","transaction":"t"}"#);
         assert_eq!(f.admin(r#"{"janus":"info","transaction":"t"}"#).get("janus"), Some(&Json::from("server_info")));
         let r = f.admin(r#"{"janus":"get_status","transaction":"t"}"#);
-        assert_eq!(compact(r), r#"{"janus":"error","transaction":"t","error":{"code":403,"reason":"Unauthorized request (wrong or missing secret/token)"}}"#);
+        assert_eq!(
+            compact(r),
+            r#"{"janus":"error","transaction":"t","error":{"code":403,"reason":"Unauthorized request (wrong or missing secret/token)"}}"#
+        );
         assert_eq!(error_of(&f.admin(r#"{"janus":"get_status","transaction":"t","admin_secret":1}"#)).0, 403);
         assert_eq!(error_of(&f.admin(r#"{"janus":"get_status","transaction":"t","admin_secret":"ad"}"#)).0, 403);
         assert_eq!(error_of(&f.admin(r#"{"janus":"bogus","transaction":"t"}"#)).0, 403, "the secret comes before the verb");
         let r = f.admin(r#"{"janus":"bogus","transaction":"t","admin_secret":"adm"}"#);
-        assert_eq!(compact(r), r#"{"janus":"error","transaction":"t","error":{"code":457,"reason":"Unhandled request 'bogus' at this path"}}"#);
+        assert_eq!(
+            compact(r),
+            r#"{"janus":"error","transaction":"t","error":{"code":457,"reason":"Unhandled request 'bogus' at this path"}}"#
+        );
         // Session level: ids first, then the secret, then the lookups.
         let r = f.admin(r#"{"janus":"list_handles","transaction":"t","handle_id":4}"#);
         assert_eq!(error_of(&r), (458, "Session not found".into()));
         for handle in ["null", "\"4\"", "0", "1.5"] {
             let r = f.admin(&format!(r#"{{"janus":"handle_info","transaction":"t","session_id":9,"handle_id":{handle}}}"#));
-            assert_eq!(compact(r), r#"{"janus":"error","session_id":9,"transaction":"t","error":{"code":458,"reason":"Session not found"}}"#);
+            assert_eq!(
+                compact(r),
+                r#"{"janus":"error","session_id":9,"transaction":"t","error":{"code":458,"reason":"Session not found"}}"#
+            );
         }
         assert_eq!(error_of(&f.admin(r#"{"janus":"list_handles","transaction":"t","session_id":9}"#)).0, 403);
         let r = f.admin(r#"{"janus":"list_handles","transaction":"t","session_id":9,"admin_secret":"adm"}"#);
@@ -672,7 +685,8 @@ mod tests {
         let r = f.admin(r#"{"janus":"ping","transaction":"t","session_id":null,"handle_id":null}"#);
         assert_eq!(compact(r), r#"{"janus":"pong","transaction":"t"}"#);
         let h = with_handle(&f);
-        let r = f.admin(&format!(r#"{{"janus":"handle_info","transaction":"t","session_id":5,"handle_id":{},"admin_secret":"adm"}}"#, h + 1));
+        let r =
+            f.admin(&format!(r#"{{"janus":"handle_info","transaction":"t","session_id":5,"handle_id":{},"admin_secret":"adm"}}"#, h + 1));
         assert_eq!(error_of(&r), (459, format!("No such handle {} in session 5", h + 1)));
         let r = f.admin(r#"{"janus":"handle_info","transaction":"t","session_id":5,"handle_id":-1,"admin_secret":"adm"}"#);
         assert_eq!(error_of(&r), (459, "No such handle 18446744073709551615 in session 5".into()));
@@ -702,19 +716,48 @@ mod tests {
         assert_eq!(
             keys,
             [
-                "token_auth", "session_timeout", "reclaim_session_timeout", "candidates_timeout", "log_level", "log_timestamps",
-                "log_colors", "locking_debug", "refcount_debug", "libnice_debug", "min_nack_queue", "nack-optimizations",
-                "no_media_timer", "slowlink_threshold"
+                "token_auth",
+                "session_timeout",
+                "reclaim_session_timeout",
+                "candidates_timeout",
+                "log_level",
+                "log_timestamps",
+                "log_colors",
+                "locking_debug",
+                "refcount_debug",
+                "libnice_debug",
+                "min_nack_queue",
+                "nack-optimizations",
+                "no_media_timer",
+                "slowlink_threshold"
             ]
         );
         assert!(compact(r).starts_with(r#"{"janus":"success","transaction":"t","status":{"token_auth":false,"session_timeout":60,"reclaim_session_timeout":0,"candidates_timeout":45,"#));
         let set = |req: &str| compact(f.admin(&format!(r#"{{"transaction":"t",{req}}}"#)));
-        assert_eq!(set(r#""janus":"set_min_nack_queue","min_nack_queue":5000"#), r#"{"janus":"success","transaction":"t","min_nack_queue":1000}"#);
-        assert_eq!(set(r#""janus":"set_min_nack_queue","min_nack_queue":65543"#), r#"{"janus":"success","transaction":"t","min_nack_queue":7}"#);
-        assert_eq!(set(r#""janus":"set_nack_optimizations","nack_optimizations":true"#), r#"{"janus":"success","transaction":"t","nack-optimizations":true}"#);
-        assert_eq!(set(r#""janus":"set_no_media_timer","no_media_timer":3"#), r#"{"janus":"success","transaction":"t","no_media_timer":3}"#);
-        assert_eq!(set(r#""janus":"set_no_media_timer","no_media_timer":4294967295"#), r#"{"janus":"success","transaction":"t","no_media_timer":4294967295}"#);
-        assert_eq!(set(r#""janus":"set_slowlink_threshold","slowlink_threshold":4"#), r#"{"janus":"success","transaction":"t","slowlink_threshold":4}"#);
+        assert_eq!(
+            set(r#""janus":"set_min_nack_queue","min_nack_queue":5000"#),
+            r#"{"janus":"success","transaction":"t","min_nack_queue":1000}"#
+        );
+        assert_eq!(
+            set(r#""janus":"set_min_nack_queue","min_nack_queue":65543"#),
+            r#"{"janus":"success","transaction":"t","min_nack_queue":7}"#
+        );
+        assert_eq!(
+            set(r#""janus":"set_nack_optimizations","nack_optimizations":true"#),
+            r#"{"janus":"success","transaction":"t","nack-optimizations":true}"#
+        );
+        assert_eq!(
+            set(r#""janus":"set_no_media_timer","no_media_timer":3"#),
+            r#"{"janus":"success","transaction":"t","no_media_timer":3}"#
+        );
+        assert_eq!(
+            set(r#""janus":"set_no_media_timer","no_media_timer":4294967295"#),
+            r#"{"janus":"success","transaction":"t","no_media_timer":4294967295}"#
+        );
+        assert_eq!(
+            set(r#""janus":"set_slowlink_threshold","slowlink_threshold":4"#),
+            r#"{"janus":"success","transaction":"t","slowlink_threshold":4}"#
+        );
         assert_eq!(set(r#""janus":"set_libnice_debug","debug":true"#), r#"{"janus":"success","transaction":"t","libnice_debug":true}"#);
         assert_eq!(
             set(r#""janus":"set_slowlink_threshold","slowlink_threshold":-4"#),
@@ -730,7 +773,12 @@ mod tests {
         );
         let status = f.admin(r#"{"janus":"get_status","transaction":"t"}"#);
         let status = compact(status.get("status").unwrap().clone());
-        assert!(status.ends_with(r#""libnice_debug":true,"min_nack_queue":7,"nack-optimizations":true,"no_media_timer":4294967295,"slowlink_threshold":4}"#), "{status}");
+        assert!(
+            status.ends_with(
+                r#""libnice_debug":true,"min_nack_queue":7,"nack-optimizations":true,"no_media_timer":4294967295,"slowlink_threshold":4}"#
+            ),
+            "{status}"
+        );
         let info = f.admin(r#"{"janus":"info","transaction":"t"}"#);
         assert_eq!(info.get("min-nack-queue"), Some(&Json::Int(7)));
         assert_eq!(info.get("nack-optimizations"), Some(&Json::Bool(true)));
@@ -773,7 +821,10 @@ mod tests {
             r#"{"janus":"error","transaction":"t","error":{"code":467,"reason":"Invalid element type (level should be a positive integer)"}}"#
         );
         assert_eq!(crate::log::level(), 4);
-        assert_eq!(set(r#""janus":"set_log_timestamps","timestamps":false"#), r#"{"janus":"success","transaction":"t","log_timestamps":false}"#);
+        assert_eq!(
+            set(r#""janus":"set_log_timestamps","timestamps":false"#),
+            r#"{"janus":"success","transaction":"t","log_timestamps":false}"#
+        );
         assert_eq!(set(r#""janus":"set_log_colors","colors":true"#), r#"{"janus":"success","transaction":"t","log_colors":true}"#);
         assert_eq!(set(r#""janus":"set_locking_debug","debug":true"#), r#"{"janus":"success","transaction":"t","locking_debug":true}"#);
         assert!(crate::log::lock_debug());
@@ -800,8 +851,13 @@ mod tests {
             answer: Some(AdminResponse::Json(Object::new().with("ok", 1).into())),
             asked: Mutex::default(),
         });
-        let handler = Arc::new(FakeModule { info: module_info(ModuleKind::EventHandler, "janus.eventhandler.fake"), answer: Some(AdminResponse::Null), asked: Mutex::default() });
-        let logger = Arc::new(FakeModule { info: module_info(ModuleKind::Logger, "janus.logger.fake"), answer: None, asked: Mutex::default() });
+        let handler = Arc::new(FakeModule {
+            info: module_info(ModuleKind::EventHandler, "janus.eventhandler.fake"),
+            answer: Some(AdminResponse::Null),
+            asked: Mutex::default(),
+        });
+        let logger =
+            Arc::new(FakeModule { info: module_info(ModuleKind::Logger, "janus.logger.fake"), answer: None, asked: Mutex::default() });
         let (t, h, l) = (transport.clone(), handler.clone(), logger.clone());
         let f = fixture_with(Settings::default(), Auth::new(false, None), move |gw| {
             let gw = gw.with_modules(vec![h], vec![l]);
@@ -809,9 +865,15 @@ mod tests {
             gw
         });
         let ask = |req: &str| compact(f.admin(&format!(r#"{{"transaction":"t",{req}}}"#)));
-        assert_eq!(ask(r#""janus":"query_transport","transport":"janus.transport.fake","request":{"q":1}"#), r#"{"janus":"success","transaction":"t","response":{"ok":1}}"#);
+        assert_eq!(
+            ask(r#""janus":"query_transport","transport":"janus.transport.fake","request":{"q":1}"#),
+            r#"{"janus":"success","transaction":"t","response":{"ok":1}}"#
+        );
         assert_eq!(*transport.asked.lock().unwrap(), [Some(Object::new().with("q", 1).into())]);
-        assert_eq!(ask(r#""janus":"query_eventhandler","handler":"janus.eventhandler.fake""#), r#"{"janus":"success","transaction":"t","response":{}}"#);
+        assert_eq!(
+            ask(r#""janus":"query_eventhandler","handler":"janus.eventhandler.fake""#),
+            r#"{"janus":"success","transaction":"t","response":{}}"#
+        );
         assert_eq!(*handler.asked.lock().unwrap(), [None]);
         assert_eq!(
             ask(r#""janus":"query_logger","logger":"janus.logger.fake""#),
@@ -822,15 +884,24 @@ mod tests {
             (r#""janus":"query_eventhandler","handler":"x""#, 460, "Invalid event handler"),
             (r#""janus":"query_logger","logger":"x""#, 460, "Invalid logger"),
             (r#""janus":"query_transport""#, 456, "Missing mandatory element (transport)"),
-            (r#""janus":"query_logger","logger":"janus.logger.fake","request":[]"#, 467, "Invalid element type (request should be an object)"),
+            (
+                r#""janus":"query_logger","logger":"janus.logger.fake","request":[]"#,
+                467,
+                "Invalid element type (request should be an object)",
+            ),
             (r#""janus":"message_plugin","plugin":"x""#, 460, "Invalid plugin"),
             (r#""janus":"message_plugin","plugin":"janus.plugin.mute""#, 490, "Plugin doesn't support Admin API messages"),
-            (r#""janus":"message_plugin","plugin":"janus.plugin.echo","request":"x""#, 467, "Invalid element type (request should be an object)"),
+            (
+                r#""janus":"message_plugin","plugin":"janus.plugin.echo","request":"x""#,
+                467,
+                "Invalid element type (request should be an object)",
+            ),
         ];
         for (req, code, reason) in cases {
             assert_eq!(error_of(&f.admin(&format!(r#"{{"transaction":"t",{req}}}"#))), (code, reason.to_string()), "{req}");
         }
-        let no_hook = FakeModule { info: module_info(ModuleKind::Transport, "janus.transport.bare"), answer: None, asked: Mutex::default() };
+        let no_hook =
+            FakeModule { info: module_info(ModuleKind::Transport, "janus.transport.bare"), answer: None, asked: Mutex::default() };
         let f2 = fixture_with(Settings::default(), Auth::new(false, None), move |gw| {
             gw.set_transports(vec![Arc::new(no_hook)]);
             gw
@@ -839,8 +910,14 @@ mod tests {
         assert_eq!(error_of(&r), (490, "Transport plugin doesn't support queries".into()));
         let r = f2.admin(r#"{"transaction":"t","janus":"query_eventhandler","handler":"janus.eventhandler.fake"}"#);
         assert_eq!(error_of(&r), (460, "Invalid event handler".into()));
-        assert_eq!(ask(r#""janus":"message_plugin","plugin":"janus.plugin.echo","request":{"a":[1]}"#), r#"{"janus":"success","transaction":"t","response":{"admin":{"a":[1]}}}"#);
-        assert_eq!(ask(r#""janus":"message_plugin","plugin":"janus.plugin.echo""#), r#"{"janus":"success","transaction":"t","response":{}}"#);
+        assert_eq!(
+            ask(r#""janus":"message_plugin","plugin":"janus.plugin.echo","request":{"a":[1]}"#),
+            r#"{"janus":"success","transaction":"t","response":{"admin":{"a":[1]}}}"#
+        );
+        assert_eq!(
+            ask(r#""janus":"message_plugin","plugin":"janus.plugin.echo""#),
+            r#"{"janus":"success","transaction":"t","response":{}}"#
+        );
     }
 
     #[test]
@@ -879,9 +956,15 @@ mod tests {
     #[test]
     fn sessions_and_loops() {
         let f = plain();
-        assert_eq!(compact(f.admin(r#"{"janus":"list_sessions","transaction":"t"}"#)), r#"{"janus":"success","transaction":"t","sessions":[]}"#);
+        assert_eq!(
+            compact(f.admin(r#"{"janus":"list_sessions","transaction":"t"}"#)),
+            r#"{"janus":"success","transaction":"t","sessions":[]}"#
+        );
         let h = with_handle(&f);
-        assert_eq!(compact(f.admin(r#"{"janus":"list_sessions","transaction":"t"}"#)), r#"{"janus":"success","transaction":"t","sessions":[5]}"#);
+        assert_eq!(
+            compact(f.admin(r#"{"janus":"list_sessions","transaction":"t"}"#)),
+            r#"{"janus":"success","transaction":"t","sessions":[5]}"#
+        );
         assert_eq!(
             compact(f.admin(r#"{"janus":"list_handles","transaction":"t","session_id":5}"#)),
             format!(r#"{{"janus":"success","session_id":5,"transaction":"t","handles":[{h}]}}"#)
@@ -898,7 +981,10 @@ mod tests {
         let r = f.admin(r#"{"janus":"set_session_timeout","transaction":"t","session_id":5}"#);
         assert_eq!(error_of(&r), (456, "Missing mandatory element (timeout)".into()));
         let r = f.admin(r#"{"janus":"handle_info","transaction":"t","session_id":5}"#);
-        assert_eq!(compact(r), r#"{"janus":"error","session_id":5,"transaction":"t","error":{"code":457,"reason":"Unhandled request 'handle_info' at this path"}}"#);
+        assert_eq!(
+            compact(r),
+            r#"{"janus":"error","session_id":5,"transaction":"t","error":{"code":457,"reason":"Unhandled request 'handle_info' at this path"}}"#
+        );
         let r = f.admin(r#"{"janus":"destroy_session","transaction":"t","session_id":5}"#);
         assert_eq!(compact(r), r#"{"janus":"success","session_id":5,"transaction":"t"}"#);
         assert!(f.gw.sessions.get(5).is_none());
@@ -972,7 +1058,10 @@ mod tests {
         let flags = req("handle_info").get("info").unwrap().get("flags").unwrap().clone();
         assert_eq!(compact(flags), FLAGS_OFF.replace(r#""alert":false"#, r#""alert":true"#));
         // The Janus API hangs up the same way.
-        assert_eq!(f.send(&format!(r#"{{"janus":"hangup","transaction":"x","session_id":5,"handle_id":{h}}}"#)).get("janus"), Some(&Json::from("success")));
+        assert_eq!(
+            f.send(&format!(r#"{{"janus":"hangup","transaction":"x","session_id":5,"handle_id":{h}}}"#)).get("janus"),
+            Some(&Json::from("success"))
+        );
         assert_eq!(f.plugin_log.lock().unwrap().len(), 2);
         assert_eq!(compact(req("detach_handle")), r#"{"janus":"success","session_id":5,"transaction":"t"}"#);
         assert_eq!(compact(f.events().last().unwrap().clone()), format!(r#"{{"janus":"detached","session_id":5,"sender":{h}}}"#));
@@ -982,7 +1071,10 @@ mod tests {
         let g = r.get("data").unwrap().get("id").unwrap().as_i64().unwrap() as u64;
         f.gw.sessions.get(5).unwrap().handle(g).unwrap().detach();
         let req = |verb: &str| f.admin(&format!(r#"{{"janus":"{verb}","transaction":"t","session_id":5,"handle_id":{g}}}"#));
-        assert_eq!(compact(req("detach_handle")), r#"{"janus":"error","session_id":5,"transaction":"t","error":{"code":463,"reason":"No plugin to detach from"}}"#);
+        assert_eq!(
+            compact(req("detach_handle")),
+            r#"{"janus":"error","session_id":5,"transaction":"t","error":{"code":463,"reason":"No plugin to detach from"}}"#
+        );
         assert_eq!(error_of(&req("hangup_webrtc")), (463, "No plugin attached".into()));
         assert_eq!(error_of(&req("frobnicate")), (457, "Unhandled request 'frobnicate' at this path".into()));
         assert!(!compact(req("handle_info")).contains("\"plugin\""));
@@ -999,12 +1091,16 @@ mod tests {
         let f = fixture(Settings::default(), Auth::new(false, None));
         let h = with_handle(&f);
         let folder = dir.to_string_lossy().into_owned();
-        let req = |verb: &str, extra: &str| f.admin(&format!(r#"{{"janus":"{verb}","transaction":"t","session_id":5,"handle_id":{h}{extra}}}"#));
+        let req =
+            |verb: &str, extra: &str| f.admin(&format!(r#"{{"janus":"{verb}","transaction":"t","session_id":5,"handle_id":{h}{extra}}}"#));
         assert_eq!(error_of(&req("stop_pcap", "")), (490, "Capture not started".into()));
         let r = req("start_pcap", &format!(r#","folder":"{folder}","filename":"c.pcap","truncate":100"#));
         assert_eq!(compact(r), r#"{"janus":"success","transaction":"t"}"#);
         assert_eq!(std::fs::read(dir.join("c.pcap")).unwrap().len(), 24);
-        assert_eq!(compact(req("start_pcap", "")), r#"{"janus":"error","session_id":5,"transaction":"t","error":{"code":490,"reason":"pcap already started"}}"#);
+        assert_eq!(
+            compact(req("start_pcap", "")),
+            r#"{"janus":"error","session_id":5,"transaction":"t","error":{"code":490,"reason":"pcap already started"}}"#
+        );
         assert_eq!(error_of(&req("start_text2pcap", "")), (490, "text2pcap already started".into()));
         let info = compact(req("handle_info", "").get("info").unwrap().clone());
         assert!(info.ends_with(&format!(r#""queued-packets":0,"dump-to-pcap":true,"pcap-file":"{folder}/c.pcap"}}"#)), "{info}");
@@ -1016,8 +1112,14 @@ mod tests {
         assert_eq!(compact(req("STOP_TEXT2PCAP", "")), r#"{"janus":"success","transaction":"t"}"#);
         let protected = protected.to_string_lossy().into_owned();
         assert_eq!(error_of(&req("start_pcap", &format!(r#","folder":"{protected}""#))), (490, "Error starting pcap dump".into()));
-        assert_eq!(error_of(&req("start_text2pcap", &format!(r#","folder":"{protected}""#))), (490, "Error starting text2pcap dump".into()));
-        assert_eq!(error_of(&req("start_pcap", r#","truncate":-1"#)), (467, "Invalid element type (truncate should be a positive integer)".into()));
+        assert_eq!(
+            error_of(&req("start_text2pcap", &format!(r#","folder":"{protected}""#))),
+            (490, "Error starting text2pcap dump".into())
+        );
+        assert_eq!(
+            error_of(&req("start_pcap", r#","truncate":-1"#)),
+            (467, "Invalid element type (truncate should be a positive integer)".into())
+        );
         assert_eq!(error_of(&req("start_pcap", r#","folder":3"#)), (467, "Invalid element type (folder should be a string)".into()));
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -1027,7 +1129,10 @@ mod tests {
         let f = plain();
         for verb in ["add_token", "list_tokens", "allow_token", "disallow_token", "remove_token"] {
             let r = f.admin(&format!(r#"{{"janus":"{verb}","transaction":"t","token":"a"}}"#));
-            assert_eq!(compact(r), r#"{"janus":"error","transaction":"t","error":{"code":490,"reason":"Stored-Token based authentication disabled"}}"#);
+            assert_eq!(
+                compact(r),
+                r#"{"janus":"error","transaction":"t","error":{"code":490,"reason":"Stored-Token based authentication disabled"}}"#
+            );
         }
         let f = fixture(Settings::default(), Auth::new(true, None));
         let ask = |req: &str| compact(f.admin(&format!(r#"{{"transaction":"t",{req}}}"#)));
@@ -1042,15 +1147,26 @@ mod tests {
         };
         all.sort();
         assert_eq!(all, ["janus.plugin.echo", "janus.plugin.mute"]);
-        assert_eq!(ask(r#""janus":"add_token","token":"c","plugins":["nope"]"#), r#"{"janus":"success","transaction":"t","data":{"plugins":[]}}"#);
+        assert_eq!(
+            ask(r#""janus":"add_token","token":"c","plugins":["nope"]"#),
+            r#"{"janus":"success","transaction":"t","data":{"plugins":[]}}"#
+        );
         let cases = [
             (r#""janus":"add_token""#, 456, "Missing mandatory element (token)".to_string()),
             (r#""janus":"add_token","token":"a","plugins":{}"#, 467, "Invalid element type (plugins should be an array)".into()),
             (r#""janus":"allow_token","token":"a""#, 467, "Invalid element type (plugins should be a non-empty array)".into()),
             (r#""janus":"allow_token","token":"a","plugins":[]"#, 467, "Invalid element type (plugins should be a non-empty array)".into()),
             (r#""janus":"allow_token","token":"z","plugins":["janus.plugin.echo"]"#, 470, "Token z not found".into()),
-            (r#""janus":"allow_token","token":"a","plugins":["janus.plugin.mute","nope"]"#, 467, "Invalid element type (some of the provided plugins are invalid)".into()),
-            (r#""janus":"disallow_token","token":"a","plugins":[1]"#, 467, "Invalid element type (some of the provided plugins are invalid)".into()),
+            (
+                r#""janus":"allow_token","token":"a","plugins":["janus.plugin.mute","nope"]"#,
+                467,
+                "Invalid element type (some of the provided plugins are invalid)".into(),
+            ),
+            (
+                r#""janus":"disallow_token","token":"a","plugins":[1]"#,
+                467,
+                "Invalid element type (some of the provided plugins are invalid)".into(),
+            ),
             (r#""janus":"remove_token""#, 456, "Missing mandatory element (token)".into()),
             (r#""janus":"remove_token","token":"z""#, 490, "Error removing token".into()),
         ];
@@ -1115,7 +1231,10 @@ mod tests {
         let local = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let r = f.admin(&format!(r#"{{"janus":"test_stun","transaction":"t","address":"127.0.0.1","port":{port},"localport":{local}}}"#));
         thread.join().unwrap();
-        assert_eq!(compact(r), format!(r#"{{"janus":"success","transaction":"t","public_ip":"127.0.0.1","public_port":{local},"elapsed":0}}"#));
+        assert_eq!(
+            compact(r),
+            format!(r#"{{"janus":"success","transaction":"t","public_ip":"127.0.0.1","public_port":{local},"elapsed":0}}"#)
+        );
         let (port, thread) = stun_responder(|request, _| {
             let mut m = request.to_vec();
             m[0..2].copy_from_slice(&0x0111u16.to_be_bytes());

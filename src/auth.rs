@@ -20,7 +20,9 @@ enum Mode {
     /// Tokens in the order they were added, each with the packages of the plugins it may
     /// attach to, in the order they were allowed.
     Stored(Mutex<TokenTable>),
-    Signed { secret: String },
+    Signed {
+        secret: String,
+    },
 }
 
 #[derive(Debug)]
@@ -80,9 +82,7 @@ impl Auth {
     /// plugin's package) listing `descriptor`; always true when not in signed mode.
     pub fn signature_contains(&self, token: Option<&str>, realm: &str, descriptor: &str, now_secs: i64) -> bool {
         match &self.mode {
-            Mode::Signed { secret } => {
-                token.is_some_and(|t| check_signature(secret, t, realm, Some(descriptor), now_secs))
-            }
+            Mode::Signed { secret } => token.is_some_and(|t| check_signature(secret, t, realm, Some(descriptor), now_secs)),
             _ => true,
         }
     }
@@ -212,9 +212,7 @@ fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16)
-            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*chunk.get(2).unwrap_or(&0));
+        let n = (u32::from(chunk[0]) << 16) | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8) | u32::from(*chunk.get(2).unwrap_or(&0));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);

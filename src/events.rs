@@ -52,29 +52,19 @@ pub fn mask_from_list(list: &str) -> u64 {
     }
     list.split(',')
         .map(|item| item.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == '\x0b'))
-        .filter_map(|item| {
-            EVENT_TYPES
-                .iter()
-                .find(|(_, label, _)| label.eq_ignore_ascii_case(item))
-        })
+        .filter_map(|item| EVENT_TYPES.iter().find(|(_, label, _)| label.eq_ignore_ascii_case(item)))
         .fold(0, |mask, (bit, ..)| mask | u64::from(*bit))
 }
 
 /// The configuration label of an event type (64 -> "plugins"); `None` for anything that is
 /// not exactly one of the types.
 pub fn type_to_label(event_type: i32) -> Option<&'static str> {
-    EVENT_TYPES
-        .iter()
-        .find(|(bit, ..)| *bit as i32 == event_type)
-        .map(|(_, label, _)| *label)
+    EVENT_TYPES.iter().find(|(bit, ..)| *bit as i32 == event_type).map(|(_, label, _)| *label)
 }
 
 /// The display name of an event type (64 -> "Plugins").
 pub fn type_to_name(event_type: i32) -> Option<&'static str> {
-    EVENT_TYPES
-        .iter()
-        .find(|(bit, ..)| *bit as i32 == event_type)
-        .map(|(.., name)| *name)
+    EVENT_TYPES.iter().find(|(bit, ..)| *bit as i32 == event_type).map(|(.., name)| *name)
 }
 
 /// `JANUS_EVENT_SUBTYPE_WEBRTC_*`: what a WebRTC event is about.
@@ -252,12 +242,7 @@ impl Event {
                 match what {
                     SessionEvent::Created { transport, instance } => {
                         body.set("name", "created");
-                        body.set(
-                            "transport",
-                            Object::new()
-                                .with("transport", transport)
-                                .with("id", transport_instance_id(instance)),
-                        );
+                        body.set("transport", Object::new().with("transport", transport).with("id", transport_instance_id(instance)));
                     }
                     SessionEvent::Destroyed => body.set("name", "destroyed"),
                     SessionEvent::Timeout => body.set("name", "timeout"),
@@ -287,31 +272,18 @@ impl Event {
                     JsepOwner::Local => "local",
                     JsepOwner::Remote => "remote",
                 };
-                let body = Object::new()
-                    .with("owner", owner)
-                    .with("jsep", Object::new().with("type", sdp_type).with("sdp", sdp));
+                let body = Object::new().with("owner", owner).with("jsep", Object::new().with("type", sdp_type).with("sdp", sdp));
                 (handle, body.into())
             }
             Event::Webrtc { handle, info, .. } | Event::Media { handle, info, .. } => (handle, info),
-            Event::Plugin { handle, plugin, data } => {
-                (handle, Object::new().with("plugin", plugin).with("data", data).into())
-            }
+            Event::Plugin { handle, plugin, data } => (handle, Object::new().with("plugin", plugin).with("data", data).into()),
             Event::Transport { transport, instance, data } => {
-                let body = Object::new()
-                    .with("transport", transport)
-                    .with("id", transport_instance_id(instance))
-                    .with("data", data);
+                let body = Object::new().with("transport", transport).with("id", transport_instance_id(instance)).with("data", data);
                 (none(), body.into())
             }
-            Event::CoreStartup { info } => {
-                (none(), Object::new().with("status", "started").with("info", info).into())
-            }
-            Event::CoreShutdown { signum } => {
-                (none(), Object::new().with("status", "shutdown").with("signum", signum).into())
-            }
-            Event::External { schema, data } => {
-                (none(), Object::new().with("schema", schema).with("data", data).into())
-            }
+            Event::CoreStartup { info } => (none(), Object::new().with("status", "started").with("info", info).into()),
+            Event::CoreShutdown { signum } => (none(), Object::new().with("status", "shutdown").with("signum", signum).into()),
+            Event::External { schema, data } => (none(), Object::new().with("schema", schema).with("data", data).into()),
         };
         let envelope = envelope(emitter, timestamp, event_type, subtype, &ids, body);
         envelope.expect("typed events have a known type")
@@ -323,14 +295,7 @@ impl Event {
 /// (not for CORE and EXTERNAL, nor for PLUGIN/TRANSPORT events with id 0), `handle_id`
 /// (HANDLE, JSEP, WEBRTC, MEDIA; PLUGIN if not 0), `opaque_id` (the same types, if any),
 /// `event`. `None` for an unknown type (Janus drops those).
-pub fn envelope(
-    emitter: &str,
-    timestamp: i64,
-    event_type: u32,
-    subtype: u32,
-    ids: &HandleRef,
-    body: Json,
-) -> Option<Json> {
+pub fn envelope(emitter: &str, timestamp: i64, event_type: u32, subtype: u32, ids: &HandleRef, body: Json) -> Option<Json> {
     let known = [SESSION, HANDLE, EXTERNAL, JSEP, WEBRTC, MEDIA, PLUGIN, TRANSPORT, CORE];
     if !known.contains(&event_type) {
         return None;
@@ -405,42 +370,26 @@ impl EventBus {
     /// `janus_events_init`: `enabled` is the `events.broadcast` setting, `server_name` the
     /// `emitter` of every event, `handlers` the event handlers that were loaded (possibly
     /// none). The events thread runs only when enabled.
-    pub fn start(
-        enabled: bool,
-        server_name: &str,
-        handlers: Vec<Arc<dyn EventHandler>>,
-    ) -> io::Result<EventBus> {
-        let shared = Arc::new(Shared {
-            enabled: AtomicBool::new(enabled),
-            handlers,
-        });
+    pub fn start(enabled: bool, server_name: &str, handlers: Vec<Arc<dyn EventHandler>>) -> io::Result<EventBus> {
+        let shared = Arc::new(Shared { enabled: AtomicBool::new(enabled), handlers });
         let (queue, thread) = if enabled {
             let (tx, rx) = mpsc::channel();
             let s = shared.clone();
-            let thread = std::thread::Builder::new()
-                .name("janus events".into())
-                .spawn(move || {
-                    // As Janus: stop at the exit marker, or after any event once disabled
-                    // (what is still queued then is dropped).
-                    while s.enabled.load(Ordering::Acquire) {
-                        match rx.recv() {
-                            Ok(Queued::Event(event_type, event)) => {
-                                deliver(&s.handlers, event_type, &event)
-                            }
-                            Ok(Queued::Exit) | Err(_) => break,
-                        }
+            let thread = std::thread::Builder::new().name("janus events".into()).spawn(move || {
+                // As Janus: stop at the exit marker, or after any event once disabled
+                // (what is still queued then is dropped).
+                while s.enabled.load(Ordering::Acquire) {
+                    match rx.recv() {
+                        Ok(Queued::Event(event_type, event)) => deliver(&s.handlers, event_type, &event),
+                        Ok(Queued::Exit) | Err(_) => break,
                     }
-                })?;
+                }
+            })?;
             (Some(tx), Some(thread))
         } else {
             (None, None)
         };
-        Ok(EventBus {
-            shared,
-            emitter: server_name.to_owned(),
-            queue: Mutex::new(queue),
-            thread: Mutex::new(thread),
-        })
+        Ok(EventBus { shared, emitter: server_name.to_owned(), queue: Mutex::new(queue), thread: Mutex::new(thread) })
     }
 
     /// `janus_events_is_enabled`: broadcasting was enabled and the bus is not shut down,
@@ -508,11 +457,7 @@ mod tests {
     use super::*;
 
     fn handle(session_id: u64, handle_id: u64, opaque_id: Option<&str>) -> HandleRef {
-        HandleRef {
-            session_id,
-            handle_id,
-            opaque_id: opaque_id.map(str::to_owned),
-        }
+        HandleRef { session_id, handle_id, opaque_id: opaque_id.map(str::to_owned) }
     }
 
     fn text(event: Event) -> String {
@@ -533,13 +478,8 @@ mod tests {
 
     #[test]
     fn session_events() {
-        let created = Event::Session {
-            session_id: 42,
-            what: SessionEvent::Created {
-                transport: "janus.transport.http".into(),
-                instance: 1,
-            },
-        };
+        let created =
+            Event::Session { session_id: 42, what: SessionEvent::Created { transport: "janus.transport.http".into(), instance: 1 } };
         assert_eq!(
             text(created),
             format!(
@@ -567,14 +507,11 @@ mod tests {
         };
         assert_eq!(
             text(attached),
-            format!(r#"{HEAD}2,"timestamp":1700000000000000,"session_id":1,"handle_id":2,"opaque_id":"op","event":{{"name":"attached","plugin":"janus.plugin.echotest","opaque_id":"op","token":"tok"}}}}"#)
+            format!(
+                r#"{HEAD}2,"timestamp":1700000000000000,"session_id":1,"handle_id":2,"opaque_id":"op","event":{{"name":"attached","plugin":"janus.plugin.echotest","opaque_id":"op","token":"tok"}}}}"#
+            )
         );
-        let detached = Event::Handle {
-            handle: handle(1, 2, None),
-            what: HandleEvent::Detached,
-            plugin: None,
-            token: None,
-        };
+        let detached = Event::Handle { handle: handle(1, 2, None), what: HandleEvent::Detached, plugin: None, token: None };
         assert_eq!(
             text(detached),
             format!(r#"{HEAD}2,"timestamp":1700000000000000,"session_id":1,"handle_id":2,"event":{{"name":"detached"}}}}"#)
@@ -583,15 +520,13 @@ mod tests {
 
     #[test]
     fn jsep_webrtc_and_media_events() {
-        let jsep = Event::Jsep {
-            handle: handle(1, 2, Some("op")),
-            owner: JsepOwner::Remote,
-            sdp_type: "offer".into(),
-            sdp: "v=0\r\n".into(),
-        };
+        let jsep =
+            Event::Jsep { handle: handle(1, 2, Some("op")), owner: JsepOwner::Remote, sdp_type: "offer".into(), sdp: "v=0\r\n".into() };
         assert_eq!(
             text(jsep),
-            format!(r#"{HEAD}8,"timestamp":1700000000000000,"session_id":1,"handle_id":2,"opaque_id":"op","event":{{"owner":"remote","jsep":{{"type":"offer","sdp":"v=0\r\n"}}}}}}"#)
+            format!(
+                r#"{HEAD}8,"timestamp":1700000000000000,"session_id":1,"handle_id":2,"opaque_id":"op","event":{{"owner":"remote","jsep":{{"type":"offer","sdp":"v=0\r\n"}}}}}}"#
+            )
         );
         let up = Event::Webrtc {
             handle: handle(1, 2, None),
@@ -600,7 +535,9 @@ mod tests {
         };
         assert_eq!(
             text(up),
-            format!(r#"{HEAD}16,"subtype":6,"timestamp":1700000000000000,"session_id":1,"handle_id":2,"event":{{"connection":"webrtcup"}}}}"#)
+            format!(
+                r#"{HEAD}16,"subtype":6,"timestamp":1700000000000000,"session_id":1,"handle_id":2,"event":{{"connection":"webrtcup"}}}}"#
+            )
         );
         let slow = Event::Media {
             handle: handle(1, 2, None),
@@ -609,36 +546,28 @@ mod tests {
         };
         assert_eq!(
             text(slow),
-            format!(r#"{HEAD}32,"subtype":2,"timestamp":1700000000000000,"session_id":1,"handle_id":2,"event":{{"mid":"0","lost_lastsec":3}}}}"#)
+            format!(
+                r#"{HEAD}32,"subtype":2,"timestamp":1700000000000000,"session_id":1,"handle_id":2,"event":{{"mid":"0","lost_lastsec":3}}}}"#
+            )
         );
     }
 
     #[test]
     fn plugin_and_transport_events_may_have_no_ids() {
         let data: Json = Object::new().with("x", 1).into();
-        let in_handle = Event::Plugin {
-            handle: handle(1, 2, Some("op")),
-            plugin: "janus.plugin.echotest".into(),
-            data: data.clone(),
-        };
+        let in_handle = Event::Plugin { handle: handle(1, 2, Some("op")), plugin: "janus.plugin.echotest".into(), data: data.clone() };
         assert_eq!(
             text(in_handle),
-            format!(r#"{HEAD}64,"timestamp":1700000000000000,"session_id":1,"handle_id":2,"opaque_id":"op","event":{{"plugin":"janus.plugin.echotest","data":{{"x":1}}}}}}"#)
+            format!(
+                r#"{HEAD}64,"timestamp":1700000000000000,"session_id":1,"handle_id":2,"opaque_id":"op","event":{{"plugin":"janus.plugin.echotest","data":{{"x":1}}}}}}"#
+            )
         );
-        let global = Event::Plugin {
-            handle: handle(0, 0, None),
-            plugin: "janus.plugin.videoroom".into(),
-            data: data.clone(),
-        };
+        let global = Event::Plugin { handle: handle(0, 0, None), plugin: "janus.plugin.videoroom".into(), data: data.clone() };
         assert_eq!(
             text(global),
             format!(r#"{HEAD}64,"timestamp":1700000000000000,"event":{{"plugin":"janus.plugin.videoroom","data":{{"x":1}}}}}}"#)
         );
-        let transport = Event::Transport {
-            transport: "janus.transport.websockets".into(),
-            instance: 99,
-            data,
-        };
+        let transport = Event::Transport { transport: "janus.transport.websockets".into(), instance: 99, data };
         assert_eq!(
             text(transport),
             format!(
@@ -653,16 +582,15 @@ mod tests {
         let info: Json = Object::new().with("janus", "server_info").into();
         assert_eq!(
             text(Event::CoreStartup { info }),
-            format!(r#"{HEAD}256,"subtype":1,"timestamp":1700000000000000,"event":{{"status":"started","info":{{"janus":"server_info"}}}}}}"#)
+            format!(
+                r#"{HEAD}256,"subtype":1,"timestamp":1700000000000000,"event":{{"status":"started","info":{{"janus":"server_info"}}}}}}"#
+            )
         );
         assert_eq!(
             text(Event::CoreShutdown { signum: 2 }),
             format!(r#"{HEAD}256,"subtype":2,"timestamp":1700000000000000,"event":{{"status":"shutdown","signum":2}}}}"#)
         );
-        let external = Event::External {
-            schema: "my.schema".into(),
-            data: Object::new().with("a", "b").into(),
-        };
+        let external = Event::External { schema: "my.schema".into(), data: Object::new().with("a", "b").into() };
         assert_eq!(
             text(external),
             format!(r#"{HEAD}4,"timestamp":1700000000000000,"event":{{"schema":"my.schema","data":{{"a":"b"}}}}}}"#)
@@ -673,29 +601,18 @@ mod tests {
     fn envelope_keeps_what_janus_keeps_per_type() {
         let ids = handle(1, 2, Some("op"));
         let body = || Json::from(Object::new().with("k", 1));
-        let wrap = |t, sub, ids: &HandleRef| {
-            envelope("e", 9, t, sub, ids, body()).map(|j| j.to_compact_string())
-        };
-        assert_eq!(
-            wrap(SESSION, 0, &ids).unwrap(),
-            r#"{"emitter":"e","type":1,"timestamp":9,"session_id":1,"event":{"k":1}}"#
-        );
+        let wrap = |t, sub, ids: &HandleRef| envelope("e", 9, t, sub, ids, body()).map(|j| j.to_compact_string());
+        assert_eq!(wrap(SESSION, 0, &ids).unwrap(), r#"{"emitter":"e","type":1,"timestamp":9,"session_id":1,"event":{"k":1}}"#);
         assert_eq!(
             wrap(MEDIA, 3, &ids).unwrap(),
             r#"{"emitter":"e","type":32,"subtype":3,"timestamp":9,"session_id":1,"handle_id":2,"opaque_id":"op","event":{"k":1}}"#
         );
-        assert_eq!(
-            wrap(TRANSPORT, 0, &ids).unwrap(),
-            r#"{"emitter":"e","type":128,"timestamp":9,"session_id":1,"event":{"k":1}}"#
-        );
+        assert_eq!(wrap(TRANSPORT, 0, &ids).unwrap(), r#"{"emitter":"e","type":128,"timestamp":9,"session_id":1,"event":{"k":1}}"#);
         assert_eq!(
             wrap(PLUGIN, 0, &handle(1, 0, Some("op"))).unwrap(),
             r#"{"emitter":"e","type":64,"timestamp":9,"session_id":1,"opaque_id":"op","event":{"k":1}}"#
         );
-        assert_eq!(
-            wrap(EXTERNAL, 0, &ids).unwrap(),
-            r#"{"emitter":"e","type":4,"timestamp":9,"event":{"k":1}}"#
-        );
+        assert_eq!(wrap(EXTERNAL, 0, &ids).unwrap(), r#"{"emitter":"e","type":4,"timestamp":9,"event":{"k":1}}"#);
         assert_eq!(wrap(3, 0, &ids), None, "not a single type");
         assert_eq!(wrap(0, 0, &ids), None);
         assert_eq!(wrap(1 << 9, 0, &ids), None);
@@ -721,18 +638,11 @@ mod tests {
     }
 
     fn fake(name: &'static str, mask: u64, tx: &Sender<(String, Json)>) -> Arc<Fake> {
-        Arc::new(Fake {
-            mask: mask.into(),
-            got: Mutex::new(tx.clone()),
-            name,
-        })
+        Arc::new(Fake { mask: mask.into(), got: Mutex::new(tx.clone()), name })
     }
 
     fn destroyed(session_id: u64) -> Event {
-        Event::Session {
-            session_id,
-            what: SessionEvent::Destroyed,
-        }
+        Event::Session { session_id, what: SessionEvent::Destroyed }
     }
 
     #[test]
@@ -748,18 +658,12 @@ mod tests {
         bus.notify_at(destroyed(1), 5);
         bus.notify_at(Event::CoreShutdown { signum: 15 }, 6);
         let recv = || rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
-        let mut got: Vec<(String, String)> = (0..3)
-            .map(|_| recv())
-            .map(|(who, e)| (who, e.to_compact_string()))
-            .collect();
+        let mut got: Vec<(String, String)> = (0..3).map(|_| recv()).map(|(who, e)| (who, e.to_compact_string())).collect();
         // Per handler, events keep their order; "a" does not want CORE.
         got.sort_by(|x, y| x.0.cmp(&y.0));
         let d = r#"{"emitter":"srv","type":1,"timestamp":5,"session_id":1,"event":{"name":"destroyed"}}"#;
         let c = r#"{"emitter":"srv","type":256,"subtype":2,"timestamp":6,"event":{"status":"shutdown","signum":15}}"#;
-        assert_eq!(
-            got,
-            [("a".into(), d.into()), ("b".into(), d.into()), ("b".into(), c.into())]
-        );
+        assert_eq!(got, [("a".into(), d.into()), ("b".into(), d.into()), ("b".into(), c.into())]);
 
         // A mask changed by the handler applies to the next event.
         sessions.mask.store(0, Ordering::Relaxed);
@@ -807,11 +711,7 @@ mod tests {
         assert_eq!(mask_from_list("ALL"), 0xffff_ffff);
         assert_eq!(mask_from_list("sessions,handles"), 3);
         assert_eq!(mask_from_list("plugins, Transports,core"), 64 | 128 | 256);
-        assert_eq!(
-            mask_from_list("media ,webrtc"),
-            16,
-            "trailing blanks do not match"
-        );
+        assert_eq!(mask_from_list("media ,webrtc"), 16, "trailing blanks do not match");
         assert_eq!(mask_from_list("bogus,jsep,,external"), 8 | 4);
         assert_eq!(mask_from_list("no_events"), 0);
         assert_eq!(mask_from_list(""), 0);

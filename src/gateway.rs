@@ -182,13 +182,7 @@ fn by_package<'a>(modules: &'a [Arc<dyn QueryableModule>], package: &str) -> Opt
 }
 
 impl Gateway {
-    pub fn new(
-        settings: Settings,
-        auth: Auth,
-        plugins: Vec<Arc<dyn Plugin>>,
-        info: StaticInfo,
-        env: Arc<dyn Environment>,
-    ) -> Gateway {
+    pub fn new(settings: Settings, auth: Auth, plugins: Vec<Arc<dyn Plugin>>, info: StaticInfo, env: Arc<dyn Environment>) -> Gateway {
         let media = MediaSettings::default();
         media.set_min_nack_queue(u16::try_from(info.min_nack_queue).unwrap_or(MAX_NACK_QUEUE));
         media.set_nack_optimizations(info.nack_optimizations);

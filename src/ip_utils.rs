@@ -40,10 +40,7 @@ fn names_match(a: &[u8], b: &[u8]) -> bool {
 
 /// `janus_network_lookup_interface`: the first entry whose name is `query` (IPv4/IPv6 entries
 /// only) or whose address is `query` parsed as an IPv4 or IPv6 address.
-pub fn lookup_interface<'a>(
-    interfaces: impl IntoIterator<Item = InterfaceAddress<'a>>,
-    query: &[u8],
-) -> Option<IpAddr> {
+pub fn lookup_interface<'a>(interfaces: impl IntoIterator<Item = InterfaceAddress<'a>>, query: &[u8]) -> Option<IpAddr> {
     let as_ip: Option<IpAddr> = std::str::from_utf8(query).ok().and_then(|s| s.parse().ok());
     interfaces.into_iter().find_map(|entry| {
         let addr = entry.addr?;
@@ -61,18 +58,8 @@ pub fn detect_local_ip(kind: AddressKind) -> Option<IpAddr> {
         socket.connect(SocketAddr::new(dest, 1)).ok()?;
         Some(socket.local_addr().ok()?.ip())
     };
-    let v4 = || {
-        probe(
-            Ipv4Addr::UNSPECIFIED.into(),
-            Ipv4Addr::new(1, 2, 3, 4).into(),
-        )
-    };
-    let v6 = || {
-        probe(
-            Ipv6Addr::UNSPECIFIED.into(),
-            Ipv4Addr::new(1, 2, 3, 4).to_ipv6_compatible().into(),
-        )
-    };
+    let v4 = || probe(Ipv4Addr::UNSPECIFIED.into(), Ipv4Addr::new(1, 2, 3, 4).into());
+    let v6 = || probe(Ipv6Addr::UNSPECIFIED.into(), Ipv4Addr::new(1, 2, 3, 4).to_ipv6_compatible().into());
     match kind {
         AddressKind::Ipv4 => v4(),
         AddressKind::Ipv6 => v6(),
@@ -87,9 +74,7 @@ pub fn address_to_string(addr: IpAddr) -> String {
         IpAddr::V6(v6) => {
             let s = v6.segments();
             if s[..6] == [0; 6] && s[6] != 0 {
-                let [a, b, c, d] = v6.octets()[12..] else {
-                    unreachable!()
-                };
+                let [a, b, c, d] = v6.octets()[12..] else { unreachable!() };
                 format!("::{}", Ipv4Addr::new(a, b, c, d))
             } else {
                 v6.to_string()
@@ -104,10 +89,7 @@ mod tests {
     use super::*;
 
     fn entry<'a>(name: &'a str, addr: Option<&str>) -> InterfaceAddress<'a> {
-        InterfaceAddress {
-            name: Some(name.as_bytes()),
-            addr: addr.map(|a| a.parse().unwrap()),
-        }
+        InterfaceAddress { name: Some(name.as_bytes()), addr: addr.map(|a| a.parse().unwrap()) }
     }
 
     #[test]
@@ -120,22 +102,14 @@ mod tests {
             entry("wlan0", Some("10.0.0.7")),
         ];
         let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
-        assert_eq!(
-            lookup_interface(list, b"eth0"),
-            ip("192.168.1.10"),
-            "first IP entry of the name"
-        );
+        assert_eq!(lookup_interface(list, b"eth0"), ip("192.168.1.10"), "first IP entry of the name");
         assert_eq!(lookup_interface(list, b"fe80::1"), ip("fe80::1"));
         assert_eq!(lookup_interface(list, b"10.0.0.7"), ip("10.0.0.7"));
         assert_eq!(lookup_interface(list, b"lo"), ip("127.0.0.1"));
         assert_eq!(lookup_interface(list, b"eth1"), None);
         assert_eq!(lookup_interface(list, b"10.0.0.8"), None);
         let long = [entry("averyveryverylongname0", Some("10.1.1.1"))];
-        assert_eq!(
-            lookup_interface(long, b"averyveryverylonXXXX"),
-            ip("10.1.1.1"),
-            "IFNAMSIZ bytes compared"
-        );
+        assert_eq!(lookup_interface(long, b"averyveryverylonXXXX"), ip("10.1.1.1"), "IFNAMSIZ bytes compared");
     }
 
     #[test]

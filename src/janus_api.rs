@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use crate::apierror::ApiError;
-use crate::janus_log;
-use crate::log::Level;
 use crate::events::{Event, HandleEvent, HandleRef, SessionEvent};
 use crate::gateway::Gateway;
+use crate::janus_log;
 use crate::json::{validate, Json, JsonType, Object, Param, JSON_PARAM_POSITIVE, JSON_PARAM_REQUIRED};
+use crate::log::Level;
 use crate::plugin_host::PluginResult;
 use crate::session::{Handle, Session, WebrtcFlag};
 use crate::transport_host::{Request, TransportSession};
@@ -99,12 +99,9 @@ impl Gateway {
         }
         let now = self.env.real_us() / 1_000_000;
         let secret_ok = api_secret.is_some_and(|secret| {
-            root.get("apisecret")
-                .and_then(Json::as_str)
-                .is_some_and(|s| crate::utils::strcmp_const_time(s.as_bytes(), secret.as_bytes()))
+            root.get("apisecret").and_then(Json::as_str).is_some_and(|s| crate::utils::strcmp_const_time(s.as_bytes(), secret.as_bytes()))
         });
-        let token_ok = self.auth.is_enabled()
-            && root.get("token").and_then(Json::as_str).is_some_and(|t| self.auth.check_token(t, now));
+        let token_ok = self.auth.is_enabled() && root.get("token").and_then(Json::as_str).is_some_and(|t| self.auth.check_token(t, now));
         secret_ok || token_ok
     }
 
@@ -117,9 +114,7 @@ impl Gateway {
                 let reason = format!("Invalid Janus API request - {}({},{}): {}", e.source, e.line, e.column, e.text);
                 return send_error(request, 0, None, ApiError::InvalidJson, Some(reason));
             }
-            Err(None) => {
-                return send_error(request, 0, None, ApiError::InvalidJson, Some("Invalid Janus API request".into()))
-            }
+            Err(None) => return send_error(request, 0, None, ApiError::InvalidJson, Some("Invalid Janus API request".into())),
         };
         let (_, mut session_id) = id_member(root, "session_id");
         let (handle_given, handle_id) = id_member(root, "handle_id");
@@ -183,13 +178,9 @@ impl Gateway {
             },
             "detach" => match handle {
                 None => wrong_path(),
-                Some(h) if h.plugin_session().is_none() => send_error(
-                    request,
-                    session_id,
-                    transaction,
-                    ApiError::PluginDetach,
-                    Some("No plugin to detach from".into()),
-                ),
+                Some(h) if h.plugin_session().is_none() => {
+                    send_error(request, session_id, transaction, ApiError::PluginDetach, Some("No plugin to detach from".into()))
+                }
                 Some(h) => {
                     session.remove_handle(h.id);
                     request.reply(create_message("success", session_id, transaction).into());
@@ -198,13 +189,9 @@ impl Gateway {
             },
             "hangup" => match handle {
                 None => wrong_path(),
-                Some(h) if h.plugin_session().is_none() => send_error(
-                    request,
-                    session_id,
-                    transaction,
-                    ApiError::PluginDetach,
-                    Some("No plugin attached".into()),
-                ),
+                Some(h) if h.plugin_session().is_none() => {
+                    send_error(request, session_id, transaction, ApiError::PluginDetach, Some("No plugin attached".into()))
+                }
                 Some(h) => {
                     self.hangup_webrtc(&h, "Janus API");
                     request.reply(create_message("success", session_id, transaction).into())
@@ -240,13 +227,7 @@ impl Gateway {
                 }
                 let wanted = root.get("id").and_then(Json::as_i64).unwrap_or(0) as u64;
                 if wanted > 0 && self.sessions.get(wanted).is_some() {
-                    return send_error(
-                        request,
-                        wanted,
-                        transaction,
-                        ApiError::SessionConflict,
-                        Some("Session ID already in use".into()),
-                    );
+                    return send_error(request, wanted, transaction, ApiError::SessionConflict, Some("Session ID already in use".into()));
                 }
                 let id = if wanted > 0 { wanted } else { self.new_session_id() };
                 let session = Arc::new(Session::new(id, request.transport.clone(), self.env.monotonic_us()));
@@ -387,13 +368,9 @@ impl Gateway {
             return send_error(request, session_id, transaction, ApiError::PluginMessage, Some(reason));
         }
         match ps.handle_message(transaction.unwrap_or_default(), &body, body_jsep.as_ref()) {
-            PluginResult::Nothing => send_error(
-                request,
-                session_id,
-                transaction,
-                ApiError::PluginMessage,
-                Some("Plugin didn't give a result".into()),
-            ),
+            PluginResult::Nothing => {
+                send_error(request, session_id, transaction, ApiError::PluginMessage, Some("Plugin didn't give a result".into()))
+            }
             PluginResult::Ok(content) => match content {
                 Some(data @ Json::Object(_)) => {
                     let mut reply = create_message("success", session_id, transaction).with("sender", handle.id);
@@ -444,21 +421,13 @@ impl Gateway {
                 ApiError::MissingMandatoryElement,
                 Some("Missing mandatory element (candidate|candidates)".into()),
             ),
-            (Some(_), Some(_)) => send_error(
-                request,
-                session_id,
-                transaction,
-                ApiError::InvalidJson,
-                Some("Can't have both candidate and candidates".into()),
-            ),
+            (Some(_), Some(_)) => {
+                send_error(request, session_id, transaction, ApiError::InvalidJson, Some("Can't have both candidate and candidates".into()))
+            }
             // A hangup is still being cleaned up: Janus refuses candidates meanwhile.
-            _ if handle.flag(WebrtcFlag::Cleaning) => send_error(
-                request,
-                session_id,
-                transaction,
-                ApiError::WebrtcState,
-                Some("Still cleaning a previous session".into()),
-            ),
+            _ if handle.flag(WebrtcFlag::Cleaning) => {
+                send_error(request, session_id, transaction, ApiError::WebrtcState, Some("Still cleaning a previous session".into()))
+            }
             (c, cs) => {
                 // A trickling peer, even if it did not say so in its SDP.
                 handle.set_flag(WebrtcFlag::Trickle);
@@ -716,7 +685,8 @@ mod tests {
         assert_eq!(error_of(&f.send(&msg("[]"))), (467, "Invalid element type (body should be an object)".into()));
         let r = f.send(&format!(r#"{{"janus":"trickle","transaction":"x","session_id":77,"handle_id":{h}}}"#));
         assert_eq!(error_of(&r), (456, "Missing mandatory element (candidate|candidates)".into()));
-        let r = f.send(&format!(r#"{{"janus":"trickle","transaction":"x","session_id":77,"handle_id":{h},"candidate":{{"completed":true}}}}"#));
+        let r =
+            f.send(&format!(r#"{{"janus":"trickle","transaction":"x","session_id":77,"handle_id":{h},"candidate":{{"completed":true}}}}"#));
         assert_eq!(r.get("janus").unwrap().as_str(), Some("ack"));
     }
 
@@ -792,7 +762,9 @@ mod tests {
         assert_eq!(f.gw.push_event(3, h, "janus.plugin.echo", Some("tx"), data.clone(), None), 0);
         assert_eq!(
             f.events().last().unwrap().to_compact_string(),
-            format!(r#"{{"janus":"event","session_id":3,"transaction":"tx","sender":{h},"plugindata":{{"plugin":"janus.plugin.echo","data":{{"echo":"event"}}}}}}"#)
+            format!(
+                r#"{{"janus":"event","session_id":3,"transaction":"tx","sender":{h},"plugindata":{{"plugin":"janus.plugin.echo","data":{{"echo":"event"}}}}}}"#
+            )
         );
         assert_eq!(f.gw.push_event(3, h, "p", None, Json::Array(vec![]), None), 455);
         assert_eq!(f.gw.push_event(4, h, "p", None, data.clone(), None), 458);

@@ -240,9 +240,7 @@ pub enum JsonType {
 impl JsonType {
     pub fn from_c(t: i32) -> Option<JsonType> {
         use JsonType::*;
-        [Object, Array, String, Integer, Real, True, False, Null]
-            .into_iter()
-            .find(|k| *k as i32 == t)
+        [Object, Array, String, Integer, Real, True, False, Null].into_iter().find(|k| *k as i32 == t)
     }
 }
 
@@ -311,10 +309,7 @@ pub fn json_type_name(jtype: i32, flags: u32) -> String {
         "a positive "
     } else if flags & JSON_PARAM_NONEMPTY != 0 {
         "a non-empty "
-    } else if matches!(
-        kind,
-        Some(JsonType::Integer | JsonType::Array | JsonType::Object)
-    ) {
+    } else if matches!(kind, Some(JsonType::Integer | JsonType::Array | JsonType::Object)) {
         "an "
     } else {
         "a "
@@ -447,74 +442,27 @@ mod tests {
     #[test]
     fn json_validation() {
         let t = |k: JsonType| k as i32;
-        assert!(
-            json_is_valid(JsonValue::False, t(JsonType::True), 0),
-            "TRUE means any boolean"
-        );
+        assert!(json_is_valid(JsonValue::False, t(JsonType::True), 0), "TRUE means any boolean");
         assert!(!json_is_valid(JsonValue::True, t(JsonType::False), 0));
-        assert!(json_is_valid(
-            JsonValue::Integer(0),
-            t(JsonType::Integer),
-            JSON_PARAM_POSITIVE
-        ));
-        assert!(!json_is_valid(
-            JsonValue::Integer(-1),
-            t(JsonType::Integer),
-            JSON_PARAM_POSITIVE
-        ));
-        assert!(!json_is_valid(
-            JsonValue::Real(-0.5),
-            t(JsonType::Real),
-            JSON_PARAM_POSITIVE
-        ));
-        assert!(
-            !json_is_valid(JsonValue::Integer(3), t(JsonType::Real), 0),
-            "no int/real coercion"
-        );
-        assert!(!json_is_valid(
-            JsonValue::String(b""),
-            t(JsonType::String),
-            JSON_PARAM_NONEMPTY
-        ));
-        assert!(json_is_valid(
-            JsonValue::String(b""),
-            t(JsonType::String),
-            JSON_PARAM_NONEMPTY | JSON_PARAM_POSITIVE
-        ));
-        assert!(!json_is_valid(
-            JsonValue::Array { len: 0 },
-            t(JsonType::Array),
-            JSON_PARAM_NONEMPTY
-        ));
-        assert!(json_is_valid(
-            JsonValue::Array { len: 1 },
-            t(JsonType::Array),
-            JSON_PARAM_NONEMPTY
-        ));
+        assert!(json_is_valid(JsonValue::Integer(0), t(JsonType::Integer), JSON_PARAM_POSITIVE));
+        assert!(!json_is_valid(JsonValue::Integer(-1), t(JsonType::Integer), JSON_PARAM_POSITIVE));
+        assert!(!json_is_valid(JsonValue::Real(-0.5), t(JsonType::Real), JSON_PARAM_POSITIVE));
+        assert!(!json_is_valid(JsonValue::Integer(3), t(JsonType::Real), 0), "no int/real coercion");
+        assert!(!json_is_valid(JsonValue::String(b""), t(JsonType::String), JSON_PARAM_NONEMPTY));
+        assert!(json_is_valid(JsonValue::String(b""), t(JsonType::String), JSON_PARAM_NONEMPTY | JSON_PARAM_POSITIVE));
+        assert!(!json_is_valid(JsonValue::Array { len: 0 }, t(JsonType::Array), JSON_PARAM_NONEMPTY));
+        assert!(json_is_valid(JsonValue::Array { len: 1 }, t(JsonType::Array), JSON_PARAM_NONEMPTY));
     }
 
     #[test]
     fn json_type_names() {
         let t = |k: JsonType| k as i32;
         assert_eq!(json_type_name(t(JsonType::Integer), 0), "an integer");
-        assert_eq!(
-            json_type_name(t(JsonType::Object), JSON_PARAM_REQUIRED),
-            "an object"
-        );
+        assert_eq!(json_type_name(t(JsonType::Object), JSON_PARAM_REQUIRED), "an object");
         assert_eq!(json_type_name(t(JsonType::True), 0), "a boolean");
-        assert_eq!(
-            json_type_name(t(JsonType::String), JSON_PARAM_NONEMPTY),
-            "a non-empty string"
-        );
-        assert_eq!(
-            json_type_name(t(JsonType::Real), JSON_PARAM_POSITIVE | JSON_PARAM_NONEMPTY),
-            "a positive real"
-        );
-        assert_eq!(
-            json_type_name(t(JsonType::True), JSON_PARAM_NONEMPTY),
-            "a non-empty boolean"
-        );
+        assert_eq!(json_type_name(t(JsonType::String), JSON_PARAM_NONEMPTY), "a non-empty string");
+        assert_eq!(json_type_name(t(JsonType::Real), JSON_PARAM_POSITIVE | JSON_PARAM_NONEMPTY), "a positive real");
+        assert_eq!(json_type_name(t(JsonType::True), JSON_PARAM_NONEMPTY), "a non-empty boolean");
         assert_eq!(json_type_name(t(JsonType::Null), 0), "a ");
     }
-
 }

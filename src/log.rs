@@ -72,11 +72,7 @@ pub struct Source {
 
 impl Source {
     pub const fn new(file: &'static str, function: &'static str, line: u32) -> Source {
-        Source {
-            file,
-            function,
-            line,
-        }
+        Source { file, function, line }
     }
 }
 
@@ -193,20 +189,14 @@ pub fn init(stdout: bool, file: Option<&Path>) -> io::Result<()> {
     if thread.is_some() {
         return Ok(());
     }
-    let file = file
-        .map(|f| File::options().append(true).create(true).open(f))
-        .transpose()?;
+    let file = file.map(|f| File::options().append(true).create(true).open(f)).transpose()?;
     {
         let mut out = lock(&p.outputs);
         out.stdout = stdout;
         out.file = file.map(BufWriter::new);
     }
     lock(&p.queue).running = true;
-    *thread = Some(
-        std::thread::Builder::new()
-            .name("log".into())
-            .spawn(log_thread)?,
-    );
+    *thread = Some(std::thread::Builder::new().name("log".into()).spawn(log_thread)?);
     Ok(())
 }
 
@@ -302,10 +292,7 @@ fn write_batch(batch: &[Line]) {
 pub fn print_bytes(text: &[u8]) {
     let end = text.iter().position(|&b| b == 0).unwrap_or(text.len());
     let text = CString::new(&text[..end]).unwrap_or_default();
-    let line = Line {
-        timestamp: crate::utils::real_time(),
-        text,
-    };
+    let line = Line { timestamp: crate::utils::real_time(), text };
     let p = pipeline();
     let mut q = lock(&p.queue);
     q.lines.push(line);
@@ -353,10 +340,7 @@ mod tests {
     #[test]
     fn prefixes_match_debug_h() {
         assert_eq!(LEVEL_PREFIXES[Level::Warn as usize], "[WARN] ");
-        assert_eq!(
-            LEVEL_PREFIXES[Level::Err as usize | 8],
-            "\x1b[31m[ERR]\x1b[0m "
-        );
+        assert_eq!(LEVEL_PREFIXES[Level::Err as usize | 8], "\x1b[31m[ERR]\x1b[0m ");
         assert_eq!(LEVEL_PREFIXES[Level::Info as usize | 8], "");
     }
 
@@ -368,10 +352,7 @@ mod tests {
         let got: Arc<Mutex<Vec<(i64, String)>>> = Arc::default();
         let sink_got = got.clone();
         add_sink(Arc::new(move |ts, line: &CStr| {
-            sink_got
-                .lock()
-                .unwrap()
-                .push((ts, line.to_string_lossy().into_owned()));
+            sink_got.lock().unwrap().push((ts, line.to_string_lossy().into_owned()));
         }));
         let dir = std::env::temp_dir().join(format!("janus-log-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -382,16 +363,8 @@ mod tests {
         set_timestamps(false);
         set_level(Level::Info as i32);
         emit(Level::Verb, None, format_args!("log-test filtered\n"));
-        emit(
-            Level::Warn,
-            Some(Source::new("x.rs", "f", 3)),
-            format_args!("log-test warn {}\n", 1),
-        );
-        emit(
-            Level::Err,
-            Some(Source::new("x.rs", "f", 4)),
-            format_args!("log-test err"),
-        );
+        emit(Level::Warn, Some(Source::new("x.rs", "f", 3)), format_args!("log-test warn {}\n", 1));
+        emit(Level::Err, Some(Source::new("x.rs", "f", 4)), format_args!("log-test err"));
         set_colors(true);
         set_global_prefix(Some("[janus] "));
         crate::janus_log!(Level::Err, "log-test colour\n");
@@ -404,52 +377,26 @@ mod tests {
         flush();
 
         // Other unit tests log concurrently into the same pipeline: keep this test's lines.
-        let lines: Vec<String> = got
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(_, l)| l.clone())
-            .filter(|l| l.contains("log-test"))
-            .collect();
+        let lines: Vec<String> = got.lock().unwrap().iter().map(|(_, l)| l.clone()).filter(|l| l.contains("log-test")).collect();
         assert_eq!(lines[0], before_init);
         assert_eq!(lines[1], "[WARN] log-test warn 1\n");
         assert_eq!(lines[2], "[ERR] [x.rs:f:4] log-test err");
-        assert!(
-            lines[3].starts_with("[janus] \x1b[31m[ERR]\x1b[0m [src/log.rs:janus::log::tests:"),
-            "{}",
-            lines[3]
-        );
+        assert!(lines[3].starts_with("[janus] \x1b[31m[ERR]\x1b[0m [src/log.rs:janus::log::tests:"), "{}", lines[3]);
         assert!(lines[3].ends_with("] log-test colour\n"));
         // "[Mon Jan  1 12:00:00 2024] stamped\n"
         let stamped = &lines[4];
-        assert!(
-            stamped.starts_with('[') && stamped.ends_with("] log-test stamped\n"),
-            "{stamped}"
-        );
-        assert_eq!(
-            stamped.len(),
-            "[Mon Jan  1 12:00:00 2024] log-test stamped\n".len()
-        );
+        assert!(stamped.starts_with('[') && stamped.ends_with("] log-test stamped\n"), "{stamped}");
+        assert_eq!(stamped.len(), "[Mon Jan  1 12:00:00 2024] log-test stamped\n".len());
         assert_eq!(lines[5], "log-test cut");
         assert_eq!(lines.len(), 6);
         let now = crate::utils::real_time();
-        assert!(got
-            .lock()
-            .unwrap()
-            .iter()
-            .all(|(ts, _)| (now - ts).abs() < 60_000_000));
+        assert!(got.lock().unwrap().iter().all(|(ts, _)| (now - ts).abs() < 60_000_000));
 
         shutdown();
         let file = std::fs::read_to_string(&path).unwrap();
-        let file_lines: String = file
-            .split_inclusive('\n')
-            .filter(|l| l.contains("log-test"))
-            .collect();
+        let file_lines: String = file.split_inclusive('\n').filter(|l| l.contains("log-test")).collect();
         // The ERR line without newline and "cut" run into the next lines in the file.
-        assert!(
-            file_lines.contains("[ERR] [x.rs:f:4] log-test err"),
-            "{file}"
-        );
+        assert!(file_lines.contains("[ERR] [x.rs:f:4] log-test err"), "{file}");
         assert!(file.contains("log-test cut"), "no newline added: {file}");
         assert!(file.contains(&lines[1]) && file.contains(&lines[4]));
         clear_sinks();

@@ -32,10 +32,7 @@ mod tests {
             "test.logger".into()
         }
         fn incoming_logline(&self, timestamp: i64, line: &CStr) {
-            self.0
-                .lock()
-                .unwrap()
-                .push((timestamp, line.to_string_lossy().into_owned()));
+            self.0.lock().unwrap().push((timestamp, line.to_string_lossy().into_owned()));
         }
     }
 
@@ -45,9 +42,6 @@ mod tests {
         let sink = sink(recorder.clone());
         sink(12, c"one\n");
         sink(13, c"two");
-        assert_eq!(
-            *recorder.0.lock().unwrap(),
-            [(12, "one\n".to_string()), (13, "two".to_string())]
-        );
+        assert_eq!(*recorder.0.lock().unwrap(), [(12, "one\n".to_string()), (13, "two".to_string())]);
     }
 }

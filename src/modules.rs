@@ -16,8 +16,7 @@ pub enum ModuleKind {
 }
 
 impl ModuleKind {
-    pub const ALL: [ModuleKind; 4] =
-        [ModuleKind::Plugin, ModuleKind::Transport, ModuleKind::EventHandler, ModuleKind::Logger];
+    pub const ALL: [ModuleKind; 4] = [ModuleKind::Plugin, ModuleKind::Transport, ModuleKind::EventHandler, ModuleKind::Logger];
 
     /// The API version the core implements; a module declaring less is refused, more is fine.
     pub fn api_version(self) -> i32 {
@@ -69,9 +68,7 @@ pub struct DisableList(Vec<String>);
 impl DisableList {
     pub fn parse(setting: Option<&str>) -> DisableList {
         DisableList(
-            setting
-                .map(|s| s.split(',').map(|e| e.trim_start().to_string()).filter(|e| !e.is_empty()).collect())
-                .unwrap_or_default(),
+            setting.map(|s| s.split(',').map(|e| e.trim_start().to_string()).filter(|e| !e.is_empty()).collect()).unwrap_or_default(),
         )
     }
 
@@ -225,10 +222,7 @@ mod tests {
         files.sort_by(|a, b| a.path.cmp(&b.path));
         assert_eq!(
             files,
-            vec![
-                ModuleFile { path: dir.join("a.so"), disabled: false },
-                ModuleFile { path: dir.join("b.so"), disabled: true }
-            ]
+            vec![ModuleFile { path: dir.join("a.so"), disabled: false }, ModuleFile { path: dir.join("b.so"), disabled: true }]
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use crate::abi::modules::{load, LoadedModule};
 use crate::abi::{event_host, plugin_host, transport_host};
-use crate::events::{Event, EventBus, EventHandler};
 use crate::auth::Auth;
 use crate::config::{Config, Entry, Kind, Node};
-use crate::ice::turn_rest::TurnRestApi;
+use crate::events::{Event, EventBus, EventHandler};
 use crate::gateway::{Environment, Gateway, Settings};
+use crate::ice::turn_rest::TurnRestApi;
 use crate::janus_log;
 use crate::log::Level;
 use crate::modules::{module_files, DisableList, ModuleKind, QueryableModule};
@@ -70,9 +70,7 @@ fn read_config(options: &Options, configs_folder: &str) -> Result<Config, ()> {
     let explicit = options.config_file.clone();
     let first = explicit.clone().unwrap_or_else(|| format!("{configs_folder}/janus.jcfg"));
     // As janus_config_parse, a failure is logged (it shows once the log runs).
-    let parse = |path: &str| {
-        Config::parse_file(Path::new(path)).map_err(|e| janus_log!(Level::Err, "{}\n", e))
-    };
+    let parse = |path: &str| Config::parse_file(Path::new(path)).map_err(|e| janus_log!(Level::Err, "{}\n", e));
     if let Ok(c) = parse(&first) {
         return Ok(c);
     }
@@ -156,7 +154,9 @@ fn apply_options(config: &mut Config, o: &Options) {
         config.set("nat", "stun_server", host);
         config.set("nat", "stun_port", port);
     }
-    for (value, name) in [(&o.nat_1_1, "nat_1_1_mapping"), (&o.ice_enforce_list, "ice_enforce_list"), (&o.ice_ignore_list, "ice_ignore_list")] {
+    for (value, name) in
+        [(&o.nat_1_1, "nat_1_1_mapping"), (&o.ice_enforce_list, "ice_enforce_list"), (&o.ice_ignore_list, "ice_ignore_list")]
+    {
         if let Some(v) = value {
             config.set("nat", name, v.as_str());
         }
@@ -257,8 +257,8 @@ fn load_modules(
                 }
             }
             Err(e) => {
-                let fatal = exit_on_dl_error
-                    && matches!(e, crate::modules::LoadError::Open { .. } | crate::modules::LoadError::NoCreate { .. });
+                let fatal =
+                    exit_on_dl_error && matches!(e, crate::modules::LoadError::Open { .. } | crate::modules::LoadError::NoCreate { .. });
                 janus_log!(if fatal { Level::Fatal } else { Level::Err }, "{}\n", e);
                 if fatal {
                     return Err(());
@@ -304,20 +304,17 @@ fn start_media_plane(config: &Config, info: &StaticInfo, turn_rest_api: Option<T
     use crate::ice::{parse_interface_list, EventLoops, IceSettings, InterfaceFilter, NatMapping, Nomination, TurnServer};
     let get = |category: &str, name: &str| config.get_value(category, name).map(String::from);
     let flag = |category: &str, name: &str| get(category, name).is_some_and(|v| is_true(&v));
-    let nat_1_1 = info
-        .nat_1_1
-        .then(|| NatMapping { public_ips: info.public_ips.clone(), keep_private_host: flag("nat", "keep_private_host") });
+    let nat_1_1 =
+        info.nat_1_1.then(|| NatMapping { public_ips: info.public_ips.clone(), keep_private_host: flag("nat", "keep_private_host") });
     let turn_servers = info
         .turn_server
         .clone()
-        .map(|(server, port)| {
-            TurnServer {
-                server,
-                port,
-                transport: info.turn_transport,
-                username: get("nat", "turn_user").unwrap_or_default(),
-                password: get("nat", "turn_pwd").unwrap_or_default(),
-            }
+        .map(|(server, port)| TurnServer {
+            server,
+            port,
+            transport: info.turn_transport,
+            username: get("nat", "turn_user").unwrap_or_default(),
+            password: get("nat", "turn_pwd").unwrap_or_default(),
         })
         .into_iter()
         .collect();
@@ -511,7 +508,8 @@ fn set_ice_servers(config: &Config, info: &mut StaticInfo) -> Result<Option<Turn
         }
     }
     let rest_api = nat("turn_rest_api");
-    let Ok(turn_rest_api) = servers::set_turn_rest_api(rest_api, nat("turn_rest_api_key"), nat("turn_rest_api_method"), rest_timeout) else {
+    let Ok(turn_rest_api) = servers::set_turn_rest_api(rest_api, nat("turn_rest_api_key"), nat("turn_rest_api_method"), rest_timeout)
+    else {
         let or_null = |v: Option<&str>| v.unwrap_or("(null)").to_string();
         janus_log!(
             Level::Fatal,
@@ -573,7 +571,10 @@ fn read_media_settings(config: &Config, info: &mut StaticInfo) -> (Option<u32>, 
         }
     }
     if flag(nat("allow_force_relay")) {
-        janus_log!(Level::Warn, "Note: applications/users will be allowed to force Janus to use TURN. Make sure you know what you're doing!\n");
+        janus_log!(
+            Level::Warn,
+            "Note: applications/users will be allowed to force Janus to use TURN. Make sure you know what you're doing!\n"
+        );
         info.allow_force_relay = true;
     }
     if let Some(loops) = config.get_value("general", "event_loops") {
@@ -796,7 +797,10 @@ fn start_transports(
     load_modules(ModuleKind::Transport, &transports_folder, disabled(config, "transports"), exit_on_dl_error, |m| {
         started(&mut transports, m, transport_host::start_transport(m, configs_folder), |t| {
             let enabled = |on: bool| if on { "enabled" } else { "disabled" };
-            vec![format!("\t   Janus API: {}", enabled(t.is_janus_api_enabled())), format!("\t   Admin API: {}", enabled(t.is_admin_api_enabled()))]
+            vec![
+                format!("\t   Janus API: {}", enabled(t.is_janus_api_enabled())),
+                format!("\t   Admin API: {}", enabled(t.is_admin_api_enabled())),
+            ]
         })
     })?;
     if !transports.iter().any(|t| t.is_janus_api_enabled()) {
@@ -811,7 +815,12 @@ fn start_transports(
 }
 
 /// The external loggers, added to the log's sinks as Janus announces them.
-fn start_loggers(config: &Config, configs_folder: &Path, exit_on_dl_error: bool, server_name: &str) -> Result<Vec<Arc<event_host::LoggerModule>>, ()> {
+fn start_loggers(
+    config: &Config,
+    configs_folder: &Path,
+    exit_on_dl_error: bool,
+    server_name: &str,
+) -> Result<Vec<Arc<event_host::LoggerModule>>, ()> {
     let loggers_folder = module_folder(config, ModuleKind::Logger);
     janus_log!(Level::Info, "Logger plugins folder: {}\n", loggers_folder.display());
     let mut loggers = Vec::new();
@@ -869,7 +878,9 @@ fn apply_debug_settings(config: &mut Config, options: &Options) {
     if let Some(v) = general("debug_timestamps") {
         crate::log::set_timestamps(is_true(&v));
     }
-    crate::log::print_bytes(format!("Debug/log timestamps are {}\n", if crate::log::timestamps() { "enabled" } else { "disabled" }).as_bytes());
+    crate::log::print_bytes(
+        format!("Debug/log timestamps are {}\n", if crate::log::timestamps() { "enabled" } else { "disabled" }).as_bytes(),
+    );
     if let Some(v) = general("debug_colors") {
         crate::log::set_colors(is_true(&v));
     }
@@ -897,8 +908,7 @@ pub fn run(options: Options) -> i32 {
         crate::log::set_global_prefix(Some(&prefix));
     }
     read_protected_folders(&config);
-    let use_stdout = !options.disable_stdout
-        && (options.log_stdout || general("log_to_stdout").is_none_or(|v| is_true(&v)));
+    let use_stdout = !options.disable_stdout && (options.log_stdout || general("log_to_stdout").is_none_or(|v| is_true(&v)));
     let log_file = options.log_file.clone().or_else(|| general("log_to_file"));
     let exit_on_dl_error = general("exit_on_dl_error").is_some_and(|v| is_true(&v));
     let daemon = options.daemon || general("daemonize").is_some_and(|v| is_true(&v));
@@ -1035,18 +1045,14 @@ pub fn run(options: Options) -> i32 {
     }
 
     let env = RealEnv::start();
-    let gateway = Arc::new(Gateway::new(
-        settings,
-        auth,
-        plugins.iter().map(|p| p.clone() as Arc<dyn Plugin>).collect(),
-        info,
-        env,
-    )
-    .with_event_bus(bus.clone())
-    .with_modules(
-        handlers.iter().map(|h| h.clone() as Arc<dyn QueryableModule>).collect(),
-        loggers.iter().map(|l| l.clone() as Arc<dyn QueryableModule>).collect(),
-    ));
+    let gateway = Arc::new(
+        Gateway::new(settings, auth, plugins.iter().map(|p| p.clone() as Arc<dyn Plugin>).collect(), info, env)
+            .with_event_bus(bus.clone())
+            .with_modules(
+                handlers.iter().map(|h| h.clone() as Arc<dyn QueryableModule>).collect(),
+                loggers.iter().map(|l| l.clone() as Arc<dyn QueryableModule>).collect(),
+            ),
+    );
     if let Some(t) = no_media_timer {
         gateway.media.set_no_media_timer(t);
     }

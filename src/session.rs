@@ -97,8 +97,7 @@ impl Session {
             t => t,
         };
         let idle = now - self.last_activity();
-        let expired = (timeout > 0 && idle >= timeout * 1_000_000)
-            || (self.transport_gone() && idle >= reclaim_timeout * 1_000_000);
+        let expired = (timeout > 0 && idle >= timeout * 1_000_000) || (self.transport_gone() && idle >= reclaim_timeout * 1_000_000);
         expired && self.timedout.swap(true, Ordering::AcqRel)
     }
 
@@ -223,14 +222,7 @@ impl Drop for Handle {
 }
 
 impl Handle {
-    pub fn new(
-        id: u64,
-        session_id: u64,
-        plugin: Arc<dyn Plugin>,
-        opaque_id: Option<String>,
-        token: Option<String>,
-        now: i64,
-    ) -> Handle {
+    pub fn new(id: u64, session_id: u64, plugin: Arc<dyn Plugin>, opaque_id: Option<String>, token: Option<String>, now: i64) -> Handle {
         Handle {
             id,
             session_id,
@@ -273,7 +265,6 @@ impl Handle {
     pub fn set_event_loop(&self, event_loop: crate::ice::HandleLoop) {
         let _ = self.event_loop.set(event_loop);
     }
-
 
     pub fn set_plugin_session(&self, ps: Box<dyn PluginSession>) {
         let _ = self.plugin_session.set(ps);

@@ -239,7 +239,11 @@ impl Fixture {
 }
 
 /// A media plane gathering on loopback only, with a fresh self-signed certificate.
-pub(crate) fn loopback_media_plane(loops: crate::ice::EventLoops, full_trickle: bool, allow_force_relay: bool) -> Arc<crate::media::MediaPlane> {
+pub(crate) fn loopback_media_plane(
+    loops: crate::ice::EventLoops,
+    full_trickle: bool,
+    allow_force_relay: bool,
+) -> Arc<crate::media::MediaPlane> {
     use crate::dtls::{DtlsCertificate, DtlsOptions, DtlsSettings};
     use crate::ice::{IceSettings, InterfaceFilter};
     let certificate = DtlsCertificate::generate(false).unwrap();

@@ -2,11 +2,11 @@
 //! stopped through the Admin API: either a legacy `.pcap` (2.4) file or a text dump meant for
 //! Wireshark's `text2pcap` tool. Starting on an existing file appends to it.
 
+use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::fmt::Write as _;
-use std::io::{self, Write};
 
 /// libpcap's global header: magic, version 2.4, GMT offset 0, accuracy 0, snaplen 65535,
 /// link type Ethernet, in host byte order as Janus writes it.
@@ -36,13 +36,7 @@ impl Capture {
     /// `janus_text2pcap_create`: creates `folder` if needed, refuses paths inside a protected
     /// folder, opens the file for appending and, for `.pcap`, writes the global header.
     /// Without a file name one is made up from `random` (`janus-text2pcap-<n>.pcap|txt`).
-    pub fn create(
-        folder: Option<&str>,
-        filename: Option<&str>,
-        truncate: i32,
-        text: bool,
-        random: u32,
-    ) -> io::Result<Capture> {
+    pub fn create(folder: Option<&str>, filename: Option<&str>, truncate: i32, text: bool, random: u32) -> io::Result<Capture> {
         let truncate = u32::try_from(truncate).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
         let name = match filename {
             Some(f) => f.to_string(),
@@ -80,7 +74,15 @@ impl Capture {
     /// frame (10.1.1.1:1000 is the peer, 10.2.2.2:2000 the gateway); text dumps a line of
     /// hex bytes for `text2pcap`, tagged with the packet kind and the ids. Cut to
     /// `truncate` bytes when set. No allocation: this runs per packet.
-    pub fn dump(&mut self, kind: PacketKind, incoming: bool, packet: &[u8], unix_us: i64, session_id: u64, handle_id: u64) -> io::Result<()> {
+    pub fn dump(
+        &mut self,
+        kind: PacketKind,
+        incoming: bool,
+        packet: &[u8],
+        unix_us: i64,
+        session_id: u64,
+        handle_id: u64,
+    ) -> io::Result<()> {
         let truncate = self.truncate as usize;
         let Some(file) = self.file.as_mut() else { return Err(io::ErrorKind::NotConnected.into()) };
         if packet.is_empty() {

@@ -21,9 +21,7 @@ pub fn real_time() -> i64 {
 
 /// Janus' truth test for configuration values: "yes", "true" or "1", any case.
 pub fn is_true(value: &str) -> bool {
-    ["yes", "true", "1"]
-        .iter()
-        .any(|t| value.eq_ignore_ascii_case(t))
+    ["yes", "true", "1"].iter().any(|t| value.eq_ignore_ascii_case(t))
 }
 
 /// Compares two secrets in time that depends only on the longer length, not on where they
@@ -37,11 +35,7 @@ pub fn strcmp_const_time(a: &[u8], b: &[u8]) -> bool {
 fn random_bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
     if !sys::crypto::rand_bytes(&mut buf) {
-        log::emit(
-            Level::Warn,
-            None,
-            format_args!("Safe RAND_bytes() failed, falling back to unsafe PRNG\n"),
-        );
+        log::emit(Level::Warn, None, format_args!("Safe RAND_bytes() failed, falling back to unsafe PRNG\n"));
         for chunk in buf.chunks_mut(4) {
             let r = sys::glib::random_u32().to_ne_bytes();
             chunk.copy_from_slice(&r[..chunk.len()]);
@@ -75,14 +69,7 @@ pub fn random_uuid() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
 }
 
 /// C `isspace` in the C locale.
@@ -108,11 +95,7 @@ pub fn strtol(s: &[u8]) -> i64 {
     for &b in rest.iter().take_while(|b| b.is_ascii_digit()) {
         let digit = i64::from(b - b'0');
         value = value.saturating_mul(10);
-        value = if negative {
-            value.saturating_sub(digit)
-        } else {
-            value.saturating_add(digit)
-        };
+        value = if negative { value.saturating_sub(digit) } else { value.saturating_add(digit) };
     }
     value
 }
@@ -161,10 +144,7 @@ pub fn mkdir(dir: &[u8], mode: u32) -> io::Result<()> {
     if let [head @ .., b'/'] = path {
         path = head;
     }
-    let make = |p: &[u8]| match std::fs::DirBuilder::new()
-        .mode(mode)
-        .create(Path::new(std::ffi::OsStr::from_bytes(p)))
-    {
+    let make = |p: &[u8]| match std::fs::DirBuilder::new().mode(mode).create(Path::new(std::ffi::OsStr::from_bytes(p))) {
         Err(e) if e.kind() != io::ErrorKind::AlreadyExists => Err(e),
         _ => Ok(()),
     };
@@ -173,10 +153,7 @@ pub fn mkdir(dir: &[u8], mode: u32) -> io::Result<()> {
             log::emit(
                 Level::Err,
                 Some(log::Source::new("utils.c", "janus_mkdir", line!())),
-                format_args!(
-                    "Error creating folder {}\n",
-                    String::from_utf8_lossy(&path[..i])
-                ),
+                format_args!("Error creating folder {}\n", String::from_utf8_lossy(&path[..i])),
             );
             return Err(e);
         }
@@ -202,10 +179,7 @@ fn codec_rtpmap(codec: &str) -> Option<(bool, &'static str, &'static str)> {
         ("av1", true, "av1/90000", "AV1/90000"),
         ("h265", true, "h265/90000", "H265/90000"),
     ];
-    TABLE
-        .iter()
-        .find(|(name, ..)| name.eq_ignore_ascii_case(codec))
-        .map(|&(_, v, lo, up)| (v, lo, up))
+    TABLE.iter().find(|(name, ..)| name.eq_ignore_ascii_case(codec)).map(|&(_, v, lo, up)| (v, lo, up))
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -221,10 +195,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 fn rtpmap_pt(line: &[u8]) -> Option<i64> {
     let rest = line.strip_prefix(b"a=rtpmap:")?;
     let start = rest.iter().position(|&b| !is_c_space(b))?;
-    let digits = rest[start..]
-        .strip_prefix(b"-")
-        .or_else(|| rest[start..].strip_prefix(b"+"))
-        .unwrap_or(&rest[start..]);
+    let digits = rest[start..].strip_prefix(b"-").or_else(|| rest[start..].strip_prefix(b"+")).unwrap_or(&rest[start..]);
     digits.first().filter(|b| b.is_ascii_digit())?;
     Some(strtol(&rest[start..]))
 }
@@ -289,26 +260,14 @@ pub fn get_codec_from_pt(sdp: &[u8], pt: i32) -> Option<&'static str> {
         }
         // sscanf's "%d %99s": skip the number and blanks, take up to 99 non-blank bytes.
         let rest = &line["a=rtpmap:".len()..];
-        let after_ws = rest
-            .iter()
-            .position(|&b| !is_c_space(b))
-            .unwrap_or(rest.len());
+        let after_ws = rest.iter().position(|&b| !is_c_space(b)).unwrap_or(rest.len());
         let rest = &rest[after_ws..];
-        let num_len = rest
-            .iter()
-            .skip(1)
-            .position(|b| !b.is_ascii_digit())
-            .map_or(rest.len(), |p| p + 1);
+        let num_len = rest.iter().skip(1).position(|b| !b.is_ascii_digit()).map_or(rest.len(), |p| p + 1);
         let rest = &rest[num_len..];
         let Some(start) = rest.iter().position(|&b| !is_c_space(b)) else {
             continue;
         };
-        let name: Vec<u8> = rest[start..]
-            .iter()
-            .copied()
-            .take_while(|&b| !is_c_space(b))
-            .take(99)
-            .collect();
+        let name: Vec<u8> = rest[start..].iter().copied().take_while(|&b| !is_c_space(b)).take(99).collect();
         const NAMES: &[(&str, &str, &str)] = &[
             ("vp8", "VP8", "vp8"),
             ("vp9", "VP9", "vp9"),
@@ -324,20 +283,13 @@ pub fn get_codec_from_pt(sdp: &[u8], pt: i32) -> Option<&'static str> {
             ("l16/48", "L16/48", "l16-48"),
             ("l16/16", "L16/16", "l16"),
         ];
-        if let Some(&(.., codec)) = NAMES
-            .iter()
-            .find(|(lo, up, _)| contains(&name, lo) || contains(&name, up))
-        {
+        if let Some(&(.., codec)) = NAMES.iter().find(|(lo, up, _)| contains(&name, lo) || contains(&name, up)) {
             return Some(codec);
         }
         if !contains(&name, "red") {
             log::emit(
                 Level::Err,
-                Some(log::Source::new(
-                    "utils.c",
-                    "janus_get_codec_from_pt",
-                    line!(),
-                )),
+                Some(log::Source::new("utils.c", "janus_get_codec_from_pt", line!())),
                 format_args!("Unsupported codec '{}'\n", String::from_utf8_lossy(&name)),
             );
         }
@@ -352,13 +304,7 @@ pub fn gzip_compress(level: i32, text: &[u8], out: &mut [u8]) -> Option<usize> {
     let level = if (0..=9).contains(&level) {
         level
     } else {
-        log::emit(
-            Level::Warn,
-            None,
-            format_args!(
-                "Invalid compression factor {level}, falling back to default compression...\n"
-            ),
-        );
+        log::emit(Level::Warn, None, format_args!("Invalid compression factor {level}, falling back to default compression...\n"));
         -1
     };
     match sys::zlib::gzip(level, text, out) {
@@ -465,23 +411,15 @@ mod tests {
     fn random_values() {
         let ids: Vec<u64> = (0..64).map(|_| random_u64()).collect();
         assert!(ids.iter().all(|&v| v < 1 << 53));
-        assert!(
-            ids.iter().any(|&v| v >= 1 << 40),
-            "53 bits are actually random"
-        );
+        assert!(ids.iter().any(|&v| v >= 1 << 40), "53 bits are actually random");
         assert_ne!(random_u32(), random_u32());
         let u = random_uuid();
         assert_eq!(u.len(), 36);
         let parts: Vec<&str> = u.split('-').collect();
-        assert_eq!(
-            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
-            [8, 4, 4, 4, 12]
-        );
+        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
         assert!(parts[2].starts_with('4'));
         assert!(matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'));
-        assert!(u
-            .bytes()
-            .all(|b| b == b'-' || b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        assert!(u.bytes().all(|b| b == b'-' || b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
         assert_ne!(random_uuid(), u);
     }
 
@@ -490,10 +428,7 @@ mod tests {
         let a = monotonic_time();
         let b = monotonic_time();
         assert!(b >= a);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_micros() as i64;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() as i64;
         assert!((real_time() - now).abs() < 1_000_000);
     }
 
@@ -515,10 +450,7 @@ mod tests {
         assert_eq!(string_to_unsigned::<u16>(b"65535"), Ok(65535));
         assert_eq!(string_to_unsigned::<u16>(b"-1"), Err(NumberError::Range));
         assert_eq!(string_to_unsigned::<u32>(b"4294967295"), Ok(u32::MAX));
-        assert_eq!(
-            string_to_unsigned::<u32>(b"4294967296"),
-            Err(NumberError::Range)
-        );
+        assert_eq!(string_to_unsigned::<u32>(b"4294967296"), Err(NumberError::Range));
         assert_eq!(string_to_unsigned::<u16>(b"port"), Ok(0));
         assert_eq!(NumberError::Range.errno(), -libc::ERANGE);
     }
@@ -564,10 +496,7 @@ mod tests {
         assert_eq!(get_codec_pt(sdp, "vp9"), Ok(98));
         assert_eq!(get_codec_pt(sdp, "h264"), Ok(102));
         assert_eq!(get_codec_pt(sdp, "av1"), Err(CodecPtError::NotInSdp));
-        assert_eq!(
-            get_codec_pt(sdp, "speex"),
-            Err(CodecPtError::UnsupportedCodec)
-        );
+        assert_eq!(get_codec_pt(sdp, "speex"), Err(CodecPtError::UnsupportedCodec));
         // Present in the SDP but never in an a=rtpmap line.
         let odd = b"m=audio 9 RTP/AVP 8\r\na=fmtp:8 pcma/8000\r\n";
         assert_eq!(get_codec_pt(odd, "pcma"), Err(CodecPtError::NoRtpmap));
@@ -583,11 +512,7 @@ mod tests {
         assert_eq!(get_codec_from_pt(sdp, 63), None, "RED");
         assert_eq!(get_codec_from_pt(sdp, 104), None, "unknown encoding");
         assert_eq!(get_codec_from_pt(sdp, 120), None, "no mapping");
-        assert_eq!(
-            get_codec_from_pt(b"", 8),
-            Some("pcma"),
-            "static types need no SDP"
-        );
+        assert_eq!(get_codec_from_pt(b"", 8), Some("pcma"), "static types need no SDP");
         assert_eq!(get_codec_from_pt(sdp, -1), None);
     }
 
@@ -598,19 +523,8 @@ mod tests {
         let n = gzip_compress(6, text, &mut out).unwrap();
         assert_eq!(&out[..3], &[0x1f, 0x8b, 8], "gzip member with deflate");
         // The trailer holds the input size.
-        assert_eq!(
-            u32::from_le_bytes(out[n - 4..n].try_into().unwrap()),
-            text.len() as u32
-        );
-        assert_eq!(
-            gzip_compress(42, text, &mut out),
-            Some(n),
-            "bad level = default (6)"
-        );
-        assert_eq!(
-            gzip_compress(6, text, &mut out[..8]),
-            None,
-            "output too small"
-        );
+        assert_eq!(u32::from_le_bytes(out[n - 4..n].try_into().unwrap()), text.len() as u32);
+        assert_eq!(gzip_compress(42, text, &mut out), Some(n), "bad level = default (6)");
+        assert_eq!(gzip_compress(6, text, &mut out[..8]), None, "output too small");
     }
 }

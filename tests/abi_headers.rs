@@ -94,8 +94,7 @@ fn is_ident_char(c: char) -> bool {
 }
 
 fn identifiers(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !is_ident_char(c))
-        .filter(|w| w.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
+    text.split(|c: char| !is_ident_char(c)).filter(|w| w.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'))
 }
 
 /// What a header declares, as far as the ABI comparison needs it.
@@ -209,13 +208,9 @@ impl Declarations {
 }
 
 fn cflags() -> Vec<String> {
-    let out = Command::new("pkg-config")
-        .args(["--cflags", "glib-2.0", "jansson", "libsrtp2"])
-        .output()
-        .expect("pkg-config runs");
+    let out = Command::new("pkg-config").args(["--cflags", "glib-2.0", "jansson", "libsrtp2"]).output().expect("pkg-config runs");
     assert!(out.status.success(), "pkg-config: {}", String::from_utf8_lossy(&out.stderr));
-    let mut flags: Vec<String> =
-        String::from_utf8(out.stdout).unwrap().split_whitespace().map(String::from).collect();
+    let mut flags: Vec<String> = String::from_utf8(out.stdout).unwrap().split_whitespace().map(String::from).collect();
     // Debian's Janus is built against libsrtp2; rtpsrtp.h selects its includes with this.
     flags.push("-DHAVE_SRTP_2".into());
     flags.push("-std=gnu11".into());
@@ -231,10 +226,8 @@ fn gcc(args: &[String]) -> String {
 /// The generated half of the probe: layouts and constants, then main.
 fn generated_probe(reference: &Declarations) -> String {
     let layout = std::fs::read_to_string(support::manifest_dir().join("tests/c/abi_layout.txt")).unwrap();
-    let mut c = format!(
-        "#include \"{}\"\n\nstatic void probe_generated(void) {{\n",
-        support::manifest_dir().join("tests/c/abi_probe.c").display()
-    );
+    let mut c =
+        format!("#include \"{}\"\n\nstatic void probe_generated(void) {{\n", support::manifest_dir().join("tests/c/abi_probe.c").display());
     for line in layout.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
         let (head, fields) = line.split_once(" : ").unwrap_or((line, ""));
         let (kind, ty) = head.split_once(' ').unwrap();
@@ -310,18 +303,9 @@ fn compare_trees(source: &Path, defines: &[&str]) -> String {
     let dir = source.parent().unwrap();
     let theirs = build_and_run(source, Path::new(REFERENCE), defines, &dir.join("probe-reference"));
     let mine = build_and_run(source, &ours(), defines, &dir.join("probe-ours"));
-    let differences: Vec<String> = theirs
-        .lines()
-        .zip(mine.lines())
-        .filter(|(a, b)| a != b)
-        .map(|(a, b)| format!("  reference: {a}\n  ours:      {b}"))
-        .collect();
-    assert!(
-        differences.is_empty(),
-        "with {defines:?}, {} differing lines:\n{}",
-        differences.len(),
-        differences.join("\n")
-    );
+    let differences: Vec<String> =
+        theirs.lines().zip(mine.lines()).filter(|(a, b)| a != b).map(|(a, b)| format!("  reference: {a}\n  ours:      {b}")).collect();
+    assert!(differences.is_empty(), "with {defines:?}, {} differing lines:\n{}", differences.len(), differences.join("\n"));
     assert_eq!(theirs.lines().count(), mine.lines().count(), "with {defines:?}");
     theirs
 }

@@ -15,7 +15,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use janus::json::Json;
-use support::gateway::{binary_under_test, http_exchange, parse_json, probe_plugins_folder, with_transaction, ConfigsFolder, CoreOptions, Gateway};
+use support::gateway::{
+    binary_under_test, http_exchange, parse_json, probe_plugins_folder, with_transaction, ConfigsFolder, CoreOptions, Gateway,
+};
 use support::json::{int_at, kind_of, str_at};
 
 const PROBE: &str = "janus.plugin.probe";
@@ -32,11 +34,8 @@ fn error_of(reply: &Json) -> (i64, String) {
 /// A gateway with the probe and EchoTest, loaded from a folder of symlinks.
 fn start(name: &str) -> (ConfigsFolder, Gateway) {
     let dir = support::scratch_dir(name);
-    let options = CoreOptions {
-        plugins_folder: Some(probe_plugins_folder(&dir)),
-        admin_secret: Some(ADMIN_SECRET.into()),
-        ..CoreOptions::default()
-    };
+    let options =
+        CoreOptions { plugins_folder: Some(probe_plugins_folder(&dir)), admin_secret: Some(ADMIN_SECRET.into()), ..CoreOptions::default() };
     let configs = ConfigsFolder::with_options(&dir, &["probe", "echotest"], &options);
     let gateway = Gateway::start(&binary_under_test(), &configs);
     (configs, gateway)
@@ -44,9 +43,7 @@ fn start(name: &str) -> (ConfigsFolder, Gateway) {
 
 /// POSTs raw bytes-as-text and parses the reply, whatever its HTTP status.
 fn post_raw(gateway: &Gateway, path: &str, body: &str) -> (u16, Json) {
-    let (status, text) = gateway
-        .http("POST", path, Some(body))
-        .unwrap_or_else(|e| panic!("POST {path}: {e}\n{}", gateway.log_tail()));
+    let (status, text) = gateway.http("POST", path, Some(body)).unwrap_or_else(|e| panic!("POST {path}: {e}\n{}", gateway.log_tail()));
     (status, parse_json(&text))
 }
 
@@ -102,36 +99,121 @@ fn wrong_types_and_unknown_requests() {
         ("/janus", r#"{"janus":"info"}"#.into(), 456, "Missing mandatory element (transaction)".into()),
         ("/janus", r#"{"janus":5,"transaction":"x"}"#.into(), 467, "Invalid element type (janus should be a string)".into()),
         ("/janus", r#"{"janus":"info","transaction":7}"#.into(), 467, "Invalid element type (transaction should be a string)".into()),
-        ("/janus", r#"{"janus":"create","transaction":"x","id":"5"}"#.into(), 467, "Invalid element type (id should be a positive integer)".into()),
-        ("/janus", r#"{"janus":"create","transaction":"x","id":-5}"#.into(), 467, "Invalid element type (id should be a positive integer)".into()),
+        (
+            "/janus",
+            r#"{"janus":"create","transaction":"x","id":"5"}"#.into(),
+            467,
+            "Invalid element type (id should be a positive integer)".into(),
+        ),
+        (
+            "/janus",
+            r#"{"janus":"create","transaction":"x","id":-5}"#.into(),
+            467,
+            "Invalid element type (id should be a positive integer)".into(),
+        ),
         ("/janus", r#"{"janus":"bogus","transaction":"x"}"#.into(), 457, "Unhandled request 'bogus' at this path".into()),
         ("/janus", r#"{"janus":"attach","transaction":"x"}"#.into(), 457, "Unhandled request 'attach' at this path".into()),
         (&session_path, r#"{"janus":"bogus","transaction":"x"}"#.into(), 453, "Unknown request 'bogus'".into()),
         (&session_path, r#"{"janus":"","transaction":"x"}"#.into(), 453, "Unknown request ''".into()),
         (&session_path, r#"{"janus":"message","transaction":"x"}"#.into(), 457, "Unhandled request 'message' at this path".into()),
         (&session_path, r#"{"janus":"attach","transaction":"x"}"#.into(), 456, "Missing mandatory element (plugin)".into()),
-        (&session_path, r#"{"janus":"attach","transaction":"x","plugin":7}"#.into(), 467, "Invalid element type (plugin should be a string)".into()),
-        (&session_path, r#"{"janus":"attach","transaction":"x","plugin":"janus.plugin.nope"}"#.into(), 460, "No such plugin 'janus.plugin.nope'".into()),
-        (&session_path, r#"{"janus":"attach","transaction":"x","plugin":"janus.plugin.probe","opaque_id":1}"#.into(), 467, "Invalid element type (opaque_id should be a string)".into()),
-        (&session_path, format!(r#"{{"janus":"keepalive","transaction":"x","session_id":{}}}"#, s + 1), 457, "Conflicting session ID (payload and path)".into()),
+        (
+            &session_path,
+            r#"{"janus":"attach","transaction":"x","plugin":7}"#.into(),
+            467,
+            "Invalid element type (plugin should be a string)".into(),
+        ),
+        (
+            &session_path,
+            r#"{"janus":"attach","transaction":"x","plugin":"janus.plugin.nope"}"#.into(),
+            460,
+            "No such plugin 'janus.plugin.nope'".into(),
+        ),
+        (
+            &session_path,
+            r#"{"janus":"attach","transaction":"x","plugin":"janus.plugin.probe","opaque_id":1}"#.into(),
+            467,
+            "Invalid element type (opaque_id should be a string)".into(),
+        ),
+        (
+            &session_path,
+            format!(r#"{{"janus":"keepalive","transaction":"x","session_id":{}}}"#, s + 1),
+            457,
+            "Conflicting session ID (payload and path)".into(),
+        ),
         ("/janus/123", r#"{"janus":"keepalive","transaction":"x"}"#.into(), 458, "No such session 123".into()),
         (&handle_path, r#"{"janus":"bogus","transaction":"x"}"#.into(), 453, "Unknown request 'bogus'".into()),
-        (&handle_path, r#"{"janus":"attach","transaction":"x","plugin":"janus.plugin.probe"}"#.into(), 457, "Unhandled request 'attach' at this path".into()),
+        (
+            &handle_path,
+            r#"{"janus":"attach","transaction":"x","plugin":"janus.plugin.probe"}"#.into(),
+            457,
+            "Unhandled request 'attach' at this path".into(),
+        ),
         (&handle_path, r#"{"janus":"message","transaction":"x"}"#.into(), 456, "Missing mandatory element (body)".into()),
-        (&handle_path, r#"{"janus":"message","transaction":"x","body":[1]}"#.into(), 467, "Invalid element type (body should be an object)".into()),
-        (&handle_path, r#"{"janus":"message","transaction":"x","body":"sync"}"#.into(), 467, "Invalid element type (body should be an object)".into()),
+        (
+            &handle_path,
+            r#"{"janus":"message","transaction":"x","body":[1]}"#.into(),
+            467,
+            "Invalid element type (body should be an object)".into(),
+        ),
+        (
+            &handle_path,
+            r#"{"janus":"message","transaction":"x","body":"sync"}"#.into(),
+            467,
+            "Invalid element type (body should be an object)".into(),
+        ),
         (&handle_path, r#"{"janus":"message","transaction":"x","body":{},"jsep":"offer"}"#.into(), 455, "Invalid jsep object".into()),
-        (&handle_path, r#"{"janus":"message","transaction":"x","body":{},"jsep":{"type":"offer"}}"#.into(), 456, "JSEP error: missing mandatory element (sdp)".into()),
-        (&handle_path, r#"{"janus":"message","transaction":"x","body":{},"jsep":{"type":1,"sdp":""}}"#.into(), 467, "JSEP error: invalid element type (type should be a string)".into()),
-        (&handle_path, r#"{"janus":"message","transaction":"x","body":{},"jsep":{"type":"pranswer","sdp":""}}"#.into(), 464, "JSEP error: unknown message type 'pranswer'".into()),
+        (
+            &handle_path,
+            r#"{"janus":"message","transaction":"x","body":{},"jsep":{"type":"offer"}}"#.into(),
+            456,
+            "JSEP error: missing mandatory element (sdp)".into(),
+        ),
+        (
+            &handle_path,
+            r#"{"janus":"message","transaction":"x","body":{},"jsep":{"type":1,"sdp":""}}"#.into(),
+            467,
+            "JSEP error: invalid element type (type should be a string)".into(),
+        ),
+        (
+            &handle_path,
+            r#"{"janus":"message","transaction":"x","body":{},"jsep":{"type":"pranswer","sdp":""}}"#.into(),
+            464,
+            "JSEP error: unknown message type 'pranswer'".into(),
+        ),
         (&handle_path, r#"{"janus":"trickle","transaction":"x"}"#.into(), 456, "Missing mandatory element (candidate|candidates)".into()),
-        (&handle_path, r#"{"janus":"trickle","transaction":"x","candidate":{},"candidates":[]}"#.into(), 454, "Can't have both candidate and candidates".into()),
+        (
+            &handle_path,
+            r#"{"janus":"trickle","transaction":"x","candidate":{},"candidates":[]}"#.into(),
+            454,
+            "Can't have both candidate and candidates".into(),
+        ),
         ("/janus/abc", r#"{"janus":"keepalive","transaction":"x"}"#.into(), 457, "Unhandled request 'keepalive' at this path".into()),
-        ("/janus/99999999999999999999", r#"{"janus":"keepalive","transaction":"x"}"#.into(), 458, "No such session 18446744073709551615".into()),
+        (
+            "/janus/99999999999999999999",
+            r#"{"janus":"keepalive","transaction":"x"}"#.into(),
+            458,
+            "No such session 18446744073709551615".into(),
+        ),
         ("/janus/-1", r#"{"janus":"keepalive","transaction":"x"}"#.into(), 458, "No such session 18446744073709551615".into()),
-        ("/janus", r#"{"janus":"keepalive","transaction":"x","session_id":1.5}"#.into(), 457, "Unhandled request 'keepalive' at this path".into()),
-        ("/janus", r#"{"janus":"keepalive","transaction":"x","session_id":"12"}"#.into(), 457, "Unhandled request 'keepalive' at this path".into()),
-        ("/janus", r#"{"janus":"keepalive","transaction":"x","session_id":9223372036854775807}"#.into(), 458, "No such session 9223372036854775807".into()),
+        (
+            "/janus",
+            r#"{"janus":"keepalive","transaction":"x","session_id":1.5}"#.into(),
+            457,
+            "Unhandled request 'keepalive' at this path".into(),
+        ),
+        (
+            "/janus",
+            r#"{"janus":"keepalive","transaction":"x","session_id":"12"}"#.into(),
+            457,
+            "Unhandled request 'keepalive' at this path".into(),
+        ),
+        (
+            "/janus",
+            r#"{"janus":"keepalive","transaction":"x","session_id":9223372036854775807}"#.into(),
+            458,
+            "No such session 9223372036854775807".into(),
+        ),
         (&no_handle_path, r#"{"janus":"message","transaction":"x","body":{}}"#.into(), 459, format!("No such handle 999 in session {s}")),
     ];
     for (path, body, code, reason) in &cases {
@@ -203,7 +285,9 @@ fn huge_and_deeply_nested_payloads() {
         let request = format!(r#"{{"janus":"message","transaction":"deep","body":{{"request":"sync","deep":{deep}}}}}"#);
         let text = exchange(gateway.http_port, &path, &request);
         assert!(text.contains(&format!(r#""echo":{{"request":"sync","deep":{deep}}}"#)), "{}", &text[..text.len().min(300)]);
-        let request = format!(r#"{{"janus":"message_plugin","transaction":"deep","admin_secret":"{ADMIN_SECRET}","plugin":"{PROBE}","request":{{"deep":{deep}}}}}"#);
+        let request = format!(
+            r#"{{"janus":"message_plugin","transaction":"deep","admin_secret":"{ADMIN_SECRET}","plugin":"{PROBE}","request":{{"deep":{deep}}}}}"#
+        );
         let text = exchange(gateway.admin_port.unwrap(), "/admin", &request);
         assert!(text.contains(&format!(r#""request":{{"deep":{deep}}}"#)), "{}", &text[..text.len().min(300)]);
         let request = format!(r#"{{"janus":"keepalive","transaction":"d","deep":{deep}}}"#);
@@ -344,7 +428,8 @@ fn requests_racing_a_destroy() {
     // request path, hence the bounded wait).
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let reply = gateway.admin("", &with_transaction(&format!(r#"{{"janus":"message_plugin","admin_secret":"{ADMIN_SECRET}","plugin":"{PROBE}"}}"#)));
+        let reply = gateway
+            .admin("", &with_transaction(&format!(r#"{{"janus":"message_plugin","admin_secret":"{ADMIN_SECRET}","plugin":"{PROBE}"}}"#)));
         let live = int_at(&reply, &["response", "sessions"]).unwrap_or_else(|| panic!("{reply:?}"));
         if live == 1 {
             break;

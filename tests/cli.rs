@@ -5,13 +5,7 @@
 use std::process::{Command, Output};
 
 fn run(binary: &str, args: &[&str]) -> Output {
-    Command::new("timeout")
-        .arg("10")
-        .arg(binary)
-        .args(args)
-        .env("LC_ALL", "C")
-        .output()
-        .expect("binary runs")
+    Command::new("timeout").arg("10").arg(binary).args(args).env("LC_ALL", "C").output().expect("binary runs")
 }
 
 /// What follows the three-line version banner and its blank line.

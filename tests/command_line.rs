@@ -103,10 +103,7 @@ fn normalise_line(line: &str) -> String {
 /// printing order.
 fn comparable_lines(output: &str) -> Vec<String> {
     let body = output.split_once("\n\n").map_or("", |(_, body)| body);
-    body.lines()
-        .map(normalise_line)
-        .filter(|l| !MEDIA_PLANE_LINES.iter().any(|m| l.contains(m)))
-        .collect()
+    body.lines().map(normalise_line).filter(|l| !MEDIA_PLANE_LINES.iter().any(|m| l.contains(m))).collect()
 }
 
 /// Threads print concurrently, so the order is compared only where it is Janus' sequence:
@@ -142,14 +139,7 @@ fn run_to_exit(binary: &Path, args: &[&str]) -> (Option<i32>, String) {
             Ok(())
         });
     }
-    let out = command
-        .arg("15")
-        .arg(binary)
-        .args(args)
-        .env("LC_ALL", "C")
-        .stdin(Stdio::null())
-        .output()
-        .expect("binary runs");
+    let out = command.arg("15").arg(binary).args(args).env("LC_ALL", "C").stdin(Stdio::null()).output().expect("binary runs");
     let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&out.stderr));
     (out.status.code(), text)
@@ -205,7 +195,10 @@ fn sigterm_stops_cleanly_and_colours_timestamps_prefix_verbosity_follow_the_sett
     assert!(out.contains("Debug/log colors are enabled\n") && out.contains("Debug/log timestamps are enabled\n"));
     assert!(out.contains("Debug/log level is 5\n"));
     let logged: Vec<&&str> = lines.iter().filter(|l| l.contains("Loading plugin")).collect();
-    assert!(!logged.is_empty() && logged.iter().all(|l| l.starts_with("[gw] [") && normalise_line(l).starts_with("[gw] [TIME]")), "prefix and timestamps: {logged:?}");
+    assert!(
+        !logged.is_empty() && logged.iter().all(|l| l.starts_with("[gw] [") && normalise_line(l).starts_with("[gw] [TIME]")),
+        "prefix and timestamps: {logged:?}"
+    );
     assert!(out.contains("\tVersion: "), "a verbose line at level 5:\n{out}");
 
     // debug_colors = false in the file, level 4 by the command line.
@@ -273,7 +266,10 @@ fn pid_file_holds_our_pid_locks_out_a_second_instance_and_goes_at_exit() {
     // Janus truncates the file before trying the lock, so the holder's PID is gone by then;
     // colours are on this early whatever -o says.
     assert!(ours.contains("Error locking PID file (lock held by unknown PID?)"), "{ours}");
-    assert!(comparable_lines(ours).iter().any(|l| l.ends_with("[FATAL]\x1b[0m Error locking PID file (lock held by unknown PID?)")), "{ours}");
+    assert!(
+        comparable_lines(ours).iter().any(|l| l.ends_with("[FATAL]\x1b[0m Error locking PID file (lock held by unknown PID?)")),
+        "{ours}"
+    );
 }
 
 #[test]

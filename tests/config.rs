@@ -47,8 +47,7 @@ unsafe fn take_text(p: *mut c_char) -> String {
 
 /// The tree as the C probe sees it through the struct fields.
 fn c_dump(cfg: *mut janus_config) -> String {
-    let f: unsafe extern "C" fn(*mut janus_config) -> *mut c_char =
-        unsafe { std::mem::transmute(probe().symbol("probe_dump").unwrap()) };
+    let f: unsafe extern "C" fn(*mut janus_config) -> *mut c_char = unsafe { std::mem::transmute(probe().symbol("probe_dump").unwrap()) };
     unsafe { take_text(f(cfg)) }
 }
 
@@ -274,8 +273,7 @@ fn c_module_edits_a_configuration() {
     let out = scratch_dir("config-edit");
     let cfg = parse(Path::new("/etc/janus/janus.plugin.videoroom.jcfg"));
     assert!(!cfg.is_null());
-    let edit: unsafe extern "C" fn(*mut janus_config) -> c_int =
-        unsafe { std::mem::transmute(probe().symbol("probe_edit").unwrap()) };
+    let edit: unsafe extern "C" fn(*mut janus_config) -> c_int = unsafe { std::mem::transmute(probe().symbol("probe_edit").unwrap()) };
     let categories: unsafe extern "C" fn(*mut janus_config, *const c_char) -> *mut c_char =
         unsafe { std::mem::transmute(probe().symbol("probe_categories").unwrap()) };
     unsafe {
@@ -292,7 +290,8 @@ fn c_module_edits_a_configuration() {
         let saved = parse(&out.join("janus.plugin.videoroom.jcfg"));
         assert!(!saved.is_null());
         assert_eq!(c_dump(saved), c_dump(cfg));
-        assert!(c_dump(saved).ends_with("3|room-42|(none)\n  4|allowed|(none)\n    2|(none)|token1\n    2|(none)|token2\n  2|Description|Renamed room\n"));
+        assert!(c_dump(saved)
+            .ends_with("3|room-42|(none)\n  4|allowed|(none)\n    2|(none)|token1\n    2|(none)|token2\n  2|Description|Renamed room\n"));
         janus_config_destroy(saved);
         janus_config_destroy(cfg);
     }

@@ -150,10 +150,7 @@ fn start(binary: &str, name: &str, setup: Setup) -> Result<Gateway, String> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok(Some(status)) = gateway.child.try_wait() {
-            return Err(format!(
-                "{binary} exited ({status}) before its HTTP servers came up\n{}",
-                log_tail(&gateway.dir)
-            ));
+            return Err(format!("{binary} exited ({status}) before its HTTP servers came up\n{}", log_tail(&gateway.dir)));
         }
         // Answering, not just accepting: the first scripted request must find it serving.
         let info = r#"{"janus":"info","transaction":"ready"}"#;
@@ -162,10 +159,7 @@ fn start(binary: &str, name: &str, setup: Setup) -> Result<Gateway, String> {
             return Ok(gateway);
         }
         if Instant::now() > deadline {
-            return Err(format!(
-                "{binary}: ports {janus_port}/{admin_port} not open after 20 s\n{}",
-                log_tail(&gateway.dir)
-            ));
+            return Err(format!("{binary}: ports {janus_port}/{admin_port} not open after 20 s\n{}", log_tail(&gateway.dir)));
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -191,18 +185,14 @@ fn http(port: u16, method: &str, path: &str, body: Option<&str>, timeout: Durati
     request.push_str(body.unwrap_or_default());
     stream.write_all(request.as_bytes()).map_err(|e| format!("cannot send: {e}"))?;
     let mut raw = Vec::new();
-    stream
-        .read_to_end(&mut raw)
-        .map_err(|e| format!("no complete reply within {} s ({e})", timeout.as_secs()))?;
+    stream.read_to_end(&mut raw).map_err(|e| format!("no complete reply within {} s ({e})", timeout.as_secs()))?;
     let raw = String::from_utf8(raw).expect("UTF-8 reply");
     // A connection closed without an answer is recorded as status 0.
     let Some((head, payload)) = raw.split_once("\r\n\r\n") else {
         return Ok(Reply { status: 0, body: raw });
     };
     let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status code");
-    let chunked = head
-        .lines()
-        .any(|l| l.to_ascii_lowercase().replace(' ', "") == "transfer-encoding:chunked");
+    let chunked = head.lines().any(|l| l.to_ascii_lowercase().replace(' ', "") == "transfer-encoding:chunked");
     let body = if chunked { dechunk(payload) } else { payload.to_string() };
     Ok(Reply { status, body })
 }
@@ -314,8 +304,7 @@ impl Parser<'_> {
                 while self.at < self.text.len() && b"+-.eE0123456789".contains(&self.text[self.at]) {
                     self.at += 1;
                 }
-                (self.at > start)
-                    .then(|| Value::Number(String::from_utf8_lossy(&self.text[start..self.at]).into_owned()))
+                (self.at > start).then(|| Value::Number(String::from_utf8_lossy(&self.text[start..self.at]).into_owned()))
             }
         }
     }
@@ -453,9 +442,9 @@ impl Normaliser {
                 None => v.clone(),
             },
             Value::Str(_) if BUILD_KEYS.contains(&key) => Value::Placeholder("<build>".into()),
-            Value::Object(members) if key == DEPENDENCIES => Value::Object(
-                members.iter().map(|(k, _)| (k.clone(), Value::Placeholder("<build>".into()))).collect(),
-            ),
+            Value::Object(members) if key == DEPENDENCIES => {
+                Value::Object(members.iter().map(|(k, _)| (k.clone(), Value::Placeholder("<build>".into()))).collect())
+            }
             Value::Str(_) if key == "transaction" && random_transaction => Value::Placeholder("<random>".into()),
             Value::Str(s) => Value::Str(self.text(s)),
             Value::Array(items) => {
@@ -469,12 +458,9 @@ impl Normaliser {
                 }
                 Value::Array(items)
             }
-            Value::Object(members) => Value::Object(
-                members
-                    .iter()
-                    .map(|(k, v)| (self.text(k), self.value(v, k, random_transaction)))
-                    .collect(),
-            ),
+            Value::Object(members) => {
+                Value::Object(members.iter().map(|(k, v)| (self.text(k), self.value(v, k, random_transaction))).collect())
+            }
             _ => v.clone(),
         }
     }
@@ -549,12 +535,8 @@ impl<'g> Run<'g> {
         };
         write!(self.transcript, "\n  => {} ", reply.status).unwrap();
         // The HTTP transport answers GET /janus/info with a transaction of its own.
-        self.last = Some(LastReply {
-            at: self.transcript.len(),
-            body: reply.body,
-            random_transaction: path == "/janus/info",
-            learned: Vec::new(),
-        });
+        self.last =
+            Some(LastReply { at: self.transcript.len(), body: reply.body, random_transaction: path == "/janus/info", learned: Vec::new() });
         self.render_last();
     }
 
@@ -651,10 +633,7 @@ fn open_script(r: &mut Run) {
     r.janus("/{s1}", r#"{"janus":"attach","transaction":"t-attach-type","plugin":7}"#);
     r.janus("/{s1}", r#"{"janus":"attach","transaction":"t-attach-unknown","plugin":"janus.plugin.nope"}"#);
     r.janus("/{s1}", r#"{"janus":"attach","transaction":"t-attach-disabled","plugin":"janus.plugin.sip"}"#);
-    r.janus(
-        "/{s1}",
-        r#"{"janus":"attach","transaction":"t-attach-echo","plugin":"janus.plugin.echotest","opaque_id":"op-echo"}"#,
-    );
+    r.janus("/{s1}", r#"{"janus":"attach","transaction":"t-attach-echo","plugin":"janus.plugin.echotest","opaque_id":"op-echo"}"#);
     r.learn("h1", "data.id");
     r.janus("/{s1}", r#"{"janus":"attach","transaction":"t-attach-vr","plugin":"janus.plugin.videoroom"}"#);
     r.learn("h2", "data.id");
@@ -681,15 +660,9 @@ fn open_script(r: &mut Run) {
     r.janus("/{s1}/{h1}", r#"{"janus":"message","transaction":"t-msg-nobody"}"#);
     r.janus("/{s1}/{h1}", r#"{"janus":"message","transaction":"t-msg-bodytype","body":"audio"}"#);
     r.janus("/{s1}/{h1}", r#"{"janus":"message","transaction":"t-msg-jsepnotype","body":{},"jsep":{"sdp":"v=0"}}"#);
-    r.janus(
-        "/{s1}/{h1}",
-        r#"{"janus":"message","transaction":"t-msg-jsepbadtype","body":{},"jsep":{"type":"pranswer","sdp":"v=0"}}"#,
-    );
+    r.janus("/{s1}/{h1}", r#"{"janus":"message","transaction":"t-msg-jsepbadtype","body":{},"jsep":{"type":"pranswer","sdp":"v=0"}}"#);
     r.janus("/{s1}/{h1}", r#"{"janus":"message","transaction":"t-msg-jsepnosdp","body":{},"jsep":{"type":"offer"}}"#);
-    r.janus(
-        "/{s1}/{h1}",
-        r#"{"janus":"message","transaction":"t-msg-jsepbadsdp","body":{},"jsep":{"type":"offer","sdp":"not an sdp"}}"#,
-    );
+    r.janus("/{s1}/{h1}", r#"{"janus":"message","transaction":"t-msg-jsepbadsdp","body":{},"jsep":{"type":"offer","sdp":"not an sdp"}}"#);
     r.janus("/{s1}/{h1}", r#"{"janus":"message","transaction":"t-echo-1","body":{"audio":true,"bitrate":128000}}"#);
     r.poll("/{s1}");
     r.janus("/{s1}/{h1}", r#"{"janus":"trickle","transaction":"t-trickle-none"}"#);
@@ -780,8 +753,18 @@ fn open_script(r: &mut Run) {
             r.admin("", &format!(r#"{{"janus":"{request}","transaction":"a-{request}-{tag}","{field}":{value},{SECRET}}}"#));
         }
     }
-    r.admin("", &format!(r#"{{"janus":"query_transport","transaction":"a-qtransport","transport":"janus.transport.http","request":{{}},{SECRET}}}"#));
-    r.admin("", &format!(r#"{{"janus":"query_transport","transaction":"a-qtransport-none","transport":"janus.transport.nope","request":{{}},{SECRET}}}"#));
+    r.admin(
+        "",
+        &format!(
+            r#"{{"janus":"query_transport","transaction":"a-qtransport","transport":"janus.transport.http","request":{{}},{SECRET}}}"#
+        ),
+    );
+    r.admin(
+        "",
+        &format!(
+            r#"{{"janus":"query_transport","transaction":"a-qtransport-none","transport":"janus.transport.nope","request":{{}},{SECRET}}}"#
+        ),
+    );
     r.admin("", &format!(r#"{{"janus":"custom_event","transaction":"a-custom-event","schema":"x","data":{{}},{SECRET}}}"#));
     r.admin("", &format!(r#"{{"janus":"custom_logline","transaction":"a-custom-logline","line":"from the differential test",{SECRET}}}"#));
     r.admin("/{s1}/{h3}", &format!(r#"{{"janus":"stop_pcap","transaction":"a-stop-pcap",{SECRET}}}"#));
@@ -842,7 +825,10 @@ fn secured_script(r: &mut Run) {
     r.admin("", &format!(r#"{{"janus":"add_token","transaction":"b-add","token":"tok1","plugins":["janus.plugin.echotest"],{SECRET}}}"#));
     r.admin("", &format!(r#"{{"janus":"add_token","transaction":"b-add-bad","token":"tok2","plugins":["janus.plugin.nope"],{SECRET}}}"#));
     r.admin("", &format!(r#"{{"janus":"add_token","transaction":"b-add-all","token":"tok3",{SECRET}}}"#));
-    r.admin("", &format!(r#"{{"janus":"add_token","transaction":"b-add-dup","token":"tok2","plugins":["janus.plugin.textroom"],{SECRET}}}"#));
+    r.admin(
+        "",
+        &format!(r#"{{"janus":"add_token","transaction":"b-add-dup","token":"tok2","plugins":["janus.plugin.textroom"],{SECRET}}}"#),
+    );
     r.admin("", &format!(r#"{{"janus":"add_token","transaction":"b-add-notoken",{SECRET}}}"#));
     r.admin("", &format!(r#"{{"janus":"list_tokens","transaction":"b-list",{SECRET}}}"#));
     r.janus("", r#"{"janus":"create","transaction":"u-token","token":"tok1"}"#);
@@ -860,7 +846,10 @@ fn secured_script(r: &mut Run) {
         "",
         &format!(r#"{{"janus":"allow_token","transaction":"b-allow","token":"tok1","plugins":["janus.plugin.videoroom"],{SECRET}}}"#),
     );
-    r.admin("", &format!(r#"{{"janus":"allow_token","transaction":"b-allow-none","token":"nope","plugins":["janus.plugin.videoroom"],{SECRET}}}"#));
+    r.admin(
+        "",
+        &format!(r#"{{"janus":"allow_token","transaction":"b-allow-none","token":"nope","plugins":["janus.plugin.videoroom"],{SECRET}}}"#),
+    );
     r.admin("", &format!(r#"{{"janus":"allow_token","transaction":"b-allow-noplugins","token":"tok1",{SECRET}}}"#));
     r.janus("/{s2}", r#"{"janus":"attach","transaction":"u-attach-allowed","plugin":"janus.plugin.videoroom","token":"tok1"}"#);
     r.learn("h3", "data.id");
@@ -882,10 +871,7 @@ fn secured_script(r: &mut Run) {
 fn transcript(binary: &str, tag: &str) -> Result<String, String> {
     let mut out = String::new();
     let mut requests = 0;
-    for (setup, name, script) in [
-        (Setup::Open, "open", open_script as fn(&mut Run)),
-        (Setup::Secured, "secured", secured_script),
-    ] {
+    for (setup, name, script) in [(Setup::Open, "open", open_script as fn(&mut Run)), (Setup::Secured, "secured", secured_script)] {
         let gateway = start(binary, &format!("differential-{tag}-{name}"), setup)?;
         let mut run = Run::new(&gateway);
         script(&mut run);
@@ -946,10 +932,7 @@ fn line_diff(expected: &str, actual: &str) -> String {
 
 fn assert_same(expected: &str, expected_name: &str, actual: &str, actual_name: &str) {
     if expected != actual {
-        panic!(
-            "transcripts differ (- {expected_name}, + {actual_name}):\n{}",
-            line_diff(expected, actual)
-        );
+        panic!("transcripts differ (- {expected_name}, + {actual_name}):\n{}", line_diff(expected, actual));
     }
 }
 
@@ -964,7 +947,6 @@ fn reference_transcript_is_deterministic() {
 fn differential_janus_api() {
     let reference = transcript(REFERENCE_JANUS, "reference").unwrap();
     // On a failure, both transcripts are left in CARGO_TARGET_TMPDIR (differential-*.txt).
-    let ours = transcript(env!("CARGO_BIN_EXE_janus"), "ours")
-        .unwrap_or_else(|e| panic!("our gateway did not run the script: {e}"));
+    let ours = transcript(env!("CARGO_BIN_EXE_janus"), "ours").unwrap_or_else(|e| panic!("our gateway did not run the script: {e}"));
     assert_same(&reference, "/usr/bin/janus 1.1.2", &ours, "our janus");
 }

@@ -111,7 +111,6 @@ fn run_script(binary: &Path, name: &str) -> Observed {
     Observed { events: collector.events().iter().map(|e| normalise(e, "")).collect(), admin, json_log }
 }
 
-
 /// Events of the script that carry these types, by Janus' event type numbers.
 const SESSION: i64 = 1;
 const HANDLE: i64 = 2;
@@ -143,7 +142,13 @@ fn sampleevh_gets_janus_events_and_jsonlog_the_log() {
     assert_eq!(int_at(&ours.admin[0], &["response", "result"]), Some(200), "{:?}", ours.admin[0]);
     assert_eq!(int_at(&ours.admin[3], &["response", "error_code"]), Some(411), "{:?}", ours.admin[3]);
     // jsonlog wrote the log lines as JSON objects.
-    let lines: Vec<Json> = ours.json_log.lines().map(|l| l.trim_matches(|c: char| c == '\0' || c.is_whitespace())).filter(|l| !l.is_empty()).map(parse_json).collect();
+    let lines: Vec<Json> = ours
+        .json_log
+        .lines()
+        .map(|l| l.trim_matches(|c: char| c == '\0' || c.is_whitespace()))
+        .filter(|l| !l.is_empty())
+        .map(parse_json)
+        .collect();
     assert!(lines.iter().all(|l| int_at(l, &["timestamp"]).is_some() && str_at(l, &["line"]).is_some()), "{}", ours.json_log);
     // Not the last lines ("Bye!"): they reach jsonlog just before its destroy(), which raises
     // its stopping flag before queueing the exit marker, so its thread may drop lines still
@@ -158,11 +163,7 @@ fn sampleevh_gets_janus_events_and_jsonlog_the_log() {
     let theirs = run_script(Path::new(REFERENCE_BINARY), "reference");
     assert_eq!(ours.admin, theirs.admin, "Admin replies of the module queries");
     for kind in [SESSION, HANDLE, PLUGIN, CORE] {
-        assert_eq!(
-            compact(&of_type(&ours.events, kind)),
-            compact(&of_type(&theirs.events, kind)),
-            "events of type {kind}, in order"
-        );
+        assert_eq!(compact(&of_type(&ours.events, kind)), compact(&of_type(&theirs.events, kind)), "events of type {kind}, in order");
     }
     // Transport events come from the transport itself, one per request: same shapes.
     let shapes = |events: &[Json]| {
@@ -174,7 +175,12 @@ fn sampleevh_gets_janus_events_and_jsonlog_the_log() {
     };
     assert_eq!(shapes(&ours.events), shapes(&theirs.events), "transport event shapes");
     let json_log_keys = |text: &str| {
-        text.lines().map(|l| l.trim_matches(|c: char| c == '\0' || c.is_whitespace())).filter(|l| !l.is_empty()).map(parse_json).map(|l| placeholder(&l).to_compact_string()).collect::<std::collections::BTreeSet<_>>()
+        text.lines()
+            .map(|l| l.trim_matches(|c: char| c == '\0' || c.is_whitespace()))
+            .filter(|l| !l.is_empty())
+            .map(parse_json)
+            .map(|l| placeholder(&l).to_compact_string())
+            .collect::<std::collections::BTreeSet<_>>()
     };
     assert_eq!(json_log_keys(&ours.json_log), json_log_keys(&theirs.json_log), "jsonlog line shape");
 }

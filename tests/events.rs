@@ -16,9 +16,7 @@ use std::time::{Duration, Instant};
 
 use janus::abi::event_host::{start_event_handler, start_logger};
 use janus::abi::modules::load;
-use janus::events::{
-    self, Event, EventBus, EventHandler, HandleEvent, HandleRef, SessionEvent,
-};
+use janus::events::{self, Event, EventBus, EventHandler, HandleEvent, HandleRef, SessionEvent};
 use janus::json::{Json, Object};
 use janus::log::{self, Level};
 use janus::loggers::{self, Logger};
@@ -55,9 +53,7 @@ impl Backend {
     }
 
     fn next(&self) -> (String, String) {
-        self.requests
-            .recv_timeout(Duration::from_secs(15))
-            .expect("the event handler posted in time")
+        self.requests.recv_timeout(Duration::from_secs(15)).expect("the event handler posted in time")
     }
 }
 
@@ -86,9 +82,7 @@ fn serve(mut stream: TcpStream, tx: &Sender<(String, String)>) {
     };
     let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
     let header = |name: &str| {
-        head.lines()
-            .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case(name)))
-            .map(|(_, v)| v.trim().to_string())
+        head.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case(name))).map(|(_, v)| v.trim().to_string())
     };
     if header("expect").is_some_and(|v| v.eq_ignore_ascii_case("100-continue")) {
         let _ = stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n");
@@ -123,8 +117,7 @@ fn sampleevh_posts_what_the_bus_delivers() {
         ),
     )
     .unwrap();
-    let module = load(&Path::new(MODULES).join("events/libjanus_sampleevh.so"), ModuleKind::EventHandler)
-        .expect("sampleevh loads");
+    let module = load(&Path::new(MODULES).join("events/libjanus_sampleevh.so"), ModuleKind::EventHandler).expect("sampleevh loads");
     let evh = start_event_handler(&module, &configs).expect("an event handler");
     assert_eq!(EventHandler::package(evh.as_ref()), "janus.eventhandler.sampleevh");
     assert_eq!(evh.info().name, "JANUS SampleEventHandler plugin");
@@ -133,10 +126,7 @@ fn sampleevh_posts_what_the_bus_delivers() {
     let bus = EventBus::start(true, "TestJanus", vec![evh.clone() as Arc<dyn EventHandler>]).unwrap();
     let ts = 1_700_000_000_123_456;
     bus.notify_at(
-        Event::Session {
-            session_id: 11,
-            what: SessionEvent::Created { transport: "janus.transport.http".into(), instance: 1 },
-        },
+        Event::Session { session_id: 11, what: SessionEvent::Created { transport: "janus.transport.http".into(), instance: 1 } },
         ts,
     );
     bus.notify_at(
@@ -156,10 +146,7 @@ fn sampleevh_posts_what_the_bus_delivers() {
         },
         ts + 2,
     );
-    bus.notify_at(
-        Event::External { schema: "test.schema".into(), data: Object::new().with("k", "v\r\n").into() },
-        ts + 3,
-    );
+    bus.notify_at(Event::External { schema: "test.schema".into(), data: Object::new().with("k", "v\r\n").into() }, ts + 3);
     let expected = [
         // The transport id is janus_uint64_hash(1) in decimal.
         r#"{"emitter":"TestJanus","type":1,"timestamp":1700000000123456,"session_id":11,"event":{"name":"created","transport":{"transport":"janus.transport.http","id":"6238072747940578789"}}}"#,
@@ -181,15 +168,7 @@ fn sampleevh_posts_what_the_bus_delivers() {
         AdminResponse::Json(janus::abi::json::parse(r#"{"result":200}"#).unwrap())
     );
     assert_eq!(evh.mask(), u64::from(events::SESSION));
-    bus.notify_at(
-        Event::Handle {
-            handle: handle(11, 22, None),
-            what: HandleEvent::Detached,
-            plugin: None,
-            token: None,
-        },
-        ts + 4,
-    );
+    bus.notify_at(Event::Handle { handle: handle(11, 22, None), what: HandleEvent::Detached, plugin: None, token: None }, ts + 4);
     let before = janus::utils::real_time();
     bus.notify(Event::Session { session_id: 11, what: SessionEvent::Destroyed });
     // Delivery is in order: had the handle event passed the mask, it would come first.
@@ -213,14 +192,10 @@ fn jsonlog_writes_every_log_line() {
     let file = dir.join("janus-log.json");
     std::fs::write(
         dir.join("janus.logger.jsonlog.jcfg"),
-        format!(
-            "general: {{\n\tenabled = true\n\tjson = \"compact\"\n\tfilename = \"{}\"\n}}\n",
-            file.display()
-        ),
+        format!("general: {{\n\tenabled = true\n\tjson = \"compact\"\n\tfilename = \"{}\"\n}}\n", file.display()),
     )
     .unwrap();
-    let module = load(&Path::new(MODULES).join("loggers/libjanus_jsonlog.so"), ModuleKind::Logger)
-        .expect("jsonlog loads");
+    let module = load(&Path::new(MODULES).join("loggers/libjanus_jsonlog.so"), ModuleKind::Logger).expect("jsonlog loads");
     // A logger is not an event handler: refused without being touched.
     assert!(start_event_handler(&module, &dir).is_none());
     let logger = start_logger(&module, "TestJanus", &dir).expect("a logger");
@@ -241,11 +216,8 @@ fn jsonlog_writes_every_log_line() {
     let records = loop {
         let bytes = std::fs::read(&file).unwrap();
         // Each record is the JSON text, then "\n" and its NUL (jsonlog writes sizeof("\n")).
-        let records: Vec<String> = bytes
-            .split(|&b| b == 0)
-            .map(|r| String::from_utf8_lossy(r).into_owned())
-            .filter(|r| r.contains("jsonlog-test"))
-            .collect();
+        let records: Vec<String> =
+            bytes.split(|&b| b == 0).map(|r| String::from_utf8_lossy(r).into_owned()).filter(|r| r.contains("jsonlog-test")).collect();
         if records.len() == 2 || Instant::now() > deadline {
             assert!(bytes.ends_with(b"}\n\0"), "{bytes:?}");
             break records;
@@ -352,10 +324,7 @@ fn event_handler_module_sees_janus_conventions() {
 
     // handle_request borrows the request and hands its response over.
     let request: Json = Object::new().with("request", "x").into();
-    assert_eq!(
-        evh.handle_request(Some(&request)),
-        AdminResponse::Json(janus::abi::json::parse(r#"{"seen":{"request":"x"}}"#).unwrap())
-    );
+    assert_eq!(evh.handle_request(Some(&request)), AdminResponse::Json(janus::abi::json::parse(r#"{"seen":{"request":"x"}}"#).unwrap()));
     assert_eq!(probe_call!(probe, "probe_request_refcount" -> usize), 1);
     assert_eq!(evh.handle_request(None), AdminResponse::Json(janus::abi::json::parse(r#"{"seen":null}"#).unwrap()));
 

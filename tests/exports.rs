@@ -7,11 +7,7 @@ use std::process::Command;
 
 fn expected() -> BTreeSet<String> {
     let list = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/compat/exports.txt")).unwrap();
-    list.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(String::from)
-        .collect()
+    list.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect()
 }
 
 fn defined_dynamic_symbols(path: &str) -> BTreeSet<String> {
@@ -23,7 +19,9 @@ fn defined_dynamic_symbols(path: &str) -> BTreeSet<String> {
         .filter_map(|l| l.split_whitespace().nth(2))
         .map(|s| s.split('@').next().unwrap().to_string())
         // Symbols every dynamically linked executable defines (crt files, linker).
-        .filter(|s| !matches!(s.as_str(), "_IO_stdin_used" | "_edata" | "_end" | "__bss_start" | "__data_start" | "data_start" | "_init" | "_fini"))
+        .filter(|s| {
+            !matches!(s.as_str(), "_IO_stdin_used" | "_edata" | "_end" | "__bss_start" | "__data_start" | "data_start" | "_init" | "_fini")
+        })
         .collect()
 }
 

@@ -26,9 +26,7 @@ fn setup() -> (MutexGuard<'static, ()>, &'static [Module; 2]) {
     let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     INITIAL.get_or_init(|| {
         let g = |v: &std::sync::atomic::AtomicI32| v.load(Ordering::Relaxed);
-        let prefix_null = globals::janus_log_global_prefix
-            .load(Ordering::Relaxed)
-            .is_null();
+        let prefix_null = globals::janus_log_global_prefix.load(Ordering::Relaxed).is_null();
         [
             g(&globals::janus_log_level),
             g(&globals::janus_log_timestamps),
@@ -39,23 +37,13 @@ fn setup() -> (MutexGuard<'static, ()>, &'static [Module; 2]) {
         ]
     });
     let probe = PROBE.get_or_init(|| {
-        log::add_sink(Arc::new(|_ts, line: &CStr| {
-            CAPTURED.lock().unwrap().push(line.to_bytes().to_vec())
-        }));
+        log::add_sink(Arc::new(|_ts, line: &CStr| CAPTURED.lock().unwrap().push(line.to_bytes().to_vec())));
         log::init(false, None).unwrap();
         let build = |name: &str, include: &std::path::Path| {
-            Module::open(&support::build_c_module(
-                name,
-                &["tests/c/log_probe.c"],
-                include,
-            ))
-            .unwrap()
+            Module::open(&support::build_c_module(name, &["tests/c/log_probe.c"], include)).unwrap()
         };
         [
-            build(
-                "log_probe_janus",
-                std::path::Path::new("/usr/include/janus"),
-            ),
+            build("log_probe_janus", std::path::Path::new("/usr/include/janus")),
             build("log_probe_ours", &support::manifest_dir().join("include")),
         ]
     });
@@ -78,12 +66,7 @@ fn reset_globals() {
 
 fn captured() -> Vec<String> {
     log::flush();
-    CAPTURED
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|l| String::from_utf8_lossy(l).into_owned())
-        .collect()
+    CAPTURED.lock().unwrap().iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect()
 }
 
 unsafe fn sym<T: Copy>(m: &Module, name: &str) -> T {
@@ -110,8 +93,7 @@ fn vprintf_formats_like_glibc() {
     for probe in probes {
         CAPTURED.lock().unwrap().clear();
         EXPECTED.lock().unwrap().clear();
-        let formats: extern "C" fn(extern "C" fn(*const c_char)) =
-            unsafe { sym(probe, "probe_formats") };
+        let formats: extern "C" fn(extern "C" fn(*const c_char)) = unsafe { sym(probe, "probe_formats") };
         formats(record_expected);
         log::flush();
         let got = CAPTURED.lock().unwrap().clone();
@@ -122,14 +104,8 @@ fn vprintf_formats_like_glibc() {
             assert_eq!(String::from_utf8_lossy(g), String::from_utf8_lossy(w));
         }
         // Spot checks that glibc's conventions really are what came through.
-        let text: Vec<String> = got
-            .iter()
-            .map(|l| String::from_utf8_lossy(l).into_owned())
-            .collect();
-        assert_eq!(
-            text[0],
-            "18446744073709551615|1234567890123|42|-9223372036854775808|-5\n"
-        );
+        let text: Vec<String> = got.iter().map(|l| String::from_utf8_lossy(l).into_owned()).collect();
+        assert_eq!(text[0], "18446744073709551615|1234567890123|42|-9223372036854775808|-5\n");
         assert_eq!(text[1], "0x1234|(nil)\n");
         assert_eq!(text[2], "[abc]\n");
         assert_eq!(text[3], "(null)|x\n");
@@ -146,10 +122,7 @@ fn janus_log_macro_lines() {
         CAPTURED.lock().unwrap().clear();
         let run: extern "C" fn() -> c_int = unsafe { sym(probe, "probe_log_macros") };
         let file_fn: extern "C" fn() -> *const c_char = unsafe { sym(probe, "probe_file") };
-        let file = unsafe { CStr::from_ptr(file_fn()) }
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let file = unsafe { CStr::from_ptr(file_fn()) }.to_str().unwrap().to_owned();
 
         // Level 4 with colours (the defaults): VERB and DBG are filtered in the module.
         let err_line = run();
@@ -160,10 +133,7 @@ fn janus_log_macro_lines() {
                 "info 1\n".to_string(),
                 "\x1b[33m[WARN]\x1b[0m warn x\n".to_string(),
                 format!("\x1b[31m[ERR]\x1b[0m [{file}:probe_log_macros:{err_line}] err 7\n"),
-                format!(
-                    "\x1b[35m[FATAL]\x1b[0m [{file}:probe_log_macros:{}] fatal, no newline",
-                    err_line + 2
-                ),
+                format!("\x1b[35m[FATAL]\x1b[0m [{file}:probe_log_macros:{}] fatal, no newline", err_line + 2),
             ]
         );
 
@@ -182,10 +152,7 @@ fn janus_log_macro_lines() {
                 "[gw1] [WARN] warn x\n".to_string(),
                 format!("[gw1] [ERR] [{file}:probe_log_macros:{err_line}] err 7\n"),
                 format!("[gw1] [{file}:probe_log_macros:{}] dbg\n", err_line + 1),
-                format!(
-                    "[gw1] [FATAL] [{file}:probe_log_macros:{}] fatal, no newline",
-                    err_line + 2
-                ),
+                format!("[gw1] [FATAL] [{file}:probe_log_macros:{}] fatal, no newline", err_line + 2),
             ]
         );
 
@@ -196,11 +163,7 @@ fn janus_log_macro_lines() {
         log::set_timestamps(true);
         run();
         let first = &captured()[0];
-        assert_eq!(
-            first.len(),
-            "[Mon Jan  1 12:00:00 2024] info 1\n".len(),
-            "{first:?}"
-        );
+        assert_eq!(first.len(), "[Mon Jan  1 12:00:00 2024] info 1\n".len(), "{first:?}");
         assert!(first.starts_with('[') && first.ends_with("] info 1\n"));
         let year: i32 = first[21..25].parse().unwrap();
         assert!(year >= 2024);
@@ -219,15 +182,11 @@ fn refcount_and_lock_debug_globals_are_read_by_the_inline_macros() {
     for (round, probe) in probes.iter().enumerate() {
         reset_globals();
         CAPTURED.lock().unwrap().clear();
-        let run: extern "C" fn(*mut c_int) -> *mut c_void =
-            unsafe { sym(probe, "probe_debug_macros") };
+        let run: extern "C" fn(*mut c_int) -> *mut c_void = unsafe { sym(probe, "probe_debug_macros") };
         let freed: extern "C" fn() -> c_int = unsafe { sym(probe, "probe_obj_freed") };
         let mutex: extern "C" fn() -> *mut c_void = unsafe { sym(probe, "probe_obj_mutex") };
         let file_fn: extern "C" fn() -> *const c_char = unsafe { sym(probe, "probe_file") };
-        let file = unsafe { CStr::from_ptr(file_fn()) }
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let file = unsafe { CStr::from_ptr(file_fn()) }.to_str().unwrap().to_owned();
         let mut line: c_int = 0;
 
         run(&mut line);
@@ -237,9 +196,7 @@ fn refcount_and_lock_debug_globals_are_read_by_the_inline_macros() {
         log::set_refcount_debug(true);
         log::set_lock_debug(true);
         let obj = run(&mut line);
-        let at = |offset: c_int, what: &str| {
-            format!("[{file}:probe_debug_macros:{}:{what}]", line + offset)
-        };
+        let at = |offset: c_int, what: &str| format!("[{file}:probe_debug_macros:{}:{what}]", line + offset);
         assert_eq!(
             captured(),
             [
@@ -268,9 +225,6 @@ fn lines_logged_before_the_log_thread_runs_are_kept_and_written_to_the_file() {
     log::flush();
     log::shutdown();
     log::init(false, None).unwrap();
-    assert_eq!(
-        std::fs::read_to_string(&path).unwrap(),
-        "queued while stopped\nafter restart"
-    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "queued while stopped\nafter restart");
     assert_eq!(captured(), ["queued while stopped\n", "after restart"]);
 }

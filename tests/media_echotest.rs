@@ -97,7 +97,12 @@ fn negotiate_with(test: &str, args: &[&str], offer: impl FnOnce() -> String) -> 
 }
 
 /// As [`negotiate_with`], the configuration changed by `configure` first.
-fn negotiate_configured(test: &str, args: &[&str], configure: impl FnOnce(&mut ConfigsFolder), offer: impl FnOnce() -> String) -> Negotiated {
+fn negotiate_configured(
+    test: &str,
+    args: &[&str],
+    configure: impl FnOnce(&mut ConfigsFolder),
+    offer: impl FnOnce() -> String,
+) -> Negotiated {
     let dir = support::scratch_dir(test);
     let mut configs = ConfigsFolder::new(&dir, &["echotest"]);
     configure(&mut configs);
@@ -107,10 +112,8 @@ fn negotiate_configured(test: &str, args: &[&str], configure: impl FnOnce(&mut C
     let handle = session.attach("janus.plugin.echotest");
     let (session_id, handle_id) = (session.id, handle.id);
     let jsep = Object::new().with("type", "offer").with("sdp", offer());
-    let request = Object::new()
-        .with("janus", "message")
-        .with("body", Object::new().with("audio", true).with("video", true))
-        .with("jsep", jsep);
+    let request =
+        Object::new().with("janus", "message").with("body", Object::new().with("audio", true).with("video", true)).with("jsep", jsep);
     let reply = gateway.post(&format!("/janus/{session_id}/{handle_id}"), &with_transaction(&Json::from(request).to_compact_string()));
     assert_eq!(kind(&reply), "ack", "{reply:?}");
     let event = wait_event(&session, &mut Vec::new(), |e| kind(e) == "event" && e.get("jsep").is_some());
@@ -152,7 +155,10 @@ fn wrong_fingerprint_hangs_up_and_garbage_is_dropped() {
     let n = negotiate("media_fingerprint", || {
         let good = client.offer(AUDIO_SSRC, VIDEO_SSRC);
         let fingerprint = attribute(&good, "fingerprint").unwrap().to_owned();
-        good.replace(&fingerprint, "sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF")
+        good.replace(
+            &fingerprint,
+            "sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF",
+        )
     });
     let session = n.gateway.http_session(n.session_id);
     let _ = client.try_connect(&n.answer, DtlsRole::for_remote_setup("active").unwrap());
@@ -262,10 +268,15 @@ fn echotest_audio_and_video_come_back() {
         client.send_rtp(&rtp_packet(96, s, u32::from(s) * 3000, VIDEO_SSRC, b"\x90\x80\x00vp8-frame"));
     }
     seq = seq.wrapping_add(3);
-    wait_rtcp(&mut client, "NACK for our missing packet", |_| {}, |p| {
-        let nack_at = janus::rtcp::query::get_nacks(p).ok().and_then(|mut n| n.next());
-        nack_at == Some(missing) && janus::media::packets::nack_media_ssrc(p) == Some(VIDEO_SSRC)
-    });
+    wait_rtcp(
+        &mut client,
+        "NACK for our missing packet",
+        |_| {},
+        |p| {
+            let nack_at = janus::rtcp::query::get_nacks(p).ok().and_then(|mut n| n.next());
+            nack_at == Some(missing) && janus::media::packets::nack_media_ssrc(p) == Some(VIDEO_SSRC)
+        },
+    );
 
     let media = wait_event(&session, &mut seen, |e| kind(e) == "media");
     assert_eq!(media.get("receiving").and_then(Json::as_bool), Some(true));
@@ -284,9 +295,12 @@ fn echotest_audio_and_video_come_back() {
     pli.extend_from_slice(&VIDEO_SSRC.to_be_bytes());
     pli.extend_from_slice(&gateway_video_ssrc.to_be_bytes());
     client.send_rtcp(&pli);
-    wait_rtcp(&mut client, "relayed PLI", |_| {}, |p| {
-        janus::rtcp::query::has_pli(p) && p[4..8] == gateway_video_ssrc.to_be_bytes() && p[8..12] == VIDEO_SSRC.to_be_bytes()
-    });
+    wait_rtcp(
+        &mut client,
+        "relayed PLI",
+        |_| {},
+        |p| janus::rtcp::query::has_pli(p) && p[4..8] == gateway_video_ssrc.to_be_bytes() && p[8..12] == VIDEO_SSRC.to_be_bytes(),
+    );
     // ... and its `send_remb` reaches us with the bitrate asked for.
     let reply = gateway.post(&path, &with_transaction(r#"{"janus":"message","body":{"bitrate":256000}}"#));
     assert_eq!(kind(&reply), "ack", "{reply:?}");

@@ -14,15 +14,10 @@ use support::Module;
 fn probe(name: &str) -> c_int {
     static PROBE: OnceLock<Module> = OnceLock::new();
     let m = PROBE.get_or_init(|| {
-        let so = support::build_c_module(
-            "plugin_probe",
-            &["tests/c/plugin_probe.c"],
-            &support::manifest_dir().join("include"),
-        );
+        let so = support::build_c_module("plugin_probe", &["tests/c/plugin_probe.c"], &support::manifest_dir().join("include"));
         Module::open(&so).unwrap()
     });
-    let f: extern "C" fn() -> c_int =
-        unsafe { std::mem::transmute(m.symbol(name).expect("probe symbol")) };
+    let f: extern "C" fn() -> c_int = unsafe { std::mem::transmute(m.symbol(name).expect("probe symbol")) };
     f()
 }
 

@@ -14,7 +14,9 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use janus::json::Json;
-use support::gateway::{binary_under_test, parse_json, probe_plugins_folder, with_transaction, ConfigsFolder, CoreOptions, Gateway, Session};
+use support::gateway::{
+    binary_under_test, parse_json, probe_plugins_folder, with_transaction, ConfigsFolder, CoreOptions, Gateway, Session,
+};
 use support::json::{at, int_at, kind_of, str_at};
 
 const PROBE: &str = "janus.plugin.probe";
@@ -29,11 +31,7 @@ const EVENT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A configs folder for the probe and EchoTest, with the Admin API and `options`' additions.
 fn probe_configs(name: &str, options: CoreOptions) -> ConfigsFolder {
     let dir = support::scratch_dir(name);
-    let options = CoreOptions {
-        plugins_folder: Some(probe_plugins_folder(&dir)),
-        admin_secret: Some(ADMIN_SECRET.into()),
-        ..options
-    };
+    let options = CoreOptions { plugins_folder: Some(probe_plugins_folder(&dir)), admin_secret: Some(ADMIN_SECRET.into()), ..options };
     ConfigsFolder::with_options(&dir, &["probe", "echotest"], &options)
 }
 
@@ -75,11 +73,7 @@ fn assert_probe_event(event: &Json, session: &Session, handle: i64, transaction:
     assert_eq!(str_at(event, &["transaction"]), Some(transaction), "{event:?}");
     assert_eq!(int_at(event, &["sender"]), Some(handle), "{event:?}");
     assert_eq!(str_at(event, &["plugindata", "plugin"]), Some(PROBE), "{event:?}");
-    assert_eq!(
-        at(event, &["plugindata", "data"]).map(Json::to_compact_string),
-        Some(format!(r#"{{"probe":"{action}"}}"#)),
-        "{event:?}"
-    );
+    assert_eq!(at(event, &["plugindata", "data"]).map(Json::to_compact_string), Some(format!(r#"{{"probe":"{action}"}}"#)), "{event:?}");
     assert!(event.get("jsep").is_none(), "{event:?}");
 }
 
@@ -144,7 +138,12 @@ fn probe_actions_over_the_janus_and_admin_apis() {
     );
 
     // Admin API: message_plugin reaches handle_admin_message with the request...
-    let reply = gateway.admin("", &with_transaction(&format!(r#"{{"janus":"message_plugin","admin_secret":"{ADMIN_SECRET}","plugin":"{PROBE}","request":{{"x":[true,null]}}}}"#)));
+    let reply = gateway.admin(
+        "",
+        &with_transaction(&format!(
+            r#"{{"janus":"message_plugin","admin_secret":"{ADMIN_SECRET}","plugin":"{PROBE}","request":{{"x":[true,null]}}}}"#
+        )),
+    );
     assert_eq!(kind_of(&reply), Some("success"), "{reply:?}");
     assert_eq!(
         at(&reply, &["response"]).map(Json::to_compact_string).as_deref(),
@@ -153,7 +152,8 @@ fn probe_actions_over_the_janus_and_admin_apis() {
     // ... and handle_info shows query_session's answer: the messages the handle got so far
     // (sync, async, jsep, async, three errors, notify, auth) and what push_event returned.
     let path = format!("/{}/{handle}", session.id);
-    let reply = gateway.admin(&path, &with_transaction(&format!(r#"{{"janus":"handle_info","admin_secret":"{ADMIN_SECRET}","plugin_only":true}}"#)));
+    let reply = gateway
+        .admin(&path, &with_transaction(&format!(r#"{{"janus":"handle_info","admin_secret":"{ADMIN_SECRET}","plugin_only":true}}"#)));
     assert_eq!(kind_of(&reply), Some("success"), "{reply:?}");
     assert_eq!(str_at(&reply, &["info", "plugin"]), Some(PROBE), "{reply:?}");
     let specific = at(&reply, &["info", "plugin_specific"]).unwrap_or_else(|| panic!("{reply:?}"));
@@ -169,7 +169,8 @@ fn probe_actions_over_the_janus_and_admin_apis() {
     assert_eq!(event.to_compact_string(), format!(r#"{{"janus":"detached","session_id":{},"sender":{handle}}}"#, session.id));
     let reply = message(&session, handle, "after-end", r#"{"request":"sync"}"#);
     assert_eq!(error_of(&reply), (459, format!("No such handle {handle} in session {}", session.id)));
-    let reply = gateway.admin(&format!("/{}", session.id), &with_transaction(&format!(r#"{{"janus":"list_handles","admin_secret":"{ADMIN_SECRET}"}}"#)));
+    let reply = gateway
+        .admin(&format!("/{}", session.id), &with_transaction(&format!(r#"{{"janus":"list_handles","admin_secret":"{ADMIN_SECRET}"}}"#)));
     assert_eq!(at(&reply, &["handles"]).map(Json::to_compact_string).as_deref(), Some("[]"), "{reply:?}");
 
     // The stock plugin beside ours still works, and so does the gateway.
@@ -237,10 +238,7 @@ fn read_post(mut stream: TcpStream) -> Option<String> {
 #[test]
 fn probe_notify_reaches_the_event_handlers() {
     let (backend, events) = event_backend();
-    let configs = probe_configs(
-        "probe-notify",
-        CoreOptions { event_handlers: vec!["sampleevh".into()], ..CoreOptions::default() },
-    );
+    let configs = probe_configs("probe-notify", CoreOptions { event_handlers: vec!["sampleevh".into()], ..CoreOptions::default() });
     configs.write(
         "janus.eventhandler.sampleevh.jcfg",
         &format!(
@@ -339,10 +337,7 @@ fn probe_checks_signed_tokens() {
     let configs = probe_configs(
         "probe-auth",
         CoreOptions {
-            general: vec![
-                ("token_auth".into(), "true".into()),
-                ("token_auth_secret".into(), format!("\"{TOKEN_SECRET}\"")),
-            ],
+            general: vec![("token_auth".into(), "true".into()), ("token_auth_secret".into(), format!("\"{TOKEN_SECRET}\""))],
             ..CoreOptions::default()
         },
     );
@@ -364,9 +359,8 @@ fn probe_checks_signed_tokens() {
     let handle = int_at(&reply, &["data", "id"]).unwrap();
 
     let ask = |token: &str| -> String {
-        let request = format!(
-            r#"{{"janus":"message","transaction":"auth","token":"{api_token}","body":{{"request":"auth","token":"{token}"}}}}"#
-        );
+        let request =
+            format!(r#"{{"janus":"message","transaction":"auth","token":"{api_token}","body":{{"request":"auth","token":"{token}"}}}}"#);
         let reply = gateway.post(&format!("/janus/{session}/{handle}"), &request);
         at(&reply, &["plugindata", "data"]).map(Json::to_compact_string).unwrap_or_else(|| panic!("{reply:?}"))
     };

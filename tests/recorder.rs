@@ -46,7 +46,8 @@ impl Rec {
     fn new(dir: &Path, codec: &str, name: Option<&str>) -> Rec {
         let dir = cstr(dir.to_str().unwrap());
         let name = name.map(cstr);
-        let rc = unsafe { janus_recorder_create(dir.as_ptr(), cstr(codec).as_ptr(), name.as_ref().map_or(std::ptr::null(), |n| n.as_ptr())) };
+        let rc =
+            unsafe { janus_recorder_create(dir.as_ptr(), cstr(codec).as_ptr(), name.as_ref().map_or(std::ptr::null(), |n| n.as_ptr())) };
         assert!(!rc.is_null(), "recorder for {codec}");
         Rec(rc)
     }
@@ -104,7 +105,17 @@ fn run(cmd: &mut Command) -> String {
 
 /// `ffprobe` of the first stream: (codec name, packets, duration in seconds).
 fn probe(path: &Path) -> (String, u64, f64) {
-    let out = run(Command::new("ffprobe").args(["-v", "error", "-count_packets", "-show_entries", "stream=codec_name,nb_read_packets:format=duration", "-of", "default=nw=1"]).arg(path));
+    let out = run(Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-count_packets",
+            "-show_entries",
+            "stream=codec_name,nb_read_packets:format=duration",
+            "-of",
+            "default=nw=1",
+        ])
+        .arg(path));
     let field = |k: &str| out.lines().find_map(|l| l.strip_prefix(&format!("{k}="))).unwrap_or_else(|| panic!("{k} in {out}")).to_string();
     (field("codec_name"), field("nb_read_packets").parse().unwrap(), field("duration").parse().unwrap())
 }
@@ -186,7 +197,9 @@ fn opus_recording_across_an_ssrc_switch_stays_continuous() {
 /// Real VP8 frames out of ffmpeg (IVF container), packetized per RFC 7741.
 fn vp8_frames(dir: &Path) -> Vec<(u64, Vec<u8>)> {
     let ivf = dir.join("in.ivf");
-    run(Command::new("ffmpeg").args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-t", "2", "-c:v", "libvpx", "-f", "ivf"]).arg(&ivf));
+    run(Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-t", "2", "-c:v", "libvpx", "-f", "ivf"])
+        .arg(&ivf));
     let b = std::fs::read(&ivf).unwrap();
     assert_eq!(&b[..4], b"DKIF");
     let mut at = u16::from_le_bytes([b[6], b[7]]) as usize;
@@ -265,7 +278,14 @@ fn info_header_is_janus_json_and_pp_rec_reads_it() {
     assert!(mjr.info.contains(r#", "or": 120, "e": true}"#), "{}", mjr.info);
     // janus-pp-rec parses it back.
     let out = run(Command::new("janus-pp-rec").args(["--header", "-o"]).arg(dir.join("info.mjr")));
-    for expected in ["This is an audio recording", "Codec:   opus", "fmtp: useinbandfec=1", "Audio level extension ID: 1", "contains RED packets", "end-to-end encrypted"] {
+    for expected in [
+        "This is an audio recording",
+        "Codec:   opus",
+        "fmtp: useinbandfec=1",
+        "Audio level extension ID: 1",
+        "contains RED packets",
+        "end-to-end encrypted",
+    ] {
         assert!(out.contains(expected), "{expected:?} in:\n{out}");
     }
     let json = run(Command::new("janus-pp-rec").args(["--json", "-d", "0"]).arg(dir.join("info.mjr")));
@@ -293,7 +313,8 @@ fn return_codes() {
         assert!(janus_recorder_create(d.as_ptr(), cstr("isac").as_ptr(), cstr("x").as_ptr()).is_null());
         assert!(janus_recorder_create(d.as_ptr(), std::ptr::null(), cstr("x").as_ptr()).is_null());
         std::fs::write(dir.join("plain"), b"").unwrap();
-        assert!(janus_recorder_create(cstr(dir.join("plain").to_str().unwrap()).as_ptr(), cstr("opus").as_ptr(), null as *const c_char).is_null());
+        assert!(janus_recorder_create(cstr(dir.join("plain").to_str().unwrap()).as_ptr(), cstr("opus").as_ptr(), null as *const c_char)
+            .is_null());
     }
     let rec = Rec::new(&dir.join("made/on/demand"), "pcmu", None);
     let name = filename(rec.0);

@@ -46,7 +46,6 @@ fn count_panics() {
     });
 }
 
-
 /// Every prefix length for the first 4 KiB, then every 1021st: the big seeds are 256 KiB, and
 /// every prefix of those through every parser would take hours in a debug build.
 fn prefix_lengths(len: usize) -> impl Iterator<Item = usize> {
@@ -156,8 +155,26 @@ unsafe fn exercise(bytes: &[u8], mutex: *mut u64) {
             let mut by_ssrc = [ssrc, 0, 0];
             let mut learnt = [0u32; 3];
             for _ in 0..2 {
-                janus_rtp_simulcasting_context_process_rtp(&mut ctx, buf, len, by_ssrc.as_mut_ptr(), std::ptr::null_mut(), vcodec, &mut sc, std::ptr::null_mut());
-                janus_rtp_simulcasting_context_process_rtp(&mut ctx, buf, len, learnt.as_mut_ptr(), rids.0.as_ptr() as *mut _, vcodec, &mut sc, mutex as *mut _);
+                janus_rtp_simulcasting_context_process_rtp(
+                    &mut ctx,
+                    buf,
+                    len,
+                    by_ssrc.as_mut_ptr(),
+                    std::ptr::null_mut(),
+                    vcodec,
+                    &mut sc,
+                    std::ptr::null_mut(),
+                );
+                janus_rtp_simulcasting_context_process_rtp(
+                    &mut ctx,
+                    buf,
+                    len,
+                    learnt.as_mut_ptr(),
+                    rids.0.as_ptr() as *mut _,
+                    vcodec,
+                    &mut sc,
+                    mutex as *mut _,
+                );
             }
             assert!(ctx.substream >= -1 && ctx.substream <= 2);
         }
@@ -278,7 +295,10 @@ fn simulcast_prepare_and_cleanup() {
         let obj = json(r#"{"rids": ["f", "q"]}"#);
         janus_rtp_simulcasting_prepare(obj as *mut _, &mut rid_ext_id, ssrcs.as_mut_ptr(), rids.as_mut_ptr());
         json_delete(obj);
-        assert_eq!((CStr::from_ptr(rids[0]).to_bytes(), CStr::from_ptr(rids[1]).to_bytes(), rids[2].is_null()), (&b"q"[..], &b"f"[..], true));
+        assert_eq!(
+            (CStr::from_ptr(rids[0]).to_bytes(), CStr::from_ptr(rids[1]).to_bytes(), rids[2].is_null()),
+            (&b"q"[..], &b"f"[..], true)
+        );
         assert_eq!(rid_ext_id, 0);
         janus_rtp_simulcasting_cleanup(std::ptr::null_mut(), std::ptr::null_mut(), rids.as_mut_ptr(), std::ptr::null_mut());
         let obj = json(r#"{"rids": ["a", "b", "c", "d", 5]}"#);

@@ -50,8 +50,7 @@ fn offer(variant: c_int) -> Option<String> {
 }
 
 fn offer_mline(variant: c_int) -> (c_int, Option<String>) {
-    let f: extern "C" fn(c_int, *mut c_int) -> *mut c_char =
-        unsafe { std::mem::transmute(probe().symbol("probe_offer_mline").unwrap()) };
+    let f: extern "C" fn(c_int, *mut c_int) -> *mut c_char = unsafe { std::mem::transmute(probe().symbol("probe_offer_mline").unwrap()) };
     let mut res = 99;
     let text = take(f(variant, &mut res));
     (res, text)
@@ -72,7 +71,8 @@ fn text_probe(name: &str, input: &str) -> Option<String> {
     take(f(c.as_ptr()))
 }
 
-const RTCPFB_96: &str = "a=rtcp-fb:96 ccm fir\na=rtcp-fb:96 nack\na=rtcp-fb:96 nack pli\na=rtcp-fb:96 goog-remb\na=rtcp-fb:96 transport-cc\n";
+const RTCPFB_96: &str =
+    "a=rtcp-fb:96 ccm fir\na=rtcp-fb:96 nack\na=rtcp-fb:96 nack pli\na=rtcp-fb:96 goog-remb\na=rtcp-fb:96 transport-cc\n";
 
 #[test]
 fn generate_offer_properties() {

@@ -218,8 +218,8 @@ impl Reference<'_> {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             let path = format!("/janus/{}?maxev=1", self.session);
-            let (_, body) = support::gateway::http_exchange(self.gateway.http_port, "GET", &path, None, Duration::from_secs(35))
-                .expect("long poll");
+            let (_, body) =
+                support::gateway::http_exchange(self.gateway.http_port, "GET", &path, None, Duration::from_secs(35)).expect("long poll");
             let event = support::gateway::parse_json(&body);
             if event.get("plugindata").is_some() {
                 return event;
@@ -297,7 +297,10 @@ fn merged_plugin_offer_matches_janus() {
     assert_eq!(pc.extensions.dependency_descriptor, 12);
     assert_eq!(pc.extensions.audio_level, 4);
     assert_eq!(pc.media[0].opusred_pt, 63);
-    assert_eq!(pc.media[1].rtx_payload_types.as_ref().map(|t| t.iter().map(|(a, b)| (*a, *b)).collect::<Vec<_>>()), Some(vec![(96, 97), (103, 104)]));
+    assert_eq!(
+        pc.media[1].rtx_payload_types.as_ref().map(|t| t.iter().map(|(a, b)| (*a, *b)).collect::<Vec<_>>()),
+        Some(vec![(96, 97), (103, 104)])
+    );
     assert_eq!(pc.media.iter().map(|m| m.mid.as_deref().unwrap_or_default()).collect::<Vec<_>>(), ["a0", "v1", "d2"]);
 }
 

@@ -254,7 +254,6 @@ fn bad_keying_material_and_short_buffers_are_refused() {
     assert_eq!(client.counters().unprotect_failures, 2);
 }
 
-
 #[test]
 fn fuzz_corpora_and_truncations_are_rejected_without_panic() {
     for profile in Profile::ALL {
@@ -400,37 +399,19 @@ mod known_answers {
     fn aes_cm_128_hmac_sha1_80() {
         let mut s = session(Profile::Aes128CmSha1_80, "e1f97a0d3e018be0d64fa32c06de4139", "0ec675ad498afeebb6960b3aabe6");
         check(&mut s, RTP, "800f1234decafbadcafebabe4e55dc4ce79978d88ca4d215949d2402b78d6acc99ea179b8dbb", false);
-        check(
-            &mut s,
-            RTCP,
-            "81c8000bcafebabe7128035be487b9bdbef89041f977a5a880000001993e08cd54d6c1230798",
-            true,
-        );
+        check(&mut s, RTCP, "81c8000bcafebabe7128035be487b9bdbef89041f977a5a880000001993e08cd54d6c1230798", true);
     }
 
     #[test]
     fn aead_aes_128_gcm() {
         let mut s = session(Profile::AeadAes128Gcm, "000102030405060708090a0b0c0d0e0f", "a0a1a2a3a4a5a6a7a8a9aaab");
-        check(
-            &mut s,
-            RTP,
-            "800f1234decafbadcafebabec5002ede04cfdd2eb91159e0880aa06ed2976826f796b201df3131a127e8a392",
-            false,
-        );
+        check(&mut s, RTP, "800f1234decafbadcafebabec5002ede04cfdd2eb91159e0880aa06ed2976826f796b201df3131a127e8a392", false);
     }
 
     #[test]
     fn aead_aes_256_gcm() {
-        let mut s = session(
-            Profile::AeadAes256Gcm,
-            "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
-            "a0a1a2a3a4a5a6a7a8a9aaab",
-        );
-        check(
-            &mut s,
-            RTP,
-            "800f1234decafbadcafebabe0af7f21e8a90bdad7a425c9c31ed4bb1d90238917e7390a2793500e1681acaea",
-            false,
-        );
+        let mut s =
+            session(Profile::AeadAes256Gcm, "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", "a0a1a2a3a4a5a6a7a8a9aaab");
+        check(&mut s, RTP, "800f1234decafbadcafebabe0af7f21e8a90bdad7a425c9c31ed4bb1d90238917e7390a2793500e1681acaea", false);
     }
 }

@@ -16,9 +16,7 @@ use std::time::Duration;
 
 use janus::config::{Config, Kind};
 use janus::json::Json;
-use support::gateway::{
-    binary_under_test, free_port, wait_udp_drained, ConfigsFolder, Gateway, Handle, REFERENCE_BINARY,
-};
+use support::gateway::{binary_under_test, free_port, wait_udp_drained, ConfigsFolder, Gateway, Handle, REFERENCE_BINARY};
 
 const ADMIN_KEY: &str = "plugin-admin-key";
 
@@ -173,21 +171,12 @@ fn room_management(plugin: &RoomPlugin, test: &str) {
     assert_eq!(saved.get_value("room-1234", "description"), Some("Configured room"));
 
     // A temporary room is listed but not saved.
-    let data = handle.request(&format!(
-        r#"{{"request":"create","room":5151,"description":"Temporary room","admin_key":"{ADMIN_KEY}"}}"#
-    ));
+    let data = handle.request(&format!(r#"{{"request":"create","room":5151,"description":"Temporary room","admin_key":"{ADMIN_KEY}"}}"#));
     plugin.assert_ok(&data, "created");
     assert_eq!(data.get("permanent").and_then(Json::as_bool), Some(false));
     let mut rooms = plugin.list(&handle);
     rooms.sort();
-    assert_eq!(
-        rooms,
-        vec![
-            (1234, "Configured room".to_string()),
-            (4242, "Saved room".to_string()),
-            (5151, "Temporary room".to_string())
-        ]
-    );
+    assert_eq!(rooms, vec![(1234, "Configured room".to_string()), (4242, "Saved room".to_string()), (5151, "Temporary room".to_string())]);
     assert!(plugin.saved_config(&configs).get(Kind::Category, "room-5151").is_none());
 
     // Editing: wrong secret, missing room, then a saved edit.
@@ -342,8 +331,7 @@ fn feed() -> &'static [RtpPacket] {
             }
         }
         let audio = (0..AUDIO_PACKETS).map(|i| {
-            let bytes =
-                rtp_packet(AUDIO_PT, i == 0, 500 + i as u16, 3000 + 960 * i as u32, 0x1111_1111, &[0xf8, 0xff, 0xfe]);
+            let bytes = rtp_packet(AUDIO_PT, i == 0, 500 + i as u16, 3000 + 960 * i as u32, 0x1111_1111, &[0xf8, 0xff, 0xfe]);
             (i as u64 * 20, RtpPacket { video: false, bytes })
         });
         let mut all: Vec<(u64, RtpPacket)> = audio.chain(video).collect();
@@ -404,10 +392,8 @@ fn record_feed(handle: &Handle, id: i64, rec_dir: &Path) -> (PathBuf, PathBuf) {
     assert_eq!(str_of(&data, "streaming"), Some("created"), "{data:?}");
     let stream = data.get("stream").expect("stream");
     assert_eq!(int_of(stream, "id"), Some(id));
-    let ports: Vec<(String, i64)> = array_of(stream, "ports")
-        .iter()
-        .map(|p| (str_of(p, "mid").unwrap().to_string(), int_of(p, "port").unwrap()))
-        .collect();
+    let ports: Vec<(String, i64)> =
+        array_of(stream, "ports").iter().map(|p| (str_of(p, "mid").unwrap().to_string(), int_of(p, "port").unwrap())).collect();
     assert_eq!(ports, vec![("a".to_string(), audio_port as i64), ("v".to_string(), video_port as i64)]);
 
     let (audio, video) = (rec_dir.join("audio"), rec_dir.join("video"));
@@ -431,9 +417,7 @@ fn record_feed(handle: &Handle, id: i64, rec_dir: &Path) -> (PathBuf, PathBuf) {
     wait_udp_drained(audio_port, Duration::from_secs(5));
     wait_udp_drained(video_port, Duration::from_secs(5));
     std::thread::sleep(Duration::from_millis(100));
-    let data = handle.request(&format!(
-        r#"{{"request":"recording","action":"stop","id":{id},"secret":"feed","audio":true,"video":true}}"#
-    ));
+    let data = handle.request(&format!(r#"{{"request":"recording","action":"stop","id":{id},"secret":"feed","audio":true,"video":true}}"#));
     assert_eq!(str_of(&data, "streaming"), Some("ok"), "{data:?}");
     (audio.with_extension("mjr"), video.with_extension("mjr"))
 }
@@ -449,12 +433,7 @@ struct Probe {
 
 /// Converts a `.mjr` with `janus-pp-rec` into `target` and probes the result.
 fn convert_and_probe(mjr: &Path, target: &Path) -> Probe {
-    let out = Command::new("timeout")
-        .args(["30", "janus-pp-rec", "-o"])
-        .arg(mjr)
-        .arg(target)
-        .output()
-        .expect("janus-pp-rec runs");
+    let out = Command::new("timeout").args(["30", "janus-pp-rec", "-o"]).arg(mjr).arg(target).output().expect("janus-pp-rec runs");
     assert!(out.status.success(), "janus-pp-rec {}: {}", mjr.display(), String::from_utf8_lossy(&out.stdout));
     let out = Command::new("timeout")
         .args(["30", "ffprobe", "-v", "error", "-count_frames", "-of", "json", "-show_entries"])
@@ -574,10 +553,8 @@ fn streaming_mountpoints_and_recording() {
     assert_eq!(count(&video.stream, "nb_read_frames"), Some(VIDEO_FRAMES as i64), "{video:?}");
     let pts: Vec<i64> = video.packets.iter().map(|p| int_of(p, "pts").unwrap()).collect();
     assert_eq!(pts, (0..VIDEO_FRAMES as i64).map(|i| i * 40).collect::<Vec<_>>());
-    let key_frames: Vec<usize> = (video.packets.iter().enumerate())
-        .filter(|(_, p)| str_of(p, "flags").unwrap().starts_with('K'))
-        .map(|(i, _)| i)
-        .collect();
+    let key_frames: Vec<usize> =
+        (video.packets.iter().enumerate()).filter(|(_, p)| str_of(p, "flags").unwrap().starts_with('K')).map(|(i, _)| i).collect();
     assert_eq!(key_frames, feed_key_frames());
     assert!(key_frames.len() > 1, "the feed has several key frames: {key_frames:?}");
 }

@@ -57,9 +57,7 @@ trait Channel {
     /// not `ack` (or the `ack` itself when `ack` is true).
     fn call(&mut self, t: &str, request: &str, ack: bool) -> Json {
         self.send(t, request);
-        self.expect(&format!("reply to {request}"), &|m| {
-            str_of(m, "transaction") == Some(t) && (str_of(m, "janus") == Some("ack")) == ack
-        })
+        self.expect(&format!("reply to {request}"), &|m| str_of(m, "transaction") == Some(t) && (str_of(m, "janus") == Some("ack")) == ack)
     }
 }
 
@@ -203,7 +201,8 @@ fn exercise(channel: &mut dyn Channel) {
     assert_eq!(attached.get("session_id").and_then(Json::as_i64), Some(session), "{attached:?}");
     let handle = id_of(&attached);
 
-    let ack = channel.call("m", &format!(r#"{{"janus":"message","session_id":{session},"handle_id":{handle},"body":{{"audio":true}}}}"#), true);
+    let ack =
+        channel.call("m", &format!(r#"{{"janus":"message","session_id":{session},"handle_id":{handle},"body":{{"audio":true}}}}"#), true);
     assert_eq!(ack.get("session_id").and_then(Json::as_i64), Some(session), "{ack:?}");
     let event = channel.expect("the EchoTest event", &|m| str_of(m, "janus") == Some("event") && str_of(m, "transaction") == Some("m"));
     assert_eq!(event.get("sender").and_then(Json::as_i64), Some(handle), "{event:?}");
@@ -217,7 +216,9 @@ fn exercise(channel: &mut dyn Channel) {
 
     let detached = channel.call("d", &format!(r#"{{"janus":"detach","session_id":{session},"handle_id":{handle}}}"#), false);
     assert_eq!(str_of(&detached, "janus"), Some("success"), "{detached:?}");
-    channel.expect("the detached event", &|m| str_of(m, "janus") == Some("detached") && m.get("sender").and_then(Json::as_i64) == Some(handle));
+    channel.expect("the detached event", &|m| {
+        str_of(m, "janus") == Some("detached") && m.get("sender").and_then(Json::as_i64) == Some(handle)
+    });
     let destroyed = channel.call("x", &format!(r#"{{"janus":"destroy","session_id":{session}}}"#), false);
     assert_eq!(str_of(&destroyed, "janus"), Some("success"), "{destroyed:?}");
     let gone = channel.call("g", &format!(r#"{{"janus":"keepalive","session_id":{session}}}"#), false);
@@ -307,12 +308,14 @@ fn another_connection_claims_a_session_within_the_reclaim_timeout() {
     // old one closing no longer ends the session.
     let mut first = WebSocket::connect(s.ws_port);
     let session = id_of(&first.call("c", r#"{"janus":"create"}"#, false));
-    let handle = id_of(&first.call("a", &format!(r#"{{"janus":"attach","session_id":{session},"plugin":"janus.plugin.echotest"}}"#), false));
+    let handle =
+        id_of(&first.call("a", &format!(r#"{{"janus":"attach","session_id":{session},"plugin":"janus.plugin.echotest"}}"#), false));
     let mut second = WebSocket::connect(s.ws_port);
     let claimed = second.call("cl", &format!(r#"{{"janus":"claim","session_id":{session}}}"#), false);
     assert_eq!(str_of(&claimed, "janus"), Some("success"), "{claimed:?}");
     first.send("m1", &format!(r#"{{"janus":"message","session_id":{session},"handle_id":{handle},"body":{{"audio":false}}}}"#));
-    second.expect("the event on the claiming connection", &|m| str_of(m, "janus") == Some("event") && str_of(m, "transaction") == Some("m1"));
+    second
+        .expect("the event on the claiming connection", &|m| str_of(m, "janus") == Some("event") && str_of(m, "transaction") == Some("m1"));
     first.close();
     std::thread::sleep(Duration::from_millis(500));
     assert!(session_exists(&gateway, session), "the session outlives its former connection");
@@ -320,7 +323,8 @@ fn another_connection_claims_a_session_within_the_reclaim_timeout() {
     // Reclaimed after its connection went: kept for the reclaim timeout, then claimable.
     let mut third = WebSocket::connect(s.ws_port);
     let session2 = id_of(&third.call("c", r#"{"janus":"create"}"#, false));
-    let handle2 = id_of(&third.call("a", &format!(r#"{{"janus":"attach","session_id":{session2},"plugin":"janus.plugin.echotest"}}"#), false));
+    let handle2 =
+        id_of(&third.call("a", &format!(r#"{{"janus":"attach","session_id":{session2},"plugin":"janus.plugin.echotest"}}"#), false));
     third.close();
     std::thread::sleep(Duration::from_millis(500));
     assert!(session_exists(&gateway, session2), "kept during the reclaim timeout");
@@ -331,7 +335,9 @@ fn another_connection_claims_a_session_within_the_reclaim_timeout() {
     let claimed = unix_path_client.call("cl2", &format!(r#"{{"janus":"claim","session_id":{session2}}}"#), false);
     assert_eq!(str_of(&claimed, "janus"), Some("success"), "{claimed:?}");
     unix_path_client.send("m2", &format!(r#"{{"janus":"message","session_id":{session2},"handle_id":{handle2},"body":{{"audio":true}}}}"#));
-    unix_path_client.expect("the event on the reclaiming connection", &|m| str_of(m, "janus") == Some("event") && str_of(m, "transaction") == Some("m2"));
+    unix_path_client.expect("the event on the reclaiming connection", &|m| {
+        str_of(m, "janus") == Some("event") && str_of(m, "transaction") == Some("m2")
+    });
     second.close();
     drop(gateway);
 }

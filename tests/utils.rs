@@ -50,10 +50,7 @@ fn text(p: *const c_char) -> Option<&'static str> {
 
 #[test]
 fn clocks_are_clock_gettime_microseconds() {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     let before = ts.tv_sec * 1_000_000 + ts.tv_nsec / 1000;
     let ours = janus_get_monotonic_time();
@@ -70,27 +67,15 @@ fn truth_and_secrets() {
     assert_eq!(unsafe { janus_is_true(c("no").as_ptr()) }, 0);
     assert_eq!(unsafe { janus_is_true(std::ptr::null()) }, 0);
     let (a, b, d) = (c("janusrocks"), c("janusrocks"), c("janusrock"));
-    assert_eq!(
-        unsafe { janus_strcmp_const_time(a.as_ptr().cast(), b.as_ptr().cast()) },
-        1
-    );
-    assert_eq!(
-        unsafe { janus_strcmp_const_time(a.as_ptr().cast(), d.as_ptr().cast()) },
-        0
-    );
-    assert_eq!(
-        unsafe { janus_strcmp_const_time(a.as_ptr().cast(), std::ptr::null()) },
-        0
-    );
+    assert_eq!(unsafe { janus_strcmp_const_time(a.as_ptr().cast(), b.as_ptr().cast()) }, 1);
+    assert_eq!(unsafe { janus_strcmp_const_time(a.as_ptr().cast(), d.as_ptr().cast()) }, 0);
+    assert_eq!(unsafe { janus_strcmp_const_time(a.as_ptr().cast(), std::ptr::null()) }, 0);
 }
 
 #[test]
 fn random_numbers_and_uuid() {
     let ids: Vec<u64> = (0..200).map(|_| janus_random_uint64()).collect();
-    assert!(
-        ids.iter().all(|&id| id <= 0x1F_FFFF_FFFF_FFFF),
-        "53-bit ids"
-    );
+    assert!(ids.iter().all(|&id| id <= 0x1F_FFFF_FFFF_FFFF), "53-bit ids");
     assert!(ids.iter().any(|&id| id > 1 << 52), "the top bit is used");
     let mut dedup = ids.clone();
     dedup.sort();
@@ -116,46 +101,19 @@ fn string_to_numbers() {
     let mut n8 = 0u8;
     let mut n16 = 0u16;
     let mut n32 = 0u32;
-    assert_eq!(
-        unsafe { janus_string_to_uint8(c("200").as_ptr(), &mut n8) },
-        0
-    );
+    assert_eq!(unsafe { janus_string_to_uint8(c("200").as_ptr(), &mut n8) }, 0);
     assert_eq!(n8, 200);
-    assert_eq!(
-        unsafe { janus_string_to_uint8(c("300").as_ptr(), &mut n8) },
-        -libc::ERANGE
-    );
+    assert_eq!(unsafe { janus_string_to_uint8(c("300").as_ptr(), &mut n8) }, -libc::ERANGE);
     assert_eq!(n8, 200, "untouched on error");
-    assert_eq!(
-        unsafe { janus_string_to_uint16(c(" 8088").as_ptr(), &mut n16) },
-        0
-    );
+    assert_eq!(unsafe { janus_string_to_uint16(c(" 8088").as_ptr(), &mut n16) }, 0);
     assert_eq!(n16, 8088);
-    assert_eq!(
-        unsafe { janus_string_to_uint16(c("-1").as_ptr(), &mut n16) },
-        -libc::ERANGE
-    );
-    assert_eq!(
-        unsafe { janus_string_to_uint16(std::ptr::null(), &mut n16) },
-        -libc::EINVAL
-    );
-    assert_eq!(
-        unsafe { janus_string_to_uint16(c("1").as_ptr(), std::ptr::null_mut()) },
-        -libc::EINVAL
-    );
-    assert_eq!(
-        unsafe { janus_string_to_uint32(c("4294967295").as_ptr(), &mut n32) },
-        0
-    );
+    assert_eq!(unsafe { janus_string_to_uint16(c("-1").as_ptr(), &mut n16) }, -libc::ERANGE);
+    assert_eq!(unsafe { janus_string_to_uint16(std::ptr::null(), &mut n16) }, -libc::EINVAL);
+    assert_eq!(unsafe { janus_string_to_uint16(c("1").as_ptr(), std::ptr::null_mut()) }, -libc::EINVAL);
+    assert_eq!(unsafe { janus_string_to_uint32(c("4294967295").as_ptr(), &mut n32) }, 0);
     assert_eq!(n32, u32::MAX);
-    assert_eq!(
-        unsafe { janus_string_to_uint32(c("4294967296").as_ptr(), &mut n32) },
-        -libc::ERANGE
-    );
-    assert_eq!(
-        unsafe { janus_string_to_uint32(c("12abc").as_ptr(), &mut n32) },
-        0
-    );
+    assert_eq!(unsafe { janus_string_to_uint32(c("4294967296").as_ptr(), &mut n32) }, -libc::ERANGE);
+    assert_eq!(unsafe { janus_string_to_uint32(c("12abc").as_ptr(), &mut n32) }, 0);
     assert_eq!(n32, 12, "strtol stops at the first non-digit");
 }
 
@@ -163,19 +121,9 @@ fn string_to_numbers() {
 fn strlcat_into_c_buffer() {
     let mut buf = [0 as c_char; 10];
     let src = c("hello");
-    assert_eq!(
-        unsafe { janus_strlcat(buf.as_mut_ptr(), src.as_ptr(), buf.len()) },
-        5
-    );
-    assert_eq!(
-        unsafe { janus_strlcat(buf.as_mut_ptr(), src.as_ptr(), buf.len()) },
-        10,
-        "truncation reports the full length"
-    );
-    assert_eq!(
-        unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(),
-        "hellohell"
-    );
+    assert_eq!(unsafe { janus_strlcat(buf.as_mut_ptr(), src.as_ptr(), buf.len()) }, 5);
+    assert_eq!(unsafe { janus_strlcat(buf.as_mut_ptr(), src.as_ptr(), buf.len()) }, 10, "truncation reports the full length");
+    assert_eq!(unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap(), "hellohell");
 }
 
 #[test]
@@ -184,20 +132,10 @@ fn mkdir_and_absolute_paths() {
     let deep = c(base.join("x/y/z").to_str().unwrap());
     assert_eq!(unsafe { janus_mkdir(deep.as_ptr(), 0o755) }, 0);
     assert!(base.join("x/y/z").is_dir());
-    assert_eq!(
-        unsafe { janus_mkdir(deep.as_ptr(), 0o755) },
-        0,
-        "already there"
-    );
+    assert_eq!(unsafe { janus_mkdir(deep.as_ptr(), 0o755) }, 0, "already there");
     std::fs::write(base.join("f"), b"").unwrap();
-    assert_eq!(
-        unsafe { janus_mkdir(c(base.join("f/g").to_str().unwrap()).as_ptr(), 0o755) },
-        -1
-    );
-    assert_eq!(
-        std::io::Error::last_os_error().raw_os_error(),
-        Some(libc::ENOTDIR)
-    );
+    assert_eq!(unsafe { janus_mkdir(c(base.join("f/g").to_str().unwrap()).as_ptr(), 0o755) }, -1);
+    assert_eq!(std::io::Error::last_os_error().raw_os_error(), Some(libc::ENOTDIR));
     std::fs::remove_dir_all(&base).unwrap();
 
     let abs = |b: Option<&str>, p: Option<&str>| {
@@ -210,18 +148,9 @@ fn mkdir_and_absolute_paths() {
         };
         (!r.is_null()).then(|| take(r))
     };
-    assert_eq!(
-        abs(Some("/etc/janus"), Some("/tmp/x.pem")).as_deref(),
-        Some("/tmp/x.pem")
-    );
-    assert_eq!(
-        abs(Some("/etc/janus/"), Some("certs/x.pem")).as_deref(),
-        Some("/etc/janus/certs/x.pem")
-    );
-    assert_eq!(
-        abs(Some("/etc/janus"), Some("x.pem")).as_deref(),
-        Some("/etc/janus/x.pem")
-    );
+    assert_eq!(abs(Some("/etc/janus"), Some("/tmp/x.pem")).as_deref(), Some("/tmp/x.pem"));
+    assert_eq!(abs(Some("/etc/janus/"), Some("certs/x.pem")).as_deref(), Some("/etc/janus/certs/x.pem"));
+    assert_eq!(abs(Some("/etc/janus"), Some("x.pem")).as_deref(), Some("/etc/janus/x.pem"));
     assert_eq!(abs(None, Some("x.pem")), None);
     assert_eq!(abs(Some("/etc"), None), None);
 }
@@ -237,30 +166,12 @@ fn codec_payload_types_from_sdp() {
     assert_eq!(pt("h265"), 101);
     assert_eq!(pt("vp9"), -2);
     assert_eq!(pt("mpeg"), -1);
-    assert_eq!(
-        unsafe { janus_get_codec_pt(std::ptr::null(), c("opus").as_ptr()) },
-        -1
-    );
-    assert_eq!(
-        text(unsafe { janus_get_codec_from_pt(sdp.as_ptr(), 111) }),
-        Some("opus")
-    );
-    assert_eq!(
-        text(unsafe { janus_get_codec_from_pt(sdp.as_ptr(), 101) }),
-        Some("h265")
-    );
-    assert_eq!(
-        text(unsafe { janus_get_codec_from_pt(sdp.as_ptr(), 0) }),
-        Some("pcmu")
-    );
-    assert_eq!(
-        text(unsafe { janus_get_codec_from_pt(sdp.as_ptr(), 102) }),
-        None
-    );
-    assert_eq!(
-        text(unsafe { janus_get_codec_from_pt(std::ptr::null(), 0) }),
-        None
-    );
+    assert_eq!(unsafe { janus_get_codec_pt(std::ptr::null(), c("opus").as_ptr()) }, -1);
+    assert_eq!(text(unsafe { janus_get_codec_from_pt(sdp.as_ptr(), 111) }), Some("opus"));
+    assert_eq!(text(unsafe { janus_get_codec_from_pt(sdp.as_ptr(), 101) }), Some("h265"));
+    assert_eq!(text(unsafe { janus_get_codec_from_pt(sdp.as_ptr(), 0) }), Some("pcmu"));
+    assert_eq!(text(unsafe { janus_get_codec_from_pt(sdp.as_ptr(), 102) }), None);
+    assert_eq!(text(unsafe { janus_get_codec_from_pt(std::ptr::null(), 0) }), None);
 }
 
 #[test]
@@ -289,20 +200,14 @@ fn json_parameter_checks_on_jansson_values() {
         assert!(!valid(obj, ARRAY, 0));
         json_delete(obj);
         // Booleans are singletons in jansson: nothing to free.
-        assert!(
-            valid(json_false(), TRUE, 0),
-            "JANUS_JSON_BOOL accepts false"
-        );
+        assert!(valid(json_false(), TRUE, 0), "JANUS_JSON_BOOL accepts false");
         assert!(valid(json_true(), TRUE, 0));
         assert!(!valid(std::ptr::null_mut(), OBJECT, 0));
     }
     let name = |t: u32, f: u32| {
         let mut buf = [0x55 as c_char; 20];
         unsafe { janus_get_json_type_name(t as c_int, f, buf.as_mut_ptr()) };
-        unsafe { CStr::from_ptr(buf.as_ptr()) }
-            .to_str()
-            .unwrap()
-            .to_owned()
+        unsafe { CStr::from_ptr(buf.as_ptr()) }.to_str().unwrap().to_owned()
     };
     assert_eq!(name(INTEGER, 0), "an integer");
     assert_eq!(name(TRUE, NONEMPTY), "a non-empty boolean");
@@ -314,51 +219,16 @@ fn json_parameter_checks_on_jansson_values() {
 fn gzip_output_is_a_gzip_file() {
     let text: Vec<u8> = (0..4000).map(|i| b"janus event "[i % 12]).collect();
     let mut out = vec![0u8; 4000];
-    let n = unsafe {
-        janus_gzip_compress(
-            9,
-            text.as_ptr() as *mut c_char,
-            text.len(),
-            out.as_mut_ptr().cast(),
-            out.len(),
-        )
-    };
+    let n = unsafe { janus_gzip_compress(9, text.as_ptr() as *mut c_char, text.len(), out.as_mut_ptr().cast(), out.len()) };
     assert!(n > 0 && n < 200, "{n}");
-    let mut gunzip = Command::new("gzip")
-        .arg("-dc")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut gunzip = Command::new("gzip").arg("-dc").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
     gunzip.stdin.take().unwrap().write_all(&out[..n]).unwrap();
     let plain = gunzip.wait_with_output().unwrap();
     assert!(plain.status.success());
     assert_eq!(plain.stdout, text);
     // Too small an output buffer fails with 0; missing arguments give (size_t)-1 as in Janus.
-    assert_eq!(
-        unsafe {
-            janus_gzip_compress(
-                9,
-                text.as_ptr() as *mut c_char,
-                text.len(),
-                out.as_mut_ptr().cast(),
-                10,
-            )
-        },
-        0
-    );
-    assert_eq!(
-        unsafe {
-            janus_gzip_compress(
-                9,
-                std::ptr::null_mut(),
-                10,
-                out.as_mut_ptr().cast(),
-                out.len(),
-            )
-        },
-        usize::MAX
-    );
+    assert_eq!(unsafe { janus_gzip_compress(9, text.as_ptr() as *mut c_char, text.len(), out.as_mut_ptr().cast(), 10,) }, 0);
+    assert_eq!(unsafe { janus_gzip_compress(9, std::ptr::null_mut(), 10, out.as_mut_ptr().cast(), out.len(),) }, usize::MAX);
 }
 
 #[test]

@@ -20,8 +20,7 @@ use janus::json::Json;
 use support::gateway::{Gateway, Handle, Session};
 use support::json::{at, int_at, kind_of, str_at};
 use support::webrtc::{
-    echotest_offer, in_private_network, offer_and_answer, opus_payload, private_network_configs, run_peers_until,
-    sdp_ssrc, Kind, Peer,
+    echotest_offer, in_private_network, offer_and_answer, opus_payload, private_network_configs, run_peers_until, sdp_ssrc, Kind, Peer,
 };
 
 /// Bound on each wait for the gateway (answer, connectivity, echoes, events).
@@ -81,10 +80,15 @@ fn check_still_echoing(gateway: &Gateway, attacked: &mut Echo, bystander: &mut E
         run_peers_until(&mut [&mut attacked.peer, &mut bystander.peer], Duration::from_millis(20), |_| false);
     }
     let (a, b) = (attacked.ssrc, bystander.ssrc);
-    let back = run_peers_until(&mut [&mut attacked.peer, &mut bystander.peer], WAIT, |p| {
-        echoed(&*p[0], a, &sent) && echoed(&*p[1], b, &sent)
-    });
-    assert!(back, "after {after}: the echo stopped (attacked {}, bystander {})\n{}", echoed(&attacked.peer, a, &sent), echoed(&bystander.peer, b, &sent), gateway.log_tail());
+    let back =
+        run_peers_until(&mut [&mut attacked.peer, &mut bystander.peer], WAIT, |p| echoed(&*p[0], a, &sent) && echoed(&*p[1], b, &sent));
+    assert!(
+        back,
+        "after {after}: the echo stopped (attacked {}, bystander {})\n{}",
+        echoed(&attacked.peer, a, &sent),
+        echoed(&bystander.peer, b, &sent),
+        gateway.log_tail()
+    );
     assert!(gateway.is_running(), "after {after}: the gateway died\n{}", gateway.log_tail());
     for echo in [&*attacked, &*bystander] {
         let info = handle_info(gateway, echo);
@@ -304,7 +308,11 @@ fn wire_bad_input(binary: &Path, test: &str) {
         attacked.peer.run_for(Duration::from_millis(500));
         assert!(!echoed(&attacked.peer, attacked.ssrc, &payloads), "a packet from an unknown address was taken");
         attacked.peer.send_raw(&fresh[0]);
-        assert!(attacked.peer.run_until(WAIT, |p| echoed(p, attacked.ssrc, &payloads)), "the packet was not taken from the peer\n{}", gateway.log_tail());
+        assert!(
+            attacked.peer.run_until(WAIT, |p| echoed(p, attacked.ssrc, &payloads)),
+            "the packet was not taken from the peer\n{}",
+            gateway.log_tail()
+        );
         check_still_echoing(&gateway, &mut attacked, &mut bystander, 14, "datagrams from an unknown address");
 
         // A flood of junk of every kind above, and replays.

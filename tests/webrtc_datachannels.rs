@@ -112,10 +112,13 @@ impl Participant<'_, '_, '_> {
     fn new_messages(&mut self) -> Vec<Json> {
         let fresh = &self.peer.data_received()[self.seen..];
         self.seen += fresh.len();
-        fresh.iter().map(|d| {
-            assert_eq!((d.label.as_str(), d.binary), (JANUS_LABEL, false), "{d:?}");
-            parse_json(std::str::from_utf8(&d.data).expect("TextRoom sends text"))
-        }).collect()
+        fresh
+            .iter()
+            .map(|d| {
+                assert_eq!((d.label.as_str(), d.binary), (JANUS_LABEL, false), "{d:?}");
+                parse_json(std::str::from_utf8(&d.data).expect("TextRoom sends text"))
+            })
+            .collect()
     }
 
     fn send(&mut self, request: &str) {
@@ -191,7 +194,8 @@ fn textroom(binary: &Path, test: &str) {
         alice.send(&format!(r#"{{"textroom":"join","transaction":"a1","room":{ROOM},"username":"alice","display":"Alice"}}"#));
         let (got, _) = exchange(&mut alice, &mut bob, |a, _| has(a, "success", |_| true));
         assert!(alice.peer.is_channel_open(JANUS_LABEL), "{got:?}");
-        let success = got.iter().find(|m| str_at(m, &["textroom"]) == Some("success")).unwrap_or_else(|| panic!("{got:?}\n{}", gateway.log_tail()));
+        let success =
+            got.iter().find(|m| str_at(m, &["textroom"]) == Some("success")).unwrap_or_else(|| panic!("{got:?}\n{}", gateway.log_tail()));
         assert_eq!(str_at(success, &["transaction"]), Some("a1"), "{success:?}");
         assert_eq!(array_at(success, &["participants"]).map(<[Json]>::len), Some(0), "{success:?}");
         assert!(has(&got, "join", |m| str_at(m, &["username"]) == Some("alice") && int_at(m, &["room"]) == Some(ROOM)), "{got:?}");
@@ -207,8 +211,10 @@ fn textroom(binary: &Path, test: &str) {
 
         // A message to the room reaches both, from Alice, not as a whisper.
         alice.send(&format!(r#"{{"textroom":"message","transaction":"a2","room":{ROOM},"text":"hello room"}}"#));
-        let public = |m: &Json| str_at(m, &["text"]) == Some("hello room") && str_at(m, &["from"]) == Some("alice") && at(m, &["whisper"]).is_none();
-        let (got_a, got_b) = exchange(&mut alice, &mut bob, |a, b| has(a, "message", public) && has(b, "message", public) && has(a, "success", |_| true));
+        let public =
+            |m: &Json| str_at(m, &["text"]) == Some("hello room") && str_at(m, &["from"]) == Some("alice") && at(m, &["whisper"]).is_none();
+        let (got_a, got_b) =
+            exchange(&mut alice, &mut bob, |a, b| has(a, "message", public) && has(b, "message", public) && has(a, "success", |_| true));
         assert!(has(&got_a, "message", public) && has(&got_b, "message", public), "{got_a:?}\n{got_b:?}");
         assert!(has(&got_a, "success", |m| str_at(m, &["transaction"]) == Some("a2")), "{got_a:?}");
         let date = got_b.iter().find(|m| public(m)).and_then(|m| str_at(m, &["date"])).unwrap_or_default().to_string();
@@ -216,7 +222,11 @@ fn textroom(binary: &Path, test: &str) {
 
         // A private message from Bob reaches Alice only, as a whisper; Bob learns it was sent.
         bob.send(&format!(r#"{{"textroom":"message","transaction":"b2","room":{ROOM},"to":"alice","text":"psst"}}"#));
-        let whisper = |m: &Json| str_at(m, &["text"]) == Some("psst") && str_at(m, &["from"]) == Some("bob") && at(m, &["whisper"]).and_then(Json::as_bool) == Some(true);
+        let whisper = |m: &Json| {
+            str_at(m, &["text"]) == Some("psst")
+                && str_at(m, &["from"]) == Some("bob")
+                && at(m, &["whisper"]).and_then(Json::as_bool) == Some(true)
+        };
         let (got_a, got_b) = exchange(&mut alice, &mut bob, |a, b| has(a, "message", whisper) && has(b, "success", |_| true));
         assert!(has(&got_a, "message", whisper), "{got_a:?}");
         let sent = got_b.iter().find(|m| str_at(m, &["textroom"]) == Some("success")).unwrap_or_else(|| panic!("{got_b:?}"));

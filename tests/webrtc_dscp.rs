@@ -63,7 +63,13 @@ fn tos_of_checks(binary: &Path, test: &str, dscp: Option<u8>) -> Option<u8> {
         let on: libc::c_int = 1;
         // SAFETY: setsockopt on our socket with a c_int.
         unsafe {
-            libc::setsockopt(listener.as_raw_fd(), libc::IPPROTO_IP, libc::IP_RECVTOS, (&raw const on).cast(), std::mem::size_of::<libc::c_int>() as u32)
+            libc::setsockopt(
+                listener.as_raw_fd(),
+                libc::IPPROTO_IP,
+                libc::IP_RECVTOS,
+                (&raw const on).cast(),
+                std::mem::size_of::<libc::c_int>() as u32,
+            )
         };
         handle.message_with_jsep(r#"{"audio":true}"#, "offer", &peer.create_offer(true, false));
         // Our listener as a candidate of the peer's: the gateway sends it connectivity checks.

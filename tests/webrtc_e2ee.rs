@@ -24,13 +24,9 @@ fn e2ee(binary: &Path, test: &str) {
         let publisher_handle = publisher_session.attach("janus.plugin.videoroom");
         publisher_handle.request(&format!(r#"{{"request":"create","room":{ROOM}}}"#));
         publisher_handle.message(&format!(r#"{{"request":"join","ptype":"publisher","room":{ROOM}}}"#));
-        let joined = publisher_session.events_until(WAIT, |events| {
-            events.iter().any(|e| str_at(e, &["plugindata", "data", "videoroom"]) == Some("joined"))
-        });
-        let feed = joined
-            .iter()
-            .find_map(|e| int_at(e, &["plugindata", "data", "id"]))
-            .expect("publisher id");
+        let joined = publisher_session
+            .events_until(WAIT, |events| events.iter().any(|e| str_at(e, &["plugindata", "data", "videoroom"]) == Some("joined")));
+        let feed = joined.iter().find_map(|e| int_at(e, &["plugindata", "data", "id"])).expect("publisher id");
         let mut publisher = Peer::new(net.peer_ip.into());
         let offer = publisher.create_offer(true, false);
         let jsep = format!(r#"{{"type":"offer","sdp":{},"e2ee":true}}"#, Json::from(offer.as_str()).to_compact_string());

@@ -12,8 +12,8 @@ use janus::json::Json;
 use support::gateway::{Gateway, Session};
 use support::json::{at, int_at, kind_of, str_at};
 use support::webrtc::{
-    answer_event, check_relayed, in_private_network, opus_payload, private_network_configs, sdp_candidates,
-    sdp_payload_type, sdp_ssrc, vp8_payload, Kind, Peer,
+    answer_event, check_relayed, in_private_network, opus_payload, private_network_configs, sdp_candidates, sdp_payload_type, sdp_ssrc,
+    vp8_payload, Kind, Peer,
 };
 
 /// Packets sent per medium: one second of 20 ms audio packets and of 50 fps video frames.

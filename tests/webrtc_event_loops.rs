@@ -20,10 +20,7 @@ const WAIT: Duration = Duration::from_secs(10);
 /// The threads of process `pid` whose name starts with `hloop ` (Janus' loop threads).
 fn loop_threads(pid: u32) -> usize {
     let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("the gateway's threads");
-    tasks
-        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
-        .filter(|comm| comm.starts_with("hloop "))
-        .count()
+    tasks.filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok()).filter(|comm| comm.starts_with("hloop ")).count()
 }
 
 /// What a run saw while all its PeerConnections were up.
@@ -48,8 +45,11 @@ fn run(binary: &Path, test: &str, event_loops: Option<u32>, indicate: bool) -> O
         let session = gateway.create_ws_session();
         let mut peers = Vec::new();
         for i in 0..PEERS {
-            let handle =
-                if indicate { session.attach_with("janus.plugin.echotest", &format!(r#""loop_index":{}"#, i % 2)) } else { session.attach("janus.plugin.echotest") };
+            let handle = if indicate {
+                session.attach_with("janus.plugin.echotest", &format!(r#""loop_index":{}"#, i % 2))
+            } else {
+                session.attach("janus.plugin.echotest")
+            };
             let (mut peer, answer) = echotest_offer(&session, &handle, net.peer_ip.into(), false);
             let ssrc = sdp_ssrc(&answer, &peer.mid(Kind::Audio).unwrap()).expect("an audio SSRC answered");
             peer.connect(&answer, &gateway);

@@ -71,7 +71,8 @@ impl TcpPeer {
     fn new(ip: std::net::IpAddr) -> TcpPeer {
         let mut rtc = str0m::Rtc::builder().set_rtp_mode(true).clear_codecs().enable_opus(true, false).build(std::time::Instant::now());
         let local = std::net::SocketAddr::new(ip, 9);
-        let candidate = str0m::Candidate::builder().tcp().host(local).tcptype(str0m::net::TcpType::Active).build().expect("a TCP candidate");
+        let candidate =
+            str0m::Candidate::builder().tcp().host(local).tcptype(str0m::net::TcpType::Active).build().expect("a TCP candidate");
         rtc.add_local_candidate(candidate);
         TcpPeer { rtc, local, stream: None, pending: Vec::new(), connected: false, received: 0 }
     }
@@ -133,7 +134,8 @@ impl TcpPeer {
                     }
                     let frame: Vec<u8> = self.pending.drain(..2 + len).skip(2).collect();
                     if let Ok(contents) = frame.as_slice().try_into() {
-                        let receive = str0m::net::Receive { proto: str0m::net::Protocol::Tcp, source: remote, destination: self.local, contents };
+                        let receive =
+                            str0m::net::Receive { proto: str0m::net::Protocol::Tcp, source: remote, destination: self.local, contents };
                         self.rtc.handle_input(str0m::Input::Receive(std::time::Instant::now(), receive)).expect("str0m takes the frame");
                     }
                 }

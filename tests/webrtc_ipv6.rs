@@ -53,7 +53,8 @@ fn link_local_candidates(binary: &Path, test: &str, link_local: bool) -> Vec<Str
         // detection (a second or two): wait (bounded) until it is usable.
         let deadline = std::time::Instant::now() + WAIT;
         loop {
-            let out = std::process::Command::new("ip").args(["-6", "addr", "show", "dev", GATEWAY_INTERFACE, "scope", "link"]).output().unwrap();
+            let out =
+                std::process::Command::new("ip").args(["-6", "addr", "show", "dev", GATEWAY_INTERFACE, "scope", "link"]).output().unwrap();
             let text = String::from_utf8_lossy(&out.stdout);
             if text.contains("fe80") && !text.contains("tentative") {
                 break;

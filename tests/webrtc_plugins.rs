@@ -13,8 +13,8 @@ use janus::json::Json;
 use support::gateway::{free_port, ConfigsFolder, Gateway, Handle, Session};
 use support::json::{at, kind_of, str_at};
 use support::webrtc::{
-    check_relayed, connect_peers, in_private_network, media_sections, opus_payload, private_network_configs,
-    run_peers_for, sdp_payload_type, sdp_ssrc, send_offer, trickle, vp8_payload, wait_event, wait_jsep, Kind, Peer,
+    check_relayed, connect_peers, in_private_network, media_sections, opus_payload, private_network_configs, run_peers_for,
+    sdp_payload_type, sdp_ssrc, send_offer, trickle, vp8_payload, wait_event, wait_jsep, Kind, Peer,
 };
 use support::webrtc_client::rtp_packet;
 
@@ -220,7 +220,13 @@ fn videoroom_simulcast(binary: &Path, test: &str) {
         wait_event(&session, |e| data(e).and_then(|d| str_at(d, &["configured"])) == Some("ok"));
         send_frames(&mut publisher, &mut subscriber, &mut layers, FRAMES);
         wait_event(&session, |e| data(e).and_then(|d| d.get("substream")).and_then(Json::as_i64) == Some(0));
-        let second_phase: Vec<Option<usize>> = subscriber.received().iter().filter(|r| r.ssrc == ssrc).map(|r| layer_of(&layers, &r.payload)).skip(first_phase.len()).collect();
+        let second_phase: Vec<Option<usize>> = subscriber
+            .received()
+            .iter()
+            .filter(|r| r.ssrc == ssrc)
+            .map(|r| layer_of(&layers, &r.payload))
+            .skip(first_phase.len())
+            .collect();
         // Down from h to l, possibly through m (the key frames of all layers arrive together
         // and the plugin steps towards its target with each), and never back up.
         assert!(second_phase.iter().all(Option::is_some), "frames that were never sent: {second_phase:?}");
@@ -503,14 +509,32 @@ fn max_volume(ogg: &Path) -> f64 {
     let report = ffmpeg(&["-i", &ogg.display().to_string(), "-af", "volumedetect", "-f", "null", "-"]);
     let value = report.lines().find_map(|l| l.split("max_volume:").nth(1)).unwrap_or_else(|| panic!("no max_volume in\n{report}"));
     let value = value.trim().trim_end_matches("dB").trim();
-    if value == "-inf" { f64::NEG_INFINITY } else { value.parse().unwrap_or_else(|_| panic!("max_volume {value}")) }
+    if value == "-inf" {
+        f64::NEG_INFINITY
+    } else {
+        value.parse().unwrap_or_else(|_| panic!("max_volume {value}"))
+    }
 }
 
 fn audiobridge(binary: &Path, test: &str) {
     // Not the gateway's folder, which start_gateway empties.
     let dir = support::scratch_dir(&format!("{test}-media"));
     let tone = dir.join("tone.ogg");
-    ffmpeg(&["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=2", "-ac", "1", "-c:a", "libopus", "-b:a", "48k", "-frame_duration", "20", &tone.display().to_string()]);
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:sample_rate=48000:duration=2",
+        "-ac",
+        "1",
+        "-c:a",
+        "libopus",
+        "-b:a",
+        "48k",
+        "-frame_duration",
+        "20",
+        &tone.display().to_string(),
+    ]);
     let frames = ogg_opus_packets(&std::fs::read(&tone).unwrap());
     assert!(frames.len() >= 90, "ffmpeg encoded {} Opus packets", frames.len());
     assert!(max_volume(&tone) > -25.0, "the tone itself is loud");

@@ -16,7 +16,6 @@ use support::gateway::{binary_under_test, with_transaction, ConfigsFolder, Gatew
 use support::json::{at, expect_int, int_at, str_at};
 use support::webrtc::{echotest_offer, in_private_network, opus_payload, vp8_payload, Kind, GATEWAY_INTERFACE};
 
-
 /// The shape of a JSON value: its keys in order, recursively, and the type of each leaf.
 fn shape(value: &Json) -> Json {
     match value {
@@ -67,10 +66,8 @@ fn run(binary: &Path, test: &str, combine: bool) -> Observed {
         let (mut peer, answer) = echotest_offer(&session, &handle, net.peer_ip.into(), true);
         peer.connect(&answer, &gateway);
         let admin = |verb: &str, extra: &str| {
-            let request = format!(
-                r#"{{"janus":"{verb}","admin_secret":"adm","session_id":{},"handle_id":{}{extra}}}"#,
-                session.id, handle.id
-            );
+            let request =
+                format!(r#"{{"janus":"{verb}","admin_secret":"adm","session_id":{},"handle_id":{}{extra}}}"#, session.id, handle.id);
             gateway.admin("", &with_transaction(&request))
         };
         let started = admin("start_pcap", &format!(r#","folder":"{}","filename":"capture.pcap""#, dir.display()));
@@ -99,11 +96,7 @@ fn run(binary: &Path, test: &str, combine: bool) -> Observed {
         let webrtc = at(&info, &["info", "webrtc"]).unwrap_or_else(|| panic!("no webrtc in {info:?}")).clone();
         session.destroy();
         assert!(gateway.is_running(), "the gateway died:\n{}", gateway.log_tail());
-        let stats_events = collector
-            .events()
-            .into_iter()
-            .filter(is_stats_event)
-            .collect();
+        let stats_events = collector.events().into_iter().filter(is_stats_event).collect();
         Observed { webrtc, stats_events, pcap }
     })
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use janus::json::Json;
 use support::gateway::{free_port, ConfigsFolder, Gateway};
-use support::webrtc::{in_private_network, sdp_candidates, trickle, wait_jsep, GATEWAY_INTERFACE, Peer};
+use support::webrtc::{in_private_network, sdp_candidates, trickle, wait_jsep, Peer, GATEWAY_INTERFACE};
 
 const WAIT: Duration = Duration::from_secs(10);
 const TURNSERVER: &str = "/usr/sbin/turnserver";

@@ -60,9 +60,14 @@ fn start_backend() -> (u16, Arc<Mutex<Vec<Received>>>) {
                 user_agent,
                 body: String::from_utf8_lossy(&body).into_owned(),
             });
-            let answer = r#"{"username":"1700000000:janus","password":"secret-pwd","ttl":86400,"uris":["turn:127.0.0.1:3478?transport=udp"]}"#;
+            let answer =
+                r#"{"username":"1700000000:janus","password":"secret-pwd","ttl":86400,"uris":["turn:127.0.0.1:3478?transport=udp"]}"#;
             let mut writer = stream;
-            let _ = write!(writer, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}", answer.len());
+            let _ = write!(
+                writer,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
         }
     });
     (port, received)

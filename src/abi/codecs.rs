@@ -64,12 +64,7 @@ pub unsafe extern "C" fn janus_vp8_simulcast_descriptor_update(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn janus_vp9_parse_svc(
-    buffer: *mut c_char,
-    len: c_int,
-    found: *mut gboolean,
-    info: *mut SvcInfo,
-) -> c_int {
+pub unsafe extern "C" fn janus_vp9_parse_svc(buffer: *mut c_char, len: c_int, found: *mut gboolean, info: *mut SvcInfo) -> c_int {
     guard(-1, || {
         let (layers, code) = match vp9::parse_svc(packet(buffer, len)) {
             SvcParse::TooShort => return -1,

@@ -152,11 +152,7 @@ unsafe fn list_of(config: *mut janus_config, parent: *mut janus_config_container
 unsafe fn find(list: *mut GList, kind: c_int, name: &[u8]) -> *mut janus_config_container {
     g_list_iter(list)
         .map(|p| p as *mut janus_config_container)
-        .find(|&c| {
-            !c.is_null()
-                && c_bytes((*c).name).is_some_and(|n| same_name(n, name))
-                && (kind == ANY || (*c).type_ == kind)
-        })
+        .find(|&c| !c.is_null() && c_bytes((*c).name).is_some_and(|n| same_name(n, name)) && (kind == ANY || (*c).type_ == kind))
         .unwrap_or(std::ptr::null_mut())
 }
 
@@ -283,11 +279,7 @@ pub unsafe extern "C" fn janus_config_add(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn janus_config_remove(
-    config: *mut janus_config,
-    parent: *mut janus_config_container,
-    name: *const c_char,
-) -> c_int {
+pub unsafe extern "C" fn janus_config_remove(config: *mut janus_config, parent: *mut janus_config_container, name: *const c_char) -> c_int {
     guard(-1, || {
         let Some(name) = c_bytes(name).filter(|_| !config.is_null()) else { return -1 };
         let Some(list) = list_of(config, parent) else { return -2 };
@@ -322,10 +314,7 @@ pub unsafe extern "C" fn janus_config_get_items(config: *mut janus_config, paren
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn janus_config_get_categories(
-    config: *mut janus_config,
-    parent: *mut janus_config_container,
-) -> *mut GList {
+pub unsafe extern "C" fn janus_config_get_categories(config: *mut janus_config, parent: *mut janus_config_container) -> *mut GList {
     guard(std::ptr::null_mut(), || members_of_kind(config, parent, CATEGORY))
 }
 

@@ -54,10 +54,7 @@ unsafe impl Sync for EventHandlerModule {}
 /// `init(configs_folder)` on an event handler module, as Janus does at startup (its result
 /// is ignored: a handler that failed to initialise keeps an empty mask). `None` if the
 /// module is not an event handler.
-pub fn start_event_handler(
-    module: &LoadedModule,
-    configs_folder: &Path,
-) -> Option<Arc<EventHandlerModule>> {
+pub fn start_event_handler(module: &LoadedModule, configs_folder: &Path) -> Option<Arc<EventHandlerModule>> {
     let Vtable::EventHandler(vtable) = module.vtable else {
         return None;
     };
@@ -69,11 +66,7 @@ pub fn start_event_handler(
             init(folder);
         }
     }
-    Some(Arc::new(EventHandlerModule {
-        info: module.info.clone(),
-        vtable,
-        destroyed: DestroyOnce::default(),
-    }))
+    Some(Arc::new(EventHandlerModule { info: module.info.clone(), vtable, destroyed: DestroyOnce::default() }))
 }
 
 impl EventHandlerModule {
@@ -115,7 +108,6 @@ impl EventHandler for EventHandlerModule {
             }
         }
     }
-
 }
 
 /// A loaded, `init`ed logger module.
@@ -133,11 +125,7 @@ unsafe impl Sync for LoggerModule {}
 /// result is ignored). Register it with
 /// `crate::log::add_sink(crate::loggers::sink(logger))` to feed it. `None` if the module
 /// is not a logger.
-pub fn start_logger(
-    module: &LoadedModule,
-    server_name: &str,
-    configs_folder: &Path,
-) -> Option<Arc<LoggerModule>> {
+pub fn start_logger(module: &LoadedModule, server_name: &str, configs_folder: &Path) -> Option<Arc<LoggerModule>> {
     let Vtable::Logger(vtable) = module.vtable else {
         return None;
     };
@@ -149,11 +137,7 @@ pub fn start_logger(
             init(name, folder);
         }
     }
-    Some(Arc::new(LoggerModule {
-        info: module.info.clone(),
-        vtable,
-        destroyed: DestroyOnce::default(),
-    }))
+    Some(Arc::new(LoggerModule { info: module.info.clone(), vtable, destroyed: DestroyOnce::default() }))
 }
 
 impl LoggerModule {
@@ -183,7 +167,6 @@ impl Logger for LoggerModule {
             }
         }
     }
-
 }
 
 impl QueryableModule for EventHandlerModule {

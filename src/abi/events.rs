@@ -26,14 +26,10 @@ pub unsafe extern "C" fn janus_events_edit_events_mask(list: *const c_char, targ
 
 #[no_mangle]
 pub extern "C" fn janus_events_type_to_label(event_type: i32) -> *const c_char {
-    guard(std::ptr::null(), || {
-        events::type_to_label(event_type).map_or(std::ptr::null(), static_cstr)
-    })
+    guard(std::ptr::null(), || events::type_to_label(event_type).map_or(std::ptr::null(), static_cstr))
 }
 
 #[no_mangle]
 pub extern "C" fn janus_events_type_to_name(event_type: i32) -> *const c_char {
-    guard(std::ptr::null(), || {
-        events::type_to_name(event_type).map_or(std::ptr::null(), static_cstr)
-    })
+    guard(std::ptr::null(), || events::type_to_name(event_type).map_or(std::ptr::null(), static_cstr))
 }

@@ -5,10 +5,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use libc::{
-    c_char, c_int, ifaddrs, sockaddr, sockaddr_in, sockaddr_in6, AF_INET, AF_INET6, AF_UNSPEC,
-    EINVAL,
-};
+use libc::{c_char, c_int, ifaddrs, sockaddr, sockaddr_in, sockaddr_in6, AF_INET, AF_INET6, AF_UNSPEC, EINVAL};
 
 use super::{c_bytes, guard};
 use crate::ip_utils::{self, AddressKind, InterfaceAddress};
@@ -41,9 +38,7 @@ const _: () = {
 impl janus_network_address {
     fn get(&self) -> Option<IpAddr> {
         match self.family {
-            AF_INET => {
-                Some(Ipv4Addr::new(self.addr[0], self.addr[1], self.addr[2], self.addr[3]).into())
-            }
+            AF_INET => Some(Ipv4Addr::new(self.addr[0], self.addr[1], self.addr[2], self.addr[3]).into()),
             AF_INET6 => Some(Ipv6Addr::from(self.addr).into()),
             _ => None,
         }
@@ -103,19 +98,12 @@ pub unsafe extern "C" fn janus_network_address_nullify(a: *mut janus_network_add
 #[no_mangle]
 pub unsafe extern "C" fn janus_network_address_is_null(a: *const janus_network_address) -> c_int {
     // SAFETY: as above.
-    guard(1, || {
-        unsafe { a.as_ref() }
-            .is_none_or(|a| a.family == AF_UNSPEC)
-            .into()
-    })
+    guard(1, || unsafe { a.as_ref() }.is_none_or(|a| a.family == AF_UNSPEC).into())
 }
 
 /// Fills `a` from an AF_INET/AF_INET6 socket address: 0, or -EINVAL (`a` untouched).
 #[no_mangle]
-pub unsafe extern "C" fn janus_network_address_from_sockaddr(
-    s: *mut sockaddr,
-    a: *mut janus_network_address,
-) -> c_int {
+pub unsafe extern "C" fn janus_network_address_from_sockaddr(s: *mut sockaddr, a: *mut janus_network_address) -> c_int {
     guard(-EINVAL, || {
         // SAFETY: the caller passes a valid sockaddr and its own struct (or NULLs).
         match (unsafe { ip_of_sockaddr(s) }, unsafe { a.as_mut() }) {
@@ -155,22 +143,14 @@ pub unsafe extern "C" fn janus_network_address_to_string_buffer(
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn janus_network_address_string_buffer_is_null(
-    b: *const janus_network_address_string_buffer,
-) -> c_int {
+pub unsafe extern "C" fn janus_network_address_string_buffer_is_null(b: *const janus_network_address_string_buffer) -> c_int {
     // SAFETY: the caller passes its own struct (or NULL).
-    guard(1, || {
-        unsafe { b.as_ref() }
-            .is_none_or(|b| b.family == AF_UNSPEC)
-            .into()
-    })
+    guard(1, || unsafe { b.as_ref() }.is_none_or(|b| b.family == AF_UNSPEC).into())
 }
 
 /// The text inside `b` (a pointer into the caller's buffer), or NULL if it holds none.
 #[no_mangle]
-pub unsafe extern "C" fn janus_network_address_string_from_buffer(
-    b: *const janus_network_address_string_buffer,
-) -> *const c_char {
+pub unsafe extern "C" fn janus_network_address_string_from_buffer(b: *const janus_network_address_string_buffer) -> *const c_char {
     guard(std::ptr::null(), || {
         // SAFETY: as above.
         match unsafe { b.as_ref() } {
@@ -185,9 +165,7 @@ pub unsafe extern "C" fn janus_network_address_string_from_buffer(
 #[no_mangle]
 pub extern "C" fn janus_network_detect_local_ip_as_string(addr_type: c_int) -> *mut c_char {
     guard(std::ptr::null_mut(), || {
-        let Some(ip) =
-            AddressKind::from_query_options(addr_type).and_then(ip_utils::detect_local_ip)
-        else {
+        let Some(ip) = AddressKind::from_query_options(addr_type).and_then(ip_utils::detect_local_ip) else {
             return std::ptr::null_mut();
         };
         // SAFETY: a fresh GLib string, handed over to the caller.
@@ -233,8 +211,7 @@ pub unsafe extern "C" fn janus_network_lookup_interface(
 ) -> c_int {
     guard(-EINVAL, || {
         // SAFETY: modules pass the list getifaddrs gave them, a C string and their own struct.
-        let (Some(query), Some(result)) = (unsafe { c_bytes(iface) }, unsafe { result.as_mut() })
-        else {
+        let (Some(query), Some(result)) = (unsafe { c_bytes(iface) }, unsafe { result.as_mut() }) else {
             return -EINVAL;
         };
         if ifas.is_null() {

@@ -43,10 +43,7 @@ pub static refcount_debug: AtomicI32 = AtomicI32::new(0);
 
 const _: () = {
     assert!(std::mem::size_of::<AtomicI32>() == 4 && std::mem::align_of::<AtomicI32>() == 4);
-    assert!(
-        std::mem::size_of::<AtomicPtr<c_char>>() == 8
-            && std::mem::align_of::<AtomicPtr<c_char>>() == 8
-    );
+    assert!(std::mem::size_of::<AtomicPtr<c_char>>() == 8 && std::mem::align_of::<AtomicPtr<c_char>>() == 8);
 };
 
 /// Replaces the C copy of the global prefix. The old string is deliberately leaked: modules

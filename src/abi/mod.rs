@@ -66,8 +66,5 @@ pub(crate) fn static_cstr(s: &'static str) -> *const c_char {
     use std::sync::{Mutex, OnceLock};
     static TABLE: OnceLock<Mutex<HashMap<&'static str, CString>>> = OnceLock::new();
     let mut table = TABLE.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    table
-        .entry(s)
-        .or_insert_with(|| CString::new(s.replace('\0', "")).unwrap_or_default())
-        .as_ptr()
+    table.entry(s).or_insert_with(|| CString::new(s.replace('\0', "")).unwrap_or_default()).as_ptr()
 }

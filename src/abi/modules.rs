@@ -41,8 +41,7 @@ pub struct PluginVtable {
     pub get_author: GetStr,
     pub get_package: GetStr,
     pub create_session: Option<unsafe extern "C" fn(*mut PluginSession, *mut c_int)>,
-    pub handle_message:
-        Option<unsafe extern "C" fn(*mut PluginSession, *mut c_char, *mut json_t, *mut json_t) -> *mut PluginResult>,
+    pub handle_message: Option<unsafe extern "C" fn(*mut PluginSession, *mut c_char, *mut json_t, *mut json_t) -> *mut PluginResult>,
     pub handle_admin_message: Option<unsafe extern "C" fn(*mut json_t) -> *mut json_t>,
     pub setup_media: OnSession,
     pub incoming_rtp: Option<unsafe extern "C" fn(*mut PluginSession, *mut PluginRtp)>,
@@ -265,10 +264,7 @@ unsafe fn call_str(f: GetStr) -> Option<String> {
 ///
 /// # Safety
 /// `hook` must be the module's hook from its checked vtable, or None.
-pub unsafe fn query_hook(
-    hook: Option<unsafe extern "C" fn(*mut json_t) -> *mut json_t>,
-    request: Option<&Json>,
-) -> AdminResponse {
+pub unsafe fn query_hook(hook: Option<unsafe extern "C" fn(*mut json_t) -> *mut json_t>, request: Option<&Json>) -> AdminResponse {
     let Some(hook) = hook else { return AdminResponse::NoHook };
     let request = request.map_or(std::ptr::null_mut(), to_jansson);
     let response = hook(request);
@@ -293,8 +289,11 @@ pub fn init_argument(text: &[u8]) -> *const c_char {
 /// after `dlopen` stays mapped (Janus never closes those either).
 pub fn load(path: &Path, kind: ModuleKind) -> Result<LoadedModule, LoadError> {
     let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-    let c_path = CString::new(path.as_os_str().as_encoded_bytes())
-        .map_err(|_| LoadError::Open { kind, file: file.clone(), reason: "path contains NUL".into() })?;
+    let c_path = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| LoadError::Open {
+        kind,
+        file: file.clone(),
+        reason: "path contains NUL".into(),
+    })?;
     // SAFETY: dlopen/dlsym with valid C strings; `create` has the signature every module kind
     // exports (`void *create(void)`), and we read only the vtable kind the caller asked for.
     unsafe {

@@ -7,8 +7,8 @@ use libc::{c_char, c_int};
 
 use super::guard;
 use crate::log::{self, Level};
-use crate::sys::glib::{self, gboolean};
 use crate::media::RtpExtensions;
+use crate::sys::glib::{self, gboolean};
 use crate::sys::jansson::{self, json_t};
 
 /// `janus_plugin_result_type`: ERROR (-1), OK (0), OK_WAIT (1).
@@ -105,10 +105,7 @@ const _: () = {
     assert!(offset_of!(janus_plugin_data, binary) == 16 && offset_of!(janus_plugin_data, buffer) == 24);
     assert!(offset_of!(janus_plugin_data, length) == 32);
     assert!(size_of::<janus_plugin_result>() == 24);
-    assert!(
-        offset_of!(janus_plugin_result, text) == 8
-            && offset_of!(janus_plugin_result, content) == 16
-    );
+    assert!(offset_of!(janus_plugin_result, text) == 8 && offset_of!(janus_plugin_result, content) == 16);
     assert!(size_of::<janus_plugin_rtp_extensions>() == 284);
     assert!(offset_of!(janus_plugin_rtp_extensions, audio_level_vad) == 4);
     assert!(offset_of!(janus_plugin_rtp_extensions, video_rotation) == 8);
@@ -129,20 +126,11 @@ pub unsafe extern "C" fn janus_plugin_result_new(
     content: *mut json_t,
 ) -> *mut janus_plugin_result {
     guard(std::ptr::null_mut(), || {
-        log::emit(
-            Level::Huge,
-            None,
-            format_args!("Creating plugin result...\n"),
-        );
+        log::emit(Level::Huge, None, format_args!("Creating plugin result...\n"));
         // SAFETY: a fresh GLib block of the struct's size, fully initialised before use.
         unsafe {
-            let result = glib::g_malloc0(std::mem::size_of::<janus_plugin_result>())
-                .cast::<janus_plugin_result>();
-            result.write(janus_plugin_result {
-                type_,
-                text,
-                content,
-            });
+            let result = glib::g_malloc0(std::mem::size_of::<janus_plugin_result>()).cast::<janus_plugin_result>();
+            result.write(janus_plugin_result { type_, text, content });
             result
         }
     })
@@ -155,11 +143,7 @@ pub unsafe extern "C" fn janus_plugin_result_destroy(result: *mut janus_plugin_r
         if result.is_null() {
             return;
         }
-        log::emit(
-            Level::Huge,
-            None,
-            format_args!("Destroying plugin result...\n"),
-        );
+        log::emit(Level::Huge, None, format_args!("Destroying plugin result...\n"));
         // SAFETY: `result` came from janus_plugin_result_new and is destroyed once.
         unsafe {
             jansson::json_decref((*result).content);
@@ -171,9 +155,7 @@ pub unsafe extern "C" fn janus_plugin_result_destroy(result: *mut janus_plugin_r
 /// Marks every extension as "not to be added": levels/rotation/delays -1, flags FALSE,
 /// no dependency descriptor.
 #[no_mangle]
-pub unsafe extern "C" fn janus_plugin_rtp_extensions_reset(
-    extensions: *mut janus_plugin_rtp_extensions,
-) {
+pub unsafe extern "C" fn janus_plugin_rtp_extensions_reset(extensions: *mut janus_plugin_rtp_extensions) {
     guard((), || {
         // SAFETY: the caller passes its own struct (or NULL).
         if let Some(ext) = unsafe { extensions.as_mut() } {

@@ -267,12 +267,8 @@ impl PluginSession for CPluginSession {
             if stopped(self.ps) {
                 return;
             }
-            let mut packet = janus_plugin_rtcp {
-                mindex,
-                video: video.into(),
-                buffer: buffer.as_mut_ptr() as *mut c_char,
-                length: buffer.len() as u16,
-            };
+            let mut packet =
+                janus_plugin_rtcp { mindex, video: video.into(), buffer: buffer.as_mut_ptr() as *mut c_char, length: buffer.len() as u16 };
             incoming(self.ps as *mut c_void, &raw mut packet as *mut c_void);
         }
     }
@@ -285,7 +281,11 @@ impl PluginSession for CPluginSession {
         let label = c_string(label);
         let protocol = protocol.map(c_string);
         let Ok(length) = u16::try_from(buffer.len()) else {
-            crate::janus_log!(crate::log::Level::Warn, "Dropping a data channel message of {} bytes: plugins take at most 65535\n", buffer.len());
+            crate::janus_log!(
+                crate::log::Level::Warn,
+                "Dropping a data channel message of {} bytes: plugins take at most 65535\n",
+                buffer.len()
+            );
             return;
         };
         // SAFETY: everything lives on our stack for the call, as in Janus; the plugin may
@@ -383,8 +383,7 @@ unsafe extern "C" fn push_event(
 
 /// Janus' check on the media paths: a plausible pointer, not stopped (no registry lookup).
 unsafe fn stopped(ps: *mut JanusPluginSession) -> bool {
-    (ps as usize) < 0x1000
-        || std::sync::atomic::AtomicI32::from_ptr(&raw mut (*ps).stopped).load(std::sync::atomic::Ordering::SeqCst) != 0
+    (ps as usize) < 0x1000 || std::sync::atomic::AtomicI32::from_ptr(&raw mut (*ps).stopped).load(std::sync::atomic::Ordering::SeqCst) != 0
 }
 
 /// The PeerConnection behind a plugin session, for the media callbacks.
@@ -517,11 +516,7 @@ unsafe extern "C" fn auth_is_signature_valid(plugin: *mut PluginVtable, token: *
     })
 }
 
-unsafe extern "C" fn auth_signature_contains(
-    plugin: *mut PluginVtable,
-    token: *const c_char,
-    descriptor: *const c_char,
-) -> gboolean {
+unsafe extern "C" fn auth_signature_contains(plugin: *mut PluginVtable, token: *const c_char, descriptor: *const c_char) -> gboolean {
     guard(FALSE, || {
         let (Some(g), Some(realm), Some(descriptor)) = (GATEWAY.get(), package_of(plugin), c_str(descriptor)) else {
             return FALSE;

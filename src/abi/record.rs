@@ -175,11 +175,7 @@ unsafe extern "C" fn recorder_free(r: *const JanusRefcount) {
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn janus_recorder_create(
-    dir: *const c_char,
-    codec: *const c_char,
-    filename: *const c_char,
-) -> *mut JanusRecorder {
+pub unsafe extern "C" fn janus_recorder_create(dir: *const c_char, codec: *const c_char, filename: *const c_char) -> *mut JanusRecorder {
     janus_recorder_create_full(dir, codec, std::ptr::null(), filename)
 }
 
@@ -263,19 +259,13 @@ pub unsafe extern "C" fn janus_recorder_pause(recorder: *mut JanusRecorder) -> c
 
 #[no_mangle]
 pub unsafe extern "C" fn janus_recorder_resume(recorder: *mut JanusRecorder) -> c_int {
-    guard(-1, || {
-        with_recorder(recorder, |rec| rec.resume(crate::utils::monotonic_time())).map_or(-1, |r| if r.is_ok() { 0 } else { -2 })
-    })
+    guard(-1, || with_recorder(recorder, |rec| rec.resume(crate::utils::monotonic_time())).map_or(-1, |r| if r.is_ok() { 0 } else { -2 }))
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn janus_recorder_save_frame(recorder: *mut JanusRecorder, buffer: *mut c_char, length: c_uint) -> c_int {
     guard(-1, || {
-        let frame: &[u8] = if buffer.is_null() {
-            &[]
-        } else {
-            std::slice::from_raw_parts(buffer as *const u8, length as usize)
-        };
+        let frame: &[u8] = if buffer.is_null() { &[] } else { std::slice::from_raw_parts(buffer as *const u8, length as usize) };
         with_recorder(recorder, |rec| match rec.save_frame(frame, crate::utils::monotonic_time(), real_time_us()) {
             Ok(()) => 0,
             Err(e) => e.code(),

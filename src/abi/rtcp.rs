@@ -19,13 +19,8 @@ use crate::rtcp::{feedback, query};
 use crate::sys::glib::{gboolean, FALSE, TRUE};
 
 fn now() -> Now {
-    let unix_us = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
-    Now {
-        monotonic_us: crate::utils::monotonic_time(),
-        unix_us,
-    }
+    let unix_us = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+    Now { monotonic_us: crate::utils::monotonic_time(), unix_us }
 }
 
 fn bool_to_c(b: bool) -> gboolean {
@@ -42,8 +37,7 @@ fn bool_to_c(b: bool) -> gboolean {
 /// # Safety
 /// `packet` must be NULL or point to `len` readable bytes that outlive `'a`.
 unsafe fn packet<'a>(packet: *const c_char, len: c_int) -> Option<&'a [u8]> {
-    (!packet.is_null() && len > 0)
-        .then(|| std::slice::from_raw_parts(packet.cast::<u8>(), len as usize))
+    (!packet.is_null() && len > 0).then(|| std::slice::from_raw_parts(packet.cast::<u8>(), len as usize))
 }
 
 /// As [`packet`], for the functions that write into it.
@@ -52,8 +46,7 @@ unsafe fn packet<'a>(packet: *const c_char, len: c_int) -> Option<&'a [u8]> {
 /// `packet` must be NULL or point to `len` writable bytes that outlive `'a`, not otherwise
 /// borrowed for the call.
 unsafe fn packet_mut<'a>(packet: *mut c_char, len: c_int) -> Option<&'a mut [u8]> {
-    (!packet.is_null() && len > 0)
-        .then(|| std::slice::from_raw_parts_mut(packet.cast::<u8>(), len as usize))
+    (!packet.is_null() && len > 0).then(|| std::slice::from_raw_parts_mut(packet.cast::<u8>(), len as usize))
 }
 
 /// The `length` field of a `janus_rtcp_header *`.
@@ -71,10 +64,7 @@ pub unsafe extern "C" fn janus_is_rtcp(buf: *mut c_char, len: c_uint) -> gboolea
         if buf.is_null() || len < 8 {
             return FALSE;
         }
-        bool_to_c(query::is_rtcp(std::slice::from_raw_parts(
-            buf.cast::<u8>(),
-            len as usize,
-        )))
+        bool_to_c(query::is_rtcp(std::slice::from_raw_parts(buf.cast::<u8>(), len as usize)))
     })
 }
 
@@ -92,20 +82,12 @@ pub unsafe extern "C" fn janus_rtcp_check_len(rtcp: *mut u8, len: c_int) -> gboo
 /// Janus reads the header only once `len` holds the header, both SSRCs and one FCI; so
 /// does this. FCI sizes 1..3 (a division by zero in Janus) give FALSE.
 #[no_mangle]
-pub unsafe extern "C" fn janus_rtcp_check_fci(
-    rtcp: *mut u8,
-    len: c_int,
-    sizeof_fci: c_int,
-) -> gboolean {
+pub unsafe extern "C" fn janus_rtcp_check_fci(rtcp: *mut u8, len: c_int, sizeof_fci: c_int) -> gboolean {
     guard(FALSE, || {
         if rtcp.is_null() || i64::from(len) < 12 + i64::from(sizeof_fci) {
             return FALSE;
         }
-        bool_to_c(fci_fits(
-            i64::from(len),
-            header_length(rtcp),
-            i64::from(sizeof_fci),
-        ))
+        bool_to_c(fci_fits(i64::from(len), header_length(rtcp), i64::from(sizeof_fci)))
     })
 }
 
@@ -122,10 +104,7 @@ pub unsafe extern "C" fn janus_rtcp_fix_ssrc(
         let Some(buf) = packet_mut(packet, len) else {
             return -1;
         };
-        let fix = (fixssrc != 0).then_some(SsrcFix {
-            local: newssrcl,
-            remote: newssrcr,
-        });
+        let fix = (fixssrc != 0).then_some(SsrcFix { local: newssrcl, remote: newssrcr });
         match fix_ssrc(ctx.as_mut(), buf, fix, now()) {
             Ok(()) => 0,
             Err(_) => -2,
@@ -146,34 +125,22 @@ pub unsafe extern "C" fn janus_rtcp_get_sender_ssrc(packet_: *mut c_char, len: c
 /// TRUE only for the legacy FIR packet type (192), as in Janus.
 #[no_mangle]
 pub unsafe extern "C" fn janus_rtcp_has_fir(packet_: *mut c_char, len: c_int) -> gboolean {
-    guard(FALSE, || {
-        bool_to_c(packet(packet_, len).is_some_and(query::has_fir))
-    })
+    guard(FALSE, || bool_to_c(packet(packet_, len).is_some_and(query::has_fir)))
 }
 
 #[no_mangle]
 pub unsafe extern "C" fn janus_rtcp_has_pli(packet_: *mut c_char, len: c_int) -> gboolean {
-    guard(FALSE, || {
-        bool_to_c(packet(packet_, len).is_some_and(query::has_pli))
-    })
+    guard(FALSE, || bool_to_c(packet(packet_, len).is_some_and(query::has_pli)))
 }
 
 /// `len` must be exactly 12.
 #[no_mangle]
 pub unsafe extern "C" fn janus_rtcp_pli(packet: *mut c_char, len: c_int) -> c_int {
-    guard(-1, || {
-        packet_mut(packet, len)
-            .and_then(feedback::pli)
-            .map_or(-1, |n| n as c_int)
-    })
+    guard(-1, || packet_mut(packet, len).and_then(feedback::pli).map_or(-1, |n| n as c_int))
 }
 
 /// `len` must be at least 24; all `len` bytes are zeroed first.
 #[no_mangle]
 pub unsafe extern "C" fn janus_rtcp_remb(packet: *mut c_char, len: c_int, bitrate: u32) -> c_int {
-    guard(-1, || {
-        packet_mut(packet, len)
-            .and_then(|buf| feedback::remb(buf, bitrate))
-            .map_or(-1, |n| n as c_int)
-    })
+    guard(-1, || packet_mut(packet, len).and_then(|buf| feedback::remb(buf, bitrate)).map_or(-1, |n| n as c_int))
 }

@@ -18,8 +18,7 @@ use crate::rtp::switching::SwitchingContext;
 use crate::sys::crypto::rand_bytes;
 use crate::sys::glib::{self, gboolean, GMutex, FALSE};
 use crate::sys::jansson::{
-    json_array_get, json_array_size, json_integer_value, json_object_get, json_string_value, json_t, json_typeof,
-    JSON_INTEGER, JSON_STRING,
+    json_array_get, json_array_size, json_integer_value, json_object_get, json_string_value, json_t, json_typeof, JSON_INTEGER, JSON_STRING,
 };
 
 /// The packet a plugin passes as `(char *buf, int len)`; NULL or a negative length is an empty
@@ -348,8 +347,7 @@ pub unsafe extern "C" fn janus_rtp_simulcasting_context_process_rtp(
             *ssrcs.add(slot) = ssrc;
             Some(slot)
         };
-        let resolve: Option<RidResolver<'_>> =
-            if rids.is_null() { None } else { Some(&mut learn_rid) };
+        let resolve: Option<RidResolver<'_>> = if rids.is_null() { None } else { Some(&mut learn_rid) };
         // Unknown codec values get no keyframe detection, as in Janus.
         let vcodec = VideoCodec::from_raw(vcodec).unwrap_or(VideoCodec::None);
         gboolean::from(context.process_rtp(packet(buf, len), known, resolve, vcodec, sc.as_mut(), crate::utils::monotonic_time()))
@@ -375,12 +373,7 @@ pub unsafe extern "C" fn janus_rtp_switching_context_reset(context: *mut Switchi
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn janus_rtp_header_update(
-    header: *mut u8,
-    context: *mut SwitchingContext,
-    video: gboolean,
-    _step: c_int,
-) {
+pub unsafe extern "C" fn janus_rtp_header_update(header: *mut u8, context: *mut SwitchingContext, video: gboolean, _step: c_int) {
     guard((), || {
         if let (Some(packet), Some(ctx)) = (fixed_header(header), context.as_mut()) {
             ctx.update_header(packet, video != 0, crate::utils::monotonic_time());
@@ -390,11 +383,7 @@ pub unsafe extern "C" fn janus_rtp_header_update(
 
 /// Janus dereferences both pointers unchecked; NULL here is a no-op returning 0 instead.
 #[no_mangle]
-pub unsafe extern "C" fn janus_rtp_skew_compensate_audio(
-    header: *mut u8,
-    context: *mut SwitchingContext,
-    now: i64,
-) -> c_int {
+pub unsafe extern "C" fn janus_rtp_skew_compensate_audio(header: *mut u8, context: *mut SwitchingContext, now: i64) -> c_int {
     guard(0, || match (fixed_header(header), context.as_mut()) {
         (Some(packet), Some(ctx)) => ctx.skew_compensate_audio(packet, now),
         _ => 0,
@@ -403,11 +392,7 @@ pub unsafe extern "C" fn janus_rtp_skew_compensate_audio(
 
 /// As [`janus_rtp_skew_compensate_audio`], with the 90 kHz video clock.
 #[no_mangle]
-pub unsafe extern "C" fn janus_rtp_skew_compensate_video(
-    header: *mut u8,
-    context: *mut SwitchingContext,
-    now: i64,
-) -> c_int {
+pub unsafe extern "C" fn janus_rtp_skew_compensate_video(header: *mut u8, context: *mut SwitchingContext, now: i64) -> c_int {
     guard(0, || match (fixed_header(header), context.as_mut()) {
         (Some(packet), Some(ctx)) => ctx.skew_compensate_video(packet, now),
         _ => 0,

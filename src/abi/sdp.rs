@@ -8,7 +8,6 @@
 // of this library (or NUL-terminated strings), as modules pass them.
 #![allow(clippy::missing_safety_doc)]
 
-
 use libc::{c_char, c_int, size_t};
 
 use super::refcount::JanusRefcount;
@@ -488,9 +487,7 @@ pub unsafe extern "C" fn janus_sdp_get_opusred_pt(s: *mut JanusSdp, index: c_int
 
 #[no_mangle]
 pub unsafe extern "C" fn janus_sdp_match_preferred_codec(mtype: c_int, codec: *mut c_char) -> *const c_char {
-    guard(std::ptr::null(), || {
-        static_or_null(text(codec).and_then(|c| sdp::match_preferred_codec(MediaType::from_raw(mtype), &c)))
-    })
+    guard(std::ptr::null(), || static_or_null(text(codec).and_then(|c| sdp::match_preferred_codec(MediaType::from_raw(mtype), &c))))
 }
 
 #[no_mangle]

@@ -34,8 +34,7 @@ const _: () = {
 
 /// The `ref.free` of every session: gives the transport its pointer back, frees the struct.
 unsafe extern "C" fn transport_session_free(r: *const JanusRefcount) {
-    let session = r.byte_sub(std::mem::offset_of!(janus_transport_session, ref_))
-        as *mut janus_transport_session;
+    let session = r.byte_sub(std::mem::offset_of!(janus_transport_session, ref_)) as *mut janus_transport_session;
     if let Some(p_free) = (*session).p_free {
         p_free((*session).transport_p);
     }
@@ -53,8 +52,7 @@ pub unsafe extern "C" fn janus_transport_session_create(
     guard(std::ptr::null_mut(), || {
         // SAFETY: a zeroed GLib block of the struct's size, initialised field by field.
         unsafe {
-            let session = glib::g_malloc0(std::mem::size_of::<janus_transport_session>())
-                .cast::<janus_transport_session>();
+            let session = glib::g_malloc0(std::mem::size_of::<janus_transport_session>()).cast::<janus_transport_session>();
             (*session).transport_p = transport_p;
             (*session).p_free = p_free;
             (*session).ref_ = JanusRefcount::new(transport_session_free);

@@ -179,12 +179,7 @@ unsafe extern "C" fn incoming_request(
 ) {
     guard((), || {
         let parsed = if message.is_null() {
-            Err(error.as_ref().map(|e| ParseError {
-                source: chars(&e.source),
-                line: e.line,
-                column: e.column,
-                text: chars(&e.text),
-            }))
+            Err(error.as_ref().map(|e| ParseError { source: chars(&e.source), line: e.line, column: e.column, text: chars(&e.text) }))
         } else {
             let m = from_jansson(message);
             // The request owned this reference.

@@ -6,10 +6,10 @@
 use libc::{c_char, c_int, c_uint, mode_t, size_t};
 
 use super::{c_bytes, c_str, guard, static_cstr};
+use crate::json::{self, JsonType, JsonValue};
 use crate::log::{self, Level, Source};
 use crate::sys::glib::{self, gboolean};
 use crate::sys::jansson::{self, json_t};
-use crate::json::{self, JsonType, JsonValue};
 use crate::utils;
 
 #[no_mangle]
@@ -25,16 +25,11 @@ pub extern "C" fn janus_get_real_time() -> i64 {
 #[no_mangle]
 pub unsafe extern "C" fn janus_is_true(value: *const c_char) -> gboolean {
     // SAFETY: modules pass a C string or NULL.
-    guard(0, || {
-        unsafe { c_str(value) }.is_some_and(utils::is_true).into()
-    })
+    guard(0, || unsafe { c_str(value) }.is_some_and(utils::is_true).into())
 }
 
 #[no_mangle]
-pub unsafe extern "C" fn janus_strcmp_const_time(
-    str1: *const libc::c_void,
-    str2: *const libc::c_void,
-) -> gboolean {
+pub unsafe extern "C" fn janus_strcmp_const_time(str1: *const libc::c_void, str2: *const libc::c_void) -> gboolean {
     guard(0, || {
         // SAFETY: both are C strings (or NULL, which never matches).
         match unsafe { (c_bytes(str1.cast()), c_bytes(str2.cast())) } {
@@ -59,9 +54,7 @@ pub extern "C" fn janus_random_uint64() -> u64 {
 #[no_mangle]
 pub extern "C" fn janus_random_uuid() -> *mut c_char {
     // SAFETY: a fresh GLib string handed to the caller.
-    guard(std::ptr::null_mut(), || unsafe {
-        glib::g_strdup_str(&utils::random_uuid())
-    })
+    guard(std::ptr::null_mut(), || unsafe { glib::g_strdup_str(&utils::random_uuid()) })
 }
 
 /// `num` in a `g_malloc`ed cell (modules use these as GHashTable keys freed with `g_free`).
@@ -117,11 +110,7 @@ pub unsafe extern "C" fn janus_string_to_uint32(s: *const c_char, num: *mut u32)
 
 /// `g_strlcat` that logs an error on truncation; returns the untruncated length.
 #[no_mangle]
-pub unsafe extern "C" fn janus_strlcat(
-    dest: *mut c_char,
-    src: *const c_char,
-    dest_size: size_t,
-) -> size_t {
+pub unsafe extern "C" fn janus_strlcat(dest: *mut c_char, src: *const c_char, dest_size: size_t) -> size_t {
     guard(0, || {
         // SAFETY: as for g_strlcat: `dest` is a buffer of `dest_size` bytes, `src` a C string.
         let Some(src) = (unsafe { c_bytes(src) }) else {
@@ -166,10 +155,7 @@ pub unsafe extern "C" fn janus_mkdir(dir: *const c_char, mode: mode_t) -> c_int 
 /// `path` if absolute, else `base_dir/path` joined by GLib's rules (`g_build_filename`);
 /// NULL if `path` is NULL or relative without a base. The result is `g_free`d by the caller.
 #[no_mangle]
-pub unsafe extern "C" fn janus_make_absolute_path(
-    base_dir: *const c_char,
-    path: *const c_char,
-) -> *mut c_char {
+pub unsafe extern "C" fn janus_make_absolute_path(base_dir: *const c_char, path: *const c_char) -> *mut c_char {
     guard(std::ptr::null_mut(), || {
         // SAFETY: C strings (or NULL); GLib returns fresh strings.
         unsafe {
@@ -213,11 +199,7 @@ pub unsafe extern "C" fn janus_get_codec_from_pt(sdp: *const c_char, pt: c_int) 
 /// Writes the name of an expected JSON type ("a positive integer"...) into `type_name`,
 /// which the caller sizes for the longest one (20 bytes).
 #[no_mangle]
-pub unsafe extern "C" fn janus_get_json_type_name(
-    jtype: c_int,
-    flags: c_uint,
-    type_name: *mut c_char,
-) {
+pub unsafe extern "C" fn janus_get_json_type_name(jtype: c_int, flags: c_uint, type_name: *mut c_char) {
     guard((), || {
         if type_name.is_null() {
             return;
@@ -233,11 +215,7 @@ pub unsafe extern "C" fn janus_get_json_type_name(
 
 /// Whether `val` has the JSON type `jtype` and honours the POSITIVE/NONEMPTY `flags`.
 #[no_mangle]
-pub unsafe extern "C" fn janus_json_is_valid(
-    val: *mut json_t,
-    jtype: jansson::json_type,
-    flags: c_uint,
-) -> gboolean {
+pub unsafe extern "C" fn janus_json_is_valid(val: *mut json_t, jtype: jansson::json_type, flags: c_uint) -> gboolean {
     guard(0, || {
         if val.is_null() {
             return 0;
@@ -246,12 +224,8 @@ pub unsafe extern "C" fn janus_json_is_valid(
         let value = unsafe {
             match JsonType::from_c(jansson::json_typeof(val) as i32) {
                 Some(JsonType::Object) => JsonValue::Object,
-                Some(JsonType::Array) => JsonValue::Array {
-                    len: jansson::json_array_size(val),
-                },
-                Some(JsonType::String) => {
-                    JsonValue::String(c_bytes(jansson::json_string_value(val)).unwrap_or_default())
-                }
+                Some(JsonType::Array) => JsonValue::Array { len: jansson::json_array_size(val) },
+                Some(JsonType::String) => JsonValue::String(c_bytes(jansson::json_string_value(val)).unwrap_or_default()),
                 Some(JsonType::Integer) => JsonValue::Integer(jansson::json_integer_value(val)),
                 Some(JsonType::Real) => JsonValue::Real(jansson::json_real_value(val)),
                 Some(JsonType::True) => JsonValue::True,

@@ -122,10 +122,9 @@ pub(super) fn render(entries: &[Entry], level: usize, out: &mut Vec<u8>, log: &m
                 render(members, level + 1, out, log);
                 out.extend_from_slice(b"\r\n");
             }
-            Node::Array(_) => log.push(LogLine {
-                level: LogLevel::Warn,
-                text: format!("Dropping array {name} (unsupported in INI files)\n"),
-            }),
+            Node::Array(_) => {
+                log.push(LogLine { level: LogLevel::Warn, text: format!("Dropping array {name} (unsupported in INI files)\n") })
+            }
         }
     }
 }

@@ -123,10 +123,7 @@ impl SaveError {
     /// Janus' log message for the failure.
     pub fn message(&self) -> String {
         match self {
-            SaveError::Folder(p) => format!(
-                "Couldn't save configuration file, error creating folder '{}'...\n",
-                p.display()
-            ),
+            SaveError::Folder(p) => format!("Couldn't save configuration file, error creating folder '{}'...\n", p.display()),
             SaveError::Open(p) => format!("Couldn't save configuration file, error opening file '{}'...\n", p.display()),
         }
     }
@@ -218,16 +215,14 @@ impl Entry {
 /// The first entry named `name` (case-insensitively) of the wanted kind; nameless entries
 /// never match.
 pub fn find<'a>(entries: &'a [Entry], kind: Kind, name: &str) -> Option<&'a Entry> {
-    entries.iter().find(|e| {
-        e.name.as_deref().is_some_and(|n| same_name(n.as_bytes(), name.as_bytes())) && (kind == Kind::Any || e.kind() == kind)
-    })
+    entries
+        .iter()
+        .find(|e| e.name.as_deref().is_some_and(|n| same_name(n.as_bytes(), name.as_bytes())) && (kind == Kind::Any || e.kind() == kind))
 }
 
 /// Removes the first entry named `name` (of any kind); whether there was one.
 pub fn remove(entries: &mut Vec<Entry>, name: &str) -> bool {
-    let at = entries
-        .iter()
-        .position(|e| e.name.as_deref().is_some_and(|n| same_name(n.as_bytes(), name.as_bytes())));
+    let at = entries.iter().position(|e| e.name.as_deref().is_some_and(|n| same_name(n.as_bytes(), name.as_bytes())));
     at.map(|i| entries.remove(i)).is_some()
 }
 
@@ -272,8 +267,7 @@ impl Config {
     pub fn parse_ini(name: &str, text: &[u8]) -> Result<Config, ParseError> {
         let mut config = Config::new(name);
         config.is_jcfg = false;
-        config.entries =
-            ini::parse(text).map_err(|(line, error)| ParseError::Ini { file: name.to_string(), line, error })?;
+        config.entries = ini::parse(text).map_err(|(line, error)| ParseError::Ini { file: name.to_string(), line, error })?;
         Ok(config)
     }
 
@@ -294,9 +288,11 @@ impl Config {
 
     /// The root category `name`, appended if missing (`janus_config_get_create`).
     pub fn category_mut(&mut self, name: &str) -> &mut Entry {
-        let at = match self.entries.iter().position(|e| {
-            e.kind() == Kind::Category && e.name.as_deref().is_some_and(|n| same_name(n.as_bytes(), name.as_bytes()))
-        }) {
+        let at = match self
+            .entries
+            .iter()
+            .position(|e| e.kind() == Kind::Category && e.name.as_deref().is_some_and(|n| same_name(n.as_bytes(), name.as_bytes())))
+        {
             Some(i) => i,
             None => {
                 self.entries.push(Entry::category(name));

@@ -226,10 +226,7 @@ fn jcfg_errors_carry_libconfig_line_and_text() {
 #[test]
 fn missing_file_is_an_open_error() {
     let e = Config::parse_file(Path::new("/nonexistent/janus.jcfg")).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "  -- Error reading configuration file 'janus.jcfg'... error 2 (No such file or directory)"
-    );
+    assert_eq!(e.to_string(), "  -- Error reading configuration file 'janus.jcfg'... error 2 (No such file or directory)");
 }
 
 #[test]

@@ -74,21 +74,17 @@ impl DtlsCertificate {
         }
         // Janus passes a g_random_int() as a (signed) long: keep it positive for ASN.1 tidiness.
         let serial = u32::from_be_bytes(serial) >> 1;
-        let certificate =
-            Certificate::self_signed(&key, serial, AUTOCERT_VALIDITY, &[("O", "Janus"), ("CN", "Janus")])
-                .ok_or(CertificateError::Generate)?;
+        let certificate = Certificate::self_signed(&key, serial, AUTOCERT_VALIDITY, &[("O", "Janus"), ("CN", "Janus")])
+            .ok_or(CertificateError::Generate)?;
         Self::new(certificate, key)
     }
 
     /// Loads a PEM certificate and a PEM private key, the latter possibly encrypted with
     /// `password`.
     pub fn load(cert_pem: &Path, cert_key: &Path, password: Option<&str>) -> Result<Self, CertificateError> {
-        let read = |path: &Path| {
-            std::fs::read(path).map_err(|e| CertificateError::Read { path: path.to_path_buf(), error: e.to_string() })
-        };
+        let read = |path: &Path| std::fs::read(path).map_err(|e| CertificateError::Read { path: path.to_path_buf(), error: e.to_string() });
         let certificate = Certificate::from_pem(&read(cert_pem)?).ok_or(CertificateError::InvalidCertificate)?;
-        let key = PrivateKey::from_pem(&read(cert_key)?, password.map(str::as_bytes))
-            .ok_or(CertificateError::InvalidKey)?;
+        let key = PrivateKey::from_pem(&read(cert_key)?, password.map(str::as_bytes)).ok_or(CertificateError::InvalidKey)?;
         Self::new(certificate, key)
     }
 

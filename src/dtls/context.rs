@@ -1,10 +1,7 @@
 //! The DTLS state machine of one PeerConnection (Janus' `janus_dtls_srtp`).
 
+use super::{format_fingerprint, DtlsRole, DtlsSettings, DtlsState, SrtpKeyingMaterial, HANDSHAKE_GIVE_UP};
 use crate::srtp::{DtlsRole as KeyHalf, Profile, SessionKeys};
-use super::{
-    format_fingerprint, DtlsRole, DtlsSettings, DtlsState, SrtpKeyingMaterial,
-    HANDSHAKE_GIVE_UP,
-};
 use crate::sys::openssl::{Digest, DtlsConnection, SslStatus};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -275,11 +272,7 @@ impl DtlsContext {
     fn collect_alerts(&mut self) {
         while let Some(alert) = self.conn.next_alert() {
             self.stopped = true;
-            self.events.push_back(DtlsEvent::Alert {
-                sent: alert.sent,
-                fatal: alert.level == 2,
-                description: alert.description,
-            });
+            self.events.push_back(DtlsEvent::Alert { sent: alert.sent, fatal: alert.level == 2, description: alert.description });
         }
     }
 

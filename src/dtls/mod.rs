@@ -19,8 +19,7 @@ use std::time::Duration;
 /// `dtls_ciphers` when not configured.
 pub const DEFAULT_CIPHERS: &str = "DEFAULT:!NULL:!aNULL:!SHA256:!SHA384:!aECDH:!AESGCM+AES256:!aPSK";
 /// The `use_srtp` profiles we offer, in Janus' preference order.
-pub const SRTP_PROFILES: &str =
-    "SRTP_AEAD_AES_256_GCM:SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80:SRTP_AES128_CM_SHA1_32";
+pub const SRTP_PROFILES: &str = "SRTP_AEAD_AES_256_GCM:SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80:SRTP_AES128_CM_SHA1_32";
 /// `dtls_mtu` when not configured.
 pub const DEFAULT_MTU: u16 = 1200;
 /// `dtls_timeout` when not configured: the first retransmission interval.

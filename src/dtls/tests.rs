@@ -179,10 +179,9 @@ fn missing_remote_fingerprint_fails() {
     c.start(Instant::now());
     pump(&mut s, &mut c);
     let se = events(&mut s);
-    assert!(se.contains(&DtlsEvent::Failed(DtlsFailure::FingerprintMismatch {
-        expected: None,
-        got: client.local_fingerprint().to_string()
-    })));
+    assert!(
+        se.contains(&DtlsEvent::Failed(DtlsFailure::FingerprintMismatch { expected: None, got: client.local_fingerprint().to_string() }))
+    );
 }
 
 #[test]
@@ -479,10 +478,7 @@ fn close_notify_closes_the_peer() {
     assert!(outgoing(&mut c).is_empty(), "sent once");
     let mut buf = [0u8; 1500];
     assert_eq!(s.handle_incoming(&notify[0], Instant::now(), &mut buf), 0);
-    assert_eq!(
-        events(&mut s),
-        vec![DtlsEvent::Alert { sent: false, fatal: false, description: 0 }, DtlsEvent::Closed]
-    );
+    assert_eq!(events(&mut s), vec![DtlsEvent::Alert { sent: false, fatal: false, description: 0 }, DtlsEvent::Closed]);
     // Nothing is processed any more.
     assert!(!s.send(b"x"));
     assert_eq!(s.handle_incoming(&notify[0], Instant::now(), &mut buf), 0);
@@ -566,10 +562,7 @@ fn roles_and_names() {
     assert_eq!(DtlsRole::for_remote_setup("PASSIVE"), Some(DtlsRole::Client));
     assert_eq!(DtlsRole::for_remote_setup("active"), Some(DtlsRole::Server));
     assert_eq!(DtlsRole::for_remote_setup("holdconn"), None);
-    assert_eq!(
-        [DtlsRole::ActPass, DtlsRole::Server, DtlsRole::Client].map(DtlsRole::as_str),
-        ["actpass", "passive", "active"]
-    );
+    assert_eq!([DtlsRole::ActPass, DtlsRole::Server, DtlsRole::Client].map(DtlsRole::as_str), ["actpass", "passive", "active"]);
     assert_eq!(
         [DtlsState::Created, DtlsState::Trying, DtlsState::Connected, DtlsState::Failed].map(DtlsState::as_str),
         ["created", "trying", "connected", "failed"]
@@ -667,8 +660,19 @@ fn loads_configured_certificates_with_optional_password() {
     openssl(&["req", "-x509", "-new", "-key", &s(&key), "-subj", "/CN=plain", "-days", "2", "-out", &s(&pem)]);
     openssl(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-aes256", "-pass", "pass:s3cret", "-out", &s(&enc_key)]);
     openssl(&[
-        "req", "-x509", "-new", "-key", &s(&enc_key), "-passin", "pass:s3cret", "-subj", "/CN=encrypted", "-days", "2",
-        "-out", &s(&enc_pem),
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        &s(&enc_key),
+        "-passin",
+        "pass:s3cret",
+        "-subj",
+        "/CN=encrypted",
+        "-days",
+        "2",
+        "-out",
+        &s(&enc_pem),
     ]);
 
     let plain = DtlsCertificate::from_settings(Some(&pem), Some(&key), None, false).unwrap();
@@ -682,18 +686,9 @@ fn loads_configured_certificates_with_optional_password() {
     assert_eq!(DtlsCertificate::load(&enc_pem, &enc_key, Some("wrong")).err(), Some(CertificateError::InvalidKey));
     assert_eq!(DtlsCertificate::load(&enc_pem, &enc_key, None).err(), Some(CertificateError::InvalidKey));
     // One file without the other, missing files, files of the wrong kind.
-    assert_eq!(
-        DtlsCertificate::from_settings(Some(&pem), None, None, false).err(),
-        Some(CertificateError::MissingCertOrKey)
-    );
-    assert_eq!(
-        DtlsCertificate::from_settings(None, Some(&key), None, false).err(),
-        Some(CertificateError::MissingCertOrKey)
-    );
-    assert!(matches!(
-        DtlsCertificate::load(&dir.path("none.pem"), &key, None),
-        Err(CertificateError::Read { .. })
-    ));
+    assert_eq!(DtlsCertificate::from_settings(Some(&pem), None, None, false).err(), Some(CertificateError::MissingCertOrKey));
+    assert_eq!(DtlsCertificate::from_settings(None, Some(&key), None, false).err(), Some(CertificateError::MissingCertOrKey));
+    assert!(matches!(DtlsCertificate::load(&dir.path("none.pem"), &key, None), Err(CertificateError::Read { .. })));
     assert_eq!(DtlsCertificate::load(&key, &key, None).err(), Some(CertificateError::InvalidCertificate));
     assert_eq!(DtlsCertificate::load(&pem, &pem, None).err(), Some(CertificateError::InvalidKey));
     // Nothing configured: generated.

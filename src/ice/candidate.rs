@@ -211,10 +211,7 @@ mod tests {
         c.base = Some("10.0.0.2:40000".parse().unwrap());
         c.foundation = "2".into();
         c.priority = 1679819007;
-        assert_eq!(
-            format_candidate(&c, None, false).unwrap(),
-            "2 1 udp 1679819007 203.0.113.7 50000 typ srflx raddr 10.0.0.2 rport 40000"
-        );
+        assert_eq!(format_candidate(&c, None, false).unwrap(), "2 1 udp 1679819007 203.0.113.7 50000 typ srflx raddr 10.0.0.2 rport 40000");
         c.kind = CandidateKind::Relayed;
         c.transport = CandidateTransport::TcpSo;
         assert_eq!(
@@ -290,9 +287,6 @@ mod tests {
     fn selected_pair_summary() {
         let mut r = host("127.0.0.1:5000");
         r.kind = CandidateKind::PeerReflexive;
-        assert_eq!(
-            selected_pair_text(&host("127.0.0.1:4000"), &r),
-            "127.0.0.1:4000 [host,udp] <-> 127.0.0.1:5000 [prflx,udp]"
-        );
+        assert_eq!(selected_pair_text(&host("127.0.0.1:4000"), &r), "127.0.0.1:4000 [host,udp] <-> 127.0.0.1:5000 [prflx,udp]");
     }
 }

@@ -104,7 +104,11 @@ impl EventLoops {
         for id in 0..wanted {
             match LoopThread::spawn(format!("hloop {id}")) {
                 Ok(t) => threads.push(Mutex::new(t)),
-                Err(e) => janus_log!(Level::Err, "Got error {} ({e}) trying to launch a new event loop thread...\n", e.raw_os_error().unwrap_or(0)),
+                Err(e) => janus_log!(
+                    Level::Err,
+                    "Got error {} ({e}) trying to launch a new event loop thread...\n",
+                    e.raw_os_error().unwrap_or(0)
+                ),
             }
         }
         // The per-core pool goes unannounced: Janus prints nothing without static loops.

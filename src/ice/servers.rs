@@ -134,7 +134,12 @@ pub struct NotHttp;
 
 /// Checks the TURN REST API backend (`janus_ice_set_turn_rest_api`): it must be an HTTP(S)
 /// address. Logs the backend in use, or that there is none.
-pub fn set_turn_rest_api(backend: Option<&str>, key: Option<&str>, method: Option<&str>, timeout_secs: u32) -> Result<Option<TurnRestApi>, NotHttp> {
+pub fn set_turn_rest_api(
+    backend: Option<&str>,
+    key: Option<&str>,
+    method: Option<&str>,
+    timeout_secs: u32,
+) -> Result<Option<TurnRestApi>, NotHttp> {
     if let Some(url) = backend {
         if !url.starts_with("http://") && !url.starts_with("https://") {
             janus_log!(Level::Err, "Invalid TURN REST API backend: not an HTTP address\n");
@@ -223,7 +228,10 @@ mod tests {
     fn turn_rest_api_needs_an_http_address() {
         assert_eq!(set_turn_rest_api(None, Some("k"), None, 10), Ok(None));
         let api = set_turn_rest_api(Some("https://turn.example.org/api"), Some("k"), Some("get"), 5).unwrap().unwrap();
-        assert_eq!((api.backend.as_str(), api.key.as_deref(), api.http_get, api.timeout_secs), ("https://turn.example.org/api", Some("k"), true, 5));
+        assert_eq!(
+            (api.backend.as_str(), api.key.as_deref(), api.http_get, api.timeout_secs),
+            ("https://turn.example.org/api", Some("k"), true, 5)
+        );
         assert!(set_turn_rest_api(Some("http://127.0.0.1:1/"), None, None, 10).is_ok());
         assert!(set_turn_rest_api(Some("ftp://turn.example.org"), None, None, 10).is_err());
         assert!(set_turn_rest_api(Some("turn.example.org"), None, None, 10).is_err());

@@ -212,7 +212,13 @@ mod tests {
         fn new(remote_max_message_size: Option<u32>) -> Link {
             let now = Instant::now();
             let peer = SctpAssociation::new(SctpConfig { dtls_client: true, ..SctpConfig::default() }, now);
-            let mut link = Link { ours: DataChannels::new(7, false, remote_max_message_size, now), peer, delivered: Vec::new(), peer_events: Vec::new(), now };
+            let mut link = Link {
+                ours: DataChannels::new(7, false, remote_max_message_size, now),
+                peer,
+                delivered: Vec::new(),
+                peer_events: Vec::new(),
+                now,
+            };
             link.settle();
             assert!(link.ours.is_connected() && link.peer.is_connected());
             link
@@ -337,7 +343,10 @@ mod tests {
             opened,
             vec![("JanusDataChannel".into(), 1, Reliability::Reliable, true), ("fresh".into(), 1, Reliability::Reliable, true)]
         );
-        assert_eq!(link.peer_messages(), vec![("JanusDataChannel".into(), false, b"default".to_vec()), ("fresh".into(), false, b"new".to_vec())]);
+        assert_eq!(
+            link.peer_messages(),
+            vec![("JanusDataChannel".into(), false, b"default".to_vec()), ("fresh".into(), false, b"new".to_vec())]
+        );
     }
 
     #[test]

@@ -14,9 +14,9 @@ use crate::janus_api::create_message;
 use crate::janus_log;
 use crate::json::{Json, Object};
 use crate::log::Level;
-use crate::text2pcap::{CaptureSlot, PacketKind};
 use crate::sdp::{self, DtlsRole, LocalTransport, PeerConnection as SdpPeer};
 use crate::session::{Handle, Session, WebrtcFlag};
+use crate::text2pcap::{CaptureSlot, PacketKind};
 
 /// How long a new negotiation waits for a previous hangup to be cleaned up.
 const CLEANING_WAIT: Duration = Duration::from_secs(3);
@@ -513,7 +513,7 @@ impl Gateway {
             None if offer => {
                 handle.set_flag(WebrtcFlag::Rfc4588Rtx);
                 let events = self.media_events(session, handle);
-                    let agent = AgentRequest { turn_user: turn_user(session, handle), force_relay: false };
+                let agent = AgentRequest { turn_user: turn_user(session, handle), force_relay: false };
                 let pc = PeerConnection::new(&plane, handle.id, handle.event_loop(), false, None, events, &agent).map_err(|_| invalid)?;
                 handle.media.set(pc.clone());
                 handle.clear_flag(WebrtcFlag::Alert);
@@ -542,9 +542,7 @@ impl Gateway {
         };
         let result = match result {
             Ok(r) => r,
-            Err(_) if handle.flag(WebrtcFlag::Stop) || handle.flag(WebrtcFlag::Alert) => {
-                return Err(ApiError::HandleNotFound.code())
-            }
+            Err(_) if handle.flag(WebrtcFlag::Stop) || handle.flag(WebrtcFlag::Alert) => return Err(ApiError::HandleNotFound.code()),
             Err(_) => return Err(invalid),
         };
         pc.refresh_routes();
@@ -774,7 +772,10 @@ mod tests {
         let kinds: Vec<String> = f.events().iter().filter_map(|e| e.get("janus").and_then(Json::as_str).map(String::from)).collect();
         assert_eq!(kinds, ["detached"], "no hangup event for a handle going away");
         assert!(pc.is_closed());
-        assert_eq!(f.plugin_log.lock().unwrap().iter().filter(|l| !l.starts_with("jsep")).cloned().collect::<Vec<_>>(), ["create 1001", "hangup", "detach"]);
+        assert_eq!(
+            f.plugin_log.lock().unwrap().iter().filter(|l| !l.starts_with("jsep")).cloned().collect::<Vec<_>>(),
+            ["create 1001", "hangup", "detach"]
+        );
     }
 
     #[test]
@@ -819,9 +820,7 @@ mod tests {
     fn full_trickle_sends_our_candidates_as_trickle_events() {
         let f = with_media_plane_trickling(true);
         message_with_jsep(&f, "offer", &peer_sdp("actpass"));
-        let trickles = || {
-            f.events().into_iter().filter(|e| e.get("janus").and_then(Json::as_str) == Some("trickle")).collect::<Vec<_>>()
-        };
+        let trickles = || f.events().into_iter().filter(|e| e.get("janus").and_then(Json::as_str) == Some("trickle")).collect::<Vec<_>>();
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while !trickles().iter().any(|t| t.get("candidate").and_then(|c| c.get("completed")).is_some()) {
             assert!(std::time::Instant::now() < deadline, "no end of candidates: {:?}", f.events());

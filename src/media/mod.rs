@@ -6,10 +6,10 @@
 mod data;
 mod jsep;
 pub mod packets;
-pub mod stats;
 mod peer_connection;
+pub mod stats;
 
-pub use data::{DataChannels, DataDelivery, OutgoingData, Outbox, Queued};
+pub use data::{DataChannels, DataDelivery, Outbox, OutgoingData, Queued};
 pub use packets::{classify, unwrap_rtx, Datagram, History, LossDetector, Route, Routes, RtpExtensions};
 pub use peer_connection::{AgentRequest, MediaEvents, PeerConnection, PeerConnectionError};
 

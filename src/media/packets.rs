@@ -139,9 +139,7 @@ impl Routes {
             .flatten()
             .and_then(|mid| self.media.iter().position(|r| r.mid.as_deref().is_some_and(|m| m.as_bytes() == mid)));
         let pt = i32::from(rtp.payload_type());
-        let route = by_mid.or_else(|| {
-            self.media.iter().position(|r| r.ssrc_peer[0] == 0 && r.payload_types.contains(&pt))
-        })?;
+        let route = by_mid.or_else(|| self.media.iter().position(|r| r.ssrc_peer[0] == 0 && r.payload_types.contains(&pt)))?;
         let r = &mut self.media[route];
         if by_mid.is_some() && r.rid[0].is_some() && self.ext.rid > 0 {
             return learn_layer(r, route, packet, ssrc, self.ext.rid, self.ext.repaired_rid);
@@ -476,7 +474,8 @@ impl History {
         for (i, &(seq, len, at, clear)) in self.slots.iter().enumerate() {
             if len > 0 {
                 let to = larger.slot(seq);
-                larger.data[to * HISTORY_ROOM..to * HISTORY_ROOM + len].copy_from_slice(&self.data[i * HISTORY_ROOM..i * HISTORY_ROOM + len]);
+                larger.data[to * HISTORY_ROOM..to * HISTORY_ROOM + len]
+                    .copy_from_slice(&self.data[i * HISTORY_ROOM..i * HISTORY_ROOM + len]);
                 larger.slots[to] = (seq, len, at, clear);
             }
         }
@@ -627,8 +626,8 @@ mod tests {
         let plugin = rtp(111, 999, &[0x90, 7, 0, 0], b"opus");
         let e = RtpExtensions { audio_level: 20, ..RtpExtensions::default() };
         let mut out = [0u8; 100];
-        let n = rewrite_outgoing(&plugin, &e, &r.media[0], &r.ext, SendStamps { twcc_seq: Some(5), ..Default::default() }, &mut out)
-            .unwrap();
+        let n =
+            rewrite_outgoing(&plugin, &e, &r.media[0], &r.ext, SendStamps { twcc_seq: Some(5), ..Default::default() }, &mut out).unwrap();
         let p = &out[..n];
         let h = RtpHeader::new(p).unwrap();
         assert_eq!((h.ssrc(), h.payload_type(), h.sequence_number()), (1111, 111, 1));
@@ -649,7 +648,13 @@ mod tests {
 
     #[test]
     fn rtx_unwrapped() {
-        let route = Route { video: true, ssrc_peer: [100, 0, 0], ssrc_peer_rtx: [200, 0, 0], rtx_payload_types: vec![(97, 96)], ..Route::default() };
+        let route = Route {
+            video: true,
+            ssrc_peer: [100, 0, 0],
+            ssrc_peer_rtx: [200, 0, 0],
+            rtx_payload_types: vec![(97, 96)],
+            ..Route::default()
+        };
         // RTX (pt 97, marker set, seq 9, SSRC 200) carrying original seq 0x1234.
         let mut p = rtp(97 | 0x80, 200, &[0x40, b'1', 0, 0], &[0x12, 0x34, b'v', b'p', b'8']);
         p[2..4].copy_from_slice(&[0, 9]);
@@ -730,7 +735,14 @@ mod tests {
 
     #[test]
     fn rtp_corpus_survives() {
-        let ids = ExtensionIds { mid: 1, audio_level: 2, video_orientation: 3, playout_delay: 4, dependency_descriptor: 5, ..ExtensionIds::default() };
+        let ids = ExtensionIds {
+            mid: 1,
+            audio_level: 2,
+            video_orientation: 3,
+            playout_delay: 4,
+            dependency_descriptor: 5,
+            ..ExtensionIds::default()
+        };
         let mut out = [0u8; 1600];
         for path in crate::test_support::corpus_files("rtp_fuzzer") {
             let data = std::fs::read(&path).expect("corpus file");

@@ -19,17 +19,16 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
+use super::data::{DataChannels, DataDelivery, Outbox, OutgoingData, Queued};
 use super::packets::{
-    classify, nack_media_ssrc, rewrite_outgoing, unwrap_rtx, wrap_rtx, Datagram, History, LossDetector, Routes, RtpExtensions,
-    SendStamps, MAX_GAP,
+    classify, nack_media_ssrc, rewrite_outgoing, unwrap_rtx, wrap_rtx, Datagram, History, LossDetector, Routes, RtpExtensions, SendStamps,
+    MAX_GAP,
 };
-use super::data::{DataChannels, DataDelivery, OutgoingData, Outbox, Queued};
 use super::stats::{nack_queue_ms, slow_link_losses, DropReason, Dropped, MediumStats, MediumType, Traffic};
-use crate::text2pcap::PacketKind;
 use super::MediaPlane;
 use crate::dtls::{DtlsContext, DtlsEvent, DtlsRole};
-use crate::ice::{Candidate, HandleLoop, IceAgent, IceEvent, IceHandler, IceState, Timer};
 use crate::events::WebrtcSubtype;
+use crate::ice::{Candidate, HandleLoop, IceAgent, IceEvent, IceHandler, IceState, Timer};
 use crate::janus_log;
 use crate::json::{Json, Object};
 use crate::log::Level;
@@ -41,6 +40,7 @@ use crate::rtp::codecs::VideoCodec;
 use crate::rtp::header::RtpHeader;
 use crate::sdp::{DtlsRole as SdpDtlsRole, MediumKind, PeerConnection as SdpPeer, SdpSettings};
 use crate::srtp::{SrtpError, SrtpSession, RTCP_TRAILER_ROOM, RTP_TRAILER_ROOM};
+use crate::text2pcap::PacketKind;
 
 /// Largest datagram handled (Janus' receive buffer is 1500 bytes; room for SRTP's tag).
 const PACKET_ROOM: usize = 1500 + RTP_TRAILER_ROOM + RTCP_TRAILER_ROOM;
@@ -547,7 +547,8 @@ impl PeerConnection {
             let mut fresh = routes.clone();
             for r in &mut fresh.media {
                 if let Some(old) = rx.routes.media.iter().find(|o| o.mindex == r.mindex) {
-                    for (learnt, old) in r.ssrc_peer.iter_mut().zip(old.ssrc_peer).chain(r.ssrc_peer_rtx.iter_mut().zip(old.ssrc_peer_rtx)) {
+                    for (learnt, old) in r.ssrc_peer.iter_mut().zip(old.ssrc_peer).chain(r.ssrc_peer_rtx.iter_mut().zip(old.ssrc_peer_rtx))
+                    {
                         if *learnt == 0 {
                             *learnt = old;
                         }
@@ -1165,7 +1166,9 @@ impl PeerConnection {
                 let room = tx.buf.len() - RTP_TRAILER_ROOM;
                 let Some(len) = wrap_rtx(packet, *rtx_pt as u8, route.ssrc_rtx, stream.rtx_seq, &mut tx.buf[..room]) else { continue };
                 self.events.capture(PacketKind::Rtp, false, &tx.buf[..len]);
-                if let Some(n) = tx.srtp_errors.count(transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtp)) {
+                if let Some(n) =
+                    tx.srtp_errors.count(transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtp))
+                {
                     agent.send(&tx.buf[..n]);
                 }
             }
@@ -1319,7 +1322,13 @@ impl PeerConnection {
                     let mut tx = lock(&self.tx);
                     if let Some(last) = tx.srtp_errors.last.take() {
                         let count = std::mem::take(&mut tx.srtp_errors.count);
-                        janus_log!(Level::Err, "[{}] Got {} SRTP/SRTCP errors in the last few seconds (last error: {})\n", self.handle_id, count, last);
+                        janus_log!(
+                            Level::Err,
+                            "[{}] Got {} SRTP/SRTCP errors in the last few seconds (last error: {})\n",
+                            self.handle_id,
+                            count,
+                            last
+                        );
                     }
                 }
                 let period = self.events.stats_period();
@@ -1394,7 +1403,13 @@ impl PeerConnection {
             let mut guard = lock(&self.tx);
             let tx = &mut *guard;
             self.events.capture(PacketKind::Rtcp, false, &rr[..8 + REPORT_BLOCK_SIZE]);
-            if let Some(n) = tx.srtp_errors.count(transform(tx.srtp.as_mut(), self.encryption, &mut rr, 8 + REPORT_BLOCK_SIZE, SrtpSession::protect_rtcp)) {
+            if let Some(n) = tx.srtp_errors.count(transform(
+                tx.srtp.as_mut(),
+                self.encryption,
+                &mut rr,
+                8 + REPORT_BLOCK_SIZE,
+                SrtpSession::protect_rtcp,
+            )) {
                 agent.send(&rr[..n]);
             }
         }
@@ -1511,7 +1526,8 @@ impl PeerConnection {
                 history.store(seq, &tx.buf[..len], crate::utils::monotonic_time(), true, keep_us);
             }
         }
-        if let Some(n) = tx.srtp_errors.count(transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtp)) {
+        if let Some(n) = tx.srtp_errors.count(transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtp))
+        {
             agent.send(&tx.buf[..n]);
             let s = &mut tx.streams[i];
             s.packets = s.packets.wrapping_add(1);
@@ -1595,7 +1611,8 @@ impl PeerConnection {
             return;
         }
         self.events.capture(PacketKind::Rtcp, false, &tx.buf[..len]);
-        if let Some(n) = tx.srtp_errors.count(transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtcp)) {
+        if let Some(n) = tx.srtp_errors.count(transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtcp))
+        {
             agent.send(&tx.buf[..n]);
         }
     }

@@ -371,7 +371,9 @@ mod tests {
             r#"{"in":{"packets":1,"bytes":1000,"bytes_lastsec":0,"nacks":3,"retransmissions":2,"video-simulcast-1":{"packets":1,"bytes":1000,"bytes_lastsec":0,"nacks":3}},"out":{"packets":1,"bytes":500,"bytes_lastsec":0,"nacks":0}}"#
         );
         let rtcp_summary = compact(&video.rtcp_summary().unwrap());
-        assert!(rtcp_summary.starts_with(r#"{"main":{"base":90000,"rtt":0,"#) && rtcp_summary.contains(r#""sim1":{"base":90000,"lost":0,"#));
+        assert!(
+            rtcp_summary.starts_with(r#"{"main":{"base":90000,"rtt":0,"#) && rtcp_summary.contains(r#""sim1":{"base":90000,"lost":0,"#)
+        );
 
         let data = MediumStats {
             kind: MediumType::Data,

@@ -166,11 +166,9 @@ impl Recorder {
             match std::fs::metadata(dir) {
                 Ok(m) if m.is_dir() => {}
                 Ok(_) => return Err(CreateError::NotAFolder),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => std::fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o755)
-                    .create(dir)
-                    .map_err(CreateError::Folder)?,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    std::fs::DirBuilder::new().recursive(true).mode(0o755).create(dir).map_err(CreateError::Folder)?
+                }
                 Err(e) => return Err(CreateError::Folder(e)),
             }
         }
@@ -495,15 +493,9 @@ mod tests {
         let target = Target { dir: Some(&dir), codec: "text", fmtp: None, filename: Some(Path::new("d")) };
         let mut data = Recorder::create(target, 0, 0, fails).unwrap();
         assert_eq!(data.save_frame(b"hi", 1, 1).unwrap_err().code(), -5);
-        assert!(matches!(
-            Recorder::create(Target { codec: "isac", ..target }, 0, 0, compact),
-            Err(CreateError::UnsupportedCodec)
-        ));
+        assert!(matches!(Recorder::create(Target { codec: "isac", ..target }, 0, 0, compact), Err(CreateError::UnsupportedCodec)));
         std::fs::write(dir.join("file"), b"").unwrap();
-        assert!(matches!(
-            Recorder::create(Target { dir: Some(&dir.join("file")), ..target }, 0, 0, compact),
-            Err(CreateError::NotAFolder)
-        ));
+        assert!(matches!(Recorder::create(Target { dir: Some(&dir.join("file")), ..target }, 0, 0, compact), Err(CreateError::NotAFolder)));
         // general.protected_folders.
         let protected = dir.join("protected");
         std::fs::create_dir_all(&protected).unwrap();

@@ -120,14 +120,7 @@ impl ReportBlock {
     /// Reads a block from 24 bytes at `off`, if present.
     pub fn read(buf: &[u8], off: usize) -> Option<Self> {
         let word = |i: usize| get_u32(buf, off + 4 * i);
-        Some(ReportBlock {
-            ssrc: word(0)?,
-            flcnpl: word(1)?,
-            ehsnr: word(2)?,
-            jitter: word(3)?,
-            lsr: word(4)?,
-            delay: word(5)?,
-        })
+        Some(ReportBlock { ssrc: word(0)?, flcnpl: word(1)?, ehsnr: word(2)?, jitter: word(3)?, lsr: word(4)?, delay: word(5)? })
     }
 }
 
@@ -152,9 +145,7 @@ impl RtcpContext {
         let secs = now.unix_us.div_euclid(1_000_000);
         let usecs = now.unix_us.rem_euclid(1_000_000) as u32;
         let ntp_sec = (secs as u32).wrapping_add(2_208_988_800);
-        let frac = (usecs << 12)
-            .wrapping_add(usecs << 8)
-            .wrapping_sub(usecs.wrapping_mul(3650) >> 6);
+        let frac = (usecs << 12).wrapping_add(usecs << 8).wrapping_sub(usecs.wrapping_mul(3650) >> 6);
         let compact = ((u64::from(ntp_sec) << 32 | u64::from(frac)) >> 16) as u32;
         let rtt = compact.wrapping_sub(rb.lsr).wrapping_sub(rb.delay);
         let ms_whole = (rtt >> 16) * 1000;
@@ -240,8 +231,7 @@ impl RtcpContext {
             // A packet far behind the newest one in time is taken for a retransmission.
             let rtp_diff = ts.wrapping_sub(self.rtp_last_inorder_ts) as i32;
             // Janus divides by a zero clock rate here; we count such packets as received.
-            let ms_diff =
-                (i64::from(rtp_diff.unsigned_abs()) * 1000).checked_div(i64::from(self.tb));
+            let ms_diff = (i64::from(rtp_diff.unsigned_abs()) * 1000).checked_div(i64::from(self.tb));
             if ms_diff.is_some_and(|ms| ms > 120) {
                 self.retransmitted = self.retransmitted.wrapping_add(1);
             } else {
@@ -272,11 +262,7 @@ impl RtcpContext {
         if self.tb == 0 {
             return 0;
         }
-        let jitter = if remote {
-            self.jitter_remote
-        } else {
-            self.jitter
-        };
+        let jitter = if remote { self.jitter_remote } else { self.jitter };
         (jitter / f64::from(self.tb / 1000)).floor() as u32
     }
 
@@ -301,8 +287,7 @@ impl RtcpContext {
         let link_lost = (expected.wrapping_sub(received) as i32).max(0);
         let link_q = quality(f64::from(link_lost), f64::from(expected));
         self.in_link_quality = link_quality_filter(self.in_link_quality, link_q);
-        let media_lost =
-            (expected.wrapping_sub(received.wrapping_add(retransmitted)) as i32).max(0);
+        let media_lost = (expected.wrapping_sub(received.wrapping_add(retransmitted)) as i32).max(0);
         let media_q = quality(f64::from(media_lost), f64::from(expected));
         self.in_media_link_quality = link_quality_filter(self.in_media_link_quality, media_q);
     }
@@ -317,11 +302,7 @@ impl RtcpContext {
         }
         let reported_lost = self.lost.min(0x7F_FFFF);
         let interval_lost = expected.wrapping_sub(received) as i32;
-        let fraction = if expected == 0 || interval_lost <= 0 {
-            0
-        } else {
-            ((interval_lost as u32) << 8) / expected
-        };
+        let fraction = if expected == 0 || interval_lost <= 0 { 0 } else { ((interval_lost as u32) << 8) / expected };
         self.estimate_in_quality();
         self.expected_prior = self.expected;
         self.received_prior = self.received;
@@ -334,13 +315,7 @@ impl RtcpContext {
         } else {
             (0, 0)
         };
-        let words = [
-            reported_lost | (fraction << 24),
-            ehsnr,
-            self.jitter as u32,
-            lsr,
-            delay,
-        ];
+        let words = [reported_lost | (fraction << 24), ehsnr, self.jitter as u32, lsr, delay];
         for (i, w) in words.iter().enumerate() {
             rb[4 + 4 * i..8 + 4 * i].copy_from_slice(&w.to_be_bytes());
         }
@@ -364,12 +339,9 @@ mod tests {
     #[test]
     fn rtp_recvd_is_bit_zero_of_the_first_word() {
         let mut ctx = RtcpContext::default();
-        ctx.process_incoming_rtp(&rtp(1, 0), false, false, false, 48000, 1)
-            .unwrap();
+        ctx.process_incoming_rtp(&rtp(1, 0), false, false, false, 48000, 1).unwrap();
         assert_eq!(ctx.rtp_recvd & 1, 1);
-        assert!(ctx
-            .process_incoming_rtp(&[0x80; 11], false, false, false, 0, 1)
-            .is_err());
+        assert!(ctx.process_incoming_rtp(&[0x80; 11], false, false, false, 0, 1).is_err());
     }
 
     #[test]
@@ -377,20 +349,10 @@ mod tests {
         let mut ctx = RtcpContext::default();
         // Sequence 10..=19 with 12 and 15 missing: 10 expected, 8 received.
         for seq in (10u16..20).filter(|s| *s != 12 && *s != 15) {
-            ctx.process_incoming_rtp(
-                &rtp(seq, u32::from(seq) * 960),
-                false,
-                false,
-                false,
-                48000,
-                1_000_000 + i64::from(seq) * 20_000,
-            )
-            .unwrap();
+            ctx.process_incoming_rtp(&rtp(seq, u32::from(seq) * 960), false, false, false, 48000, 1_000_000 + i64::from(seq) * 20_000)
+                .unwrap();
         }
-        assert_eq!(
-            (ctx.expected, ctx.received, ctx.base_seq, ctx.max_seq_nr),
-            (10, 8, 10, 19)
-        );
+        assert_eq!((ctx.expected, ctx.received, ctx.base_seq, ctx.max_seq_nr), (10, 8, 10, 19));
         let mut rb = [0xee; 24];
         ctx.report_block(&mut rb, 5_000_000);
         assert_eq!(&rb[..4], &[0xee; 4]);
@@ -410,8 +372,7 @@ mod tests {
     fn sequence_wrap_counts_a_cycle() {
         let mut ctx = RtcpContext::default();
         for seq in [65534u16, 65535, 0, 1] {
-            ctx.process_incoming_rtp(&rtp(seq, 0), false, false, false, 90000, 1)
-                .unwrap();
+            ctx.process_incoming_rtp(&rtp(seq, 0), false, false, false, 90000, 1).unwrap();
         }
         assert_eq!(ctx.seq_cycle, 1);
         assert_eq!(ctx.expected, 4);
@@ -423,39 +384,22 @@ mod tests {
     #[test]
     fn late_packets_detected_as_retransmissions() {
         let mut ctx = RtcpContext::default();
-        ctx.process_incoming_rtp(&rtp(100, 90_000), false, false, false, 90000, 1)
-            .unwrap();
+        ctx.process_incoming_rtp(&rtp(100, 90_000), false, false, false, 90000, 1).unwrap();
         // 200 ms of media behind: a retransmission; 10 ms behind: just reordered.
-        ctx.process_incoming_rtp(&rtp(90, 72_000), false, false, false, 0, 2)
-            .unwrap();
-        ctx.process_incoming_rtp(&rtp(99, 89_100), false, false, false, 0, 3)
-            .unwrap();
+        ctx.process_incoming_rtp(&rtp(90, 72_000), false, false, false, 0, 2).unwrap();
+        ctx.process_incoming_rtp(&rtp(99, 89_100), false, false, false, 0, 3).unwrap();
         assert_eq!((ctx.received, ctx.retransmitted), (2, 1));
-        ctx.process_incoming_rtp(&rtp(98, 0), true, false, false, 0, 4)
-            .unwrap();
+        ctx.process_incoming_rtp(&rtp(98, 0), true, false, false, 0, 4).unwrap();
         assert_eq!(ctx.retransmitted, 2);
-        let mut no_rate = RtcpContext {
-            max_seq_nr: 5,
-            base_seq: 1,
-            ..Default::default()
-        };
-        no_rate
-            .process_incoming_rtp(&rtp(4, 1), false, false, false, 0, 1)
-            .unwrap();
+        let mut no_rate = RtcpContext { max_seq_nr: 5, base_seq: 1, ..Default::default() };
+        no_rate.process_incoming_rtp(&rtp(4, 1), false, false, false, 0, 1).unwrap();
         assert_eq!(no_rate.received, 1);
     }
 
     #[test]
     fn sr_then_rr_gives_lsr_delay_and_rtt() {
         let mut ctx = RtcpContext::default();
-        ctx.incoming_sr(
-            0x1234_5678,
-            0x9abc_def0,
-            Now {
-                monotonic_us: 1_000_000,
-                unix_us: 0,
-            },
-        );
+        ctx.incoming_sr(0x1234_5678, 0x9abc_def0, Now { monotonic_us: 1_000_000, unix_us: 0 });
         assert_eq!(ctx.lsr, 0x5678_9abc);
         let mut rb = [0u8; 24];
         ctx.report_block(&mut rb, 1_500_000);
@@ -467,20 +411,9 @@ mod tests {
         let unix_us = 1_700_000_000_000_000i64;
         let ntp_sec = ((unix_us / 1_000_000) as u32).wrapping_add(2_208_988_800);
         let now_compact = ntp_sec << 16;
-        let report = ReportBlock {
-            flcnpl: 0x0100_0003,
-            jitter: 77,
-            lsr: now_compact.wrapping_sub(16384),
-            delay: 6554,
-            ..Default::default()
-        };
-        ctx.incoming_report(
-            &report,
-            Now {
-                monotonic_us: 10_000_000,
-                unix_us,
-            },
-        );
+        let report =
+            ReportBlock { flcnpl: 0x0100_0003, jitter: 77, lsr: now_compact.wrapping_sub(16384), delay: 6554, ..Default::default() };
+        ctx.incoming_report(&report, Now { monotonic_us: 10_000_000, unix_us });
         assert_eq!(ctx.lost_all(true), 3);
         assert_eq!(ctx.jitter_remote, 77.0);
         assert!((149..=150).contains(&ctx.rtt()), "rtt {}", ctx.rtt());
@@ -488,55 +421,23 @@ mod tests {
 
     #[test]
     fn out_link_quality_from_successive_rrs() {
-        let mut ctx = RtcpContext {
-            sent_packets_since_last_rr: 100,
-            nack_count: 0,
-            ..Default::default()
-        };
-        let now = |s: i64| Now {
-            monotonic_us: s * 1_000_000,
-            unix_us: 0,
-        };
-        ctx.incoming_report(
-            &ReportBlock {
-                ehsnr: 1000,
-                ..Default::default()
-            },
-            now(10),
-        );
+        let mut ctx = RtcpContext { sent_packets_since_last_rr: 100, nack_count: 0, ..Default::default() };
+        let now = |s: i64| Now { monotonic_us: s * 1_000_000, unix_us: 0 };
+        ctx.incoming_report(&ReportBlock { ehsnr: 1000, ..Default::default() }, now(10));
         assert_eq!(ctx.sent_packets_since_last_rr, 0);
         ctx.sent_packets_since_last_rr = 100;
         ctx.nack_count = 10;
         // Too soon: ignored.
-        ctx.incoming_report(
-            &ReportBlock {
-                ehsnr: 1100,
-                flcnpl: 5,
-                ..Default::default()
-            },
-            now(11),
-        );
+        ctx.incoming_report(&ReportBlock { ehsnr: 1100, flcnpl: 5, ..Default::default() }, now(11));
         assert_eq!(ctx.out_link_quality(), 0);
-        ctx.incoming_report(
-            &ReportBlock {
-                ehsnr: 1100,
-                flcnpl: 5,
-                ..Default::default()
-            },
-            now(13),
-        );
+        ctx.incoming_report(&ReportBlock { ehsnr: 1100, flcnpl: 5, ..Default::default() }, now(13));
         assert_eq!(ctx.out_link_quality(), 90);
         assert_eq!(ctx.out_media_link_quality(), 95);
     }
 
     #[test]
     fn jitter_in_milliseconds() {
-        let ctx = RtcpContext {
-            tb: 90000,
-            jitter: 900.0,
-            jitter_remote: 45.0,
-            ..Default::default()
-        };
+        let ctx = RtcpContext { tb: 90000, jitter: 900.0, jitter_remote: 45.0, ..Default::default() };
         assert_eq!(ctx.jitter_ms(false), 10);
         assert_eq!(ctx.jitter_ms(true), 0);
         assert_eq!(RtcpContext::default().jitter_ms(false), 0);

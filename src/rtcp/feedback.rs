@@ -5,10 +5,7 @@
 //! first, sender and media SSRCs left at zero for the caller to fill, and the length written
 //! returned (`None` where Janus returns -1).
 
-use super::packet::{
-    packets, set_u16, set_u32, write_header, Compound, Malformed, FCI_OFFSET, RTCP_PSFB,
-    RTCP_RTPFB, RTCP_SDES,
-};
+use super::packet::{packets, set_u16, set_u32, write_header, Compound, Malformed, FCI_OFFSET, RTCP_PSFB, RTCP_RTPFB, RTCP_SDES};
 
 /// PSFB FMT values.
 pub const FMT_PLI: u8 = 1;
@@ -59,8 +56,7 @@ pub fn remb_encode(bitrate: u32) -> (u8, u32) {
 /// does (the exponent can reach 63).
 pub fn remb_decode(word: [u8; 4]) -> u32 {
     let exp = (word[1] >> 2) & 0x3f;
-    let mantissa =
-        (u32::from(word[1] & 0x03) << 16) | (u32::from(word[2]) << 8) | u32::from(word[3]);
+    let mantissa = (u32::from(word[1] & 0x03) << 16) | (u32::from(word[2]) << 8) | u32::from(word[3]);
     (u64::from(mantissa) << exp) as u32
 }
 
@@ -101,21 +97,15 @@ pub fn remb_for(buf: &mut [u8], bitrate: u32, ssrcs: &[u32]) -> Option<usize> {
 }
 
 fn is_remb(p: &super::Packet<'_>) -> bool {
-    p.packet_type() == RTCP_PSFB
-        && p.rc() == FMT_AFB
-        && p.check_remb()
-        && &p.rest()[FCI_OFFSET..FCI_OFFSET + 4] == b"REMB"
+    p.packet_type() == RTCP_PSFB && p.rc() == FMT_AFB && p.check_remb() && &p.rest()[FCI_OFFSET..FCI_OFFSET + 4] == b"REMB"
 }
 
 /// `janus_rtcp_get_remb`: the bitrate of the first REMB in the compound, 0 if none.
 pub fn get_remb(buf: &[u8]) -> u32 {
-    packets(buf)
-        .map_while(Result::ok)
-        .find(is_remb)
-        .map_or(0, |p| {
-            let w = &p.rest()[FCI_OFFSET + 4..FCI_OFFSET + 8];
-            remb_decode([w[0], w[1], w[2], w[3]])
-        })
+    packets(buf).map_while(Result::ok).find(is_remb).map_or(0, |p| {
+        let w = &p.rest()[FCI_OFFSET + 4..FCI_OFFSET + 8];
+        remb_decode([w[0], w[1], w[2], w[3]])
+    })
 }
 
 /// `janus_rtcp_cap_remb`: rewrites the bitrate of every REMB in the compound to `bitrate`
@@ -212,10 +202,7 @@ mod tests {
         let mut seq = 0;
         assert_eq!(fir(&mut buf, &mut seq), Some(20));
         assert_eq!(seq, 1);
-        assert_eq!(
-            buf,
-            [0x84, 0xce, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]
-        );
+        assert_eq!(buf, [0x84, 0xce, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]);
         let mut seq = 255;
         fir(&mut buf, &mut seq).unwrap();
         assert_eq!((seq, buf[16]), (0, 0));
@@ -232,13 +219,7 @@ mod tests {
         let mut buf = [0xaa; 24];
         assert_eq!(remb(&mut buf, 128_000), Some(24));
         // 128000 fits the 18-bit mantissa: exponent 0, mantissa 0x1F400.
-        assert_eq!(
-            buf,
-            [
-                0x8f, 0xce, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, b'R', b'E', b'M', b'B', 1, 0x01, 0xf4,
-                0x00, 0, 0, 0, 0
-            ]
-        );
+        assert_eq!(buf, [0x8f, 0xce, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, b'R', b'E', b'M', b'B', 1, 0x01, 0xf4, 0x00, 0, 0, 0, 0]);
         // 1 Mbps: exponent 2, mantissa 250000 = 0x3D090.
         remb(&mut buf, 1_000_000).unwrap();
         assert_eq!(&buf[16..20], &[1, 0x0b, 0xd0, 0x90]);
@@ -249,29 +230,14 @@ mod tests {
         assert_eq!(remb_ssrcs(&mut three, 64_000, 4), None);
         assert_eq!(remb_ssrcs(&mut three, 64_000, 0), None);
         let mut listed = [0u8; 28];
-        assert_eq!(
-            remb_for(&mut listed, 300_000, &[0x01020304, 0x05060708]),
-            Some(28)
-        );
-        assert_eq!(
-            &listed[16..28],
-            &[2, 0x06, 0x49, 0xf0, 1, 2, 3, 4, 5, 6, 7, 8]
-        );
+        assert_eq!(remb_for(&mut listed, 300_000, &[0x01020304, 0x05060708]), Some(28));
+        assert_eq!(&listed[16..28], &[2, 0x06, 0x49, 0xf0, 1, 2, 3, 4, 5, 6, 7, 8]);
     }
 
     #[test]
     fn remb_round_trips() {
         let mut buf = [0u8; 24];
-        for bitrate in [
-            0u32,
-            1,
-            0x3FFFF,
-            0x40000,
-            128_000,
-            1_000_000,
-            2_500_000_000,
-            0xFFFFC000,
-        ] {
+        for bitrate in [0u32, 1, 0x3FFFF, 0x40000, 128_000, 1_000_000, 2_500_000_000, 0xFFFFC000] {
             remb(&mut buf, bitrate).unwrap();
             let got = get_remb(&buf);
             let (exp, _) = remb_encode(bitrate);
@@ -320,9 +286,7 @@ mod tests {
         let mut buf = [0xaa; 32];
         assert_eq!(sdes_cname(&mut buf, b"gateway"), Some(20));
         let mut want = [0u8; 32];
-        want[..20].copy_from_slice(&[
-            0x81, 0xca, 0, 4, 0, 0, 0, 0, 1, 7, b'g', b'a', b't', b'e', b'w', b'a', b'y', 0, 0, 0,
-        ]);
+        want[..20].copy_from_slice(&[0x81, 0xca, 0, 4, 0, 0, 0, 0, 1, 7, b'g', b'a', b't', b'e', b'w', b'a', b'y', 0, 0, 0]);
         assert_eq!(buf, want);
         // 8 + 3 + 5 = 16 exactly: no padding beyond the terminator.
         assert_eq!(sdes_cname(&mut buf, b"abcde"), Some(16));
@@ -334,25 +298,14 @@ mod tests {
     fn nack_bytes() {
         let mut buf = [0xaa; 16];
         assert_eq!(nacks(&mut buf, &[100]), Some(16));
-        assert_eq!(
-            buf,
-            [0x81, 0xcd, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 100, 0, 0]
-        );
+        assert_eq!(buf, [0x81, 0xcd, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 100, 0, 0]);
         // 101 and 103 and 116 fold into the first block; 117 opens a second; 90 and the
         // repeated 117 are skipped.
         let mut buf = [0u8; 24];
-        assert_eq!(
-            nacks(&mut buf, &[100, 101, 90, 103, 116, 117, 117, 118]),
-            Some(20)
-        );
-        assert_eq!(
-            &buf[..20],
-            &[0x81, 0xcd, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 100, 0x80, 0x05, 0, 117, 0, 1]
-        );
+        assert_eq!(nacks(&mut buf, &[100, 101, 90, 103, 116, 117, 117, 118]), Some(20));
+        assert_eq!(&buf[..20], &[0x81, 0xcd, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 100, 0x80, 0x05, 0, 117, 0, 1]);
         // The parser reads back what was written.
-        let seqs: Vec<u16> = super::super::query::get_nacks(&buf[..20])
-            .unwrap()
-            .collect();
+        let seqs: Vec<u16> = super::super::query::get_nacks(&buf[..20]).unwrap().collect();
         assert_eq!(seqs, [100, 101, 103, 116, 117, 118]);
         assert_eq!(nacks(&mut [0u8; 16], &[1, 40]), None);
         assert_eq!(nacks(&mut [0u8; 16], &[]), None);

@@ -4,8 +4,8 @@
 
 use super::context::{Now, ReportBlock, RtcpContext};
 use super::packet::{
-    get_u32, packet_at, set_u32, Compound, Malformed, FCI_OFFSET, RR_BLOCKS_OFFSET, RTCP_APP,
-    RTCP_BYE, RTCP_PSFB, RTCP_RR, RTCP_RTPFB, RTCP_SDES, RTCP_SR, RTCP_XR, SR_BLOCKS_OFFSET,
+    get_u32, packet_at, set_u32, Compound, Malformed, FCI_OFFSET, RR_BLOCKS_OFFSET, RTCP_APP, RTCP_BYE, RTCP_PSFB, RTCP_RR, RTCP_RTPFB,
+    RTCP_SDES, RTCP_SR, RTCP_XR, SR_BLOCKS_OFFSET,
 };
 
 /// The SSRCs `fix_ssrc` writes: `local` where the packet names its sender, `remote` where it
@@ -20,12 +20,7 @@ pub struct SsrcFix {
 /// `fix`, rewrites SSRCs in place. `Err` (Janus' -2) on a malformed packet or a feedback
 /// packet too short for the FCI it is about to rewrite; packets before it may already be
 /// rewritten, as in Janus.
-pub fn fix_ssrc(
-    mut ctx: Option<&mut RtcpContext>,
-    buf: &mut [u8],
-    fix: Option<SsrcFix>,
-    now: Now,
-) -> Result<(), Malformed> {
+pub fn fix_ssrc(mut ctx: Option<&mut RtcpContext>, buf: &mut [u8], fix: Option<SsrcFix>, now: Now) -> Result<(), Malformed> {
     let fix = fix.unwrap_or_default();
     let (l, r) = (fix.local, fix.remote);
     let mut walk = Compound::new();
@@ -49,10 +44,7 @@ pub fn fix_ssrc(
                 }
                 if let Some(ctx) = ctx.as_deref_mut() {
                     let rest = p.rest();
-                    let (msw, lsw) = (
-                        get_u32(rest, 8).unwrap_or(0),
-                        get_u32(rest, 12).unwrap_or(0),
-                    );
+                    let (msw, lsw) = (get_u32(rest, 8).unwrap_or(0), get_u32(rest, 12).unwrap_or(0));
                     ctx.incoming_sr(msw, lsw, now);
                 }
                 write(4, l, l != 0);
@@ -115,8 +107,7 @@ pub fn fix_ssrc(
                         // generic sender rewrite below replaces `r` with `l` if set).
                         write(4, r, r != 0);
                         write(8, 0, r != 0);
-                        let is_remb =
-                            p.check_remb() && &p.rest()[FCI_OFFSET..FCI_OFFSET + 4] == b"REMB";
+                        let is_remb = p.check_remb() && &p.rest()[FCI_OFFSET..FCI_OFFSET + 4] == b"REMB";
                         write(FCI_OFFSET + 8, r, r != 0 && is_remb);
                     }
                     _ => {}
@@ -173,11 +164,7 @@ pub fn fix_report_data(
                     return Err(ReportFixError::UnexpectedSsrc);
                 }
                 let rtp_ts = p.u32_at(16).unwrap_or(0);
-                set_u32(
-                    buf,
-                    pos + 16,
-                    rtp_ts.wrapping_sub(base_ts).wrapping_add(base_ts_prev),
-                );
+                set_u32(buf, pos + 16, rtp_ts.wrapping_sub(base_ts).wrapping_add(base_ts_prev));
                 SR_BLOCKS_OFFSET
             }
             _ => continue,
@@ -197,14 +184,8 @@ mod tests {
     use super::*;
     use crate::rtcp::feedback;
 
-    const NOW: Now = Now {
-        monotonic_us: 5_000_000,
-        unix_us: 1_700_000_000_000_000,
-    };
-    const FIX: Option<SsrcFix> = Some(SsrcFix {
-        local: 0xAAAA_AAAA,
-        remote: 0xBBBB_BBBB,
-    });
+    const NOW: Now = Now { monotonic_us: 5_000_000, unix_us: 1_700_000_000_000_000 };
+    const FIX: Option<SsrcFix> = Some(SsrcFix { local: 0xAAAA_AAAA, remote: 0xBBBB_BBBB });
 
     fn word(buf: &[u8], off: usize) -> u32 {
         get_u32(buf, off).unwrap()
@@ -255,16 +236,7 @@ mod tests {
         }
         // Without a local SSRC nothing changes.
         let mut p = vec![0x81, 203, 0, 1, 0, 0, 0, 1];
-        fix_ssrc(
-            None,
-            &mut p,
-            Some(SsrcFix {
-                local: 0,
-                remote: 9,
-            }),
-            NOW,
-        )
-        .unwrap();
+        fix_ssrc(None, &mut p, Some(SsrcFix { local: 0, remote: 9 }), NOW).unwrap();
         assert_eq!(word(&p, 4), 1);
     }
 
@@ -273,21 +245,13 @@ mod tests {
         let mut nack = [0u8; 16];
         feedback::nacks(&mut nack, &[5]).unwrap();
         fix_ssrc(None, &mut nack, FIX, NOW).unwrap();
-        assert_eq!(
-            (word(&nack, 4), word(&nack, 8), word(&nack, 12)),
-            (0xAAAA_AAAA, 0xBBBB_BBBB, 5 << 16)
-        );
+        assert_eq!((word(&nack, 4), word(&nack, 8), word(&nack, 12)), (0xAAAA_AAAA, 0xBBBB_BBBB, 5 << 16));
         // A NACK without room for one FCI fails even without rewriting.
         let mut bad = [0x81, 205, 0, 2, 0, 0, 0, 1, 0, 0, 0, 2];
         assert!(fix_ssrc(None, &mut bad, None, NOW).is_err());
-        let mut tmmbr = vec![
-            0x83, 205, 0, 4, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0,
-        ];
+        let mut tmmbr = vec![0x83, 205, 0, 4, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0];
         fix_ssrc(None, &mut tmmbr, FIX, NOW).unwrap();
-        assert_eq!(
-            (word(&tmmbr, 4), word(&tmmbr, 8), word(&tmmbr, 12)),
-            (0xAAAA_AAAA, 2, 0xBBBB_BBBB)
-        );
+        assert_eq!((word(&tmmbr, 4), word(&tmmbr, 8), word(&tmmbr, 12)), (0xAAAA_AAAA, 2, 0xBBBB_BBBB));
     }
 
     #[test]
@@ -299,30 +263,15 @@ mod tests {
         let mut fir = [0u8; 20];
         feedback::fir(&mut fir, &mut 0).unwrap();
         fix_ssrc(None, &mut fir, FIX, NOW).unwrap();
-        assert_eq!(
-            (word(&fir, 8), word(&fir, 12), fir[16]),
-            (0xBBBB_BBBB, 0xBBBB_BBBB, 1)
-        );
+        assert_eq!((word(&fir, 8), word(&fir, 12), fir[16]), (0xBBBB_BBBB, 0xBBBB_BBBB, 1));
         let mut remb = [0u8; 24];
         feedback::remb_for(&mut remb, 100_000, &[7]).unwrap();
         remb[8..12].copy_from_slice(&[1, 1, 1, 1]);
         fix_ssrc(None, &mut remb, FIX, NOW).unwrap();
         // Sender: the remote SSRC, then overwritten by the local one; media zeroed.
-        assert_eq!(
-            (word(&remb, 4), word(&remb, 8), word(&remb, 20)),
-            (0xAAAA_AAAA, 0, 0xBBBB_BBBB)
-        );
+        assert_eq!((word(&remb, 4), word(&remb, 8), word(&remb, 20)), (0xAAAA_AAAA, 0, 0xBBBB_BBBB));
         feedback::remb_for(&mut remb, 100_000, &[7]).unwrap();
-        fix_ssrc(
-            None,
-            &mut remb,
-            Some(SsrcFix {
-                local: 0,
-                remote: 9,
-            }),
-            NOW,
-        )
-        .unwrap();
+        fix_ssrc(None, &mut remb, Some(SsrcFix { local: 0, remote: 9 }), NOW).unwrap();
         assert_eq!((word(&remb, 4), word(&remb, 20)), (9, 9));
         assert_eq!(feedback::get_remb(&remb), 100_000);
     }
@@ -334,16 +283,10 @@ mod tests {
         assert_eq!((word(&c, 4), word(&c, 16), word(&c, 28)), (0x10, 700, 0x20));
         assert_eq!((word(&c, 56), word(&c, 60)), (0x10, 0x20));
         let mut c = [sr(), rr()].concat();
-        assert_eq!(
-            fix_report_data(&mut c, 0, 0, 0, 0, 5),
-            Err(ReportFixError::UnexpectedSsrc)
-        );
+        assert_eq!(fix_report_data(&mut c, 0, 0, 0, 0, 5), Err(ReportFixError::UnexpectedSsrc));
         let mut short = sr();
         short.truncate(40);
         short[3] = 9;
-        assert_eq!(
-            fix_report_data(&mut short, 0, 0, 0, 0, 1),
-            Err(ReportFixError::Malformed)
-        );
+        assert_eq!(fix_report_data(&mut short, 0, 0, 0, 0, 1), Err(ReportFixError::Malformed));
     }
 }

@@ -227,10 +227,7 @@ impl Compound {
 /// The packets of a compound, read-only.
 pub fn packets(buf: &[u8]) -> impl Iterator<Item = Result<Packet<'_>, Malformed>> {
     let mut walk = Compound::new();
-    std::iter::from_fn(move || {
-        walk.next_in(buf)
-            .map(|step| step.map(|pos| Packet { rest: &buf[pos..] }))
-    })
+    std::iter::from_fn(move || walk.next_in(buf).map(|step| step.map(|pos| Packet { rest: &buf[pos..] })))
 }
 
 /// The packet at `pos` of a compound being rewritten, as found by [`Compound::next_in`].
@@ -311,9 +308,7 @@ mod tests {
 
     #[test]
     fn walk_reports_a_lying_length_once() {
-        let buf = [
-            0x80, RTCP_RR, 0, 1, 0, 0, 0, 1, 0x80, RTCP_RR, 0xff, 0xff, 0, 0, 0, 0,
-        ];
+        let buf = [0x80, RTCP_RR, 0, 1, 0, 0, 0, 1, 0x80, RTCP_RR, 0xff, 0xff, 0, 0, 0, 0];
         let steps: Vec<_> = packets(&buf).map(|p| p.map(|p| p.packet_type())).collect();
         assert_eq!(steps, [Ok(RTCP_RR), Err(Malformed)]);
         let v1 = [0x40, RTCP_RR, 0, 1, 0, 0, 0, 1];

@@ -3,9 +3,8 @@
 //! core applies to RTCP that plugins relay.
 
 use super::packet::{
-    packet_at, packets, Compound, Malformed, Packet, FCI_OFFSET, REPORT_BLOCK_SIZE,
-    RR_BLOCKS_OFFSET, RTCP_APP, RTCP_BYE, RTCP_FIR, RTCP_PSFB, RTCP_RR, RTCP_RTPFB, RTCP_SDES,
-    RTCP_SR, RTCP_XR, SR_BLOCKS_OFFSET,
+    packet_at, packets, Compound, Malformed, Packet, FCI_OFFSET, REPORT_BLOCK_SIZE, RR_BLOCKS_OFFSET, RTCP_APP, RTCP_BYE, RTCP_FIR,
+    RTCP_PSFB, RTCP_RR, RTCP_RTPFB, RTCP_SDES, RTCP_SR, RTCP_XR, SR_BLOCKS_OFFSET,
 };
 
 /// `janus_is_rtcp`: RTCP and RTP share a port; RTCP types 192..223 land in RTP payload
@@ -23,13 +22,7 @@ fn find<'a>(buf: &'a [u8], mut pred: impl FnMut(&Packet<'a>) -> bool) -> Option<
 /// `janus_rtcp_get_sender_ssrc`: the sender SSRC of the first SR, RR, RTPFB, PSFB or XR; 0 if
 /// there is none.
 pub fn sender_ssrc(buf: &[u8]) -> u32 {
-    find(buf, |p| {
-        matches!(
-            p.packet_type(),
-            RTCP_SR | RTCP_RR | RTCP_RTPFB | RTCP_PSFB | RTCP_XR
-        )
-    })
-    .map_or(0, |p| p.ssrc())
+    find(buf, |p| matches!(p.packet_type(), RTCP_SR | RTCP_RR | RTCP_RTPFB | RTCP_PSFB | RTCP_XR)).map_or(0, |p| p.ssrc())
 }
 
 /// `janus_rtcp_get_receiver_ssrc`: the SSRC of the first report block of an SR/RR, or the
@@ -180,8 +173,7 @@ pub fn filter(buf: &[u8], out: &mut [u8]) -> Option<usize> {
         };
         if keep {
             let bytes = p.bytes();
-            out.get_mut(kept..kept + bytes.len())?
-                .copy_from_slice(bytes);
+            out.get_mut(kept..kept + bytes.len())?.copy_from_slice(bytes);
             kept += bytes.len();
         }
     }
@@ -197,9 +189,7 @@ mod tests {
         0, 0, 0, 0x22, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     ];
     const PLI: [u8; 12] = [0x81, 206, 0, 2, 0, 0, 0, 0x33, 0, 0, 0, 0x44];
-    const NACK: [u8; 20] = [
-        0x81, 205, 0, 4, 0, 0, 0, 1, 0, 0, 0, 2, 0x00, 0x64, 0x80, 0x05, 0xff, 0xff, 0x00, 0x01,
-    ];
+    const NACK: [u8; 20] = [0x81, 205, 0, 4, 0, 0, 0, 1, 0, 0, 0, 2, 0x00, 0x64, 0x80, 0x05, 0xff, 0xff, 0x00, 0x01];
     const BYE: [u8; 8] = [0x81, 203, 0, 1, 0, 0, 0, 0x55];
 
     fn compound(parts: &[&[u8]]) -> Vec<u8> {
@@ -229,9 +219,7 @@ mod tests {
     fn presence_tests() {
         let c = compound(&[&RR, &PLI, &BYE]);
         assert!(has_pli(&c) && has_bye(&c) && !has_fir(&c));
-        let fir5104 = [
-            0x84, 206, 0, 4, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0, 0,
-        ];
+        let fir5104 = [0x84, 206, 0, 4, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2, 1, 0, 0, 0];
         assert!(!has_fir(&fir5104));
         let legacy = [0x80, 192, 0, 1, 0, 0, 0, 1];
         assert!(has_fir(&legacy));

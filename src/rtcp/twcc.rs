@@ -88,26 +88,13 @@ pub fn parse(rest: &[u8]) -> Option<Feedback<'_>> {
     if due > 0 {
         return None;
     }
-    Some(Feedback {
-        base_seq,
-        status_count,
-        reference_time,
-        fb_pkt_count,
-        chunks: &body[..used],
-        deltas: &body[used..],
-    })
+    Some(Feedback { base_seq, status_count, reference_time, fb_pkt_count, chunks: &body[..used], deltas: &body[used..] })
 }
 
 impl<'a> Feedback<'a> {
     /// The reported packets in order; like Janus, the list ends early if the deltas run out.
     pub fn packets(&self) -> Statuses<'a> {
-        Statuses {
-            chunks: self.chunks,
-            in_chunk: 0,
-            due: self.status_count,
-            deltas: self.deltas,
-            seq: self.base_seq,
-        }
+        Statuses { chunks: self.chunks, in_chunk: 0, due: self.status_count, deltas: self.deltas, seq: self.base_seq }
     }
 }
 
@@ -150,11 +137,7 @@ impl Iterator for Statuses<'_> {
         };
         let seq = self.seq;
         self.seq = self.seq.wrapping_add(1);
-        Some(PacketStatus {
-            seq,
-            status,
-            delta_us: u32::from(delta) * 250,
-        })
+        Some(PacketStatus { seq, status, delta_us: u32::from(delta) * 250 })
     }
 }
 
@@ -469,29 +452,9 @@ mod tests {
         // symbols not due); deltas 10, 20, large 0x0102, 30.
         let p = feedback(&[0x20, 0x02, 0xe1, 0x00, 10, 20, 0x01, 0x02, 30], 5);
         let fb = parse(&p).unwrap();
-        assert_eq!(
-            (
-                fb.base_seq,
-                fb.status_count,
-                fb.reference_time,
-                fb.fb_pkt_count
-            ),
-            (100, 5, 0x102, 7)
-        );
-        let got: Vec<_> = fb
-            .packets()
-            .map(|s| (s.seq, s.status, s.delta_us))
-            .collect();
-        assert_eq!(
-            got,
-            [
-                (100, 1, 2500),
-                (101, 1, 5000),
-                (102, 2, 0x0102 * 250),
-                (103, 0, 0),
-                (104, 1, 7500)
-            ]
-        );
+        assert_eq!((fb.base_seq, fb.status_count, fb.reference_time, fb.fb_pkt_count), (100, 5, 0x102, 7));
+        let got: Vec<_> = fb.packets().map(|s| (s.seq, s.status, s.delta_us)).collect();
+        assert_eq!(got, [(100, 1, 2500), (101, 1, 5000), (102, 2, 0x0102 * 250), (103, 0, 0), (104, 1, 7500)]);
     }
 
     #[test]
@@ -499,11 +462,7 @@ mod tests {
         // 14 one-bit symbols 1010...: seven received packets.
         let p = feedback(&[0xaa, 0xaa, 1, 2, 3, 4, 5, 6, 7], 14);
         let fb = parse(&p).unwrap();
-        let got: Vec<_> = fb
-            .packets()
-            .filter(|s| s.status == 1)
-            .map(|s| s.delta_us / 250)
-            .collect();
+        let got: Vec<_> = fb.packets().filter(|s| s.status == 1).map(|s| s.delta_us / 250).collect();
         assert_eq!(got, [1, 2, 3, 4, 5, 6, 7]);
         // Chunks short of the status count: nothing.
         assert!(parse(&feedback(&[0x20, 0x02], 3)).is_none());
@@ -573,10 +532,7 @@ mod build_tests {
     fn a_full_two_bit_vector_then_a_run() {
         // Seven mixed statuses with a large delta (75 ms) go out as soon as they are
         // seven; the last one alone is a run of one.
-        let p = arrivals(
-            10,
-            &[Some(320_000), None, Some(320_250), None, Some(320_500), None, Some(395_500), Some(395_750)],
-        );
+        let p = arrivals(10, &[Some(320_000), None, Some(320_250), None, Some(320_500), None, Some(395_500), Some(395_750)]);
         let mut expected = header(7, 10, 8, [0, 0, 5], 1);
         expected.extend_from_slice(&[0xd1, 0x12, 0x20, 0x01, 0, 1, 1, 0x01, 0x2c, 1, 0, 0]);
         assert_eq!(built(&p, 1), expected);

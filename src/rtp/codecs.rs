@@ -42,10 +42,7 @@ impl AudioCodec {
 
     /// Case-insensitive; "none" is not a name Janus accepts, anything unknown is `None`.
     pub fn from_name(name: &[u8]) -> AudioCodec {
-        AUDIO[1..]
-            .iter()
-            .find(|(_, n, _)| n.as_bytes().eq_ignore_ascii_case(name))
-            .map_or(AudioCodec::None, |e| e.0)
+        AUDIO[1..].iter().find(|(_, n, _)| n.as_bytes().eq_ignore_ascii_case(name)).map_or(AudioCodec::None, |e| e.0)
     }
 
     pub fn name(self) -> &'static str {
@@ -87,10 +84,7 @@ impl VideoCodec {
     }
 
     pub fn from_name(name: &[u8]) -> VideoCodec {
-        VIDEO[1..]
-            .iter()
-            .find(|(_, n, _)| n.as_bytes().eq_ignore_ascii_case(name))
-            .map_or(VideoCodec::None, |e| e.0)
+        VIDEO[1..].iter().find(|(_, n, _)| n.as_bytes().eq_ignore_ascii_case(name)).map_or(VideoCodec::None, |e| e.0)
     }
 
     pub fn name(self) -> &'static str {
@@ -197,10 +191,7 @@ pub fn vp9_is_keyframe(payload: &[u8]) -> bool {
         return false;
     }
     let layers = usize::from(ss >> 5) + 1;
-    payload[at..]
-        .chunks_exact(4)
-        .take(layers)
-        .any(|wh| wh != [0, 0, 0, 0])
+    payload[at..].chunks_exact(4).take(layers).any(|wh| wh != [0, 0, 0, 0])
 }
 
 /// `janus_h264_is_keyframe`: an SPS, alone, as the first fragment of an FU-A/FU-B, or inside

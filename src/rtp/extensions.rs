@@ -11,8 +11,7 @@ pub const EXTMAP_AUDIO_LEVEL: &str = "urn:ietf:params:rtp-hdrext:ssrc-audio-leve
 pub const EXTMAP_TOFFSET: &str = "urn:ietf:params:rtp-hdrext:toffset";
 pub const EXTMAP_ABS_SEND_TIME: &str = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
 pub const EXTMAP_VIDEO_ORIENTATION: &str = "urn:3gpp:video-orientation";
-pub const EXTMAP_TRANSPORT_WIDE_CC: &str =
-    "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+pub const EXTMAP_TRANSPORT_WIDE_CC: &str = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 pub const EXTMAP_PLAYOUT_DELAY: &str = "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay";
 pub const EXTMAP_MID: &str = "urn:ietf:params:rtp-hdrext:sdes:mid";
 pub const EXTMAP_RID: &str = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
@@ -32,10 +31,7 @@ pub fn default_id(uri: &[u8]) -> i32 {
         (EXTMAP_RID, 5),
         (EXTMAP_REPAIRED_RID, 6),
     ];
-    TABLE
-        .iter()
-        .find(|(name, _)| name.as_bytes().eq_ignore_ascii_case(uri))
-        .map_or(0, |&(_, id)| id)
+    TABLE.iter().find(|(name, _)| name.as_bytes().eq_ignore_ascii_case(uri)).map_or(0, |&(_, id)| id)
 }
 
 /// `janus_rtp_header_extension_get_id`: the id of the first `a=extmap:<id> ...` line, from
@@ -75,9 +71,7 @@ fn scan_int(s: &[u8]) -> Option<i32> {
     if n == 0 {
         return None;
     }
-    let value = digits[..n]
-        .iter()
-        .fold(0i64, |acc, &d| acc.saturating_mul(10).saturating_add(i64::from(d - b'0')));
+    let value = digits[..n].iter().fold(0i64, |acc, &d| acc.saturating_mul(10).saturating_add(i64::from(d - b'0')));
     Some((if negative { -value } else { value }) as i32)
 }
 
@@ -391,10 +385,7 @@ a=extmap:3 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\na=extmap:7 urn:3gpp:vi
     #[test]
     fn video_orientation_bits() {
         let p = with_extension(0xBEDE, &[0x40, 0x0b, 0, 0], &[1]);
-        assert_eq!(
-            video_orientation(&p, 4),
-            Some(VideoOrientation { camera: true, flip: false, r1: true, r0: true })
-        );
+        assert_eq!(video_orientation(&p, 4), Some(VideoOrientation { camera: true, flip: false, r1: true, r0: true }));
     }
 
     #[test]

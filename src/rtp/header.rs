@@ -69,10 +69,7 @@ impl<'a> RtpHeader<'a> {
         }
         let mut offset = RTP_HEADER_SIZE + 4 * self.csrc_count();
         if self.extension() {
-            let words = self
-                .bytes
-                .get(offset + 2..offset + 4)
-                .map_or(0, |w| usize::from(u16::from_be_bytes([w[0], w[1]])));
+            let words = self.bytes.get(offset + 2..offset + 4).map_or(0, |w| usize::from(u16::from_be_bytes([w[0], w[1]])));
             offset += 4;
             if self.bytes.len() > offset + 4 * words {
                 offset += 4 * words;

@@ -61,11 +61,7 @@ impl<'a> RedPayload<'a> {
         });
         let primary_start = self.data_start + self.headers().map(|(_, _, len)| len).sum::<usize>();
         let primary_len = self.payload.len() - primary_start;
-        let primary = (primary_len > 0).then_some(RedBlock {
-            pt: self.primary_pt,
-            ts_offset: 0,
-            data: Some((primary_start, primary_len)),
-        });
+        let primary = (primary_len > 0).then_some(RedBlock { pt: self.primary_pt, ts_offset: 0, data: Some((primary_start, primary_len)) });
         redundant.chain(primary)
     }
 }

@@ -50,13 +50,7 @@ pub const MAX_RID_LEN: usize = 15;
 impl SimulcastingContext {
     /// `janus_rtp_simulcasting_context_reset`: nothing chosen yet, no rid extension.
     pub fn reset(&mut self) {
-        *self = SimulcastingContext {
-            rid_ext_id: -1,
-            substream: -1,
-            substream_target_temp: -1,
-            templayer: -1,
-            ..Default::default()
-        };
+        *self = SimulcastingContext { rid_ext_id: -1, substream: -1, substream_target_temp: -1, templayer: -1, ..Default::default() };
     }
 
     /// `janus_rtp_simulcasting_context_process_rtp`: whether to relay `packet`.
@@ -115,8 +109,8 @@ impl SimulcastingContext {
             self.changed_substream = 1;
             self.last_relayed = now;
         } else if self.substream != target {
-            let towards_target = (self.substream < target && substream > self.substream)
-                || (self.substream > target && substream < self.substream);
+            let towards_target =
+                (self.substream < target && substream > self.substream) || (self.substream > target && substream < self.substream);
             if towards_target && vcodec.simulcast_keyframe(payload) {
                 self.substream = substream;
                 self.changed_substream = 1;

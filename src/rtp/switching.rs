@@ -54,7 +54,6 @@ const _: () = {
     assert!(offset_of!(SwitchingContext, evaluating_start_time) == 88);
 };
 
-
 /// Skew analysis waits this long after a new SSRC, then evaluates for as long again
 /// (half of Janus' `SKEW_DETECTION_WAIT_TIME_SECS`, 10 s).
 const SKEW_PHASE_US: i64 = 5_000_000;
@@ -172,8 +171,8 @@ impl SwitchingContext {
             // Only in-order packets starting a new frame say anything about the clock; the
             // comparison is in int as in C, so the wrap from 65535 to 0 does not count.
             if i32::from(self.last_seq) == i32::from(self.prev_seq) + 1 && self.last_ts != self.prev_ts {
-                let expected_ts = ((now - self.start_time).wrapping_mul(i64::from(khz)) / 1000)
-                    .wrapping_add(i64::from(self.start_ts)) as u32;
+                let expected_ts =
+                    ((now - self.start_time).wrapping_mul(i64::from(khz)) / 1000).wrapping_add(i64::from(self.start_ts)) as u32;
                 let delay_now = self.last_ts.wrapping_sub(expected_ts) as i32;
                 let delay_estimate = self.prev_delay.wrapping_mul(63).wrapping_add(delay_now) / 64;
                 self.prev_delay = delay_estimate;
@@ -293,7 +292,9 @@ mod tests {
     #[test]
     fn ssrc_switch_bumps_timestamp_by_elapsed_time() {
         // (video, payload type, expected bump for 100 ms)
-        for (video, pt, bump) in [(true, 96, 9000u32), (false, 111, 4800), (false, 0, 800), (false, 8, 800), (false, 9, 800), (true, 0, 9000)] {
+        for (video, pt, bump) in
+            [(true, 96, 9000u32), (false, 111, 4800), (false, 0, 800), (false, 8, 800), (false, 9, 800), (true, 0, 9000)]
+        {
             let mut ctx = SwitchingContext::default();
             update(&mut ctx, pt, 10, 1000, 1, video, 1_000_000);
             let (s, t, _) = update(&mut ctx, pt, 11, 4000, 1, video, 1_020_000);

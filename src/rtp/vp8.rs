@@ -161,7 +161,10 @@ mod tests {
         assert!(d.m && other[2] & 0x80 != 0);
         let mut after = vp8_payload(true, false, 30001, 201, 1);
         ctx.update_descriptor(&mut after, false);
-        assert_eq!(ctx, SimulcastContext { last_picid: 4, base_picid: 30000, base_picid_prev: 2, last_tlzi: 4, base_tlzi: 200, base_tlzi_prev: 2 });
+        assert_eq!(
+            ctx,
+            SimulcastContext { last_picid: 4, base_picid: 30000, base_picid_prev: 2, last_tlzi: 4, base_tlzi: 200, base_tlzi_prev: 2 }
+        );
         // 15-bit wrap.
         ctx.last_picid = 32767;
         let mut wrap = vp8_payload(true, false, 5, 1, 0);

@@ -134,10 +134,7 @@ mod tests {
         // I (7-bit), L, non-flexible: layers T=2 U S=1 D, TL0PICIDX, then payload.
         let p = [0xa8, 0x12, 0x53, 0x07, 0, 0, 0, 0];
         let SvcParse::Layers(info) = parse_svc(&p) else { panic!() };
-        assert_eq!(
-            info,
-            SvcInfo { spatial_layer: 1, temporal_layer: 2, fbit: 0, pbit: 0, dbit: 1, ubit: 1, bbit: 1, ebit: 0 }
-        );
+        assert_eq!(info, SvcInfo { spatial_layer: 1, temporal_layer: 2, fbit: 0, pbit: 0, dbit: 1, ubit: 1, bbit: 1, ebit: 0 });
         // No L bit: nothing found.
         assert_eq!(parse_svc(&[0x88, 0x12, 0, 0, 0, 0, 0, 0]), SvcParse::NoLayers);
         assert_eq!(parse_svc(&p[..7]), SvcParse::TooShort);
@@ -147,10 +144,7 @@ mod tests {
     fn flexible_mode_and_scalability_structure() {
         // I+M, P, L, F, E, V: picture id (2), layers S=2, two P_DIFFs (N=1 then 0),
         // SS with N_S=3 (2 layers), Y and G: 2 resolutions, N_G=1, one picture with R=1.
-        let p = [
-            0xf6, 0x81, 0x00, 0x04, 0x03, 0x02, 0x38, 0x01, 0x40, 0x00, 0xf0, 0x02, 0x80, 0x01, 0x68, 0x01, 0x04,
-            0x01, 0xaa, 0xbb,
-        ];
+        let p = [0xf6, 0x81, 0x00, 0x04, 0x03, 0x02, 0x38, 0x01, 0x40, 0x00, 0xf0, 0x02, 0x80, 0x01, 0x68, 0x01, 0x04, 0x01, 0xaa, 0xbb];
         let SvcParse::Layers(info) = parse_svc(&p) else { panic!() };
         assert_eq!((info.spatial_layer, info.temporal_layer, info.fbit, info.pbit, info.ebit), (2, 0, 1, 1, 1));
         // Cutting into the scalability structure is an error, as in Janus.

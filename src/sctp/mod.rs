@@ -33,9 +33,8 @@ use crate::janus_log;
 use crate::log::Level;
 use bytes::Bytes;
 use sctp_proto::{
-    Association, AssociationHandle, ClientConfig, DatagramEvent, Endpoint, EndpointConfig, EndpointEvent,
-    Event, Payload, PayloadProtocolIdentifier as Ppid, ReliabilityType, ServerConfig, StreamEvent,
-    TransportConfig,
+    Association, AssociationHandle, ClientConfig, DatagramEvent, Endpoint, EndpointConfig, EndpointEvent, Event, Payload,
+    PayloadProtocolIdentifier as Ppid, ReliabilityType, ServerConfig, StreamEvent, TransportConfig,
 };
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -86,13 +85,7 @@ pub type ChannelOptions = DcepOpen;
 impl ChannelOptions {
     /// A reliable, ordered channel: what Janus opens for a plugin's new label.
     pub fn reliable(label: &str, protocol: &str) -> Self {
-        ChannelOptions {
-            label: label.into(),
-            protocol: protocol.into(),
-            ordered: true,
-            reliability: Reliability::Reliable,
-            priority: 0,
-        }
+        ChannelOptions { label: label.into(), protocol: protocol.into(), ordered: true, reliability: Reliability::Reliable, priority: 0 }
     }
 }
 
@@ -340,9 +333,7 @@ impl SctpAssociation {
         if self.closed {
             return;
         }
-        let Some((handle, event)) =
-            self.endpoint.handle(now, peer_address(), None, None, Bytes::copy_from_slice(packet))
-        else {
+        let Some((handle, event)) = self.endpoint.handle(now, peer_address(), None, None, Bytes::copy_from_slice(packet)) else {
             return;
         };
         match event {
@@ -480,7 +471,12 @@ impl SctpAssociation {
         }
         if self.buffered_amount() + data.len() > self.config.max_buffered_amount {
             self.stats.send_buffer_full += 1;
-            janus_log!(Level::Warn, "[{}] Outgoing data channel buffer full, dropping a message of {} bytes\n", self.config.handle_id, data.len());
+            janus_log!(
+                Level::Warn,
+                "[{}] Outgoing data channel buffer full, dropping a message of {} bytes\n",
+                self.config.handle_id,
+                data.len()
+            );
             return Err(SendError::BufferFull);
         }
         let (payload, ppid) = match (binary, data.is_empty()) {
@@ -600,9 +596,7 @@ impl SctpAssociation {
             Event::HandshakeFailed { reason } | Event::AssociationLost { reason } => self.fail(reason.to_string()),
             Event::Stream(StreamEvent::Readable { id }) if !self.readable.contains(&id) => self.readable.push_back(id),
             Event::Stream(StreamEvent::Finished { id }) => self.peer_closed(id),
-            Event::Stream(StreamEvent::BufferedAmountLow { .. })
-                if self.sent_since_ready && self.buffered_amount() == 0 =>
-            {
+            Event::Stream(StreamEvent::BufferedAmountLow { .. }) if self.sent_since_ready && self.buffered_amount() == 0 => {
                 self.sent_since_ready = false;
                 self.events.push_back(SctpEvent::DataReady);
             }
@@ -671,7 +665,12 @@ impl SctpAssociation {
                 }
                 let Some(channel) = self.channels.get(&stream_id) else {
                     self.stats.dropped_incoming += 1;
-                    janus_log!(Level::Warn, "[{}] Got data from this SCTP association but there is no channel with stream {}...\n", handle_id, stream_id);
+                    janus_log!(
+                        Level::Warn,
+                        "[{}] Got data from this SCTP association but there is no channel with stream {}...\n",
+                        handle_id,
+                        stream_id
+                    );
                     return;
                 };
                 janus_log!(Level::Verb, "[{}] SCTP data received of length {} on channel with id {}.\n", handle_id, data.len(), stream_id);
@@ -685,7 +684,14 @@ impl SctpAssociation {
             }
             _ => {
                 self.stats.dropped_incoming += 1;
-                janus_log!(Level::Verb, "[{}] Message of length {}, PPID {:?} on stream {} received.\n", handle_id, data.len(), ppid, stream_id);
+                janus_log!(
+                    Level::Verb,
+                    "[{}] Message of length {}, PPID {:?} on stream {} received.\n",
+                    handle_id,
+                    data.len(),
+                    ppid,
+                    stream_id
+                );
             }
         }
     }
@@ -734,7 +740,16 @@ impl SctpAssociation {
             opened_by_peer: true,
             acked: true,
         };
-        janus_log!(Level::Verb, "[{}] Opened channel '{}' (protocol={}, id={}) ({}/{:?})\n", handle_id, info.label, info.protocol, stream_id, !info.ordered, info.reliability);
+        janus_log!(
+            Level::Verb,
+            "[{}] Opened channel '{}' (protocol={}, id={}) ({}/{:?})\n",
+            handle_id,
+            info.label,
+            info.protocol,
+            stream_id,
+            !info.ordered,
+            info.reliability
+        );
         self.channels.insert(stream_id, info.clone());
         self.events.push_back(SctpEvent::ChannelOpened(info));
     }

@@ -29,20 +29,13 @@ fn side(assoc: SctpAssociation) -> Side {
 impl Pair {
     fn with(janus: SctpConfig, browser: SctpConfig) -> Pair {
         let now = Instant::now();
-        let mut pair = Pair {
-            janus: side(SctpAssociation::new(janus, now)),
-            browser: side(SctpAssociation::new(browser, now)),
-            now,
-        };
+        let mut pair = Pair { janus: side(SctpAssociation::new(janus, now)), browser: side(SctpAssociation::new(browser, now)), now };
         pair.settle();
         pair
     }
 
     fn new() -> Pair {
-        Pair::with(
-            SctpConfig { handle_id: 1, ..SctpConfig::default() },
-            SctpConfig { dtls_client: true, ..SctpConfig::default() },
-        )
+        Pair::with(SctpConfig { handle_id: 1, ..SctpConfig::default() }, SctpConfig { dtls_client: true, ..SctpConfig::default() })
     }
 
     /// Move packets both ways until neither side has anything to send.
@@ -50,8 +43,7 @@ impl Pair {
         for _ in 0..10_000 {
             let mut moved = false;
             for from_janus in [true, false] {
-                let (from, to) =
-                    if from_janus { (&mut self.janus, &mut self.browser) } else { (&mut self.browser, &mut self.janus) };
+                let (from, to) = if from_janus { (&mut self.janus, &mut self.browser) } else { (&mut self.browser, &mut self.janus) };
                 if from.reading {
                     while let Some(e) = from.assoc.poll_event() {
                         from.events.push(e);
@@ -153,10 +145,8 @@ fn legacy_port_handling_uses_the_configured_ports() {
 
 #[test]
 fn janus_as_dtls_client_initiates() {
-    let p = Pair::with(
-        SctpConfig { dtls_client: true, ..SctpConfig::default() },
-        SctpConfig { dtls_client: false, ..SctpConfig::default() },
-    );
+    let p =
+        Pair::with(SctpConfig { dtls_client: true, ..SctpConfig::default() }, SctpConfig { dtls_client: false, ..SctpConfig::default() });
     assert!(p.janus.assoc.is_connected() && p.browser.assoc.is_connected());
     // First packet from Janus is an INIT (chunk type 1, verification tag 0).
     assert_eq!(p.janus.sent[0][12], 1);
@@ -291,8 +281,7 @@ fn partial_reliability_gives_up_on_lost_messages() {
         p.browser.assoc.send_on(unreliable, false, text.as_bytes(), now).unwrap();
     }
     p.settle();
-    let got: Vec<String> =
-        Pair::messages(&p.janus.events).into_iter().map(|m| String::from_utf8(m.2).unwrap()).collect();
+    let got: Vec<String> = Pair::messages(&p.janus.events).into_iter().map(|m| String::from_utf8(m.2).unwrap()).collect();
     let mut sorted = got.clone();
     sorted.sort();
     assert_eq!(sorted, ["kept-1", "kept-2", "kept-4", "kept-5", "kept-7", "kept-8"]);
@@ -349,10 +338,7 @@ fn messages_up_to_the_negotiated_size_and_no_further() {
     let now = p.now;
     let big: Vec<u8> = (0..max).map(|i| (i % 251) as u8).collect();
     p.janus.assoc.send(Some("big"), None, true, &big, now).unwrap();
-    assert_eq!(
-        p.janus.assoc.send(Some("big"), None, true, &[0; 100_001], now),
-        Err(SendError::TooLarge { size: 100_001, max: 100_000 })
-    );
+    assert_eq!(p.janus.assoc.send(Some("big"), None, true, &[0; 100_001], now), Err(SendError::TooLarge { size: 100_001, max: 100_000 }));
     p.settle();
     assert_eq!(Pair::messages(&p.browser.events), vec![("big".into(), true, big)]);
     // Default when the SDP has none: 65536.
@@ -417,10 +403,7 @@ fn a_peer_that_never_reads_cannot_grow_our_memory() {
 
 #[test]
 fn we_not_reading_backpressures_the_peer() {
-    let mut p = Pair::with(
-        SctpConfig::default(),
-        SctpConfig { dtls_client: true, max_buffered_amount: 8 << 20, ..SctpConfig::default() },
-    );
+    let mut p = Pair::with(SctpConfig::default(), SctpConfig { dtls_client: true, max_buffered_amount: 8 << 20, ..SctpConfig::default() });
     let now = p.now;
     let id = p.browser.assoc.open_channel(options("in", "", true, Reliability::Reliable), now).unwrap();
     p.settle();
@@ -455,10 +438,8 @@ fn channel_close_by_peer_and_reopen_by_label() {
 
 #[test]
 fn channel_and_stream_limits() {
-    let mut p = Pair::with(
-        SctpConfig { max_channels: 2, ..SctpConfig::default() },
-        SctpConfig { dtls_client: true, ..SctpConfig::default() },
-    );
+    let mut p =
+        Pair::with(SctpConfig { max_channels: 2, ..SctpConfig::default() }, SctpConfig { dtls_client: true, ..SctpConfig::default() });
     let now = p.now;
     for l in ["a", "b", "c"] {
         p.browser.assoc.open_channel(options(l, "", true, Reliability::Reliable), now).unwrap();

@@ -5,8 +5,7 @@ use super::scan::atoi;
 use super::{AttributeRef, Direction, MediaType, Sdp};
 
 /// Janus' preference order for audio codecs.
-pub const PREFERRED_AUDIO_CODECS: [&str; 9] =
-    ["opus", "multiopus", "pcmu", "pcma", "g722", "l16-48", "l16", "isac16", "isac32"];
+pub const PREFERRED_AUDIO_CODECS: [&str; 9] = ["opus", "multiopus", "pcmu", "pcma", "g722", "l16-48", "l16", "isac16", "isac32"];
 /// Janus' preference order for video codecs.
 pub const PREFERRED_VIDEO_CODECS: [&str; 5] = ["vp8", "vp9", "h264", "av1", "h265"];
 
@@ -240,15 +239,12 @@ pub fn match_preferred_codec(mtype: MediaType, codec: &str) -> Option<&'static s
 /// The m-lines the two "find codec" helpers consider: the wanted type, enabled, not
 /// inactive; the search stops at the first m-line with that index if one is given.
 fn usable_mlines(sdp: &Sdp, mtype: MediaType, index: i32) -> impl Iterator<Item = &super::MLine> {
-    sdp.mlines_at(index)
-        .map(|(_, m)| m)
-        .filter(move |m| m.mtype == mtype && m.port > 0 && m.direction != Direction::Inactive)
+    sdp.mlines_at(index).map(|(_, m)| m).filter(move |m| m.mtype == mtype && m.port > 0 && m.direction != Direction::Inactive)
 }
 
 /// `janus_sdp_find_preferred_codec`: the most preferred codec present in the m-line.
 pub fn find_preferred_codec(sdp: &Sdp, mtype: MediaType, index: i32) -> Option<&'static str> {
-    usable_mlines(sdp, mtype, index)
-        .find_map(|m| preferred(mtype).iter().find(|c| codec_pt(sdp, m.index, c, None) > 0).copied())
+    usable_mlines(sdp, mtype, index).find_map(|m| preferred(mtype).iter().find(|c| codec_pt(sdp, m.index, c, None) > 0).copied())
 }
 
 /// `janus_sdp_find_first_codec`: the codec of the first payload type (the second one if the

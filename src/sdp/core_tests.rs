@@ -84,9 +84,8 @@ fn ssrc_groups_and_changes() {
 
 #[test]
 fn rids_paused_and_ordered() {
-    let body = format!(
-        "{TRANSPORT}m=video 9 RTP/AVPF 96\r\na=rid:lo send\r\na=rid:hi send\r\na=simulcast:send ~lo;hi\r\na=ssrc:77 cname:x\r\n"
-    );
+    let body =
+        format!("{TRANSPORT}m=video 9 RTP/AVPF 96\r\na=rid:lo send\r\na=rid:hi send\r\na=simulcast:send ~lo;hi\r\na=ssrc:77 cname:x\r\n");
     let mut pc = PeerConnection::default();
     let text = format!("{HEAD}{body}");
     let mut sdp = preparse(&text, false).unwrap().sdp;
@@ -103,7 +102,8 @@ fn rids_paused_and_ordered() {
     // A plugin answer without the rid extension turns rids off and the fallback SSRC on.
     let mut slot = Some(pc);
     let plugin = format!("{HEAD}m=video 9 RTP/AVPF 96\r\na=recvonly\r\na=rtpmap:96 VP8/90000\r\n");
-    let out = handle_plugin_sdp(&mut slot, "answer", &plugin, &SdpSettings::default(), &LocalTransport::default(), 5, &mut counter()).unwrap();
+    let out =
+        handle_plugin_sdp(&mut slot, "answer", &plugin, &SdpSettings::default(), &LocalTransport::default(), 5, &mut counter()).unwrap();
     let pc = slot.unwrap();
     assert_eq!((pc.media[0].rid.clone(), pc.media[0].ssrc_peer[0]), ([None, None, None], 77));
     assert!(!out.merged.sdp.contains("a=rid"));
@@ -124,7 +124,8 @@ fn credentials_restart_and_errors() {
     let missing = remote(&mut PeerConnection::default(), "a=ice-ufrag:u\r\nm=audio 9 RTP/AVPF 0\r\n", false);
     assert_eq!(missing.unwrap_err(), ProcessError::MissingMandatory);
     // Unsupported fingerprint hashes count as missing.
-    let md5 = remote(&mut PeerConnection::default(), "a=ice-ufrag:u\r\na=ice-pwd:p\r\na=fingerprint:md5 00\r\nm=audio 9 RTP/AVPF 0\r\n", false);
+    let md5 =
+        remote(&mut PeerConnection::default(), "a=ice-ufrag:u\r\na=ice-pwd:p\r\na=fingerprint:md5 00\r\nm=audio 9 RTP/AVPF 0\r\n", false);
     assert_eq!(md5.unwrap_err(), ProcessError::MissingMandatory);
     let msid = remote(&mut PeerConnection::default(), &format!("{TRANSPORT}m=audio 9 RTP/AVPF 0\r\na=msid:only\r\n"), false);
     assert_eq!(msid.unwrap_err(), ProcessError::InvalidMsid { index: 0 });
@@ -190,13 +191,21 @@ fn process_local_mids_and_ssrcs() {
     assert!(sdp.m_lines.iter().all(|m| !m.attributes.iter().any(|a| a.is("mid") || a.is("msid"))));
     assert_eq!(pc.media[1].clock_rates.as_ref().and_then(|c| c.get(&96)), Some(&90000));
     let mut long = parse(&format!("{HEAD}m=audio 9 RTP/AVPF 0\r\na=mid:abcdefghijklmnopq\r\n")).unwrap();
-    assert_eq!(process_local(&mut PeerConnection::default(), &mut long, &mut counter()), Err(ProcessError::MidTooLarge { index: 0, length: 17 }));
+    assert_eq!(
+        process_local(&mut PeerConnection::default(), &mut long, &mut counter()),
+        Err(ProcessError::MidTooLarge { index: 0, length: 17 })
+    );
 }
 
 #[test]
 fn plugin_sdp_errors_and_settings() {
     let mut none = None;
-    let local = LocalTransport { ufrag: "u".into(), pwd: "p".into(), fingerprint: "F".into(), candidates: vec!["1 1 udp 1 10.0.0.1 9 typ host".into()] };
+    let local = LocalTransport {
+        ufrag: "u".into(),
+        pwd: "p".into(),
+        fingerprint: "F".into(),
+        candidates: vec!["1 1 udp 1 10.0.0.1 9 typ host".into()],
+    };
     let plugin = format!("{HEAD}m=audio 9 RTP/AVPF 0\r\na=sendrecv\r\n");
     let err = handle_plugin_sdp(&mut none, "answer", &plugin, &SdpSettings::default(), &local, 5, &mut counter());
     assert_eq!(err.unwrap_err(), PluginSdpError::NoPeerConnection);
@@ -206,7 +215,13 @@ fn plugin_sdp_errors_and_settings() {
     assert!(matches!(err, Err(PluginSdpError::Preparse(PreparseError::Parse(_)))));
     // Unencrypted, ICE-lite, full-trickle, IPv6: no fingerprint/setup, plain profile,
     // ice-lite flag, no candidates.
-    let settings = SdpSettings { webrtc_encryption: false, ice_lite: true, full_trickle: true, public_ip: "2001:db8::1".into(), ..SdpSettings::default() };
+    let settings = SdpSettings {
+        webrtc_encryption: false,
+        ice_lite: true,
+        full_trickle: true,
+        public_ip: "2001:db8::1".into(),
+        ..SdpSettings::default()
+    };
     let out = handle_plugin_sdp(&mut none, "offer", &plugin, &settings, &local, 5, &mut counter()).unwrap();
     assert_eq!(
         out.merged.sdp,

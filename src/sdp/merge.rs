@@ -76,14 +76,7 @@ fn push_bounded(buffer: &mut String, piece: &str) {
 
 /// Merges `anon` (which is modified, as in Janus) with the PeerConnection's transport
 /// details. `now_us` is the wall clock, for a plugin SDP without origin ids.
-pub fn merge(
-    pc: &mut PeerConnection,
-    anon: &mut Sdp,
-    offer: bool,
-    settings: &SdpSettings,
-    local: &LocalTransport,
-    now_us: i64,
-) -> Merged {
+pub fn merge(pc: &mut PeerConnection, anon: &mut Sdp, offer: bool, settings: &SdpSettings, local: &LocalTransport, now_us: i64) -> Merged {
     let rtp_profile = if !settings.webrtc_encryption {
         "RTP/AVPF".to_owned()
     } else {

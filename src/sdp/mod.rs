@@ -27,8 +27,7 @@ pub use merge::{merge, LocalTransport, Merged};
 pub use peer::*;
 pub use preparse::{preparse, PreparseError, Preparsed, MAX_MID_LENGTH};
 pub use remote::{
-    apply_remote_extensions, parse_ssrc, parse_ssrc_group, process_remote, ProcessError, RemoteOutcome,
-    EXTMAP_DEPENDENCY_DESC,
+    apply_remote_extensions, parse_ssrc, parse_ssrc_group, process_remote, ProcessError, RemoteOutcome, EXTMAP_DEPENDENCY_DESC,
 };
 
 pub use codecs::*;

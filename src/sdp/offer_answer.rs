@@ -81,11 +81,7 @@ fn until_done(props: &[Property]) -> &[Property] {
 
 /// `janus_sdp_generate_offer_mline`: builds the m-line an offer gets appended, given the
 /// offer's `c=` address and the new m-line's index.
-pub fn generate_offer_mline(
-    c_addr: Option<&str>,
-    index: i32,
-    props: &[Property],
-) -> Result<MLine, OfferMlineError> {
+pub fn generate_offer_mline(c_addr: Option<&str>, index: i32, props: &[Property]) -> Result<MLine, OfferMlineError> {
     let props = until_done(props);
     let Some((Property::MLine(raw_type), props)) = props.split_first() else {
         return Err(OfferMlineError::NotMline);
@@ -138,11 +134,7 @@ pub fn generate_offer_mline(
                 from_single = false;
             }
             // Not accepted by this function.
-            Property::MLine(_)
-            | Property::Enabled(_)
-            | Property::AcceptExtmap(_)
-            | Property::AcceptOpusRed(_)
-            | Property::Done => {}
+            Property::MLine(_) | Property::Enabled(_) | Property::AcceptExtmap(_) | Property::AcceptOpusRed(_) | Property::Done => {}
         }
     }
     let codec = codec.unwrap_or_else(|| if mtype == MediaType::Video { "vp8" } else { "opus" }.into());
@@ -548,8 +540,7 @@ fn answer_media(offer: Option<&Sdp>, am: &mut MLine, offered: &MLine, s: &Answer
     }
     // Without an explicit fmtp/profile, the offered fmtp of the chosen video payload type
     // is copied (only when extensions are being accepted, as in Janus).
-    let copy_fmtp = s.fmtp.is_none()
-        && (is("vp8") || (is("vp9") && s.vp9_profile.is_none()) || (is("h264") && s.h264_profile.is_none()));
+    let copy_fmtp = s.fmtp.is_none() && (is("vp8") || (is("vp9") && s.vp9_profile.is_none()) || (is("h264") && s.h264_profile.is_none()));
     for offered_attr in &offered.attributes {
         let name = offered_attr.name.as_deref().unwrap_or_default();
         let Some(value) = offered_attr.value.as_deref() else { continue };

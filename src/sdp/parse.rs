@@ -76,10 +76,8 @@ pub fn parse(text: &str) -> Result<Sdp, String> {
                 let m = sdp.m_lines.last_mut().expect("inside an m-line");
                 // Only the first b= counts (later ones get a warning in Janus).
                 if m.b_name.is_none() {
-                    let (name, value) = rest
-                        .split_once(':')
-                        .filter(|(_, v)| !v.is_empty())
-                        .ok_or_else(|| format!("Invalid b= line: {rest}"))?;
+                    let (name, value) =
+                        rest.split_once(':').filter(|(_, v)| !v.is_empty()).ok_or_else(|| format!("Invalid b= line: {rest}"))?;
                     // Only AS and TIAS are supported, other types are skipped.
                     if name == "AS" || name == "TIAS" {
                         m.b_name = Some(name.into());
@@ -126,8 +124,7 @@ fn parse_origin(sdp: &mut Sdp, line: &str) -> Result<(), String> {
     let addr = s.blank().word(255).ok_or_else(invalid)?;
     sdp.o_sessid = sessid;
     sdp.o_version = version;
-    sdp.o_ipv4 = ip_version(&addrtype)
-        .ok_or_else(|| format!("Invalid o= line (unsupported protocol {addrtype}): {line}"))?;
+    sdp.o_ipv4 = ip_version(&addrtype).ok_or_else(|| format!("Invalid o= line (unsupported protocol {addrtype}): {line}"))?;
     sdp.o_name = Some(name);
     sdp.o_addr = Some(addr);
     Ok(())
@@ -140,8 +137,7 @@ fn parse_connection(line: &str) -> Result<(bool, String), String> {
     s.literal("c=IN").ok_or_else(invalid)?;
     let addrtype = s.blank().word(5).ok_or_else(invalid)?;
     let addr = s.blank().word(255).ok_or_else(invalid)?;
-    let ipv4 = ip_version(&addrtype)
-        .ok_or_else(|| format!("Invalid c= line (unsupported protocol {addrtype}): {line}"))?;
+    let ipv4 = ip_version(&addrtype).ok_or_else(|| format!("Invalid c= line (unsupported protocol {addrtype}): {line}"))?;
     Ok((ipv4, addr))
 }
 

@@ -12,14 +12,18 @@ use super::{Direction, MediaType, Sdp};
 use crate::rtp::extensions::{self as ext, id_from_sdp};
 
 /// The dependency descriptor header extension URI.
-pub const EXTMAP_DEPENDENCY_DESC: &str =
-    "https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension";
+pub const EXTMAP_DEPENDENCY_DESC: &str = "https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension";
 
 /// Why processing failed (Janus' -2; the request then fails with "Error processing SDP").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProcessError {
-    MidTooLarge { index: i32, length: usize },
-    InvalidMsid { index: i32 },
+    MidTooLarge {
+        index: i32,
+        length: usize,
+    },
+    InvalidMsid {
+        index: i32,
+    },
     /// The first m-line left us without ICE credentials or DTLS fingerprint.
     MissingMandatory,
 }
@@ -290,11 +294,7 @@ pub fn process_remote(
 /// medium's rtx payload types.
 pub(crate) fn duplicate_payload_types(medium: &Medium, ptypes: &[i32]) -> Vec<i32> {
     let rtx = medium.rtx_payload_types.as_ref();
-    ptypes
-        .iter()
-        .copied()
-        .filter(|pt| medium.has_clock_rate(*pt) && rtx.is_some_and(|t| t.values().any(|r| r == pt)))
-        .collect()
+    ptypes.iter().copied().filter(|pt| medium.has_clock_rate(*pt) && rtx.is_some_and(|t| t.values().any(|r| r == pt))).collect()
 }
 
 /// `sscanf(value, "%d apt=%d")`: (rtx payload type, media payload type).
@@ -371,11 +371,7 @@ fn read_ssrcs(medium: &mut Medium, attributes: &[super::Attribute], video: bool)
     medium.ssrc_peer_new = [0; 3];
     medium.ssrc_peer_rtx_new = [0; 3];
     let values = |name: &'static str, filter: &'static str| {
-        attributes
-            .iter()
-            .filter(move |a| a.is(name))
-            .filter_map(|a| a.value.as_deref())
-            .filter(move |v| v.contains(filter))
+        attributes.iter().filter(move |a| a.is(name)).filter_map(|a| a.value.as_deref()).filter(move |v| v.contains(filter))
     };
     for group in values("ssrc-group", "SIM").chain(values("ssrc-group", "FID")).collect::<Vec<_>>() {
         parse_ssrc_group(medium, group, video);

@@ -26,10 +26,8 @@ fn number(s: &[u8]) -> Option<(bool, u64, usize)> {
     if digits == 0 {
         return None;
     }
-    let magnitude = s[i..i + digits]
-        .iter()
-        .try_fold(0u64, |acc, d| acc.checked_mul(10)?.checked_add(u64::from(d - b'0')))
-        .unwrap_or(u64::MAX);
+    let magnitude =
+        s[i..i + digits].iter().try_fold(0u64, |acc, d| acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))).unwrap_or(u64::MAX);
     Some((negative, magnitude, i + digits))
 }
 

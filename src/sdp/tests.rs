@@ -146,7 +146,8 @@ fn parse_errors() {
 fn parse_acceptance_quirks() {
     // Lines cut at the first CR, bare LF accepted, unknown letters ignored; an m= inside an
     // m-line starts the next one; doubled blanks give an empty format (payload type 0).
-    let sdp = parse("v=0\no=- 1 2 IN IP6 ::1\rjunk\ns=x\nu=http://x\nm=audio 9  RTP/AVP 8\nk=clear\na=SENDONLY\nm=video 0 RTP/AVP 96 \n").unwrap();
+    let sdp = parse("v=0\no=- 1 2 IN IP6 ::1\rjunk\ns=x\nu=http://x\nm=audio 9  RTP/AVP 8\nk=clear\na=SENDONLY\nm=video 0 RTP/AVP 96 \n")
+        .unwrap();
     assert!(!sdp.o_ipv4);
     assert_eq!(sdp.o_addr.as_deref(), Some("::1"));
     assert_eq!(sdp.m_lines[0].proto.as_deref(), Some("RTP/AVP"));
@@ -178,7 +179,8 @@ fn writer_quirks() {
 
     // A line over 509 characters is cut at 511 bytes and loses its CRLF.
     let long = "x".repeat(600);
-    let mut sdp = parse(&format!("v=0\r\no=- 1 2 IN IP4 a\r\ns=-\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\na=long:{long}\r\na=mid:0\r\n")).unwrap();
+    let mut sdp =
+        parse(&format!("v=0\r\no=- 1 2 IN IP4 a\r\ns=-\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\na=long:{long}\r\na=mid:0\r\n")).unwrap();
     let out = written(&mut sdp);
     assert!(out.contains(&format!("a=long:{}a=mid:0\r\n", &long[..504])));
 
@@ -253,7 +255,12 @@ fn offer_mline_generation() {
     let m = generate_offer_mline(Some("1.1.1.1"), 3, &[P::MLine(2), P::DataLegacy(true), P::Direction(Direction::SendRecv)]).unwrap();
     assert_eq!((m.index, m.proto.as_deref(), m.fmts.clone()), (3, Some("DTLS/SCTP"), vec!["5000".to_string()]));
     assert_eq!(m.attributes, vec![Attribute::new("sctpmap", Some("5000 webrtc-datachannel 16".into()))]);
-    let v = generate_offer_mline(None, 0, &[P::MLine(1), P::VideoRtcpFbDefaults(false), P::Codec(Some("vp9".into())), P::Vp9Profile(Some("2".into())), P::Pt(98)]).unwrap();
+    let v = generate_offer_mline(
+        None,
+        0,
+        &[P::MLine(1), P::VideoRtcpFbDefaults(false), P::Codec(Some("vp9".into())), P::Vp9Profile(Some("2".into())), P::Pt(98)],
+    )
+    .unwrap();
     let vals: Vec<_> = v.attributes.iter().map(|a| format!("{}:{}", a.name.as_deref().unwrap(), a.value.as_deref().unwrap())).collect();
     assert_eq!(vals, vec!["rtpmap:98 VP9/90000", "rtcp-fb:98 transport-cc", "fmtp:98 profile-id=2"]);
     let table = Some(vec![(3, "b".to_string()), (1, "a".to_string())]);
@@ -276,9 +283,21 @@ fn answer_generation() {
     let mut answer = generate_answer(&offer);
     assert_eq!(answer.m_lines.len(), 3);
     assert!(answer.m_lines.iter().all(|m| m.port == 0 && m.c_addr.as_deref() == Some("127.0.0.1")));
-    let audio = [P::MLine(0), P::AcceptOpusRed(true), P::AudioDtmf(true), P::AcceptExtmap(Some("urn:ietf:params:rtp-hdrext:ssrc-audio-level".into())), P::Direction(Direction::RecvOnly), P::Done];
+    let audio = [
+        P::MLine(0),
+        P::AcceptOpusRed(true),
+        P::AudioDtmf(true),
+        P::AcceptExtmap(Some("urn:ietf:params:rtp-hdrext:ssrc-audio-level".into())),
+        P::Direction(Direction::RecvOnly),
+        P::Done,
+    ];
     assert_eq!(generate_answer_mline(Some(&offer), &mut answer, &offer.m_lines[0], &audio), Ok(Some(0)));
-    let video = [P::MLine(1), P::Codec(Some("vp9".into())), P::Vp9Profile(Some("2".into())), P::AcceptExtmap(Some("urn:ietf:params:rtp-hdrext:sdes:mid".into()))];
+    let video = [
+        P::MLine(1),
+        P::Codec(Some("vp9".into())),
+        P::Vp9Profile(Some("2".into())),
+        P::AcceptExtmap(Some("urn:ietf:params:rtp-hdrext:sdes:mid".into())),
+    ];
     generate_answer_mline(Some(&offer), &mut answer, &offer.m_lines[1], &video).unwrap();
     generate_answer_mline(Some(&offer), &mut answer, &offer.m_lines[2], &[P::MLine(2)]).unwrap();
     let expected = "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nc=IN IP4 127.0.0.1\r\n\

@@ -74,14 +74,7 @@ fn attribute_lines(out: &mut Section, attributes: &[super::Attribute], mid_only:
 pub fn write(sdp: &mut Sdp) -> Vec<u8> {
     let mut session = Section::new(SESSION_BUFFER);
     session.line(format!("v={}\r\n", sdp.version));
-    session.line(format!(
-        "o={} {} {} IN {} {}\r\n",
-        s(&sdp.o_name),
-        sdp.o_sessid,
-        sdp.o_version,
-        ip(sdp.o_ipv4),
-        s(&sdp.o_addr)
-    ));
+    session.line(format!("o={} {} {} IN {} {}\r\n", s(&sdp.o_name), sdp.o_sessid, sdp.o_version, ip(sdp.o_ipv4), s(&sdp.o_addr)));
     session.line(format!("s={}\r\n", s(&sdp.s_name)));
     session.line(format!("t={} {}\r\n", sdp.t_start, sdp.t_stop));
     if let Some(c) = &sdp.c_addr {

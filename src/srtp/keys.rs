@@ -13,8 +13,7 @@ pub enum Profile {
 }
 
 impl Profile {
-    pub const ALL: [Profile; 4] =
-        [Profile::Aes128CmSha1_80, Profile::Aes128CmSha1_32, Profile::AeadAes128Gcm, Profile::AeadAes256Gcm];
+    pub const ALL: [Profile; 4] = [Profile::Aes128CmSha1_80, Profile::Aes128CmSha1_32, Profile::AeadAes128Gcm, Profile::AeadAes256Gcm];
 
     /// The profile of a `use_srtp` protection profile id (RFC 5764 4.1.2, RFC 7714 14.2).
     pub fn from_id(id: u16) -> Option<Profile> {

@@ -116,11 +116,7 @@ pub struct GOptionContext {
 extern "C" {
     pub fn g_option_context_new(parameter_string: *const c_char) -> *mut GOptionContext;
     pub fn g_option_context_set_help_enabled(context: *mut GOptionContext, help_enabled: gboolean);
-    pub fn g_option_context_add_main_entries(
-        context: *mut GOptionContext,
-        entries: *const GOptionEntry,
-        translation_domain: *const c_char,
-    );
+    pub fn g_option_context_add_main_entries(context: *mut GOptionContext, entries: *const GOptionEntry, translation_domain: *const c_char);
     pub fn g_option_context_parse(
         context: *mut GOptionContext,
         argc: *mut c_int,

@@ -43,13 +43,7 @@ pub fn parse(specs: &[OptionSpec], int_default: i32, args: &[String]) -> Result<
     let mut ints = vec![int_default as c_int; specs.len()];
     let owned: Vec<(CString, CString, Option<CString>)> = specs
         .iter()
-        .map(|s| {
-            (
-                CString::new(s.long).unwrap(),
-                CString::new(s.description).unwrap(),
-                s.arg_description.map(|a| CString::new(a).unwrap()),
-            )
-        })
+        .map(|s| (CString::new(s.long).unwrap(), CString::new(s.description).unwrap(), s.arg_description.map(|a| CString::new(a).unwrap())))
         .collect();
     let mut entries: Vec<GOptionEntry> = specs
         .iter()

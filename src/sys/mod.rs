@@ -94,4 +94,3 @@ pub fn dependency_versions() -> Vec<(String, String)> {
         ("crypto".into(), crypto),
     ]
 }
-

@@ -675,12 +675,7 @@ impl Drop for Teardown {
 
 impl Drop for Agent {
     fn drop(&mut self) {
-        let teardown = Teardown {
-            agent: self.agent,
-            stream_id: self.stream_id,
-            events: self.events,
-            on_teardown: self.on_teardown.take(),
-        };
+        let teardown = Teardown { agent: self.agent, stream_id: self.stream_id, events: self.events, on_teardown: self.on_teardown.take() };
         self.main_loop.invoke(move || drop(teardown));
     }
 }

@@ -70,9 +70,7 @@ impl PrivateKey {
         let bio = MemBio::from_slice(pem)?;
         let mut pass: (*const u8, usize) = password.map_or((ptr::null(), 0), |p| (p.as_ptr(), p.len()));
         // SAFETY: the callback reads `pass` only during this call, while it is alive.
-        let key = unsafe {
-            PEM_read_bio_PrivateKey(bio.0, ptr::null_mut(), Some(password_callback), &raw mut pass as *mut c_void)
-        };
+        let key = unsafe { PEM_read_bio_PrivateKey(bio.0, ptr::null_mut(), Some(password_callback), &raw mut pass as *mut c_void) };
         (!key.is_null()).then_some(Self(key))
     }
 }
@@ -135,15 +133,7 @@ impl Certificate {
             }
             for (field, value) in subject {
                 let (field, value) = (CString::new(*field).ok()?, CString::new(*value).ok()?);
-                let added = X509_NAME_add_entry_by_txt(
-                    name,
-                    field.as_ptr(),
-                    MBSTRING_ASC as c_int,
-                    value.as_ptr() as *const u8,
-                    -1,
-                    -1,
-                    0,
-                );
+                let added = X509_NAME_add_entry_by_txt(name, field.as_ptr(), MBSTRING_ASC as c_int, value.as_ptr() as *const u8, -1, -1, 0);
                 if added != 1 {
                     return None;
                 }

@@ -55,9 +55,7 @@ pub fn daemonize(cwd: &str) -> io::Result<DaemonChild> {
                     code = 1;
                 }
                 if code != 0 {
-                    crate::sys::glib::print_line(&format!(
-                        "Error launching Janus (error code {code}), check the logs for more details"
-                    ));
+                    crate::sys::glib::print_line(&format!("Error launching Janus (error code {code}), check the logs for more details"));
                 }
                 libc::_exit(code)
             }

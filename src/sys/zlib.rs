@@ -14,8 +14,7 @@ pub enum GzipError {
 /// default strategy), with `level` -1 (zlib default) or 0..=9. Returns the compressed size;
 /// an `output` too small to hold everything is an error, as in Janus.
 pub fn gzip(level: i32, input: &[u8], output: &mut [u8]) -> Result<usize, GzipError> {
-    let (Ok(avail_in), Ok(avail_out)) = (uInt::try_from(input.len()), uInt::try_from(output.len()))
-    else {
+    let (Ok(avail_in), Ok(avail_out)) = (uInt::try_from(input.len()), uInt::try_from(output.len())) else {
         return Err(GzipError::Init(Z_BUF_ERROR));
     };
     // SAFETY: the stream points into `input`/`output` only for the duration of this call,

@@ -78,7 +78,8 @@ impl Route {
         [("/janus.js", JANUS_JS), ("/adapter.js", ADAPTER_JS)]
             .into_iter()
             .map(|(path, file)| {
-                let body = std::fs::read(file).unwrap_or_else(|e| panic!("{file}: {e} (packages libjs-janus-gateway, libjs-webrtc-adapter)"));
+                let body =
+                    std::fs::read(file).unwrap_or_else(|e| panic!("{file}: {e} (packages libjs-janus-gateway, libjs-webrtc-adapter)"));
                 Route::new(path, "text/javascript; charset=utf-8", body)
             })
             .collect()
@@ -289,8 +290,7 @@ impl Browser {
     pub fn console_tail(&self) -> String {
         let text = String::from_utf8_lossy(&std::fs::read(&self.log_path).unwrap_or_default()).into_owned();
         // Without a D-Bus, Chromium logs errors about it at every start: noise here.
-        let lines: Vec<&str> =
-            text.lines().filter(|l| l.contains("CONSOLE") || (l.contains(":ERROR:") && !l.contains("dbus"))).collect();
+        let lines: Vec<&str> = text.lines().filter(|l| l.contains("CONSOLE") || (l.contains(":ERROR:") && !l.contains("dbus"))).collect();
         format!("browser console (last lines of {}):\n{}", self.log_path.display(), lines[lines.len().saturating_sub(40)..].join("\n"))
     }
 }
@@ -304,4 +304,3 @@ impl Drop for Browser {
         let _ = self.child.wait();
     }
 }
-

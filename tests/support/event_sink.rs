@@ -56,7 +56,6 @@ impl Collector {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
-
 }
 
 fn serve(stream: TcpStream, sink: &Mutex<Vec<String>>) {
@@ -95,4 +94,3 @@ fn serve(stream: TcpStream, sink: &Mutex<Vec<String>>) {
         }
     }
 }
-

@@ -177,13 +177,7 @@ impl ConfigsFolder {
     /// As [`new`](ConfigsFolder::new), with the stock transports, event handlers and
     /// loggers to leave enabled also given by short name (`"websockets"`, `"sampleevh"`,
     /// `"jsonlog"`); the HTTP transport is configured whether enabled or not.
-    pub fn with_modules(
-        dir: &Path,
-        plugins: &[&str],
-        transports: &[&str],
-        event_handlers: &[&str],
-        loggers: &[&str],
-    ) -> ConfigsFolder {
+    pub fn with_modules(dir: &Path, plugins: &[&str], transports: &[&str], event_handlers: &[&str], loggers: &[&str]) -> ConfigsFolder {
         let files = |names: &[&str]| names.iter().map(|p| format!("libjanus_{p}.so")).collect::<Vec<_>>();
         let folder = ConfigsFolder {
             dir: dir.to_path_buf(),
@@ -433,7 +427,13 @@ impl Gateway {
             .stderr(log)
             .spawn()
             .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
-        let mut gateway = Gateway { child: Mutex::new(child), http_port: configs.http_port, admin_port: configs.admin_port, ws_port: configs.ws_port, log_path };
+        let mut gateway = Gateway {
+            child: Mutex::new(child),
+            http_port: configs.http_port,
+            admin_port: configs.admin_port,
+            ws_port: configs.ws_port,
+            log_path,
+        };
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
             if let Ok(Some(status)) = gateway.child_mut().try_wait() {
@@ -519,9 +519,7 @@ impl Gateway {
 
     /// POSTs a Janus API request and parses the reply; panics on transport failures.
     pub fn post(&self, path: &str, request: &str) -> Json {
-        let (status, body) = self
-            .http("POST", path, Some(request))
-            .unwrap_or_else(|e| panic!("POST {path}: {e}\n{}", self.log_tail()));
+        let (status, body) = self.http("POST", path, Some(request)).unwrap_or_else(|e| panic!("POST {path}: {e}\n{}", self.log_tail()));
         assert_eq!(status, 200, "POST {path} {request}: {body}");
         parse_json(&body)
     }
@@ -545,9 +543,8 @@ impl Gateway {
     pub fn create_ws_session(&self) -> Session<'_> {
         let port = self.ws_port.expect("the WebSockets transport is enabled in the configs folder");
         let mut connection = WsConnection { socket: WebSocket::connect(port, REQUEST_TIMEOUT), events: VecDeque::new() };
-        let reply = connection
-            .call(r#"{"janus":"create"}"#)
-            .unwrap_or_else(|| panic!("no reply to create over WebSocket\n{}", self.log_tail()));
+        let reply =
+            connection.call(r#"{"janus":"create"}"#).unwrap_or_else(|| panic!("no reply to create over WebSocket\n{}", self.log_tail()));
         assert_eq!(reply.get("janus").and_then(Json::as_str), Some("success"), "create: {reply:?}");
         let id = reply.get("data").and_then(|d| d.get("id")).and_then(Json::as_i64).expect("session id");
         Session { gateway: self, id, signalling: Signalling::WebSocket(Mutex::new(connection)) }
@@ -605,9 +602,10 @@ impl WsConnection {
         if let Some(event) = self.events.pop_front() {
             return Ok(event);
         }
-        let text = self.socket.recv_text(timeout).ok_or_else(|| {
-            std::io::Error::new(std::io::ErrorKind::TimedOut, format!("no WebSocket message within {timeout:?}"))
-        })?;
+        let text = self
+            .socket
+            .recv_text(timeout)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::TimedOut, format!("no WebSocket message within {timeout:?}")))?;
         Ok(parse_json(&text))
     }
 }
@@ -652,9 +650,7 @@ impl<'g> Session<'g> {
                     None => format!(r#"{{"session_id":{},{rest}"#, self.id),
                 };
                 let mut connection = connection.lock().unwrap_or_else(|e| e.into_inner());
-                connection
-                    .call(&request)
-                    .unwrap_or_else(|| panic!("no reply to {request} over WebSocket\n{}", self.gateway.log_tail()))
+                connection.call(&request).unwrap_or_else(|| panic!("no reply to {request} over WebSocket\n{}", self.gateway.log_tail()))
             }
         }
     }
@@ -755,11 +751,7 @@ impl Handle<'_, '_> {
     pub fn request(&self, body: &str) -> Json {
         let reply = self.message(body);
         assert_eq!(reply.get("janus").and_then(Json::as_str), Some("success"), "{body}: {reply:?}");
-        reply
-            .get("plugindata")
-            .and_then(|p| p.get("data"))
-            .cloned()
-            .unwrap_or_else(|| panic!("{body}: no plugindata.data in {reply:?}"))
+        reply.get("plugindata").and_then(|p| p.get("data")).cloned().unwrap_or_else(|| panic!("{body}: no plugindata.data in {reply:?}"))
     }
 }
 
@@ -787,13 +779,7 @@ fn with_given_transaction(transaction: &str, request: &str) -> String {
 
 /// A minimal HTTP/1.1 client for the transport: one request per connection, the reply read
 /// to its end (plain or chunked), everything within `timeout`.
-pub fn http_exchange(
-    port: u16,
-    method: &str,
-    path: &str,
-    body: Option<&str>,
-    timeout: Duration,
-) -> std::io::Result<(u16, String)> {
+pub fn http_exchange(port: u16, method: &str, path: &str, body: Option<&str>, timeout: Duration) -> std::io::Result<(u16, String)> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let mut stream = TcpStream::connect_timeout(&addr, timeout.min(Duration::from_secs(2)))?;
     stream.set_read_timeout(Some(timeout))?;
@@ -811,14 +797,9 @@ pub fn http_exchange(
     let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{what}: {reply:?}"));
     let split = reply.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| bad("no header end"))?;
     let head = std::str::from_utf8(&reply[..split]).map_err(|_| bad("header not UTF-8"))?;
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| bad("no status"))?;
-    let chunked = head
-        .lines()
-        .any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding:") && l.to_ascii_lowercase().contains("chunked"));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| bad("no status"))?;
+    let chunked =
+        head.lines().any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding:") && l.to_ascii_lowercase().contains("chunked"));
     let body = if chunked { dechunk(&reply[split + 4..]).ok_or_else(|| bad("bad chunks"))? } else { reply[split + 4..].to_vec() };
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }

@@ -74,16 +74,9 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 }
 
 fn pkg_config_cflags() -> Vec<String> {
-    let out = Command::new("pkg-config")
-        .args(["--cflags", "glib-2.0", "jansson"])
-        .output()
-        .expect("pkg-config runs");
+    let out = Command::new("pkg-config").args(["--cflags", "glib-2.0", "jansson"]).output().expect("pkg-config runs");
     assert!(out.status.success());
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .split_whitespace()
-        .map(String::from)
-        .collect()
+    String::from_utf8(out.stdout).unwrap().split_whitespace().map(String::from).collect()
 }
 
 /// Compiles C sources (paths relative to the project root) into a shared object with gcc,
@@ -93,26 +86,15 @@ pub fn build_c_module(name: &str, sources: &[&str], include_dir: &Path) -> PathB
     std::fs::create_dir_all(&out_dir).unwrap();
     let out = out_dir.join(format!("lib{name}.so"));
     let mut cmd = Command::new("gcc");
-    cmd.args([
-        "-shared",
-        "-fPIC",
-        "-O1",
-        "-g",
-        "-Wall",
-        "-Werror=implicit-function-declaration",
-    ])
-    .arg(format!("-I{}", include_dir.display()))
-    .args(pkg_config_cflags());
+    cmd.args(["-shared", "-fPIC", "-O1", "-g", "-Wall", "-Werror=implicit-function-declaration"])
+        .arg(format!("-I{}", include_dir.display()))
+        .args(pkg_config_cflags());
     for s in sources {
         cmd.arg(manifest_dir().join(s));
     }
     cmd.arg("-o").arg(&out);
     let result = cmd.output().expect("gcc runs");
-    assert!(
-        result.status.success(),
-        "gcc failed for {name}:\n{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
+    assert!(result.status.success(), "gcc failed for {name}:\n{}", String::from_utf8_lossy(&result.stderr));
     out
 }
 
@@ -130,9 +112,7 @@ impl Module {
         let c = CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
         let handle = unsafe { libc::dlopen(c.as_ptr(), libc::RTLD_NOW | libc::RTLD_GLOBAL) };
         if handle.is_null() {
-            Err(unsafe { CStr::from_ptr(libc::dlerror()) }
-                .to_string_lossy()
-                .into_owned())
+            Err(unsafe { CStr::from_ptr(libc::dlerror()) }.to_string_lossy().into_owned())
         } else {
             Ok(Module { handle })
         }

@@ -341,10 +341,8 @@ impl Peer {
         let mut change = self.rtc.sdp_api();
         for (kind, wanted, media) in [(Kind::Audio, audio, MediaKind::Audio), (Kind::Video, video, MediaKind::Video)] {
             if wanted {
-                let simulcast = (kind == Kind::Video && !rids.is_empty()).then(|| Simulcast {
-                    send: rids.iter().map(|r| SimulcastLayer::new(r)).collect(),
-                    recv: Vec::new(),
-                });
+                let simulcast = (kind == Kind::Video && !rids.is_empty())
+                    .then(|| Simulcast { send: rids.iter().map(|r| SimulcastLayer::new(r)).collect(), recv: Vec::new() });
                 let mid = change.add_media(media, Direction::SendRecv, None, None, simulcast);
                 self.mids.push((kind, mid));
             }
@@ -526,11 +524,8 @@ impl Peer {
     /// so that str0m's per-packet work does not load the machine while a gateway is timed.
     /// What str0m transmits meanwhile that is not RTP (STUN, DTLS, RTCP) is sent as usual.
     pub fn protect_ahead(&mut self, kind: Kind, payload: &[u8], count: u32) -> (SocketAddr, Vec<Vec<u8>>) {
-        let index = self
-            .outgoing
-            .iter()
-            .position(|(k, o)| *k == kind && o.rid.is_none())
-            .unwrap_or_else(|| panic!("no answered {kind:?} m-line"));
+        let index =
+            self.outgoing.iter().position(|(k, o)| *k == kind && o.rid.is_none()).unwrap_or_else(|| panic!("no answered {kind:?} m-line"));
         let mut destination = None;
         let mut packets = Vec::with_capacity(count as usize);
         for _ in 0..count {
@@ -570,7 +565,8 @@ impl Peer {
     /// Feeds str0m a datagram the caller read from [`socket`](Peer::socket) itself.
     pub fn take_datagram(&mut self, source: SocketAddr, datagram: &[u8]) {
         if let Ok(contents) = datagram.try_into() {
-            let input = Input::Receive(Instant::now(), Receive { proto: Protocol::Udp, source, destination: self.candidate.addr(), contents });
+            let input =
+                Input::Receive(Instant::now(), Receive { proto: Protocol::Udp, source, destination: self.candidate.addr(), contents });
             self.rtc.handle_input(input).expect("str0m takes the datagram");
         }
         self.drain();
@@ -792,9 +788,7 @@ pub fn sdp_payload_type(sdp: &str, mid: &str, codec: &str) -> Option<u8> {
 /// The first `a=ssrc` of the m-line whose `a=mid` is `mid`: the SSRC the SDP's author sends
 /// that media with.
 pub fn sdp_ssrc(sdp: &str, mid: &str) -> Option<u32> {
-    media_section(sdp, mid)?
-        .iter()
-        .find_map(|line| line.strip_prefix("a=ssrc:")?.split(' ').next()?.parse().ok())
+    media_section(sdp, mid)?.iter().find_map(|line| line.strip_prefix("a=ssrc:")?.split(' ').next()?.parse().ok())
 }
 
 /// Long-polls `session` until an event satisfies `pred` (a bounded wait), and returns that

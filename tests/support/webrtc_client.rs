@@ -67,10 +67,8 @@ impl Client {
         let handle_loop = event_loop.assign(1, None).unwrap();
         let (events_tx, events) = channel();
         let (datagrams_tx, datagrams) = channel();
-        let settings = IceSettings {
-            filter: InterfaceFilter { enforce: vec!["lo".into()], ..InterfaceFilter::default() },
-            ..IceSettings::default()
-        };
+        let settings =
+            IceSettings { filter: InterfaceFilter { enforce: vec!["lo".into()], ..InterfaceFilter::default() }, ..IceSettings::default() };
         let channels = Arc::new(Channels { events: Mutex::new(events_tx), datagrams: Mutex::new(datagrams_tx) });
         let agent = IceAgent::new(&handle_loop, Arc::new(settings), !offering, channels).expect("client agent");
         let deadline = Instant::now() + WAIT;
@@ -80,15 +78,7 @@ impl Client {
         }
         let certificate = DtlsCertificate::generate(false).unwrap();
         let dtls_settings = DtlsSettings::new(&certificate, DtlsOptions::default()).unwrap();
-        Client {
-            agent: Some(agent),
-            event_loop,
-            events,
-            datagrams,
-            dtls_settings,
-            dtls: None,
-            srtp: None,
-        }
+        Client { agent: Some(agent), event_loop, events, datagrams, dtls_settings, dtls: None, srtp: None }
     }
 
     fn agent(&self) -> &IceAgent {
