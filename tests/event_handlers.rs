@@ -83,6 +83,9 @@ fn run_script(binary: &Path, name: &str) -> Observed {
     let handle = session.attach("janus.plugin.echotest");
     handle.message(r#"{"audio":false,"video":true,"bitrate":128000}"#);
     session.poll(WAIT);
+    // The EchoTest tells the event handlers after the client: detaching before it did makes
+    // Janus 1.1.2 use the freed handle (janus_plugin_notify_event, SIGSEGV).
+    collector.wait_for("EchoTest event", |e| int_at(e, &["type"]) == Some(PLUGIN));
     let detached = gateway.post(&format!("/janus/{}/{}", session.id, handle.id), &with_transaction(r#"{"janus":"detach"}"#));
     assert_eq!(kind_of(&detached), Some("success"), "{detached:?}");
     collector.wait_for("handle detached event", |e| str_at(e, &["event", "name"]) == Some("detached"));
