@@ -44,8 +44,10 @@ const FANOUT_RATE: u32 = 1_000;
 /// round of each, next to each other in time) shows how much the machine's load moved them.
 const ROUNDS: usize = 10;
 /// EchoTest PeerConnections kept up at once for the memory measure (each one's setup is
-/// also a latency sample).
-const PEER_CONNECTIONS: usize = 50;
+/// also a latency sample): 50, or `BENCH_PEER_CONNECTIONS` (for a run at scale).
+fn peer_connection_count() -> usize {
+    std::env::var("BENCH_PEER_CONNECTIONS").ok().and_then(|n| n.parse().ok()).filter(|n| *n > 0).unwrap_or(50)
+}
 /// RTP payload bytes: with str0m's header extensions and the SRTP tag, datagrams of about
 /// 1200 bytes.
 const PAYLOAD: usize = 1150;
@@ -227,7 +229,7 @@ fn videoroom_peers(gateway: &Gateway, net: &PrivateNetwork) -> Vec<Peer> {
 }
 
 /// On a fresh gateway: sets up one warm-up EchoTest PeerConnection, reads VmRSS, sets up
-/// [`PEER_CONNECTIONS`] more, each timed from its attach to its `webrtcup`, and reads
+/// [`peer_connection_count`] more, each timed from its attach to its `webrtcup`, and reads
 /// VmRSS again once the gateway settled (thread counts too), then its idle CPU.
 fn peer_connections(binary: &Path, name: &str, net: &PrivateNetwork) -> MemoryResults {
     let gateway = start_gateway(binary, &format!("bench-memory-{name}"));
@@ -235,7 +237,7 @@ fn peer_connections(binary: &Path, name: &str, net: &PrivateNetwork) -> MemoryRe
     let mut peers = Vec::new();
     let mut setups = Vec::new();
     let mut before = (0, 0);
-    for i in 0..=PEER_CONNECTIONS {
+    for i in 0..=peer_connection_count() {
         if i == 1 {
             std::thread::sleep(SETTLE);
             before = (rss_kib(pid), threads(pid));
@@ -540,8 +542,11 @@ impl Results {
         let setups: Vec<String> = self.memory.setups.iter().map(|d| d.as_millis().to_string()).collect();
         println!("setups (ms): {}", setups.join(" "));
         println!(
-            "{PEER_CONNECTIONS} PeerConnections: VmRSS +{} KiB, threads +{}, idle gateway CPU {:.2?} per second",
-            self.memory.rss_growth_kib, self.memory.thread_growth, self.memory.idle_per_second
+            "{} PeerConnections: VmRSS +{} KiB, threads +{}, idle gateway CPU {:.2?} per second",
+            peer_connection_count(),
+            self.memory.rss_growth_kib,
+            self.memory.thread_growth,
+            self.memory.idle_per_second
         );
     }
 
@@ -588,7 +593,7 @@ impl Results {
     fn metrics(&self) -> Vec<(String, &'static str, f64, bool)> {
         let echo_us = median(self.cpu.echo.iter().map(Pumped::gateway_us_per_packet));
         let fanout_us = median(self.cpu.fanout.iter().map(Pumped::gateway_us_per_packet));
-        let pcs = PEER_CONNECTIONS as f64;
+        let pcs = peer_connection_count() as f64;
         vec![
             (format!("EchoTest CPU per relayed packet ({ECHO_RATE} pps)"), "us", echo_us, true),
             (format!("VideoRoom CPU per delivered packet (1 to {SUBSCRIBERS})"), "us", fanout_us, true),
