@@ -71,13 +71,13 @@ pub struct EventLoops {
 #[derive(Clone)]
 pub struct HandleLoop {
     main_loop: Arc<MainLoop>,
-    seat: Arc<Seat>,
+    /// Held for its drop, which uncounts the handle.
+    _seat: Arc<Seat>,
 }
 
 /// One handle counted on one loop.
 struct Seat {
     index: usize,
-    configured: bool,
     handles: Arc<Mutex<Vec<usize>>>,
 }
 
@@ -167,7 +167,7 @@ impl EventLoops {
         };
         handles[index] += 1;
         let main_loop = self.threads[index].lock().unwrap_or_else(|e| e.into_inner()).main_loop.clone();
-        Some(HandleLoop { main_loop, seat: Arc::new(Seat { index, configured: self.configured, handles: self.handles.clone() }) })
+        Some(HandleLoop { main_loop, _seat: Arc::new(Seat { index, handles: self.handles.clone() }) })
     }
 
     /// `janus_ice_stop_static_event_loops`: quits every loop and waits (up to `timeout`
@@ -192,11 +192,6 @@ impl Drop for EventLoops {
 }
 
 impl HandleLoop {
-    /// The configured static loop serving the handle (`None` with the per-core pool).
-    pub fn static_loop(&self) -> Option<usize> {
-        self.seat.configured.then_some(self.seat.index)
-    }
-
     pub(crate) fn main_loop(&self) -> &Arc<MainLoop> {
         &self.main_loop
     }
@@ -227,14 +222,15 @@ mod tests {
     fn least_loaded_then_indicated() {
         let loops = EventLoops::new(3, true);
         let a = loops.assign(1, None).unwrap();
+        assert_eq!(loops.info(), vec![(0, 1), (1, 0), (2, 0)]);
         let b = loops.assign(2, None).unwrap();
+        assert_eq!(loops.info(), vec![(0, 1), (1, 1), (2, 0)]);
         let c = loops.assign(3, None).unwrap();
-        assert_eq!((a.static_loop(), b.static_loop(), c.static_loop()), (Some(0), Some(1), Some(2)));
+        assert_eq!(loops.info(), vec![(0, 1), (1, 1), (2, 1)]);
         let d = loops.assign(4, Some(2)).unwrap();
-        assert_eq!(d.static_loop(), Some(2));
+        assert_eq!(loops.info(), vec![(0, 1), (1, 1), (2, 2)]);
         // An invalid index falls back to the automatic choice.
         let e = loops.assign(5, Some(9)).unwrap();
-        assert_eq!(e.static_loop(), Some(0));
         assert_eq!(loops.info(), vec![(0, 2), (1, 1), (2, 2)]);
         // A clone keeps the handle counted.
         let d2 = d.clone();
@@ -242,8 +238,9 @@ mod tests {
         assert_eq!(loops.info(), vec![(0, 2), (1, 0), (2, 2)]);
         drop(d2);
         assert_eq!(loops.info(), vec![(0, 2), (1, 0), (2, 1)]);
-        assert_eq!(loops.assign(6, None).unwrap().static_loop(), Some(1));
-        drop((a, c, e));
+        let f = loops.assign(6, None).unwrap();
+        assert_eq!(loops.info(), vec![(0, 2), (1, 1), (2, 1)]);
+        drop((a, c, e, f));
         assert!(loops.stop(Duration::from_secs(5)));
     }
 
@@ -251,7 +248,8 @@ mod tests {
     fn indication_ignored_unless_allowed() {
         let loops = EventLoops::new(2, false);
         let _a = loops.assign(1, None).unwrap();
-        assert_eq!(loops.assign(2, Some(0)).unwrap().static_loop(), Some(1));
+        let _b = loops.assign(2, Some(0)).unwrap();
+        assert_eq!(loops.info(), vec![(0, 1), (1, 1)]);
         assert!(loops.stop(Duration::from_secs(5)));
     }
 
@@ -261,7 +259,6 @@ mod tests {
         let loops = EventLoops::new(0, true);
         assert!(loops.info().is_empty(), "not shown, as Janus shows no static loops");
         let seats: Vec<HandleLoop> = (0..cores as u64 * 2 + 1).map(|id| loops.assign(id, Some(0)).unwrap()).collect();
-        assert!(seats.iter().all(|s| s.static_loop().is_none()));
         // Spread evenly (the indication is ignored), and run work on threads named `hloop N`.
         let mut names = std::collections::BTreeSet::new();
         for s in &seats {
