@@ -752,21 +752,27 @@ fn init_recorder(config: &Config) {
 
 /// The event handlers (when `events.broadcast` is on), their statistics settings, and the
 /// bus that feeds them.
+struct EventHandling {
+    handlers: Vec<Arc<event_host::EventHandlerModule>>,
+    stats: EventStats,
+    bus: Arc<EventBus>,
+}
+
 fn start_event_handlers(
     config: &Config,
     configs_folder: &Path,
     broadcast: bool,
     exit_on_dl_error: bool,
     server_name: &str,
-) -> Result<(Vec<Arc<event_host::EventHandlerModule>>, EventStats, Arc<EventBus>), ()> {
+) -> Result<EventHandling, ()> {
     let mut handlers = Vec::new();
-    let mut event_stats = EventStats::default();
+    let mut stats = EventStats::default();
     if broadcast {
         let events_folder = module_folder(config, ModuleKind::EventHandler);
         janus_log!(Level::Info, "Event handler plugins folder: {}\n", events_folder.display());
         // Janus reads these only when the folder can be listed.
         if std::fs::read_dir(&events_folder).is_ok() {
-            event_stats = read_event_stats(config);
+            stats = read_event_stats(config);
         }
         load_modules(ModuleKind::EventHandler, &events_folder, disabled(config, "events"), exit_on_dl_error, |m| {
             event_host::start_event_handler(m, configs_folder).map(|h| handlers.push(h)).map(|_| Vec::new())
@@ -775,7 +781,7 @@ fn start_event_handlers(
         janus_log!(Level::Info, "Event handlers support disabled\n");
     }
     match EventBus::start(broadcast, server_name, handlers.iter().map(|h| h.clone() as Arc<dyn EventHandler>).collect()) {
-        Ok(bus) => Ok((handlers, event_stats, Arc::new(bus))),
+        Ok(bus) => Ok(EventHandling { handlers, stats, bus: Arc::new(bus) }),
         Err(e) => {
             janus_log!(Level::Fatal, "Error initializing the Event handlers mechanism: {e}\n");
             Err(())
@@ -1029,7 +1035,9 @@ pub fn run(options: Options) -> i32 {
     let workers = general("task_pool_size").map(|v| atoi(&v)).filter(|n| *n > 0).unwrap_or(16) as usize;
     let dispatcher = Dispatcher::start(janus, admin, workers);
 
-    let Ok((handlers, event_stats, bus)) = start_event_handlers(&config, &configs_folder, broadcast, exit_on_dl_error, &server_name) else {
+    let Ok(EventHandling { handlers, stats: event_stats, bus }) =
+        start_event_handlers(&config, &configs_folder, broadcast, exit_on_dl_error, &server_name)
+    else {
         return fail(daemon_child, 1);
     };
 

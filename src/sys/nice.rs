@@ -139,6 +139,7 @@ impl MainLoop {
                 None => FALSE,
             }
         }
+        // The callback slot carries the closure to `dispatch`; the function itself never runs.
         unsafe extern "C" fn unused(_: gpointer) -> gboolean {
             FALSE
         }
