@@ -765,6 +765,7 @@ impl PeerConnection {
         rx.dtls_started_us = crate::utils::monotonic_time();
         self.dtls_event(state, 0);
         let failed = self.flush_dtls(&mut rx);
+        self.arm_timer(&rx);
         drop(rx);
         if let Some(reason) = failed {
             self.events.failed(reason);
@@ -815,7 +816,6 @@ impl PeerConnection {
         if connected && failed.is_none() && rx.routes.data_channels {
             self.create_data_channels(rx);
         }
-        self.arm_timer(rx);
         failed
     }
 
@@ -855,6 +855,7 @@ impl PeerConnection {
             read = rx.dtls.as_mut().map_or(0, |d| d.read_application_data(&mut rx.app[..]));
         }
         self.flush_data(rx, &mut deliveries);
+        self.arm_timer(rx);
         drop(guard);
         if let Some(reason) = failed {
             return self.events.failed(reason);
@@ -880,6 +881,7 @@ impl PeerConnection {
             janus_log!(Level::Verb, "[{}] Creating datachannels...\n", self.handle_id);
             self.create_data_channels(rx);
             self.flush_data(rx, &mut deliveries);
+            self.arm_timer(rx);
         }
         self.deliver(deliveries);
     }
@@ -906,7 +908,6 @@ impl PeerConnection {
             agent.send(datagram);
             rx.dtls_out.count(datagram.len(), now_us);
         }
-        self.arm_timer(rx);
     }
 
     /// `incoming_data` and `data_ready` for the plugin; called without locks held, so that
@@ -973,6 +974,7 @@ impl PeerConnection {
                 None => {}
             }
             self.flush_data(rx, &mut deliveries);
+            self.arm_timer(rx);
         }
         self.deliver(deliveries);
     }
@@ -1373,8 +1375,9 @@ impl PeerConnection {
         tick_delay(protocol, self.is_ready(), twcc_due, now_us)
     }
 
-    /// Brings the timer forward to the earliest DTLS or SCTP timeout: records coming and
-    /// going move them.
+    /// Brings the timer forward to the earliest DTLS or SCTP timeout, after work outside
+    /// the timer (records in, data relayed, the handshake or association started) moved
+    /// them; the timer's own runs reschedule through [`Self::next_tick`].
     fn arm_timer(&self, rx: &Receiving) {
         let now = Instant::now();
         if let (Some(timer), Some(at)) = (self.timer.get(), protocol_timeout(rx, now)) {
