@@ -201,6 +201,14 @@ impl OutStream {
     fn keep_us(&self, min_nack_queue: u16) -> i64 {
         i64::from(self.nack_queue_ms.max(min_nack_queue).max(200)) * 1000
     }
+
+    /// Keeps a packet sent as `seq` for retransmissions, when this medium keeps any.
+    fn keep_sent(&mut self, seq: u16, packet: &[u8], clear: bool, min_nack_queue: u16) {
+        let keep_us = self.keep_us(min_nack_queue);
+        if let Some(history) = self.history.as_mut() {
+            history.store(seq, packet, crate::utils::monotonic_time(), clear, keep_us);
+        }
+    }
 }
 
 /// The loop thread's state.
@@ -1523,11 +1531,7 @@ impl PeerConnection {
         let pt = i32::from(h.payload_type());
         let rtx = tx.routes.rfc4588_rtx && route.ssrc_rtx != 0 && route.rtx_payload_types.iter().any(|(_, apt)| *apt == pt);
         if rtx {
-            let s = &mut tx.streams[i];
-            let keep_us = s.keep_us(self.events.min_nack_queue());
-            if let Some(history) = s.history.as_mut() {
-                history.store(seq, &tx.buf[..len], crate::utils::monotonic_time(), true, keep_us);
-            }
+            tx.streams[i].keep_sent(seq, &tx.buf[..len], true, self.events.min_nack_queue());
         }
         if let Some(n) = tx.srtp_errors.count(transform(tx.srtp.as_mut(), self.encryption, &mut tx.buf[..], len, SrtpSession::protect_rtp))
         {
@@ -1540,9 +1544,8 @@ impl PeerConnection {
                 s.last_rtp_ts_at_us = crate::utils::real_time();
             }
             s.traffic.count(len, crate::utils::monotonic_time());
-            let keep_us = s.keep_us(self.events.min_nack_queue());
-            if let Some(history) = s.history.as_mut().filter(|_| !rtx) {
-                history.store(seq, &tx.buf[..n], crate::utils::monotonic_time(), false, keep_us);
+            if !rtx {
+                s.keep_sent(seq, &tx.buf[..n], false, self.events.min_nack_queue());
             }
         }
     }
